@@ -1,0 +1,37 @@
+"""Errors a user can act on; each message names the place and says what to do."""
+
+from __future__ import annotations
+
+
+class GitmetricsError(Exception):
+    """Base class: a user-facing error, printed without a traceback, exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+class ConfigError(GitmetricsError):
+    """repos.yaml is missing, unreadable or invalid."""
+
+
+class ReportError(GitmetricsError):
+    """A coverage report is missing, unreadable, malformed or hostile."""
+
+
+class SnapshotError(GitmetricsError):
+    """A snapshot does not validate, or is newer than this gitmetrics understands."""
+
+
+class StoreError(GitmetricsError):
+    """The metrics repository is missing, locked, or cannot be written."""
+
+
+class SyncError(GitmetricsError):
+    """A push, pull or sync with a remote failed."""

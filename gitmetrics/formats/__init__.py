@@ -1,0 +1,165 @@
+"""Coverage report parsers: one module per format, each with ``parse`` and ``detect``.
+
+Every parser returns a :class:`Coverage` whose totals equal what the producing tool
+prints, computed from counts (never from rounded rates). ``None`` for branch figures
+means "this report has no branch data", which is different from 0 %.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol, cast
+
+from gitmetrics.errors import ReportError
+
+#: Reports larger than this are refused unless the config raises the cap.
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileCoverage:
+    """Counts for one source file; the line map is kept where the format has one.
+
+    ``lines`` maps a coverable line number to its hit count. ``branches`` maps a
+    format-specific branch key (e.g. ``"12:0:1"``) to its taken count. Both are used
+    to merge several reports that measured the same file.
+    """
+
+    path: str
+    lines_covered: int
+    lines_valid: int
+    branches_covered: int | None = None
+    branches_valid: int | None = None
+    lines: Mapping[int, int] | None = None
+    branches: Mapping[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The totals of one report, as its producing tool reports them."""
+
+    format: str
+    lines_covered: int
+    lines_valid: int
+    branches_covered: int | None = None
+    branches_valid: int | None = None
+    files: tuple[FileCoverage, ...] = field(default=())
+
+    @property
+    def files_tested(self) -> int:
+        """Source files in the report with at least one coverable line."""
+        return sum(1 for f in self.files if f.lines_valid > 0)
+
+    @property
+    def line_rate(self) -> float | None:
+        """Covered / coverable lines in percent, or ``None`` with no coverable line."""
+        return percent(self.lines_covered, self.lines_valid)
+
+    @property
+    def branch_rate(self) -> float | None:
+        """Covered / total branches in percent, ``None`` when the report has none."""
+        if self.branches_valid is None or self.branches_covered is None:
+            return None
+        return percent(self.branches_covered, self.branches_valid)
+
+
+def percent(covered: int, total: int) -> float | None:
+    """``covered / total`` in percent, unrounded; ``None`` when total is 0."""
+    return None if total <= 0 else 100.0 * covered / total
+
+
+class FormatModule(Protocol):
+    """What every module in this package provides."""
+
+    NAME: str
+    FILENAMES: tuple[str, ...]
+
+    def detect(self, path: Path, head: bytes) -> bool: ...
+
+    def parse(self, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage: ...
+
+
+#: format name -> module (imported lazily so ``gitmetrics --help`` stays fast).
+#: The order is the detection order: specific formats before generic ones.
+FORMATS: dict[str, str] = {
+    "coverage-json": "gitmetrics.formats.coveragepy_json",
+    "cobertura": "gitmetrics.formats.cobertura",
+    "lcov": "gitmetrics.formats.lcov",
+}
+
+
+def get(name: str) -> FormatModule:
+    """The parser module for a format name; ``ReportError`` for an unknown one."""
+    try:
+        module_name = FORMATS[name]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise ReportError(f"unknown report format {name!r}", f"use one of: {known}") from None
+    module: ModuleType = importlib.import_module(module_name)
+    return cast(FormatModule, module)
+
+
+def names() -> list[str]:
+    """All known format names, in detection order."""
+    return list(FORMATS)
+
+
+def candidate_paths(root: Path) -> list[Path]:
+    """Report files found under ``root`` at the usual places, in a stable order."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for name in FORMATS:
+        for pattern in get(name).FILENAMES:
+            for p in sorted(root.glob(pattern)):
+                if p.is_file() and p not in seen:
+                    seen.add(p)
+                    found.append(p)
+    return found
+
+
+def detect(path: Path, *, hint: Iterable[str] = ()) -> str:
+    """The format of ``path``, by content first and by file name second."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64 * 1024)
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    order = [*hint, *(n for n in FORMATS if n not in hint)]
+    for name in order:
+        if get(name).detect(path, head):
+            return name
+    for name in order:
+        if any(fnmatch.fnmatch(path.name, Path(p).name) for p in get(name).FILENAMES):
+            return name
+    raise ReportError(
+        f"{path}: not a coverage report gitmetrics can read",
+        f"set `format:` for this repo in repos.yaml (one of: {', '.join(FORMATS)})",
+    )
+
+
+def parse(path: Path, fmt: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
+    """Parse one report, detecting its format unless ``fmt`` names it."""
+    name = fmt or detect(path)
+    check_size(path, max_bytes)
+    return get(name).parse(path, max_bytes=max_bytes)
+
+
+def check_size(path: Path, max_bytes: int) -> int:
+    """The size of ``path``; ``ReportError`` when it is missing, empty or over the cap."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    if size > max_bytes:
+        raise ReportError(
+            f"{path}: report is {size:,} bytes, over the {max_bytes:,}-byte cap",
+            "raise `max_report_bytes` in repos.yaml if this report is genuine",
+        )
+    if size == 0:
+        raise ReportError(f"{path}: report is empty")
+    return size
