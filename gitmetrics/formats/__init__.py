@@ -87,9 +87,16 @@ class FormatModule(Protocol):
 #: format name -> module (imported lazily so ``gitmetrics --help`` stays fast).
 #: The order is the detection order: specific formats before generic ones.
 FORMATS: dict[str, str] = {
+    # JSON reports
     "coverage-json": "gitmetrics.formats.coveragepy_json",
+    #
+    # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
+    #
+    # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",
+    #
+    # data files that need the source to be measured
 }
 
 
