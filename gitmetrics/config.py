@@ -1,0 +1,186 @@
+"""Load and validate ``repos.yaml`` into frozen dataclasses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitmetrics import schema
+from gitmetrics.errors import ConfigError
+from gitmetrics.formats import DEFAULT_MAX_BYTES
+
+DEFAULT_CONFIG = "repos.yaml"
+ENV_CONFIG = "GITMETRICS_CONFIG"
+DEFAULT_STORE = "metrics"
+DEFAULT_RETENTION = 30
+DEFAULT_MIN_COVERAGE = 80.0
+DEFAULT_TIMEOUT = 600.0
+
+#: Fields that Mahavishnu-style entries carry; kept as they are, unused by gitmetrics.
+KNOWN_EXTRA_FIELDS = ("package", "nickname", "description", "tags", "mcp", "audit")
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    """One entry of ``repos:``."""
+
+    name: str
+    path: Path
+    role: str = "unknown"
+    coverage: tuple[str, ...] = ()
+    format: str | None = None
+    command: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    index: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        """``repos[3]``: the place of this entry in the config, for messages."""
+        return f"repos[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, with paths resolved against the config file."""
+
+    path: Path
+    store: Path
+    repos: tuple[RepoConfig, ...]
+    remote: str | None = None
+    retention: int = DEFAULT_RETENTION
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+    max_report_bytes: int = DEFAULT_MAX_BYTES
+    jobs: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def select(
+        self, names: tuple[str, ...] = (), roles: tuple[str, ...] = ()
+    ) -> tuple[RepoConfig, ...]:
+        """The repos matching any of ``names`` and any of ``roles`` (all when empty)."""
+        unknown = [n for n in names if n not in {r.name for r in self.repos}]
+        if unknown:
+            raise ConfigError(
+                f"{self.path.name}: no repo named {', '.join(map(repr, unknown))}",
+                f"known repos: {', '.join(r.name for r in self.repos) or '(none)'}",
+            )
+        return tuple(
+            r
+            for r in self.repos
+            if (not names or r.name in names) and (not roles or r.role in roles)
+        )
+
+
+def config_path(explicit: Path | None = None) -> Path:
+    """The config file to use: ``--config``, then ``$GITMETRICS_CONFIG``, then ./repos.yaml."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(ENV_CONFIG)
+    return Path(env) if env else Path(DEFAULT_CONFIG)
+
+
+def load(path: Path | None = None) -> Config:
+    """Read, validate and resolve a config file; ``ConfigError`` names the file and place."""
+    path = config_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found",
+            "create a repos.yaml (see the README) or pass --config PATH",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Config:
+    """Validate config text as read from ``path`` (used for messages and relative paths)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}{where}: invalid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping with a `repos:` list")
+    problems = schema.errors(schema.REPOS, data)
+    if problems:
+        parts, message = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise ConfigError(f"{path}{_line(node, parts)}: {schema.json_path(parts)}: {message}{more}")
+
+    base = path.resolve().parent
+    repos: list[RepoConfig] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(data.get("repos") or []):
+        name = str(entry["name"])
+        if name in seen:
+            raise ConfigError(
+                f"{path}{_line(node, ['repos', i, 'name'])}: repos[{i}].name: "
+                f"{name!r} is already used by repos[{seen[name]}]",
+                "repository names must be unique",
+            )
+        seen[name] = i
+        cov = entry.get("coverage")
+        coverage = (cov,) if isinstance(cov, str) else tuple(cov or ())
+        repos.append(
+            RepoConfig(
+                name=name,
+                path=_resolve(base, str(entry["path"])),
+                role=str(entry.get("role") or "unknown"),
+                coverage=coverage,
+                format=entry.get("format"),
+                command=entry.get("command"),
+                timeout=float(entry.get("timeout", DEFAULT_TIMEOUT)),
+                index=i,
+                extra={k: entry[k] for k in KNOWN_EXTRA_FIELDS if k in entry},
+            )
+        )
+    return Config(
+        path=path,
+        store=_resolve(base, str(data.get("store", DEFAULT_STORE))),
+        repos=tuple(repos),
+        remote=data.get("remote"),
+        retention=int(data.get("retention", DEFAULT_RETENTION)),
+        min_coverage=float(data.get("min_coverage", DEFAULT_MIN_COVERAGE)),
+        max_report_bytes=int(data.get("max_report_bytes", DEFAULT_MAX_BYTES)),
+        jobs=data.get("jobs"),
+        raw=data,
+    )
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(os.path.expandvars(value)).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _line(node: yaml.Node | None, parts: list[str | int]) -> str:
+    """``:LINE`` of the YAML node at ``parts`` (or its nearest existing parent)."""
+    found = node
+    for part in parts:
+        child = None
+        if isinstance(found, yaml.MappingNode):
+            for key, value in found.value:
+                if key.value == part:
+                    child = value
+                    break
+        elif (
+            isinstance(found, yaml.SequenceNode)
+            and isinstance(part, int)
+            and part < len(found.value)
+        ):
+            child = found.value[part]
+        if child is None:
+            break
+        found = child
+    return f":{found.start_mark.line + 1}" if found is not None else ""

@@ -1,0 +1,84 @@
+"""The JSON Schemas shipped with gitmetrics, and validation with readable messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+SNAPSHOT = "snapshot.schema.json"
+REPOS = "repos.schema.json"
+
+
+def schema_text(name: str) -> str:
+    """The text of a shipped schema (inside the wheel, or beside the source tree)."""
+    packaged = resources.files("gitmetrics").joinpath("schemas", name)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    source_tree = Path(__file__).resolve().parent.parent / "schemas" / name
+    return source_tree.read_text(encoding="utf-8")
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """A shipped schema as a dict."""
+    data: dict[str, Any] = json.loads(schema_text(name))
+    return data
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """``("repos", 3, "path")`` -> ``repos[3].path``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def errors(name: str, instance: Any) -> list[tuple[list[str | int], str]]:
+    """Every violation of schema ``name`` as (path, message), most specific first."""
+    import jsonschema
+
+    validator_cls = jsonschema.validators.validator_for(load(name))
+    validator = validator_cls(load(name))
+    found: list[tuple[list[str | int], str]] = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        leaf = error
+        # oneOf/anyOf: report the most relevant sub-error instead of the whole blob
+        if error.context:
+            leaf = max(error.context, key=lambda e: len(e.absolute_path))
+        found.append((list(leaf.absolute_path), _message(leaf)))
+    return found
+
+
+def _message(error: Any) -> str:
+    validator = error.validator
+    if validator == "additionalProperties":
+        return str(error.message).replace("Additional properties are not allowed", "unknown key")
+    if validator == "required":
+        return str(error.message)
+    if validator == "type":
+        return f"must be {_types(error.validator_value)}, not {type(error.instance).__name__}"
+    if validator in ("minimum", "maximum", "exclusiveMinimum"):
+        return f"{error.instance!r} is out of range ({validator} {error.validator_value})"
+    return str(error.message)
+
+
+def _types(value: object) -> str:
+    names = {
+        "string": "a string",
+        "integer": "a whole number",
+        "number": "a number",
+        "array": "a list",
+        "object": "a mapping",
+        "boolean": "true or false",
+        "null": "null",
+    }
+    if isinstance(value, list):
+        return " or ".join(names.get(str(v), str(v)) for v in value)
+    return names.get(str(value), str(value))

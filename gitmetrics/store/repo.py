@@ -1,0 +1,470 @@
+"""The metrics repository: snapshots committed straight from the object store.
+
+Commits are built without an index or checkout: blobs and trees are written first, then
+the branch moves by compare-and-swap; when another writer moved it first, the commit is
+rebuilt on the new head. A crash at any point leaves a valid store, because objects are
+always written before the ref that makes them reachable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitmetrics import snapshot as snapmod
+from gitmetrics.errors import StoreError
+from gitmetrics.snapshot import Snapshot
+from gitmetrics.store import locks
+
+BRANCH = b"refs/heads/main"
+LATEST = "latest.json"
+SNAPSHOT_DIR = "snapshots"
+FILE_MODE = 0o100644
+TREE_MODE = 0o040000
+MAX_RETRIES = 50
+
+TRAILER_PREFIX = "Gitmetrics-"
+
+#: Builds the derived files (README.md, badges, ...) for the newest snapshot.
+Deriver = Callable[[Snapshot, Sequence["HistoryEntry"]], Mapping[str, bytes]]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One collection, read from its commit object alone (message trailers)."""
+
+    commit: str
+    timestamp: str
+    snapshot_path: str
+    avg_coverage: float | None
+    weighted_coverage: float | None
+    repos: int
+    files: int
+    failed: int
+    host: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What a commit of one snapshot did."""
+
+    commit: str
+    snapshot_path: str
+    pruned: tuple[str, ...]
+    retries: int
+    parent: str | None
+
+
+@dataclass
+class Store:
+    """A metrics repository on disk (normal or bare)."""
+
+    path: Path
+    derive: Deriver | None = None
+    _repo: Any = field(default=None, repr=False)
+
+    # --- opening ----------------------------------------------------------------
+
+    @property
+    def repo(self) -> Any:
+        """The dulwich ``Repo`` (opened lazily)."""
+        if self._repo is None:
+            from dulwich.errors import NotGitRepository
+            from dulwich.repo import Repo
+
+            try:
+                self._repo = Repo(str(self.path))
+            except NotGitRepository:
+                raise StoreError(
+                    f"{self.path}: not a metrics repository (no git repository there)",
+                    "run `gitmetrics init` or `gitmetrics collect` to create it",
+                ) from None
+        return self._repo
+
+    @property
+    def gitdir(self) -> Path:
+        """The git control directory (``.git`` or the bare repository itself)."""
+        return Path(self.repo.controldir())
+
+    @property
+    def bare(self) -> bool:
+        """True for a bare store (no work tree)."""
+        return bool(self.repo.bare)
+
+    def close(self) -> None:
+        """Release file handles held by dulwich."""
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+    def branch_ref(self) -> bytes:
+        """The branch HEAD points at (``refs/heads/main`` for stores we created)."""
+        try:
+            target: bytes = self.repo.refs.get_symrefs().get(b"HEAD", BRANCH)
+        except Exception:
+            target = BRANCH
+        return target
+
+    def head(self) -> str | None:
+        """The commit the store's branch points at, or ``None`` for an empty store."""
+        sha = self.repo.refs.as_dict().get(self.branch_ref())
+        return None if sha is None else sha.decode()
+
+    # --- writing ----------------------------------------------------------------
+
+    def commit_snapshot(
+        self,
+        snap: Snapshot,
+        *,
+        retention: int,
+        message: str | None = None,
+    ) -> CommitResult:
+        """Commit one validated snapshot; rebuilds and retries when the branch moved."""
+        from dulwich.objects import Blob
+
+        data = snapmod.to_json(snap)  # validates: an invalid snapshot never gets further
+        snap_path = snapmod.file_name(snap, data)
+        blob = Blob.from_string(data)
+        with self._locked():
+            self._add_objects([blob])
+            for attempt in range(MAX_RETRIES):
+                parent = self.head()
+                files = self._flat_tree(parent)
+                if snap_path in files:
+                    raise StoreError(f"{self.path}: {snap_path} is already committed")
+                files[snap_path] = blob.id
+                files[LATEST] = blob.id
+                pruned = prune(files, retention)
+                history = list(self.history(limit=10)) if self.derive is not None else []
+                derived = dict(self.derive(snap, history)) if self.derive is not None else {}
+                derived_blobs = {p: Blob.from_string(b) for p, b in derived.items()}
+                self._add_objects(list(derived_blobs.values()))
+                for p, b in derived_blobs.items():
+                    files[p] = b.id
+                prev = next(iter(self.history(limit=1)), None)
+                text = message or commit_message(snap, snap_path, prev)
+                commit_id = self._write_commit(files, [parent] if parent else [], text)
+                if self._move_branch(parent, commit_id):
+                    self._sync_worktree()
+                    return CommitResult(commit_id, snap_path, tuple(pruned), attempt, parent)
+                time.sleep(0.01 * (attempt + 1))
+        raise StoreError(
+            f"{self.path}: the branch kept moving; gave up after {MAX_RETRIES} attempts",
+            "another process is committing continuously; try again",
+        )
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with locks.write_lock(self.gitdir):
+            for name in ("HEAD.lock", "index.lock", "packed-refs.lock", "config.lock"):
+                locks.clear_stale(self.gitdir / name)
+            locks.clear_stale(self.gitdir / (self.branch_ref().decode() + ".lock"))
+            yield
+
+    def _add_objects(self, objects: Sequence[Any]) -> None:
+        from dulwich.file import FileLocked
+
+        store = self.repo.object_store
+        for obj in objects:
+            for _ in range(3):
+                try:
+                    store.add_object(obj)
+                    break
+                except FileLocked as exc:
+                    # a writer killed mid-object left its lock; we hold the store lock
+                    locks.clear_stale(Path(os.fsdecode(exc.lockfilename)))
+            else:
+                raise StoreError(f"{self.path}: object {obj.id.decode()} stays locked")
+
+    def _write_commit(self, files: Mapping[str, bytes], parents: Sequence[str], text: str) -> str:
+        from dulwich.objects import Commit, ObjectID
+
+        tree_id = self._write_tree(files)
+        commit = Commit()
+        commit.tree = tree_id
+        commit.parents = [ObjectID(p.encode()) for p in parents]
+        ident = b"gitmetrics <gitmetrics@localhost>"
+        commit.author = commit.committer = ident
+        commit.author_time = commit.commit_time = int(time.time())
+        commit.author_timezone = commit.commit_timezone = 0
+        commit.encoding = b"UTF-8"
+        commit.message = text.encode()
+        self._add_objects([commit])
+        return str(commit.id.decode())
+
+    def write_commit(self, files: Mapping[str, bytes], parents: Sequence[str], text: str) -> str:
+        """Write a commit of ``files`` (path -> blob id) with ``parents``; the ref is not moved."""
+        return self._write_commit(files, parents, text)
+
+    def _move_branch(self, old: str | None, new: str) -> bool:
+        from dulwich.file import FileLocked
+
+        ref = self.branch_ref()
+        msg = b"gitmetrics: commit"
+        for _ in range(3):
+            try:
+                if old is None:
+                    return bool(self.repo.refs.add_if_new(ref, new.encode(), message=msg))
+                return bool(
+                    self.repo.refs.set_if_equals(ref, old.encode(), new.encode(), message=msg)
+                )
+            except FileLocked as exc:
+                if not locks.clear_stale(Path(os.fsdecode(exc.lockfilename))):
+                    return False
+        return False
+
+    def _write_tree(self, files: Mapping[str, bytes]) -> bytes:
+        """Write nested trees for a flat ``path -> blob id`` map; returns the root tree id."""
+        from dulwich.objects import ObjectID, Tree
+
+        nested: dict[str, Any] = {}
+        for path, sha in files.items():
+            node = nested
+            *dirs, leaf = path.split("/")
+            for d in dirs:
+                node = node.setdefault(d, {})
+            node[leaf] = sha
+
+        trees: list[Any] = []
+
+        def build(node: dict[str, Any]) -> bytes:
+            tree = Tree()
+            for name, value in node.items():
+                if isinstance(value, dict):
+                    tree.add(name.encode(), TREE_MODE, ObjectID(build(value)))
+                else:
+                    tree.add(name.encode(), FILE_MODE, ObjectID(value))
+            trees.append(tree)
+            return bytes(tree.id)
+
+        root = build(nested)
+        self._add_objects(trees)
+        return root
+
+    def _flat_tree(self, commit: str | None) -> dict[str, bytes]:
+        """``path -> blob id`` for every file in ``commit``'s tree."""
+        if commit is None:
+            return {}
+        tree_id = self.repo[commit.encode()].tree
+        return self.tree_files(tree_id)
+
+    def tree_files(self, tree_id: bytes) -> dict[str, bytes]:
+        """``path -> blob id`` for every file under a tree."""
+        out: dict[str, bytes] = {}
+        store = self.repo.object_store
+        stack: list[tuple[str, bytes]] = [("", tree_id)]
+        while stack:
+            prefix, tid = stack.pop()
+            for entry in store[tid].iteritems():
+                name = prefix + entry.path.decode()
+                if stat.S_ISDIR(entry.mode):
+                    stack.append((name + "/", entry.sha))
+                else:
+                    out[name] = entry.sha
+        return out
+
+    def files_at(self, rev: str | None = None) -> dict[str, bytes]:
+        """``path -> blob id`` in the tree of ``rev`` (default: the head)."""
+        return self._flat_tree(rev or self.head())
+
+    def blob(self, sha: bytes) -> bytes:
+        """The content of a blob."""
+        data: bytes = self.repo.object_store[sha].as_raw_string()
+        return data
+
+    # --- work tree ---------------------------------------------------------------
+
+    def _sync_worktree(self) -> None:
+        """Bring the work tree and index to the branch head (call under the write lock)."""
+        if self.bare:
+            return
+        from dulwich.index import Index, index_entry_from_stat
+
+        head = self.head()
+        wanted = self._flat_tree(head)
+        top = Path(self.repo.path)
+        index = Index(str(self.gitdir / "index"), read=(self.gitdir / "index").exists())
+        current = {path.decode(): entry for path, entry in index.items()}
+        for path, sha in wanted.items():
+            target = top / path
+            entry = current.get(path)
+            if entry is not None and getattr(entry, "sha", None) == sha and target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
+            tmp.write_bytes(self.blob(sha))
+            tmp.replace(target)
+            index[path.encode()] = index_entry_from_stat(os.lstat(target), sha, FILE_MODE)
+        for path in set(current) - set(wanted):
+            target = top / path
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            del index[path.encode()]
+            _prune_empty_dirs(target.parent, top)
+        locks.clear_stale(self.gitdir / "index.lock")
+        index.write()
+
+    # --- reading -----------------------------------------------------------------
+
+    def history(self, limit: int | None = None, rev: str | None = None) -> Iterator[HistoryEntry]:
+        """Collections newest first, from commit messages alone (pruned ones included)."""
+        head = rev or self.head()
+        if head is None:
+            return
+        count = 0
+        for entry in self.repo.get_walker(include=[head.encode()]):
+            found = parse_trailers(entry.commit)
+            if found is None:
+                continue
+            yield found
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+    def snapshot_at(self, entry: HistoryEntry) -> Snapshot:
+        """The full snapshot written by a collection (read from its own commit)."""
+        commit = self.repo[entry.commit.encode()]
+        files = self.tree_files(commit.tree)
+        sha = files.get(entry.snapshot_path)
+        if sha is None:
+            raise StoreError(
+                f"{self.path}: commit {entry.commit[:10]} has no {entry.snapshot_path}"
+            )
+        return snapmod.from_json(self.blob(sha), f"{entry.snapshot_path}@{entry.commit[:10]}")
+
+    def latest(self) -> Snapshot | None:
+        """The newest snapshot (``latest.json`` at the head), or ``None`` when empty."""
+        files = self.files_at()
+        sha = files.get(LATEST)
+        return None if sha is None else snapmod.from_json(self.blob(sha), LATEST)
+
+    def snapshots(self, limit: int | None = None) -> Iterator[tuple[HistoryEntry, Snapshot]]:
+        """Every collection with its full snapshot, newest first."""
+        for entry in self.history(limit=limit):
+            yield entry, self.snapshot_at(entry)
+
+
+def _prune_empty_dirs(directory: Path, top: Path) -> None:
+    while directory != top and directory.is_relative_to(top):
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def prune(files: dict[str, bytes], retention: int) -> list[str]:
+    """Drop all but the newest ``retention`` snapshot files from ``files`` (0 keeps all)."""
+    if retention <= 0:
+        return []
+    snaps = sorted(p for p in files if p.startswith(SNAPSHOT_DIR + "/") and p.endswith(".json"))
+    # names start with the timestamp, so path order is time order
+    doomed = snaps[:-retention] if len(snaps) > retention else []
+    for p in doomed:
+        del files[p]
+    return doomed
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None) -> str:
+    """Subject with the headline figures, then trailers that ``history`` reads back."""
+    s = snap.summary
+    avg = "n/a" if s.avg_coverage is None else f"{s.avg_coverage:.1f}%"
+    delta = ""
+    if previous is not None and previous.avg_coverage is not None and s.avg_coverage is not None:
+        delta = f" ({s.avg_coverage - previous.avg_coverage:+.1f})"
+    failed = f", {s.repos_failed} failed" if s.repos_failed else ""
+    subject = f"collect: {s.repos_count} repos, avg {avg}{delta}{failed}"
+    trailers = {
+        "Schema": str(snap.schema_version),
+        "Snapshot": snap_path,
+        "Timestamp": snap.timestamp,
+        "Avg-Coverage": _fmt(s.avg_coverage),
+        "Weighted-Coverage": _fmt(s.weighted_coverage),
+        "Repos": str(s.repos_count),
+        "Files": str(s.total_files_tested),
+        "Failed": str(s.repos_failed),
+        "Host": snap.host,
+    }
+    body = "\n".join(f"{TRAILER_PREFIX}{k}: {v}" for k, v in trailers.items())
+    return f"{subject}\n\n{body}\n"
+
+
+def parse_trailers(commit: Any) -> HistoryEntry | None:
+    """The collection a commit records, or ``None`` (merges and foreign commits)."""
+    text = commit.message.decode("utf-8", "replace")
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith(TRAILER_PREFIX) and ": " in line:
+            key, _, value = line[len(TRAILER_PREFIX) :].partition(": ")
+            values[key] = value.strip()
+    if "Snapshot" not in values or "Timestamp" not in values:
+        return None
+
+    def num(key: str) -> float | None:
+        v = values.get(key, "n/a")
+        return None if v == "n/a" else float(v)
+
+    return HistoryEntry(
+        commit=commit.id.decode(),
+        timestamp=values["Timestamp"],
+        snapshot_path=values["Snapshot"],
+        avg_coverage=num("Avg-Coverage"),
+        weighted_coverage=num("Weighted-Coverage"),
+        repos=int(values.get("Repos", "0")),
+        files=int(values.get("Files", "0")),
+        failed=int(values.get("Failed", "0")),
+        host=values.get("Host", ""),
+        subject=text.splitlines()[0] if text else "",
+    )
+
+
+def init(path: Path, *, bare: bool = False) -> Store:
+    """Create a metrics repository at ``path`` (or open it when it is one already)."""
+    from dulwich.errors import NotGitRepository
+    from dulwich.refs import Ref
+    from dulwich.repo import Repo
+
+    try:
+        Repo(str(path)).close()
+        return open_store(path)
+    except NotGitRepository:
+        pass
+    if path.exists() and any(path.iterdir()):
+        raise StoreError(
+            f"{path}: exists and is not empty, but is not a git repository",
+            "choose another `store:` path in repos.yaml or --store",
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    repo = Repo.init_bare(str(path)) if bare else Repo.init(str(path), mkdir=False)
+    try:
+        repo.refs.set_symbolic_ref(Ref(b"HEAD"), Ref(BRANCH))
+        cfg = repo.get_config()
+        cfg.set((b"gc",), b"auto", b"0")  # packing is an explicit command
+        cfg.set((b"gitmetrics",), b"storeVersion", b"1")
+        cfg.write_to_path()
+    finally:
+        repo.close()
+    return Store(path)
+
+
+def open_store(path: Path) -> Store:
+    """Open an existing metrics repository; ``StoreError`` when there is none."""
+    if not path.exists():
+        raise StoreError(
+            f"{path}: no metrics repository here",
+            "run `gitmetrics collect` (it creates the store) or `gitmetrics init`",
+        )
+    store = Store(path)
+    _ = store.repo  # raises StoreError when not a repository
+    return store
