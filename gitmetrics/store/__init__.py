@@ -3,6 +3,7 @@
 from gitmetrics.store.repo import (
     LATEST,
     CommitResult,
+    DeriveContext,
     Deriver,
     HistoryEntry,
     Store,
@@ -10,11 +11,13 @@ from gitmetrics.store.repo import (
     init,
     open_store,
     prune,
+    source_of,
 )
 
 __all__ = [
     "LATEST",
     "CommitResult",
+    "DeriveContext",
     "Deriver",
     "HistoryEntry",
     "Store",
@@ -22,4 +25,5 @@ __all__ = [
     "init",
     "open_store",
     "prune",
+    "source_of",
 ]

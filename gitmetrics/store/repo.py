@@ -19,7 +19,7 @@ from typing import Any
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import StoreError
-from gitmetrics.snapshot import Snapshot
+from gitmetrics.snapshot import Snapshot, Source
 from gitmetrics.store import locks
 
 BRANCH = b"refs/heads/main"
@@ -31,8 +31,24 @@ MAX_RETRIES = 50
 
 TRAILER_PREFIX = "Gitmetrics-"
 
-#: Builds the derived files (README.md, badges, ...) for the newest snapshot.
-Deriver = Callable[[Snapshot, Sequence["HistoryEntry"]], Mapping[str, bytes]]
+#: How many earlier collections a deriver is shown.
+DERIVE_HISTORY = 30
+
+
+@dataclass(frozen=True)
+class DeriveContext:
+    """What a deriver sees when a snapshot becomes the newest one."""
+
+    snapshot: Snapshot
+    #: earlier collections, newest first (up to DERIVE_HISTORY), not including ``snapshot``
+    previous: Sequence[HistoryEntry]
+    #: reads a file of the tree being replaced (``None`` when absent)
+    read: Callable[[str], bytes | None]
+
+
+#: Builds the derived files (README.md, badges, ...) for the newest snapshot;
+#: a value of ``None`` removes that path from the tree.
+Deriver = Callable[[DeriveContext], Mapping[str, bytes | None]]
 
 
 @dataclass(frozen=True)
@@ -142,12 +158,7 @@ class Store:
                 files[snap_path] = blob.id
                 files[LATEST] = blob.id
                 pruned = prune(files, retention)
-                history = list(self.history(limit=10)) if self.derive is not None else []
-                derived = dict(self.derive(snap, history)) if self.derive is not None else {}
-                derived_blobs = {p: Blob.from_string(b) for p, b in derived.items()}
-                self._add_objects(list(derived_blobs.values()))
-                for p, b in derived_blobs.items():
-                    files[p] = b.id
+                self._apply_derived(files, snap, parent)
                 prev = next(iter(self.history(limit=1)), None)
                 text = message or commit_message(snap, snap_path, prev)
                 commit_id = self._write_commit(files, [parent] if parent else [], text)
@@ -159,6 +170,32 @@ class Store:
             f"{self.path}: the branch kept moving; gave up after {MAX_RETRIES} attempts",
             "another process is committing continuously; try again",
         )
+
+    def _apply_derived(self, files: dict[str, bytes], snap: Snapshot, parent: str | None) -> None:
+        """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot."""
+        if self.derive is None:
+            return
+        from dulwich.objects import Blob
+
+        before = dict(files)
+
+        def read(path: str) -> bytes | None:
+            sha = before.get(path)
+            return None if sha is None else self.blob(sha)
+
+        previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
+        derived = self.derive(DeriveContext(snap, previous, read))
+        blobs = []
+        for path, content in derived.items():
+            if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
+                raise StoreError(f"derived file {path!r} would overwrite a snapshot")
+            if content is None:
+                files.pop(path, None)
+                continue
+            blob = Blob.from_string(content)
+            blobs.append(blob)
+            files[path] = blob.id
+        self._add_objects(blobs)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -468,3 +505,34 @@ def open_store(path: Path) -> Store:
     store = Store(path)
     _ = store.repo  # raises StoreError when not a repository
     return store
+
+
+def source_of(path: Path) -> Source | None:
+    """HEAD commit, branch and dirty flag of the git repository containing ``path``.
+
+    Untracked files (a freshly written coverage report, say) do not make it dirty.
+    ``None`` when ``path`` is not inside a git repository.
+    """
+    from dulwich import porcelain
+    from dulwich.errors import NotGitRepository
+    from dulwich.refs import Ref
+    from dulwich.repo import Repo
+
+    try:
+        repo = Repo.discover(str(path))
+    except NotGitRepository:
+        return None
+    try:
+        try:
+            head = repo.refs[Ref(b"HEAD")].decode()
+        except KeyError:
+            return Source(commit=None, branch=None, dirty=False)
+        target = repo.refs.get_symrefs().get(Ref(b"HEAD"))
+        branch = None
+        if target is not None and target.startswith(b"refs/heads/"):
+            branch = target[len(b"refs/heads/") :].decode()
+        status = porcelain.status(repo, untracked_files="no")
+        dirty = bool(status.unstaged) or any(bool(v) for v in status.staged.values())
+        return Source(commit=head, branch=branch, dirty=dirty)
+    finally:
+        repo.close()

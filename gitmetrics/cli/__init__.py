@@ -1,0 +1,35 @@
+"""The ``gitmetrics`` command line: parse options, call one core function, render."""
+
+from __future__ import annotations
+
+import typer
+
+from gitmetrics import __version__
+from gitmetrics.cli.common import app
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gitmetrics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Track test coverage across many repositories, with a git repository as the database."""
+
+
+# Each module registers its commands on ``app``; the import order is the order in --help.
+from gitmetrics.cli import core  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,83 @@
+"""What every command shares: the app, consoles, common options, error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from gitmetrics.errors import GitmetricsError
+
+app = typer.Typer(
+    name="gitmetrics",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+console = Console(highlight=False, soft_wrap=False)
+console_err = Console(stderr=True, highlight=False)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="GITMETRICS_CONFIG",
+        help="Config file (default: ./repos.yaml, or $GITMETRICS_CONFIG).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Metrics repository (default: `store:` in the config, else ./metrics).",
+        show_default=False,
+        file_okay=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a :class:`GitmetricsError` into a message on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except GitmetricsError as exc:
+            report_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def report_error(exc: GitmetricsError) -> None:
+    """Print a user-facing error (and its hint) on stderr."""
+    console_err.print(f"[bold red]error:[/] {escape(exc.message)}")
+    if exc.hint:
+        console_err.print(f"  [dim]hint:[/] {escape(exc.hint)}")
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, stable and readable (sorted keys, indent 2)."""
+    typer.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def progress_enabled() -> bool:
+    """Progress bars only where a person watches (a terminal, not CI logs)."""
+    return console_err.is_terminal and not os.environ.get("CI")
