@@ -27,8 +27,12 @@ WAIT_SECONDS = 120.0
 
 
 @contextlib.contextmanager
-def write_lock(gitdir: Path, timeout: float = WAIT_SECONDS) -> Iterator[None]:
-    """Hold the store's writer lock; waits for another gitmetrics writer up to ``timeout``."""
+def write_lock(gitdir: Path, timeout: float = WAIT_SECONDS) -> Iterator[bool]:
+    """Hold the store's writer lock; waits for another gitmetrics writer up to ``timeout``.
+
+    Yields True when the previous holder died before finishing (its PID is still in the
+    lock file), so the caller can sweep what a killed writer may have left behind.
+    """
     path = gitdir / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -45,9 +49,11 @@ def write_lock(gitdir: Path, timeout: float = WAIT_SECONDS) -> Iterator[None]:
                         "wait for it to finish, then try again",
                     ) from None
                 time.sleep(0.02)
+        crashed = bool(os.pread(fd, 64, 0).strip())
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield crashed
+        os.ftruncate(fd, 0)  # a clean finish: the next writer has nothing to sweep
     finally:
         os.close(fd)  # closing releases the flock
 
@@ -71,3 +77,23 @@ def clear_stale(lockfile: Path, grace: float = FOREIGN_GRACE) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
+
+
+def sweep(gitdir: Path, worktree: Path | None) -> list[Path]:
+    """Remove what a killed writer left: dulwich ``.lock`` files and our temp files.
+
+    Call only under :func:`write_lock` after it reported a crash. Object locks are only
+    ever dulwich's (git writes objects through ``tmp_obj_*`` files), and ref locks get
+    the same grace period as in :func:`clear_stale`.
+    """
+    removed: list[Path] = []
+    for pattern in ("objects/??/*.lock", "refs/**/*.lock", "*.lock"):
+        for lock in gitdir.glob(pattern):
+            if lock.name != LOCK_NAME and clear_stale(lock):
+                removed.append(lock)
+    if worktree is not None:
+        for tmp in worktree.glob("**/.*.gitmetrics-tmp"):
+            if ".git" not in tmp.relative_to(worktree).parts:
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+    return removed

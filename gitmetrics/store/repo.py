@@ -199,7 +199,9 @@ class Store:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        with locks.write_lock(self.gitdir):
+        with locks.write_lock(self.gitdir) as crashed:
+            if crashed:
+                locks.sweep(self.gitdir, None if self.bare else Path(self.repo.path))
             for name in ("HEAD.lock", "index.lock", "packed-refs.lock", "config.lock"):
                 locks.clear_stale(self.gitdir / name)
             locks.clear_stale(self.gitdir / (self.branch_ref().decode() + ".lock"))
