@@ -107,7 +107,8 @@ def _add(coverage: Any, combined: Any, data_path: Path, tmp: Path, root: Path) -
         local = remap(recorded, root)
         if local is None:
             raise ReportError(
-                f"{data_path}: the source of {recorded} is not in {root}",
+                f"{data_path}: a coverage.py data file needs the source it measured: "
+                f"{recorded} was not found in {root}",
                 "a coverage.py data file can only be measured against its source: collect "
                 "from a checkout of the tested code, or have the tests write `coverage json`",
             )
@@ -147,6 +148,8 @@ def _config_file(root: Path) -> str | bool:
 
 def _relative(name: str, root: Path) -> str:
     p = Path(name)
-    if p.is_absolute() and p.is_relative_to(root):
+    if not p.is_absolute():
+        p = Path.cwd() / p
+    if p.is_relative_to(root):
         return p.relative_to(root).as_posix()
     return name.replace("\\", "/")

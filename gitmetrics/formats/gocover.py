@@ -25,7 +25,8 @@ NAME = "go"
 FILENAMES: tuple[str, ...] = ("cover.out", "coverage.out", "*.coverprofile", "coverage.txt")
 
 _MODES = frozenset({"set", "count", "atomic"})
-_BLOCK = re.compile(r"^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$")
+# ASCII digits only: \d alone would accept other scripts' digits
+_BLOCK = re.compile(r"^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$", re.ASCII)
 _FIELD_BITS = 24
 
 Block = tuple[int, int, int, int]
