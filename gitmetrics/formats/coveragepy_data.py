@@ -38,11 +38,17 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def data_files(path: Path) -> list[Path]:
-    """``path`` and every ``.coverage``/``.coverage.*`` data file beside it."""
+    """``path`` and every ``.coverage``/``.coverage.*`` SQLite data file beside it."""
     found = {path}
     for p in path.parent.glob(".coverage*"):
-        if (p.name == ".coverage" or p.name.startswith(".coverage.")) and p.is_file():
-            found.add(p)
+        if p.name == ".coverage" or p.name.startswith(".coverage."):
+            # siblings that are not data files (editor backups, old JSON data) are skipped
+            try:
+                with p.open("rb") as fh:
+                    if fh.read(len(_SQLITE)) == _SQLITE:
+                        found.add(p)
+            except OSError:
+                continue
     return sorted(found)
 
 
@@ -57,14 +63,14 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             "write `coverage json` and point gitmetrics at coverage.json",
         ) from None
     root = path.parent.resolve()
+    if read_bytes(path, max_bytes)[: len(_SQLITE)] != _SQLITE:
+        raise ReportError(
+            f"{path}: not a coverage.py SQLite data file",
+            "coverage.py before 5.0 wrote JSON data files; run the tests again with coverage 7",
+        )
     files = data_files(path)
     for f in files:
-        head = read_bytes(f, max_bytes)[:16]
-        if head != _SQLITE:
-            raise ReportError(
-                f"{f}: not a coverage.py SQLite data file",
-                "coverage.py before 5.0 wrote JSON data files; run the tests again with coverage 7",
-            )
+        read_bytes(f, max_bytes)  # the size cap holds for every combined file
     with tempfile.TemporaryDirectory(prefix="gitmetrics-coverage-") as tmp:
         combined = coverage.CoverageData(basename=str(Path(tmp) / ".coverage"))
         has_arcs = False

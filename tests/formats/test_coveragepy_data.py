@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .conftest import FIXTURES
 
 PLAIN = FIXTURES / "coverage-data" / "plain"
 PARALLEL = FIXTURES / "coverage-data" / "parallel-branch"
+SOURCES = FIXTURES.parent / "sources"
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -112,3 +114,43 @@ def test_detect_needs_sqlite_and_the_name() -> None:
     head = (PLAIN / ".coverage").read_bytes()[:100]
     assert coveragepy_data.detect(PLAIN / ".coverage", head)
     assert not coveragepy_data.detect(PLAIN / "other.db", head)
+
+
+def test_sibling_files_that_are_not_data_are_skipped(tmp_path: Path) -> None:
+    shutil.copytree(PLAIN, tmp_path / "repo")
+    (tmp_path / "repo" / ".coverage.orig").write_text("not a data file")
+    cov = coveragepy_data.parse(tmp_path / "repo" / ".coverage")
+    assert (cov.lines_covered, cov.lines_valid) == (11, 17)
+
+
+def _run(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "coverage", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_totals_equal_coverage_report_with_the_repos_config(tmp_path: Path) -> None:
+    """Run coverage for real, with an exclusion in .coveragerc, then move the checkout."""
+    ran = tmp_path / "ci" / "checkout"
+    shutil.copytree(SOURCES / "pycalc", ran)
+    (ran / ".coveragerc").write_text("[run]\nbranch = True\n[report]\nexclude_also = def unused\n")
+    _run(ran, "run", "--source=pycalc", "run_b.py")
+    printed = _run(ran, "report", "--precision=2")
+    total = next(line for line in printed.splitlines() if line.startswith("TOTAL")).split()
+    stmts, miss, branches = (int(x) for x in total[1:4])
+    moved = tmp_path / "elsewhere" / "repo"
+    shutil.move(ran, moved)
+    cov = coveragepy_data.parse(moved / ".coverage")
+    assert (cov.lines_valid, cov.lines_valid - cov.lines_covered) == (stmts, miss)
+    assert cov.branches_valid == branches
+    assert cov.branches_covered is not None
+    # coverage report's TOTAL mixes statements and branches
+    mixed = 100 * (cov.lines_covered + cov.branches_covered) / (stmts + branches)
+    assert f"{mixed:.2f}%" == total[-1]
+    assert stmts < 17  # the repository's exclusion was honoured
