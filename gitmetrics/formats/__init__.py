@@ -89,14 +89,20 @@ class FormatModule(Protocol):
 FORMATS: dict[str, str] = {
     # JSON reports
     "coverage-json": "gitmetrics.formats.coveragepy_json",
+    "gcovr-json": "gitmetrics.formats.gcovr_json",
+    "gcovr-summary": "gitmetrics.formats.gcovr_summary",
+    "istanbul-summary": "gitmetrics.formats.istanbul_summary",
+    "istanbul-final": "gitmetrics.formats.istanbul_final",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
     #
     # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",
+    "go": "gitmetrics.formats.gocover",
     #
     # data files that need the source to be measured
+    "coverage-data": "gitmetrics.formats.coveragepy_data",
 }
 
 

@@ -1,0 +1,115 @@
+"""Helpers shared by the report parsers: reading, number checks, path clean-up."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from gitmetrics.errors import ReportError
+
+JsonObject = dict[str, Any]
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The whole file, refusing a missing, empty or oversized one."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ReportError(
+                f"{path}: report is {size:,} bytes, over the {max_bytes:,}-byte cap",
+                "raise `max_report_bytes` in repos.yaml if this report is genuine",
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise ReportError(f"{path}: report is empty")
+    return data
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """The file as UTF-8 text; binary content is refused with a clear message."""
+    data = read_bytes(path, max_bytes)
+    if b"\x00" in data[:65536]:
+        raise ReportError(f"{path}: binary data where a text report was expected")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReportError(
+            f"{path}: byte {exc.start}: not UTF-8 text", "is this the right file?"
+        ) from None
+
+
+def read_json(path: Path, max_bytes: int) -> JsonObject:
+    """A JSON object from ``path``; truncated, binary or non-object input is refused."""
+    text = read_text(path, max_bytes)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(
+            f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})",
+            "the report may be truncated; run the coverage tool again",
+        ) from None
+    except RecursionError:
+        raise ReportError(f"{path}: JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def json_head(head: bytes) -> str:
+    """The start of a file as text for cheap content detection ('' when binary)."""
+    if b"\x00" in head:
+        return ""
+    return head.decode("utf-8-sig", errors="replace").lstrip()
+
+
+def count(value: object, where: str) -> int:
+    """A non-negative integer count; ``where`` names the file and place for the error."""
+    # bool is an int subclass but never a valid count
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer() and value >= 0:
+            return int(value)
+        raise ReportError(f"{where}: expected a count, got {value!r}")
+    if value < 0:
+        raise ReportError(f"{where}: negative count {value}")
+    return value
+
+
+def count_text(text: str, where: str) -> int:
+    """A non-negative decimal integer written as text."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit():
+        raise ReportError(f"{where}: expected a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def obj(value: object, where: str) -> JsonObject:
+    """``value`` as a JSON object, or a ReportError naming the place."""
+    if not isinstance(value, dict):
+        raise ReportError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def items(value: object, where: str) -> Iterator[tuple[str, Any]]:
+    """The key/value pairs of a JSON object, checked to be one."""
+    yield from obj(value, where).items()
+
+
+def array(value: object, where: str) -> list[Any]:
+    """``value`` as a JSON array, or a ReportError naming the place."""
+    if not isinstance(value, list):
+        raise ReportError(f"{where}: expected an array, got {type(value).__name__}")
+    return value
+
+
+def norm_path(path: str) -> str:
+    """A report path with posix separators, as written otherwise."""
+    return path.replace("\\", "/")
+
+
+def covered(hits: Mapping[Any, int]) -> int:
+    """How many entries of a hit map were hit at least once."""
+    return sum(1 for n in hits.values() if n > 0)

@@ -1,0 +1,161 @@
+"""coverage.py data files (`.coverage` and parallel `.coverage.*`), measured with coverage.
+
+A data file stores only which lines (or arcs) ran, so the totals need the source: the
+data file's directory is taken as the repository root. Paths in the data are absolute
+paths of the machine that ran the tests; each is moved onto the repository by the
+longest path suffix that exists there. The data files are combined into a temporary
+file (the user's files are never written), and the totals come from coverage's own
+JSON report, so they equal ``coverage report`` of the same data.
+
+All ``.coverage`` and ``.coverage.*`` files beside the given one are combined: coverage
+data are sets of lines and arcs, so a combined file next to its parallel parts does not
+count anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from gitmetrics.errors import ReportError
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
+from gitmetrics.formats._common import read_bytes
+from gitmetrics.formats.coveragepy_json import from_report
+
+NAME = "coverage-data"
+FILENAMES: tuple[str, ...] = (".coverage", ".coverage.*")
+
+_SQLITE = b"SQLite format 3\x00"
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """An SQLite file named like a coverage.py data file."""
+    return head.startswith(_SQLITE) and path.name.startswith(".coverage")
+
+
+def data_files(path: Path) -> list[Path]:
+    """``path`` and every ``.coverage``/``.coverage.*`` SQLite data file beside it."""
+    found = {path}
+    for p in path.parent.glob(".coverage*"):
+        if p.name == ".coverage" or p.name.startswith(".coverage."):
+            # siblings that are not data files (editor backups, old JSON data) are skipped
+            try:
+                with p.open("rb") as fh:
+                    if fh.read(len(_SQLITE)) == _SQLITE:
+                        found.add(p)
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
+    """Totals of the combined data files, measured against the source beside them."""
+    try:
+        import coverage
+    except ImportError:
+        raise ReportError(
+            f"{path}: reading coverage.py data files needs the `coverage` package",
+            "install it with `pip install 'gitmetrics[coverage]'`, or make the repository "
+            "write `coverage json` and point gitmetrics at coverage.json",
+        ) from None
+    root = path.parent.resolve()
+    if read_bytes(path, max_bytes)[: len(_SQLITE)] != _SQLITE:
+        raise ReportError(
+            f"{path}: not a coverage.py SQLite data file",
+            "coverage.py before 5.0 wrote JSON data files; run the tests again with coverage 7",
+        )
+    files = data_files(path)
+    for f in files:
+        read_bytes(f, max_bytes)  # the size cap holds for every combined file
+    with tempfile.TemporaryDirectory(prefix="gitmetrics-coverage-") as tmp:
+        combined = coverage.CoverageData(basename=str(Path(tmp) / ".coverage"))
+        has_arcs = False
+        for f in files:
+            has_arcs = _add(coverage, combined, f, Path(tmp), root) or has_arcs
+        combined.write()
+        cov = coverage.Coverage(
+            data_file=str(Path(tmp) / ".coverage"),
+            config_file=_config_file(root),
+            branch=has_arcs,
+            messages=False,
+        )
+        out = Path(tmp) / "coverage.json"
+        try:
+            cov.load()
+            cov.json_report(outfile=str(out), ignore_errors=False)
+        except coverage.exceptions.NoDataError:
+            return Coverage(NAME, 0, 0, 0 if has_arcs else None, 0 if has_arcs else None)
+        except coverage.exceptions.CoverageException as exc:
+            raise ReportError(f"{path}: coverage.py could not measure the data: {exc}") from None
+        report = json.loads(out.read_text())
+    # coverage names files relative to the current directory; make them repo-relative
+    report["files"] = {_relative(k, root): v for k, v in report.get("files", {}).items()}
+    return from_report(report, str(path), NAME)
+
+
+def _add(coverage: Any, combined: Any, data_path: Path, tmp: Path, root: Path) -> bool:
+    """Copy one data file's lines or arcs into ``combined`` with paths moved onto ``root``."""
+    # read from a copy: coverage may touch the file it opens, the user's must stay as is
+    copy = tmp / f"in-{data_path.name}"
+    copy.write_bytes(data_path.read_bytes())
+    data = coverage.CoverageData(basename=str(copy))
+    try:
+        data.read()
+        measured: Iterable[str] = sorted(data.measured_files())
+        arcs = bool(data.has_arcs())
+    except (coverage.exceptions.CoverageException, sqlite3.Error) as exc:
+        raise ReportError(f"{data_path}: unreadable coverage.py data file: {exc}") from None
+    for recorded in measured:
+        local = remap(recorded, root)
+        if local is None:
+            raise ReportError(
+                f"{data_path}: a coverage.py data file needs the source it measured: "
+                f"{recorded} was not found in {root}",
+                "a coverage.py data file can only be measured against its source: collect "
+                "from a checkout of the tested code, or have the tests write `coverage json`",
+            )
+        if arcs:
+            combined.add_arcs({str(local): data.arcs(recorded) or []})
+        else:
+            combined.add_lines({str(local): data.lines(recorded) or []})
+    return arcs
+
+
+def remap(recorded: str, root: Path) -> Path | None:
+    """The file under ``root`` ending with the longest suffix of ``recorded``, if any."""
+    pure = PureWindowsPath(recorded) if "\\" in recorded else PurePosixPath(recorded)
+    parts = [p for p in pure.parts if p not in ("/", "\\") and not p.endswith((":", ":\\"))]
+    if Path(recorded).is_file() and Path(recorded).resolve().is_relative_to(root):
+        return Path(recorded).resolve()
+    for i in range(len(parts)):
+        candidate = root.joinpath(*parts[i:])
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _config_file(root: Path) -> str | bool:
+    """The repository's coverage configuration, never the current directory's."""
+    rc = root / ".coveragerc"
+    if rc.is_file():
+        return str(rc)
+    pyproject = root / "pyproject.toml"
+    try:
+        if pyproject.is_file() and "[tool.coverage" in pyproject.read_text(errors="replace"):
+            return str(pyproject)
+    except OSError:
+        pass
+    return False
+
+
+def _relative(name: str, root: Path) -> str:
+    p = Path(name)
+    if not p.is_absolute():
+        p = Path.cwd() / p
+    if p.is_relative_to(root):
+        return p.relative_to(root).as_posix()
+    return name.replace("\\", "/")

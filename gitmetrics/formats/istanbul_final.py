@@ -1,0 +1,76 @@
+"""Istanbul per-file coverage (`coverage/coverage-final.json` from nyc, c8, jest).
+
+Istanbul records statements, not lines: a line's hit count is the largest count of the
+statements that start on it (what istanbul's own ``getLineCoverage`` does), and every
+arm of every ``b`` entry is one branch. Keys are the absolute paths of the machine that
+ran the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitmetrics.errors import ReportError
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
+from gitmetrics.formats._common import (
+    array,
+    count,
+    covered,
+    items,
+    json_head,
+    norm_path,
+    obj,
+    read_json,
+)
+
+NAME = "istanbul-final"
+FILENAMES: tuple[str, ...] = ("coverage/coverage-final.json", "coverage-final.json")
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """A JSON object of files each carrying ``statementMap`` and ``s``."""
+    text = json_head(head)
+    return text.startswith("{") and '"statementMap"' in text and '"fnMap"' in text[:65536]
+
+
+def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
+    """Per-line and per-branch-arm counts of every file, and their totals."""
+    data = read_json(path, max_bytes)
+    files = tuple(_file(name, entry, f"{path}: {name!r}") for name, entry in data.items())
+    has_branches = any(f.branches_valid for f in files)
+    return Coverage(
+        NAME,
+        sum(f.lines_covered for f in files),
+        sum(f.lines_valid for f in files),
+        sum(f.branches_covered or 0 for f in files) if has_branches else None,
+        sum(f.branches_valid or 0 for f in files) if has_branches else None,
+        files,
+    )
+
+
+def _file(name: str, entry: object, where: str) -> FileCoverage:
+    entry = obj(entry, where)
+    statement_map = obj(entry.get("statementMap"), f"{where}.statementMap")
+    hits = obj(entry.get("s"), f"{where}.s")
+    lines: dict[int, int] = {}
+    for sid, loc in items(statement_map, f"{where}.statementMap"):
+        start = obj(obj(loc, f"{where}.statementMap.{sid}").get("start"), f"{where}.{sid}")
+        line = count(start.get("line"), f"{where}.statementMap.{sid}.start.line")
+        if sid not in hits:
+            raise ReportError(f"{where}: statement {sid} has no count in `s`")
+        n = count(hits[sid], f"{where}.s.{sid}")
+        lines[line] = max(lines.get(line, 0), n)
+    branches: dict[str, int] = {}
+    for bid, arms in items(entry.get("b", {}), f"{where}.b"):
+        for i, arm in enumerate(array(arms, f"{where}.b.{bid}")):
+            branches[f"{bid}:{i}"] = count(arm, f"{where}.b.{bid}[{i}]")
+    path = norm_path(str(entry.get("path") or name))
+    return FileCoverage(
+        path,
+        covered(lines),
+        len(lines),
+        covered(branches) if branches else None,
+        len(branches) if branches else None,
+        dict(sorted(lines.items())),
+        branches or None,
+    )

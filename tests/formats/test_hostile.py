@@ -1,0 +1,152 @@
+"""Hostile and broken input: every parser answers with a ReportError naming the file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from gitmetrics import formats
+from gitmetrics.errors import ReportError
+from gitmetrics.formats import gocover, lcov
+
+from .conftest import FIXTURES
+
+# format name -> a real report of that format and the name it is usually written as
+REAL = {
+    "coverage-json": FIXTURES / "coverage-json" / "branch" / "coverage.json",
+    "lcov": FIXTURES / "lcov" / "lcov-gcc" / "lcov.info",
+    "go": FIXTURES / "go" / "set" / "cover.out",
+    "istanbul-summary": FIXTURES / "istanbul-summary" / "nyc" / "coverage-summary.json",
+    "istanbul-final": FIXTURES / "istanbul-final" / "nyc" / "coverage-final.json",
+    "gcovr-json": FIXTURES / "gcovr-json" / "gcc" / "coverage.json",
+    "gcovr-summary": FIXTURES / "gcovr-summary" / "gcc" / "coverage-summary.json",
+}
+TEXT_FORMATS = sorted(REAL)
+
+
+def _parse_fails(path: Path, fmt: str) -> ReportError:
+    with pytest.raises(ReportError) as err:
+        formats.get(fmt).parse(path)
+    assert path.name in err.value.message
+    assert "Traceback" not in str(err.value)
+    return err.value
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_truncated(tmp_path: Path, fmt: str) -> None:
+    data = REAL[fmt].read_bytes()
+    path = tmp_path / REAL[fmt].name
+    # cut inside a record: JSON ends mid-object, line formats end mid-line
+    path.write_bytes(data[: len(data) * 2 // 3].rstrip()[:-1] + b"\n:")
+    _parse_fails(path, fmt)
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_binary_garbage(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / REAL[fmt].name
+    path.write_bytes(os.urandom(2048) + b"\x00\xff")
+    _parse_fails(path, fmt)
+
+
+@pytest.mark.parametrize("fmt", [*TEXT_FORMATS, "coverage-data"])
+@pytest.mark.parametrize("content", [b"", b"  \n\n"])
+def test_empty(tmp_path: Path, fmt: str, content: bytes) -> None:
+    path = tmp_path / (".coverage" if fmt == "coverage-data" else REAL[fmt].name)
+    path.write_bytes(content)
+    err = _parse_fails(path, fmt)
+    assert "empty" in err.message or "not a" in err.message
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+@pytest.mark.parametrize("other", TEXT_FORMATS)
+def test_wrong_format_for_the_name(tmp_path: Path, fmt: str, other: str) -> None:
+    if fmt == other:
+        return
+    path = tmp_path / REAL[fmt].name
+    path.write_bytes(REAL[other].read_bytes())
+    _parse_fails(path, fmt)
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_not_utf8(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / REAL[fmt].name
+    path.write_bytes(b"\xff\xfe" + "SF:é".encode("latin-1") + b"\n")
+    _parse_fails(path, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["coverage-json", "istanbul-summary", "gcovr-json"])
+def test_json_that_is_not_an_object(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / REAL[fmt].name
+    path.write_text("[1, 2, 3]")
+    _parse_fails(path, fmt)
+
+
+def test_deeply_nested_json(tmp_path: Path) -> None:
+    path = tmp_path / "coverage.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    _parse_fails(path, "coverage-json")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("lcov", "SF:a.c\nend_of_record\n"),
+        ("go", "mode: count\na.go:1.1,2.2 0 0\n"),
+        (
+            "gcovr-summary",
+            '{"gcovr/summary_format_version": "0.6", "line_total": 0, '
+            '"line_covered": 0, "branch_total": 0, "branch_covered": 0, "files": []}',
+        ),
+        ("gcovr-json", '{"gcovr/format_version": "0.15", "files": []}'),
+        ("istanbul-final", "{}"),
+        (
+            "coverage-json",
+            '{"meta": {"format": 3}, "totals": {"covered_lines": 0, '
+            '"num_statements": 0}, "files": {}}',
+        ),
+    ],
+)
+def test_zero_coverable_lines_is_valid(tmp_path: Path, fmt: str, text: str) -> None:
+    path = tmp_path / REAL[fmt].name
+    path.write_text(text)
+    cov = formats.get(fmt).parse(path)
+    assert cov.lines_covered == 0
+    assert cov.line_rate is None
+    assert cov.branch_rate is None
+
+
+@pytest.mark.parametrize("bad", ["-1", "x", "1e3", "0x10", "\u0661"])
+def test_bad_counts_in_line_formats(tmp_path: Path, bad: str) -> None:
+    path = tmp_path / "lcov.info"
+    path.write_text(f"SF:a.c\nDA:1,{bad}\nend_of_record\n")
+    with pytest.raises(ReportError, match=r"lcov\.info: line 2"):
+        lcov.parse(path)
+    path = tmp_path / "cover.out"
+    path.write_text(f"mode: count\na.go:1.1,2.2 1 {bad}\n")
+    with pytest.raises(ReportError, match=r"cover\.out: line 2"):
+        gocover.parse(path)
+
+
+@pytest.mark.parametrize("fmt", ["istanbul-summary", "gcovr-summary", "gcovr-json"])
+@pytest.mark.parametrize("bad", [-3, "7", None, [1]])
+def test_bad_counts_in_json_formats(tmp_path: Path, fmt: str, bad: object) -> None:
+    data = json.loads(REAL[fmt].read_text())
+    if fmt == "istanbul-summary":
+        data["total"]["branches"]["total"] = bad
+    elif fmt == "gcovr-summary":
+        data["line_total"] = bad
+    else:
+        data["files"][0]["lines"][1]["branches"][0]["count"] = bad
+    path = tmp_path / REAL[fmt].name
+    path.write_text(json.dumps(data))
+    _parse_fails(path, fmt)
+
+
+def test_detection_of_every_real_report_is_unambiguous() -> None:
+    for fmt, path in REAL.items():
+        head = path.read_bytes()[:65536]
+        claimed = [n for n in REAL if formats.get(n).detect(path, head)]
+        assert claimed == [fmt], path
