@@ -107,8 +107,25 @@ def iter_elements(path: Path, *, max_bytes: int) -> Iterator[Element]:
                 _guard(path, collector, parser.close)
                 yield from _drain(collector)
                 return
+            if read == len(chunk):
+                _check_start(path, chunk)
             _guard(path, collector, parser.feed, chunk)
             yield from _drain(collector)
+
+
+def _check_start(path: Path, first: bytes) -> None:
+    """A clear message for the usual mistake: a JSON, LCOV or binary file under an XML name."""
+    text = first.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if (
+        text
+        and not text.startswith(b"<")
+        and not text.startswith((b"\xff\xfe<\x00", b"\xfe\xff\x00<"))
+    ):
+        shown = text[:20].decode("utf-8", "backslashreplace")
+        raise ReportError(
+            f"{path}: line 1: not an XML report (it starts with {shown!r})",
+            "point repos.yaml at the XML report, or set `format:` to the report's real format",
+        )
 
 
 def _drain(collector: _Collector) -> Iterator[Element]:
