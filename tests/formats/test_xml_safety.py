@@ -125,7 +125,7 @@ def test_report_over_the_cap_is_refused(module: ModuleType) -> None:
 
 
 def test_cap_is_also_checked_by_the_format_entry_point() -> None:
-    with pytest.raises(ReportError, match="coverage.xml: report is 6,691 bytes"):
+    with pytest.raises(ReportError, match=r"coverage\.xml: report is 6,691 bytes"):
         formats.parse(GCOVR, "cobertura", max_bytes=1000)
 
 
