@@ -1,10 +1,11 @@
-"""Clover XML (OpenClover, istanbul/nyc ``--reporter=clover``, PHPUnit ``--coverage-clover``).
+"""Clover XML (OpenClover, istanbul/nyc ``--reporter=clover``, PHPUnit, Devel::Cover).
 
 Clover has no "lines": the totals are ``<project><metrics>``'s ``coveredstatements``/
-``statements`` (istanbul writes its line totals there, PHPUnit its executable lines) and
-``coveredconditionals``/``conditionals`` for branches. ``<file>`` sits directly under
-``<project>`` (istanbul, PHPUnit) or under ``<package>`` (OpenClover, older PHPUnit), and
-PHPUnit writes the project ``<metrics>`` after the files, not before them.
+``statements`` (istanbul writes its line totals there, PHPUnit its executable lines,
+Devel::Cover its statements, several per line) and ``coveredconditionals``/
+``conditionals`` for branches. ``<file>`` sits directly under ``<project>`` (istanbul,
+PHPUnit) or under ``<package>`` (OpenClover, Devel::Cover, older PHPUnit), and PHPUnit
+writes the project ``<metrics>`` after the files, not before them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class _File:
         self.metrics: tuple[int, int, int, int] | None = None
         self.lines: dict[int, int] = {}
         self.branches: dict[str, int] = {}
+        self.conditions: dict[int, int] = {}
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
@@ -116,11 +118,16 @@ def _add_line(path: Path, el: Element, into: _File) -> None:
     if kind == "method":
         return  # a method's signature line is not counted among the statements
     number = required_count(path, el, "num")
-    hits = required_count(path, el, "count")
-    into.lines[number] = max(hits, into.lines.get(number, 0))
+    # Devel::Cover writes a <line> per statement and per condition, several on one line,
+    # and its "cond" lines carry no count
+    hits = required_count(path, el, "count") if kind != "cond" else count(path, el, "count")
+    if hits is not None:
+        into.lines[number] = max(hits, into.lines.get(number, 0))
     if kind == "cond":
-        into.branches[f"{number}:true"] = count(path, el, "truecount") or 0
-        into.branches[f"{number}:false"] = count(path, el, "falsecount") or 0
+        index = into.conditions.get(number, 0)
+        into.conditions[number] = index + 1
+        into.branches[f"{number}:{index}:true"] = count(path, el, "truecount") or 0
+        into.branches[f"{number}:{index}:false"] = count(path, el, "falsecount") or 0
 
 
 def _file_coverage(f: _File) -> FileCoverage:
