@@ -96,6 +96,8 @@ FORMATS: dict[str, str] = {
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
+    "jacoco": "gitmetrics.formats.jacoco",
+    "clover": "gitmetrics.formats.clover",
     #
     # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",

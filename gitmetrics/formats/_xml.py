@@ -1,0 +1,259 @@
+"""Safe, streaming XML reading shared by the XML report formats.
+
+Reports come from other people's CI, so they are hostile input: entity declarations
+(billion laughs) and external entities are refused by defusedxml, a DOCTYPE is allowed
+(JaCoCo, istanbul and gcovr all write one) but its DTD is never fetched, the file is read
+in chunks with a byte cap, and no tree is built: callers get each element's start tag
+(name, attributes, ancestors, line number) and keep only the counts they need, so memory
+stays flat on a 100 MB report. Every failure becomes a ``ReportError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from gitmetrics.errors import ReportError
+
+_CHUNK = 64 * 1024
+#: Real reports nest about ten deep; far deeper means a hostile or broken file.
+MAX_DEPTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One start tag: local name, attributes, the names of its ancestors and its line."""
+
+    tag: str
+    attrib: Mapping[str, str]
+    parents: tuple[str, ...]
+    line: int
+
+    @property
+    def parent(self) -> str | None:
+        """The local name of the enclosing element, ``None`` for the root."""
+        return self.parents[-1] if self.parents else None
+
+
+def _local(tag: str) -> str:
+    # the expat namespace separator is "}" ("{uri}name"); these formats use no namespace
+    return tag.rpartition("}")[2]
+
+
+class _Collector:
+    """An ElementTree parser target that records start tags instead of building a tree."""
+
+    def __init__(self) -> None:
+        self.events: list[Element] = []
+        self.stack: list[str] = []
+        self.expat: Any = None
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        name = _local(tag)
+        line = int(self.expat.CurrentLineNumber) if self.expat is not None else 0
+        if len(self.stack) >= MAX_DEPTH:
+            raise _TooDeep(line)
+        self.events.append(Element(name, attrib, tuple(self.stack), line))
+        self.stack.append(name)
+
+    def end(self, tag: str) -> None:
+        self.stack.pop()
+
+    def close(self) -> None:
+        return None
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def iter_elements(path: Path, *, max_bytes: int) -> Iterator[Element]:
+    """Every element of ``path`` in document order, as it is read; ``ReportError`` on any flaw."""
+    collector = _Collector()
+    parser = DefusedXMLParser(
+        target=collector, forbid_dtd=False, forbid_entities=True, forbid_external=True
+    )
+    collector.expat = getattr(parser, "parser", None)
+    read = 0
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    with fh:
+        while True:
+            try:
+                chunk = fh.read(_CHUNK)
+            except OSError as exc:
+                raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+            read += len(chunk)
+            if read > max_bytes:
+                # checked while reading too: the file may grow, or be a pipe or device
+                raise ReportError(
+                    f"{path}: report is over the {max_bytes:,}-byte cap",
+                    "raise `max_report_bytes` in repos.yaml if this report is genuine",
+                )
+            if not chunk:
+                if read == 0:
+                    raise ReportError(f"{path}: report is empty")
+                _guard(path, collector, parser.close)
+                yield from _drain(collector)
+                return
+            if read == len(chunk):
+                _check_start(path, chunk)
+            _guard(path, collector, parser.feed, chunk)
+            yield from _drain(collector)
+
+
+def _check_start(path: Path, first: bytes) -> None:
+    """A clear message for the usual mistake: a JSON, LCOV or binary file under an XML name."""
+    text = first.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if (
+        text
+        and not text.startswith(b"<")
+        and not text.startswith((b"\xff\xfe<\x00", b"\xfe\xff\x00<"))
+    ):
+        shown = text[:20].decode("utf-8", "backslashreplace")
+        raise ReportError(
+            f"{path}: line 1: not an XML report (it starts with {shown!r})",
+            "point repos.yaml at the XML report, or set `format:` to the report's real format",
+        )
+
+
+def _drain(collector: _Collector) -> Iterator[Element]:
+    events, collector.events = collector.events, []
+    yield from events
+
+
+def _guard(path: Path, collector: _Collector, step: Callable[..., object], *args: bytes) -> None:
+    """Run one parser step, turning every parser failure into a ``ReportError``."""
+    try:
+        step(*args)
+    except ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise ReportError(
+            f"{path}: {_where(line)}not well-formed XML: {_reason(exc)}",
+            "the report is truncated or not XML; regenerate it",
+        ) from None
+    except DefusedXmlException as exc:
+        raise ReportError(
+            f"{path}: {_where(_line_of(collector))}refused: {type(exc).__name__}"
+            " (entity declarations and external entities are never expanded)",
+            "generate the report with its tool's own writer; it never needs entities",
+        ) from None
+    except _TooDeep as exc:
+        raise ReportError(
+            f"{path}: line {exc.line}: elements nested deeper than {MAX_DEPTH} levels"
+        ) from None
+    except (ValueError, LookupError, UnicodeError) as exc:
+        # e.g. an unknown encoding in the XML declaration
+        raise ReportError(f"{path}: cannot decode the report: {exc}") from None
+
+
+def _line_of(collector: _Collector) -> int | None:
+    expat = collector.expat
+    return int(expat.CurrentLineNumber) if expat is not None else None
+
+
+def _where(line: int | None) -> str:
+    return f"line {line}: " if line else ""
+
+
+def _reason(exc: ParseError) -> str:
+    # expat says "... : line 3, column 0"; the line is already in front of the message
+    return re.sub(r":\s*line \d+, column \d+$", "", str(exc))
+
+
+def expect_root(path: Path, element: Element, *names: str, format_name: str) -> None:
+    """``ReportError`` unless ``element`` is the root and is named one of ``names``."""
+    if element.parents or element.tag not in names:
+        wanted = " or ".join(f"<{n}>" for n in names)
+        raise ReportError(
+            f"{path}: line {element.line}: root element is <{element.tag}>, not {wanted}",
+            f"this is not a {format_name} report; set `format:` in repos.yaml",
+        )
+
+
+def count(path: Path, element: Element, name: str) -> int | None:
+    """A non-negative whole-number attribute, ``None`` when absent; ``ReportError`` if bad."""
+    raw = element.attrib.get(name)
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        raise ReportError(
+            f"{path}: line {element.line}: <{element.tag}> {name}={raw!r}"
+            " is not a non-negative whole number",
+            "the report is damaged; regenerate it",
+        )
+    return int(text)
+
+
+def required_count(path: Path, element: Element, name: str) -> int:
+    """Like :func:`count`, but a missing attribute is a ``ReportError`` too."""
+    value = count(path, element, name)
+    if value is None:
+        raise ReportError(
+            f"{path}: line {element.line}: <{element.tag}> has no {name} attribute",
+            "the report is damaged; regenerate it",
+        )
+    return value
+
+
+def check_pair(path: Path, element: Element, covered: int, total: int, what: str) -> None:
+    """``ReportError`` when a covered count is larger than its total."""
+    if covered > total:
+        raise ReportError(
+            f"{path}: line {element.line}: <{element.tag}> says {covered} of {total} {what}"
+            " are covered",
+            "the report is damaged; regenerate it",
+        )
+
+
+_PROLOG = re.compile(
+    rb"""\A(?:\xef\xbb\xbf)?\s*
+    (?:<\?xml[^>]*\?>\s*)?
+    (?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)\s*)*
+    <(?P<tag>[A-Za-z_][\w.:-]*)(?P<attrs>[^>]*)>""",
+    re.VERBOSE | re.DOTALL,
+)
+_DOCTYPE = re.compile(rb"<!DOCTYPE\s+(?:[^\[>]|\[.*?\])*>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the first bytes of a file say: root tag, its attributes text, doctype, rest."""
+
+    root: str
+    attrs: bytes
+    doctype: bytes
+    after_root: bytes
+
+
+def sniff(head: bytes) -> Head | None:
+    """The root start tag of an XML document from its first bytes, ``None`` if not XML."""
+    match = _PROLOG.match(head)
+    if match is None:
+        return None
+    doctype = _DOCTYPE.search(head, 0, match.start("tag"))
+    return Head(
+        root=_local(match.group("tag").decode("ascii", "replace").replace(":", "}")),
+        attrs=match.group("attrs"),
+        doctype=doctype.group(0) if doctype else b"",
+        after_root=head[match.end() :],
+    )
+
+
+def first_child_tag(after_root: bytes) -> str | None:
+    """The name of the first element after the root's start tag, skipping comments."""
+    text = re.sub(rb"<!--.*?-->|<\?.*?\?>", b"", after_root, flags=re.DOTALL)
+    match = re.search(rb"<([A-Za-z_][\w.:-]*)", text)
+    return match.group(1).decode("ascii", "replace") if match else None

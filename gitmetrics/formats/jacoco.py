@@ -1,0 +1,129 @@
+"""JaCoCo XML (the Maven/Gradle plugins, the CLI, the report API).
+
+JaCoCo repeats ``<counter>`` elements at method, class, sourcefile, package, group and
+report level; the totals are the LINE and BRANCH counters that are direct children of
+``<report>`` (``missed`` + ``covered``), which is the Total row of its HTML report. JaCoCo
+writes no counter whose total is 0, so a missing BRANCH counter means "no branches".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitmetrics.errors import ReportError
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
+from gitmetrics.formats._xml import (
+    Element,
+    expect_root,
+    iter_elements,
+    required_count,
+    sniff,
+)
+
+NAME = "jacoco"
+FILENAMES: tuple[str, ...] = (
+    "jacoco.xml",
+    "target/site/jacoco/jacoco.xml",
+    "target/site/jacoco-aggregate/jacoco.xml",
+    "build/reports/jacoco/test/jacocoTestReport.xml",
+)
+
+
+def detect(path: Path, head: bytes) -> bool:
+    """A ``<report>`` root with JaCoCo's DOCTYPE, or with its session info or counters."""
+    found = sniff(head)
+    if found is None or found.root != "report":
+        return False
+    return (
+        b"JACOCO" in found.doctype.upper()
+        or b"<sessioninfo" in found.after_root
+        or b"<counter " in found.after_root
+    )
+
+
+class _Source:
+    """What one ``<sourcefile>`` says: its line map, branch arms and its own counters."""
+
+    def __init__(self) -> None:
+        self.lines: dict[int, int] = {}
+        self.branches: dict[str, int] = {}
+        self.counters: dict[str, tuple[int, int]] = {}
+
+
+def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
+    """Report-level LINE and BRANCH counters, and one entry per source file."""
+    seen_root = False
+    totals: dict[str, tuple[int, int]] = {}
+    sources: dict[str, _Source] = {}
+    package = ""
+    current: _Source | None = None
+    for el in iter_elements(path, max_bytes=max_bytes):
+        if not seen_root:
+            expect_root(path, el, "report", format_name="JaCoCo")
+            seen_root = True
+        elif el.tag == "counter" and el.parents == ("report",):
+            _put_counter(path, el, totals)
+        elif el.tag == "package":
+            package = el.attrib.get("name", "").strip().replace("\\", "/")
+        elif el.tag == "sourcefile" and el.parent == "package":
+            name = el.attrib.get("name", "").strip()
+            if not name:
+                raise ReportError(
+                    f"{path}: line {el.line}: <sourcefile> has no name",
+                    "the report is damaged; regenerate it",
+                )
+            key = f"{package}/{name}" if package else name
+            current = sources.setdefault(key, _Source())
+        elif current is not None and el.parent == "sourcefile":
+            if el.tag == "line":
+                _add_line(path, el, current)
+            elif el.tag == "counter":
+                _put_counter(path, el, current.counters)
+    line_covered, line_total = totals.get("LINE", (0, 0))
+    branch = totals.get("BRANCH")
+    return Coverage(
+        format=NAME,
+        lines_covered=line_covered,
+        lines_valid=line_total,
+        branches_covered=branch[0] if branch else None,
+        branches_valid=branch[1] if branch else None,
+        files=tuple(_file_coverage(key, src) for key, src in sources.items()),
+    )
+
+
+def _put_counter(path: Path, el: Element, into: dict[str, tuple[int, int]]) -> None:
+    kind = el.attrib.get("type", "")
+    if kind not in ("LINE", "BRANCH"):
+        return
+    missed = required_count(path, el, "missed")
+    covered = required_count(path, el, "covered")
+    into[kind] = (covered, covered + missed)
+
+
+def _add_line(path: Path, el: Element, into: _Source) -> None:
+    number = required_count(path, el, "nr")
+    covered_instructions = required_count(path, el, "ci")
+    required_count(path, el, "mi")
+    missed_branches = required_count(path, el, "mb") if "mb" in el.attrib else 0
+    covered_branches = required_count(path, el, "cb") if "cb" in el.attrib else 0
+    # JaCoCo has no hit counts: a line with a covered instruction counts as hit once
+    into.lines[number] = max(1 if covered_instructions > 0 else 0, into.lines.get(number, 0))
+    for arm in range(missed_branches + covered_branches):
+        # JaCoCo says how many arms were taken, not which: the first ones are marked
+        into.branches[f"{number}:{arm}"] = 1 if arm < covered_branches else 0
+
+
+def _file_coverage(key: str, src: _Source) -> FileCoverage:
+    line = src.counters.get("LINE")
+    branch = src.counters.get("BRANCH")
+    if line is None:
+        line = (sum(1 for h in src.lines.values() if h > 0), len(src.lines))
+    return FileCoverage(
+        path=key,
+        lines_covered=line[0],
+        lines_valid=line[1],
+        branches_covered=branch[0] if branch else None,
+        branches_valid=branch[1] if branch else None,
+        lines=dict(sorted(src.lines.items())),
+        branches=dict(src.branches) if src.branches else None,
+    )
