@@ -91,7 +91,9 @@ def collect_one(
         if provenance is not None:
             source = provenance(repo.path)
         if options.run and repo.command:
-            log = str(run_command(repo, options.log_dir or log_dir()))
+            log_path = new_log_path(repo, options.log_dir or log_dir())
+            log = str(log_path)
+            run_command(repo, log_path)
         paths = report_paths(config, repo)
         parsed = []
         refs = []
@@ -171,12 +173,16 @@ def report_paths(config: Config, repo: RepoConfig) -> list[Path]:
     return found[:1]
 
 
-def run_command(repo: RepoConfig, directory: Path) -> Path:
-    """Run a repo's ``command:`` in it, output to a log file; ``GitmetricsError`` on failure."""
-    assert repo.command is not None
+def new_log_path(repo: RepoConfig, directory: Path) -> Path:
+    """A fresh log file name for one run of a repo's command."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    log = directory / f"{snapshot.safe_host(repo.name)}-{stamp}-{os.getpid()}.log"
+    return directory / f"{snapshot.safe_host(repo.name)}-{stamp}-{os.getpid()}.log"
+
+
+def run_command(repo: RepoConfig, log: Path) -> None:
+    """Run a repo's ``command:`` in it, output to ``log``; ``GitmetricsError`` on failure."""
+    assert repo.command is not None
     with log.open("wb") as out:
         out.write(f"$ cd {shlex.quote(str(repo.path))} && {repo.command}\n".encode())
         out.flush()
@@ -204,7 +210,6 @@ def run_command(repo: RepoConfig, directory: Path) -> Path:
             f"command failed with exit code {proc.returncode}: {repo.command}",
             f"see the log: {log}",
         )
-    return log
 
 
 def sha256_file(path: Path) -> str:

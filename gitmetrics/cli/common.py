@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -23,8 +24,17 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-console = Console(highlight=False, soft_wrap=False)
-console_err = Console(stderr=True, highlight=False)
+
+def _width() -> int | None:
+    """The terminal's width; 120 columns when output goes to a file or a pipe."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    return None if sys.stdout.isatty() else 120
+
+
+console = Console(highlight=False, width=_width())
+# messages are never wrapped: a path or URL must stay on one line to be copied
+console_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path | None,

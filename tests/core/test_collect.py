@@ -1,0 +1,166 @@
+"""collect: several reports per repo, `--run`, provenance, and hostile input in a collection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gitmetrics import collect, config
+from gitmetrics.cli import app
+from tests.conftest import git
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
+runner = CliRunner()
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "repos.yaml"
+    path.write_text(body)
+    return path
+
+
+def _collect_json(cfg: Path, *extra: str) -> tuple[int, dict[str, dict[str, object]]]:
+    result = runner.invoke(app, ["collect", "-c", str(cfg), "--json", *extra])
+    data = json.loads(result.stdout)
+    return result.exit_code, {r["name"]: r for r in data["snapshot"]["repositories"]}
+
+
+def test_several_reports_without_overlap_are_summed(tmp_path: Path) -> None:
+    repo = tmp_path / "shop"
+    (repo / "backend").mkdir(parents=True)
+    (repo / "frontend").mkdir()
+    shutil.copy(FIXTURES / "coverage-json/branch/coverage.json", repo / "backend/coverage.json")
+    shutil.copy(FIXTURES / "lcov/c8/lcov.info", repo / "frontend/lcov.info")
+    cfg = _config(
+        tmp_path,
+        "repos:\n  - name: shop\n    path: shop\n    coverage: [backend/coverage.json, frontend/lcov.info]\n",
+    )
+    code, repos = _collect_json(cfg, "--dry-run")
+    assert code == 0
+    shop = repos["shop"]
+    # coverage.py printed lines 11/17 (branches 5/10); c8 printed lines 21/25 (branches 5/8)
+    assert (shop["lines_covered"], shop["lines_valid"]) == (11 + 21, 17 + 25)
+    assert (shop["branches_covered"], shop["branches_valid"]) == (5 + 5, 10 + 8)
+    assert shop["format"] == "coverage-json+lcov"
+    assert [r["path"] for r in shop["reports"]] == ["backend/coverage.json", "frontend/lcov.info"]  # type: ignore[union-attr]
+
+
+def test_two_reports_of_the_same_files_are_merged_per_line(tmp_path: Path) -> None:
+    """Two test runs over one C program: lcov printed 16/22 for one and 17/22 for both."""
+    repo = tmp_path / "c"
+    repo.mkdir()
+    src = FIXTURES / "lcov"
+    shutil.copy(src / "lcov-gcc/lcov.info", repo / "unit.info")
+    shutil.copy(src / "concatenated-runs/lcov.info", repo / "all.info")
+    cfg = _config(
+        tmp_path, "repos:\n  - name: c\n    path: c\n    coverage: [unit.info, all.info]\n"
+    )
+    code, repos = _collect_json(cfg, "--dry-run")
+    assert code == 0
+    c = repos["c"]
+    assert (c["lines_covered"], c["lines_valid"]) == (17, 22)
+
+
+def test_run_produces_the_report_and_logs_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITMETRICS_LOG_DIR", str(tmp_path / "logs"))
+    repo = tmp_path / "gen"
+    repo.mkdir()
+    report = FIXTURES / "lcov/c8/lcov.info"
+    cfg = _config(
+        tmp_path,
+        "repos:\n"
+        f"  - {{name: gen, path: gen, coverage: out.info, command: 'echo making; cp {report} out.info'}}\n"
+        "  - {name: broken, path: gen, coverage: none.info, command: 'echo oops >&2; exit 3'}\n"
+        "  - {name: slow, path: gen, coverage: none.info, command: 'sleep 30', timeout: 0.5}\n",
+    )
+    # without --run, commands never execute
+    code, repos = _collect_json(cfg, "--dry-run")
+    assert code == 1 and not (repo / "out.info").exists()
+    code, repos = _collect_json(cfg, "--run", "--dry-run")
+    assert code == 0
+    assert repos["gen"]["status"] == "ok" and repos["gen"]["lines_covered"] == 21
+    log = Path(str(repos["gen"]["log"]))
+    assert "making" in log.read_text()
+    assert repos["broken"]["error"].startswith("command failed with exit code 3")  # type: ignore[union-attr]
+    broken_log = Path(str(repos["broken"]["log"]))
+    assert str(broken_log) in str(repos["broken"]["error"]) and "oops" in broken_log.read_text()
+    assert str(repos["slow"]["error"]).startswith("command timed out after 0.5s")
+
+
+def test_provenance_of_a_git_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "svc"
+    repo.mkdir()
+    git("init", "-q", "-b", "trunk", repo)
+    (repo / "a.txt").write_text("a")
+    git("-C", repo, "add", "a.txt")
+    git("-C", repo, "commit", "-q", "-m", "one")
+    shutil.copy(FIXTURES / "lcov/c8/lcov.info", repo / "lcov.info")  # untracked: not dirty
+    cfg = _config(tmp_path, "repos:\n  - {name: svc, path: svc}\n  - {name: plain, path: plain}\n")
+    (tmp_path / "plain").mkdir()
+    shutil.copy(FIXTURES / "lcov/c8/lcov.info", tmp_path / "plain" / "lcov.info")
+    code, repos = _collect_json(cfg, "--dry-run")
+    assert code == 0
+    head = git("-C", repo, "rev-parse", "HEAD").strip()
+    assert repos["svc"]["source"] == {"commit": head, "branch": "trunk", "dirty": False}
+    (repo / "a.txt").write_text("changed")
+    _code, repos = _collect_json(cfg, "--dry-run")
+    assert repos["svc"]["source"]["dirty"] is True  # type: ignore[index]
+    # `plain` sits in tmp_path, which is no git repository
+    assert repos["plain"]["source"] is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+            b'<coverage line-rate="1" lines-covered="1" lines-valid="1">&lol2;</coverage>',
+            "coverage.xml",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "http://127.0.0.1:9/x">]><coverage>&e;</coverage>',
+            "coverage.xml",
+        ),
+        (b"\x00\xff\x10binary", "coverage.xml"),
+        (b'<coverage line-rate="0.5" lines-covered="1" lines-valid="2"', "coverage.xml"),
+        (b'{"totals": {}}', "coverage.xml"),
+        (
+            b'<coverage line-rate="0.5" lines-covered="-1" lines-valid="2"></coverage>',
+            "coverage.xml",
+        ),
+    ],
+)
+def test_hostile_report_is_one_repos_error_and_the_rest_is_committed(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "coverage.xml").write_bytes(content)
+    (tmp_path / "good").mkdir()
+    shutil.copy(FIXTURES / "lcov/c8/lcov.info", tmp_path / "good" / "lcov.info")
+    cfg = _config(
+        tmp_path,
+        "repos:\n  - {name: bad, path: bad, coverage: coverage.xml}\n  - {name: good, path: good}\n",
+    )
+    code, repos = _collect_json(cfg)
+    assert code == 0
+    assert repos["bad"]["status"] == "error" and message in str(repos["bad"]["error"])
+    assert "\n" not in str(repos["bad"]["error"])
+    assert repos["good"]["status"] == "ok"
+    latest = json.loads((tmp_path / "metrics" / "latest.json").read_text())
+    assert [r["status"] for r in latest["repositories"]] == ["error", "ok"]
+
+
+def test_report_over_the_size_cap(tmp_path: Path) -> None:
+    (tmp_path / "big").mkdir()
+    shutil.copy(FIXTURES / "lcov/c8/lcov.info", tmp_path / "big" / "lcov.info")
+    cfg = _config(tmp_path, "max_report_bytes: 100\nrepos:\n  - {name: big, path: big}\n")
+    cfgobj = config.load(cfg)
+    result = collect.collect_one(cfgobj, cfgobj.repos[0])
+    assert result.status == "error"
+    assert "over the 100-byte cap" in str(result.error) and "max_report_bytes" in str(result.error)
