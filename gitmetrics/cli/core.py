@@ -194,14 +194,15 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
             )
         else:
             table.add_row(
-                escape(r.name),
-                escape(r.role),
-                "[red]error[/]",
-                "",
-                "",
-                f"[red]{escape(r.error or '')}[/]",
+                escape(r.name), escape(r.role), "[red]error[/]", "", "", "[red]see below[/]"
             )
     console.print(table)
+    failures = [r for r in snap.repositories if not r.ok]
+    if failures:
+        console.print("\n[bold red]Errors:[/]")
+        for r in failures:
+            # one unwrapped line each, so paths and log names can be copied
+            console.print(f"  [bold]{escape(r.name)}[/]: {escape(r.error or '')}", soft_wrap=True)
     s = snap.summary
     failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
     console.print(
@@ -215,7 +216,7 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
             console.print(
                 f"Retention pruned {len(result['pruned'])} old snapshot file(s) from the tree"
             )
-    elif result.get("dry_run"):
+    elif result.get("dry_run") and s.repos_ok:
         console.print("Dry run: snapshot is valid; nothing was committed.")
 
 

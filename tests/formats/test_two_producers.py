@@ -57,4 +57,9 @@ def test_coverage_py_and_pytest_cov_over_the_same_python() -> None:
     """
     assert _counts("coverage-json/branch", "coverage.json", "coverage-json") == (11, 17, 5, 10)
     assert _counts("lcov/coveragepy-branch", "lcov.info", "lcov") == (11, 17, 5, 10)
-    assert _counts("coverage-json/pytest-cov-branch", "coverage.json", "coverage-json") == (13, 17, 7, 10)
+    assert _counts("coverage-json/pytest-cov-branch", "coverage.json", "coverage-json") == (
+        13,
+        17,
+        7,
+        10,
+    )
