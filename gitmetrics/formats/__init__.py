@@ -38,6 +38,21 @@ class FileCoverage:
     lines: Mapping[int, int] | None = None
     branches: Mapping[str, int] | None = None
 
+    @classmethod
+    def from_maps(
+        cls, path: str, lines: Mapping[int, int], branches: Mapping[str, int]
+    ) -> FileCoverage:
+        """Counts from a line map and a branch map (no branches -> no branch data)."""
+        return cls(
+            path,
+            sum(1 for h in lines.values() if h > 0),
+            len(lines),
+            sum(1 for h in branches.values() if h > 0) if branches else None,
+            len(branches) if branches else None,
+            dict(sorted(lines.items())),
+            dict(branches) or None,
+        )
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -49,6 +64,19 @@ class Coverage:
     branches_covered: int | None = None
     branches_valid: int | None = None
     files: tuple[FileCoverage, ...] = field(default=())
+
+    @classmethod
+    def from_files(cls, fmt: str, files: tuple[FileCoverage, ...]) -> Coverage:
+        """Totals summed over ``files``; branch totals only if some file has branches."""
+        has_branches = any(f.branches_valid for f in files)
+        return cls(
+            fmt,
+            sum(f.lines_covered for f in files),
+            sum(f.lines_valid for f in files),
+            sum(f.branches_covered or 0 for f in files) if has_branches else None,
+            sum(f.branches_valid or 0 for f in files) if has_branches else None,
+            files,
+        )
 
     @property
     def files_tested(self) -> int:

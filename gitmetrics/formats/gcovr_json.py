@@ -15,7 +15,6 @@ from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
 from gitmetrics.formats._common import (
     array,
     count,
-    covered,
     json_head,
     norm_path,
     obj,
@@ -45,15 +44,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         _file(obj(entry, f"{where}: files[{i}]"), f"{where}: files[{i}]")
         for i, entry in enumerate(array(data.get("files"), f"{where}: files"))
     )
-    has_branches = any(f.branches_valid for f in files)
-    return Coverage(
-        NAME,
-        sum(f.lines_covered for f in files),
-        sum(f.lines_valid for f in files),
-        sum(f.branches_covered or 0 for f in files) if has_branches else None,
-        sum(f.branches_valid or 0 for f in files) if has_branches else None,
-        files,
-    )
+    return Coverage.from_files(NAME, files)
 
 
 def _file(entry: dict[str, object], where: str) -> FileCoverage:
@@ -77,12 +68,4 @@ def _file(entry: dict[str, object], where: str) -> FileCoverage:
             key = f"{n}:{block}:{b.get('branchno', k)}"
             taken = count(b.get("count"), f"{here}.branches[{k}].count")
             branches[key] = branches.get(key, 0) + taken
-    return FileCoverage(
-        norm_path(name),
-        covered(lines),
-        len(lines),
-        covered(branches) if branches else None,
-        len(branches) if branches else None,
-        dict(sorted(lines.items())),
-        branches or None,
-    )
+    return FileCoverage.from_maps(norm_path(name), lines, branches)

@@ -15,7 +15,6 @@ from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
 from gitmetrics.formats._common import (
     array,
     count,
-    covered,
     items,
     json_head,
     norm_path,
@@ -37,15 +36,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Per-line and per-branch-arm counts of every file, and their totals."""
     data = read_json(path, max_bytes)
     files = tuple(_file(name, entry, f"{path}: {name!r}") for name, entry in data.items())
-    has_branches = any(f.branches_valid for f in files)
-    return Coverage(
-        NAME,
-        sum(f.lines_covered for f in files),
-        sum(f.lines_valid for f in files),
-        sum(f.branches_covered or 0 for f in files) if has_branches else None,
-        sum(f.branches_valid or 0 for f in files) if has_branches else None,
-        files,
-    )
+    return Coverage.from_files(NAME, files)
 
 
 def _file(name: str, entry: object, where: str) -> FileCoverage:
@@ -65,12 +56,4 @@ def _file(name: str, entry: object, where: str) -> FileCoverage:
         for i, arm in enumerate(array(arms, f"{where}.b.{bid}")):
             branches[f"{bid}:{i}"] = count(arm, f"{where}.b.{bid}[{i}]")
     path = norm_path(str(entry.get("path") or name))
-    return FileCoverage(
-        path,
-        covered(lines),
-        len(lines),
-        covered(branches) if branches else None,
-        len(branches) if branches else None,
-        dict(sorted(lines.items())),
-        branches or None,
-    )
+    return FileCoverage.from_maps(path, lines, branches)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import count_text, covered, norm_path, read_text
+from gitmetrics.formats._common import count_text, norm_path, read_text
 
 NAME = "lcov"
 FILENAMES: tuple[str, ...] = ("lcov.info", "coverage/lcov.info", "*.lcov", "coverage/*.lcov")
@@ -89,27 +89,11 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     if not seen_record:
         raise ReportError(f"{path}: no SF: record: not an LCOV tracefile")
     files = tuple(_file(name, lines[name], branches[name]) for name in lines)
-    has_branches = any(branches[name] for name in branches)
-    return Coverage(
-        NAME,
-        sum(f.lines_covered for f in files),
-        sum(f.lines_valid for f in files),
-        sum(covered(b) for b in branches.values()) if has_branches else None,
-        sum(len(b) for b in branches.values()) if has_branches else None,
-        files,
-    )
+    return Coverage.from_files(NAME, files)
 
 
 def _file(name: str, lines: dict[int, int], branches: dict[str, int]) -> FileCoverage:
-    return FileCoverage(
-        name,
-        covered(lines),
-        len(lines),
-        covered(branches) if branches else None,
-        len(branches) if branches else None,
-        dict(sorted(lines.items())),
-        branches or None,
-    )
+    return FileCoverage.from_maps(name, lines, branches)
 
 
 def _in_file(current: str | None, where: str, kind: str) -> str:
