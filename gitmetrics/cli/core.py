@@ -48,9 +48,7 @@ def open_store(config: Path | None, store: Path | None) -> Any:
     """Open the metrics repository named by the options (config optional with --store)."""
     from gitmetrics import store as storemod
 
-    cfg = load_config(config, required=store is None and config is not None)
-    if cfg is None and store is None and not configmod.config_path(config).exists():
-        cfg = None
+    cfg = None if store is not None else load_config(config, required=config is not None)
     return storemod.open_store(store_path(cfg, store))
 
 
