@@ -58,7 +58,9 @@ def snapshot_number(i: int) -> snapmod.Snapshot:
 
 def config_for(store: Path, min_coverage: float = 80.0) -> Config:
     """A config with no repos (derived files only need the thresholds)."""
-    return Config(path=store.parent / "repos.yaml", store=store, repos=(), min_coverage=min_coverage)
+    return Config(
+        path=store.parent / "repos.yaml", store=store, repos=(), min_coverage=min_coverage
+    )
 
 
 def build_store(path: Path, *, retention: int = 2, count: int = len(TIMESTAMPS)) -> Store:
