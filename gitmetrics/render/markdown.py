@@ -148,7 +148,7 @@ def diff(view: DiffView) -> str:
         ]
         for r in view.rows
     ]
-    body = table(["Repository", "Role", "Before", "After", "Change", ""], rows, right=(2, 3, 4))
+    body = table(["Repository", "Role", "Before", "After", "Change", "Kind"], rows, right=(2, 3, 4))
     return head + "\n" + body
 
 
