@@ -226,57 +226,77 @@ def history(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="How many collections to show.")
     ] = 10,
+    all_: Annotated[
+        bool, typer.Option("--all", "-a", help="Show every collection (no --limit).")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only collections since then: 7d, 12h, 2w, 3m or a date (2026-11-01)."
+        ),
+    ] = None,
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            "--repo", "-r", help="That repository's own history (coverage per collection)."
+        ),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="The average of the repositories with this role over time."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Show the coverage trend of the last collections, read from git history."""
-    st = open_store(config, store)
-    entries = list(st.history(limit=limit + 1))  # one more, for the oldest row's trend
-    if not entries:
-        raise GitmetricsError(
-            f"{st.path}: the metrics repository has no collections yet",
-            "run `gitmetrics collect` first",
-        )
-    from gitmetrics.trends import change
+    from gitmetrics.views import build_history, to_data
 
-    rows = []
-    for i, e in enumerate(entries[:limit]):
-        prev = entries[i + 1] if i + 1 < len(entries) else None
-        delta = change(e.avg_coverage, prev.avg_coverage if prev else None)
-        rows.append((e, delta))
+    st = open_store(config, store)
+    rows = build_history(
+        st,
+        limit=None if all_ or (since and limit == 10) else limit,
+        since_text=since,
+        name=repo,
+        role=role,
+    )
     if json_out:
-        print_json(
-            [
-                {
-                    "commit": e.commit,
-                    "timestamp": e.timestamp,
-                    "avg_coverage": e.avg_coverage,
-                    "weighted_coverage": e.weighted_coverage,
-                    "repos": e.repos,
-                    "failed": e.failed,
-                    "files": e.files,
-                    "host": e.host,
-                    "snapshot": e.snapshot_path,
-                    "change": d,
-                }
-                for e, d in rows
-            ]
-        )
+        print_json(to_data(rows))
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("Timestamp")
-    table.add_column("Avg Coverage", justify="right")
-    table.add_column("Repos", justify="right")
-    table.add_column("Files", justify="right")
+    if repo is not None:
+        table.add_column("Coverage", justify="right")
+        table.add_column("Branches", justify="right")
+        table.add_column("Files", justify="right")
+        table.add_column("Status")
+    else:
+        table.add_column("Avg Coverage", justify="right")
+        table.add_column("Repos", justify="right")
+        table.add_column("Files", justify="right")
     table.add_column("Trend", justify="right")
-    for e, d in rows:
-        repos = str(e.repos) if not e.failed else f"{e.repos} [red]({e.failed} failed)[/]"
+    for r in rows:
+        if repo is not None:
+            state = r.status or ""
+            shown = f"[red]{state}[/]" if state == "error" else f"[dim]{state}[/]"
+            table.add_row(
+                fmt.short_time(r.timestamp),
+                fmt.pct(r.avg_coverage),
+                fmt.pct(r.branch_coverage),
+                str(r.files),
+                shown,
+                fmt.trend_markup(r.change),
+            )
+            continue
+        repos = str(r.repos) if not r.failed else f"{r.repos} [red]({r.failed} failed)[/]"
         table.add_row(
-            fmt.short_time(e.timestamp),
-            fmt.pct(e.avg_coverage),
+            fmt.short_time(r.timestamp),
+            fmt.pct(r.avg_coverage),
             repos,
-            str(e.files),
-            fmt.trend_markup(d),
+            str(r.files),
+            fmt.trend_markup(r.change),
         )
+    if repo is not None or role is not None:
+        what = f"repository {repo}" if repo is not None else f"role {role}"
+        console.print(f"History of {escape(what)}")
     console.print(table)
 
 

@@ -34,3 +34,51 @@ def trend_markup(delta: float | None) -> str:
 def short_time(timestamp: str) -> str:
     """``2026-11-24T10:00:00Z`` -> ``2026-11-24 10:00``."""
     return timestamp.replace("T", " ")[:16]
+
+
+def signed(delta: float | None, digits: int = 1) -> str:
+    """``+1.2``, ``-0.4`` or ``-`` without data."""
+    return "-" if delta is None else f"{delta:+.{digits}f}"
+
+
+def bar(value: float | None, width: int = 10) -> str:
+    """A text bar for a percentage: ``██████▌   `` (blank without data)."""
+    if value is None:
+        return " " * width
+    eighths = round(max(0.0, min(100.0, value)) / 100.0 * width * 8)
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if part else ""
+    return ("█" * full + partial).ljust(width)
+
+
+#: rich styles and hex colors per status, shared by tables, pages and badges
+STATUS_STYLE = {
+    "good": "green",
+    "fair": "yellow",
+    "needs work": "red",
+    "error": "bold red",
+    "no data": "dim",
+}
+STATUS_COLOR = {
+    "good": "#4c1",
+    "fair": "#dfb317",
+    "needs work": "#e05d44",
+    "error": "#9f9f9f",
+    "no data": "#9f9f9f",
+}
+
+
+def status_markup(status: str) -> str:
+    """A status word colored for rich."""
+    return f"[{STATUS_STYLE.get(status, 'dim')}]{status}[/]"
+
+
+def slope(value: float | None) -> str:
+    """``+0.8/wk`` or ``-``."""
+    return "-" if value is None else f"{value:+.2f}/wk"
+
+
+def direction_class(delta: float | None) -> str:
+    """``up``, ``down`` or an empty string: a CSS class for a change."""
+    d = direction(delta)
+    return d if d in ("up", "down") else ""

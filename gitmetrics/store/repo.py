@@ -44,6 +44,9 @@ class DeriveContext:
     previous: Sequence[HistoryEntry]
     #: reads a file of the tree being replaced (``None`` when absent)
     read: Callable[[str], bytes | None]
+    #: every path in the new tree before derived files are applied (snapshots, latest.json,
+    #: and the derived files of the tree being replaced)
+    paths: Sequence[str] = ()
 
 
 #: Builds the derived files (README.md, badges, ...) for the newest snapshot;
@@ -184,7 +187,7 @@ class Store:
             return None if sha is None else self.blob(sha)
 
         previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
-        derived = self.derive(DeriveContext(snap, previous, read))
+        derived = self.derive(DeriveContext(snap, previous, read, tuple(sorted(before))))
         blobs = []
         for path, content in derived.items():
             if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
@@ -366,6 +369,34 @@ class Store:
             count += 1
             if limit is not None and count >= limit:
                 return
+
+    def resolve(self, rev: str) -> str | None:
+        """The commit a revision names (sha, prefix, ref, ``HEAD~2``, ``main^``), or ``None``."""
+        import re
+
+        from dulwich.objects import Commit
+        from dulwich.objectspec import parse_commit
+
+        m = re.fullmatch(r"(.+?)((?:[~^]\d*)*)", rev.strip())
+        if m is None or not m.group(1):
+            return None
+        try:
+            commit = parse_commit(self.repo, m.group(1))
+        except (KeyError, ValueError):
+            return None
+        for op, count in re.findall(r"([~^])(\d*)", m.group(2)):
+            n = int(count) if count else 1
+            steps = n if op == "~" else 1
+            parent_index = 0 if op == "~" else n - 1
+            if op == "^" and n == 0:
+                continue
+            for _ in range(steps):
+                if parent_index >= len(commit.parents):
+                    return None
+                commit = self.repo[commit.parents[parent_index]]
+                if not isinstance(commit, Commit):
+                    return None
+        return str(commit.id.decode())
 
     def snapshot_at(self, entry: HistoryEntry) -> Snapshot:
         """The full snapshot written by a collection (read from its own commit)."""

@@ -1,0 +1,160 @@
+"""Markdown that pastes well into an issue, a pull request or a README (GitHub flavour)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from gitmetrics.render import fmt
+from gitmetrics.views import DiffView, ReportView, StatusRow, Totals
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+#: status -> a marker that reads without color
+STATUS_ICON = {
+    "good": "🟢",
+    "fair": "🟡",
+    "needs work": "🔴",
+    "error": "⚠️",
+    "no data": "⚪",
+}
+
+
+def escape(text: str) -> str:
+    """Text that markdown shows literally (also safe inside a table cell)."""
+    return _SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """A pipe table; columns listed in ``right`` are right-aligned."""
+    align = ["---:" if i in right else "---" for i in range(len(headers))]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join(align) + " |",
+        *("| " + " | ".join(cells) + " |" for cells in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def status_cell(status: str) -> str:
+    """``🟢 good``."""
+    return f"{STATUS_ICON.get(status, '')} {status}".strip()
+
+
+def totals_line(t: Totals) -> str:
+    """``**Average 71.4%** · lines-weighted 68.0% · 2 good, ...``."""
+    counts = ", ".join(f"{n} {k}" for k, n in t.counts.items() if n)
+    roles = ", ".join(f"{escape(r.role)} {fmt.pct(r.avg_coverage)}" for r in t.roles)
+    parts = [
+        f"**Average {fmt.pct(t.avg_coverage)}**",
+        f"lines-weighted {fmt.pct(t.weighted_coverage)}",
+        f"{t.repos} repos: {counts or 'none'}",
+    ]
+    if roles:
+        parts.append(f"by role: {roles}")
+    return " · ".join(parts) + "\n"
+
+
+def status_table(rows: Sequence[StatusRow], badges: bool = False) -> str:
+    """The newest snapshot as a table (optionally with each repository's badge)."""
+    headers = ["Repository", "Role", "Coverage", "Branches", "Files", "Change", "Status"]
+    out = []
+    for r in rows:
+        cells = [
+            escape(r.name),
+            escape(r.role),
+            fmt.pct(r.coverage),
+            fmt.pct(r.branch_coverage),
+            str(r.files),
+            fmt.trend_text(r.change),
+            status_cell(r.status),
+        ]
+        if badges:
+            cells.append(f"![{escape(r.name)}](badges/{badge_file(r.name)})")
+        out.append(cells)
+    return table([*headers, *(["Badge"] if badges else [])], out, right=(2, 3, 4, 5))
+
+
+def badge_file(name: str) -> str:
+    """The URL path segment of a repository's badge (spaces and the like encoded)."""
+    from urllib.parse import quote
+
+    return quote(f"{name}.svg")
+
+
+def report(view: ReportView) -> str:
+    """The report: headline, summary, one row per repository with its trend."""
+    lines = [
+        "## Coverage report\n",
+        f"Snapshot of {fmt.short_time(view.timestamp)} UTC from `{escape(view.host)}` "
+        f"(commit `{view.commit[:10]}`), {view.collections} collections in history; "
+        f"trend over the last {view.window}. Good at {view.min_coverage:g}% or more.\n",
+        totals_line(view.totals),
+    ]
+    headers = [
+        "Repository",
+        "Role",
+        "Coverage",
+        "Previous",
+        "Change",
+        "Best",
+        "Worst",
+        "Trend",
+        "Slope",
+        "Status",
+    ]
+    rows = [
+        [
+            escape(r.name),
+            escape(r.role),
+            fmt.pct(r.current),
+            fmt.pct(r.previous),
+            fmt.trend_text(r.change),
+            fmt.pct(r.best),
+            fmt.pct(r.worst),
+            f"`{r.sparkline}`" if r.sparkline.strip() else "-",
+            fmt.slope(r.slope_per_week),
+            status_cell(r.status),
+        ]
+        for r in view.rows
+    ]
+    lines.append(table(headers, rows, right=(2, 3, 4, 5, 6, 8)))
+    errors = [r for r in view.rows if r.error]
+    if errors:
+        lines.append("\nErrors:\n")
+        lines.extend(f"- **{escape(r.name)}**: {escape(r.error or '')}" for r in errors)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def diff(view: DiffView) -> str:
+    """Per-repository change between two snapshots."""
+    a, b = view.a, view.b
+    head = (
+        f"## Coverage change: {fmt.short_time(a.timestamp)} → {fmt.short_time(b.timestamp)}\n\n"
+        f"Average {fmt.pct(a.avg_coverage)} → **{fmt.pct(b.avg_coverage)}** "
+        f"({fmt.trend_text(view.avg_change)}), lines-weighted {fmt.pct(a.weighted_coverage)} → "
+        f"{fmt.pct(b.weighted_coverage)} ({fmt.trend_text(view.weighted_change)}). "
+        f"From `{a.commit[:10]}` ({escape(a.spec)}) to `{b.commit[:10]}` ({escape(b.spec)}).\n"
+    )
+    rows = [
+        [
+            escape(r.name),
+            escape(r.role),
+            _cov(r.before, r.status_before),
+            _cov(r.after, r.status_after),
+            fmt.trend_text(r.change),
+            r.kind,
+        ]
+        for r in view.rows
+    ]
+    body = table(["Repository", "Role", "Before", "After", "Change", "Kind"], rows, right=(2, 3, 4))
+    return head + "\n" + body
+
+
+def _cov(value: float | None, status: str | None) -> str:
+    if status is None:
+        return "-"
+    if status == "error":
+        return "error"
+    return fmt.pct(value)

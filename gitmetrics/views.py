@@ -1,0 +1,774 @@
+"""The data behind ``status``, ``report``, ``diff``, ``trends`` and ``history``.
+
+Each ``build_*`` function reads collections from the store's git history (so snapshots
+that retention pruned from the tree still count) and returns one frozen data structure;
+renderers (terminal, JSON, markdown, CSV, HTML) only format it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from gitmetrics import trends
+from gitmetrics.errors import StoreError
+from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp, summarize
+
+if TYPE_CHECKING:
+    from gitmetrics.store import HistoryEntry, Store
+
+
+# --- reading collections ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One collection: its commit (from the trailers) and its full snapshot."""
+
+    entry: HistoryEntry
+    snapshot: Snapshot
+
+
+def entries(store: Store, *, limit: int | None = None) -> list[HistoryEntry]:
+    """Collections newest first (commit trailers only); ``StoreError`` on an empty store."""
+    found = list(store.history(limit=limit))
+    if not found:
+        raise StoreError(
+            f"{store.path}: the metrics repository has no collections yet",
+            "run `gitmetrics collect` first",
+        )
+    return found
+
+
+def load(store: Store, selected: Iterable[HistoryEntry]) -> Iterator[Collection]:
+    """The full snapshot of each entry, read from its own commit."""
+    for entry in selected:
+        yield Collection(entry, store.snapshot_at(entry))
+
+
+_RELATIVE = re.compile(r"(\d+)\s*([hdwm])")
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = False) -> datetime:
+    """``7d``/``12h``/``2w``/``3m`` ago, or an ISO date/time (UTC); ``StoreError`` otherwise.
+
+    A bare date means its start, or its end with ``end_of_day`` (``--at 2026-11-01``
+    includes collections made during that day).
+    """
+    now = now or datetime.now(UTC)
+    value = text.strip()
+    m = _RELATIVE.fullmatch(value)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        return now - (timedelta(days=30 * n) if unit == "m" else n * _UNITS[unit])
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1, microseconds=-1) if end_of_day else start
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise StoreError(
+            f"{text!r} is not a date",
+            "use 7d, 12h, 2w, 3m, a date (2026-11-01) or a time (2026-11-01T10:00:00Z)",
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def looks_like_date(text: str) -> bool:
+    """True for ``7d``-style durations and ISO dates/times."""
+    return bool(_RELATIVE.fullmatch(text.strip()) or re.match(r"\d{4}-\d{2}-\d{2}", text.strip()))
+
+
+def since(found: Sequence[HistoryEntry], cut: datetime) -> list[HistoryEntry]:
+    """The entries at or after ``cut`` (newest first, as given)."""
+    return [e for e in found if parse_timestamp(e.timestamp) >= cut]
+
+
+def at_or_before(found: Sequence[HistoryEntry], when: datetime, spec: str) -> HistoryEntry:
+    """The newest entry at or before ``when``; ``StoreError`` naming the oldest otherwise."""
+    for e in found:  # newest first
+        if parse_timestamp(e.timestamp) <= when:
+            return e
+    oldest = found[-1].timestamp if found else "none"
+    raise StoreError(
+        f"no collection at or before {spec} ({when:%Y-%m-%d %H:%M} UTC)",
+        f"the oldest collection is from {oldest}",
+    )
+
+
+def resolve(
+    store: Store, found: Sequence[HistoryEntry], spec: str, now: datetime | None = None
+) -> HistoryEntry:
+    """A collection named by a snapshot file name, a date or ``7d``, or a git revision."""
+    text = spec.strip()
+    if text.endswith(".json") or text.startswith(("metrics_", "snapshots/")):
+        name = text if text.endswith(".json") else text + ".json"
+        for e in found:
+            if e.snapshot_path == name or e.snapshot_path.endswith("/" + name):
+                return e
+        raise StoreError(
+            f"no snapshot named {spec!r} in the history of {store.path}",
+            "list them with `gitmetrics history --all --json`",
+        )
+    if looks_like_date(text):
+        return at_or_before(found, parse_when(text, now, end_of_day=True), spec)
+    commit = store.resolve(text)
+    if commit is not None:
+        by_commit = {e.commit: e for e in found}
+        if commit in by_commit:
+            return by_commit[commit]
+        # a merge or a foreign commit: the collection it contains is its newest one
+        newest = next(iter(store.history(limit=1, rev=commit)), None)
+        if newest is not None:
+            return newest
+    raise StoreError(
+        f"{spec!r} names no collection in {store.path}",
+        "use a git revision (HEAD~1, a commit), a snapshot file name, or a date (2026-11-01, 7d)",
+    )
+
+
+# --- status ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleAverage:
+    """The plain mean coverage of the measured repositories of one role."""
+
+    role: str
+    avg_coverage: float | None
+    repos: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The summary line under a table."""
+
+    repos: int
+    avg_coverage: float | None
+    weighted_coverage: float | None
+    branch_coverage: float | None
+    files: int
+    #: status -> number of repositories, in :data:`trends.STATUS_ORDER` order
+    counts: dict[str, int]
+    roles: tuple[RoleAverage, ...]
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One repository in the newest snapshot."""
+
+    name: str
+    role: str
+    status: str
+    coverage: float | None
+    branch_coverage: float | None
+    files: int
+    lines_covered: int | None
+    lines_valid: int | None
+    previous: float | None
+    change: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """The newest snapshot against the one before it, worst first."""
+
+    timestamp: str
+    host: str
+    commit: str
+    snapshot_path: str
+    previous_timestamp: str | None
+    min_coverage: float
+    rows: tuple[StatusRow, ...]
+    totals: Totals
+
+
+def _keep(r: RepoResult, names: Sequence[str], roles: Sequence[str]) -> bool:
+    return (not names or r.name in names) and (not roles or r.role in roles)
+
+
+def _average(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return round(sum(vals) / len(vals), 2) if vals else None
+
+
+def totals(results: Sequence[RepoResult], statuses: Sequence[str]) -> Totals:
+    """Mean, lines-weighted coverage, counts per status and mean per role."""
+    s = summarize(results)
+    counts = {k: sum(1 for x in statuses if x == k) for k in trends.STATUS_ORDER}
+    roles = []
+    for role in sorted({r.role for r in results}):
+        measured = [r for r in results if r.role == role]
+        roles.append(
+            RoleAverage(
+                role,
+                _average(r.coverage for r in measured if r.ok),
+                len(measured),
+            )
+        )
+    return Totals(
+        repos=len(results),
+        avg_coverage=s.avg_coverage,
+        weighted_coverage=s.weighted_coverage,
+        branch_coverage=s.branch_coverage,
+        files=s.total_files_tested,
+        counts=counts,
+        roles=tuple(roles),
+    )
+
+
+def _sort_key(status: str, coverage: float | None, name: str) -> tuple[int, float, str]:
+    return (trends.STATUS_ORDER.index(status), coverage if coverage is not None else 0.0, name)
+
+
+def _filter_or_fail(snap: Snapshot, names: Sequence[str], roles: Sequence[str]) -> list[RepoResult]:
+    kept = [r for r in snap.repositories if _keep(r, names, roles)]
+    if not kept and (names or roles):
+        known = sorted({r.name for r in snap.repositories})
+        known_roles = sorted({r.role for r in snap.repositories})
+        raise StoreError(
+            "no repository in the newest snapshot matches "
+            + " ".join([*(f"--repo {n}" for n in names), *(f"--role {r}" for r in roles)]),
+            f"repos: {', '.join(known)}; roles: {', '.join(known_roles)}",
+        )
+    return kept
+
+
+def build_status(
+    store: Store,
+    min_coverage: float,
+    *,
+    names: Sequence[str] = (),
+    roles: Sequence[str] = (),
+) -> StatusView:
+    """The newest collection as a table, with the change since the one before it."""
+    found = entries(store, limit=2)
+    cols = list(load(store, found))
+    latest = cols[0]
+    prev = cols[1].snapshot if len(cols) > 1 else None
+    kept = _filter_or_fail(latest.snapshot, names, roles)
+    rows = status_rows(kept, prev, min_coverage)
+    return StatusView(
+        timestamp=latest.snapshot.timestamp,
+        host=latest.snapshot.host,
+        commit=latest.entry.commit,
+        snapshot_path=latest.entry.snapshot_path,
+        previous_timestamp=prev.timestamp if prev is not None else None,
+        min_coverage=min_coverage,
+        rows=rows,
+        totals=totals(kept, [x.status for x in rows]),
+    )
+
+
+def status_rows(
+    results: Sequence[RepoResult], prev: Snapshot | None, min_coverage: float
+) -> tuple[StatusRow, ...]:
+    """One row per result with its change since ``prev``, worst first."""
+    rows = []
+    for r in results:
+        before = prev.repo(r.name) if prev is not None else None
+        previous = before.coverage if before is not None and before.ok else None
+        st = trends.status(r.coverage, min_coverage, ok=r.ok)
+        rows.append(
+            StatusRow(
+                name=r.name,
+                role=r.role,
+                status=st,
+                coverage=r.coverage if r.ok else None,
+                branch_coverage=r.branch_coverage if r.ok else None,
+                files=r.files_tested,
+                lines_covered=r.lines_covered,
+                lines_valid=r.lines_valid,
+                previous=previous,
+                change=trends.change(r.coverage if r.ok else None, previous),
+                error=r.error,
+            )
+        )
+    rows.sort(key=lambda x: _sort_key(x.status, x.coverage, x.name))
+    return tuple(rows)
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One repository: where it stands, where it was, its best and worst, its trend."""
+
+    name: str
+    role: str
+    status: str
+    current: float | None
+    previous: float | None
+    change: float | None
+    best: float | None
+    worst: float | None
+    branch_coverage: float | None
+    files: int
+    #: coverage over the last ``window`` collections, oldest first (``None``: absent/error)
+    trend: tuple[float | None, ...]
+    sparkline: str
+    slope_per_week: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """One report over the newest snapshot and the history before it."""
+
+    timestamp: str
+    host: str
+    commit: str
+    snapshot_path: str
+    min_coverage: float
+    collections: int
+    window: int
+    #: timestamps of the trend window, oldest first
+    trend_timestamps: tuple[str, ...]
+    #: the average coverage over the same window, oldest first
+    average_trend: tuple[float | None, ...]
+    rows: tuple[ReportRow, ...]
+    totals: Totals
+
+
+def _series(cols: Sequence[Collection], name: str) -> list[float | None]:
+    out: list[float | None] = []
+    for c in cols:
+        r = c.snapshot.repo(name)
+        out.append(r.coverage if r is not None and r.ok else None)
+    return out
+
+
+def _points(cols: Sequence[Collection], name: str) -> list[tuple[datetime, float | None]]:
+    return list(zip((c.snapshot.when for c in cols), _series(cols, name), strict=True))
+
+
+def build_report(
+    store: Store,
+    min_coverage: float,
+    *,
+    window: int = 10,
+    names: Sequence[str] = (),
+    roles: Sequence[str] = (),
+) -> ReportView:
+    """The newest snapshot with, per repository, its history (best, worst, trend)."""
+    found = entries(store)
+    cols = list(load(store, found))[::-1]  # oldest first
+    latest = cols[-1]
+    prev = cols[-2].snapshot if len(cols) > 1 else None
+    recent = cols[-window:]
+    kept = _filter_or_fail(latest.snapshot, names, roles)
+    rows = []
+    for r in kept:
+        full = _series(cols, r.name)
+        best, worst = trends.best_worst(full)
+        before = prev.repo(r.name) if prev is not None else None
+        previous = before.coverage if before is not None and before.ok else None
+        current = r.coverage if r.ok else None
+        line = trends.fit(_points(recent, r.name))
+        trend = tuple(_series(recent, r.name))
+        rows.append(
+            ReportRow(
+                name=r.name,
+                role=r.role,
+                status=trends.status(r.coverage, min_coverage, ok=r.ok),
+                current=current,
+                previous=previous,
+                change=trends.change(current, previous),
+                best=best,
+                worst=worst,
+                branch_coverage=r.branch_coverage if r.ok else None,
+                files=r.files_tested,
+                trend=trend,
+                sparkline=trends.sparkline(trend),
+                slope_per_week=None if line is None else round(line.slope_per_week, 2),
+                error=r.error,
+            )
+        )
+    rows.sort(key=lambda x: _sort_key(x.status, x.current, x.name))
+    return ReportView(
+        timestamp=latest.snapshot.timestamp,
+        host=latest.snapshot.host,
+        commit=latest.entry.commit,
+        snapshot_path=latest.entry.snapshot_path,
+        min_coverage=min_coverage,
+        collections=len(cols),
+        window=len(recent),
+        trend_timestamps=tuple(c.snapshot.timestamp for c in recent),
+        average_trend=tuple(c.snapshot.summary.avg_coverage for c in recent),
+        rows=tuple(rows),
+        totals=totals(kept, [x.status for x in rows]),
+    )
+
+
+# --- diff --------------------------------------------------------------------------------
+
+CHANGED = "changed"
+FAILED = "failed"
+SAME = "same"
+ADDED = "added"
+REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class DiffEnd:
+    """One side of a diff: which collection, and how it was asked for."""
+
+    spec: str
+    commit: str
+    timestamp: str
+    snapshot_path: str
+    avg_coverage: float | None
+    weighted_coverage: float | None
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One repository between two snapshots."""
+
+    name: str
+    role: str
+    kind: str
+    before: float | None
+    after: float | None
+    change: float | None
+    branch_before: float | None
+    branch_after: float | None
+    status_before: str | None
+    status_after: str | None
+
+
+@dataclass(frozen=True)
+class DiffView:
+    """Per-repository change from ``a`` to ``b``: failures, drops, rises, same, added, removed."""
+
+    a: DiffEnd
+    b: DiffEnd
+    avg_change: float | None
+    weighted_change: float | None
+    rows: tuple[DiffRow, ...]
+    counts: dict[str, int]
+
+
+def _end(spec: str, c: Collection) -> DiffEnd:
+    s = c.snapshot.summary
+    return DiffEnd(
+        spec,
+        c.entry.commit,
+        c.snapshot.timestamp,
+        c.entry.snapshot_path,
+        s.avg_coverage,
+        s.weighted_coverage,
+    )
+
+
+def build_diff(
+    store: Store,
+    a: str | None = None,
+    b: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> DiffView:
+    """Compare two collections (default: the previous and the newest)."""
+    found = entries(store)
+    if a is None:
+        if len(found) < 2:
+            raise StoreError(
+                f"{store.path}: only one collection so far; nothing to compare it with",
+                "collect again later, or name two snapshots",
+            )
+        ea, spec_a = found[1], "previous"
+    else:
+        ea, spec_a = resolve(store, found, a, now), a
+    eb, spec_b = (found[0], "latest") if b is None else (resolve(store, found, b, now), b)
+    ca, cb = (Collection(e, store.snapshot_at(e)) for e in (ea, eb))
+    rows = []
+    names = sorted(
+        {r.name for r in ca.snapshot.repositories} | {r.name for r in cb.snapshot.repositories}
+    )
+    for name in names:
+        ra, rb = ca.snapshot.repo(name), cb.snapshot.repo(name)
+        before = ra.coverage if ra is not None and ra.ok else None
+        after = rb.coverage if rb is not None and rb.ok else None
+        delta = trends.change(after, before)
+        if ra is None:
+            kind = ADDED
+        elif rb is None:
+            kind = REMOVED
+        elif not rb.ok and ra.ok:
+            kind = FAILED
+        elif trends.direction(delta) == "same" or (delta is None and before == after):
+            kind = SAME
+        else:
+            kind = CHANGED
+        some = rb or ra
+        assert some is not None
+        rows.append(
+            DiffRow(
+                name=name,
+                role=some.role,
+                kind=kind,
+                before=before,
+                after=after,
+                change=delta,
+                branch_before=ra.branch_coverage if ra is not None and ra.ok else None,
+                branch_after=rb.branch_coverage if rb is not None and rb.ok else None,
+                status_before=None if ra is None else ("ok" if ra.ok else "error"),
+                status_after=None if rb is None else ("ok" if rb.ok else "error"),
+            )
+        )
+    order = {FAILED: 0, CHANGED: 1, SAME: 2, ADDED: 3, REMOVED: 4}
+    rows.sort(key=lambda r: (order[r.kind], r.change if r.change is not None else 0.0, r.name))
+    counts = {k: sum(1 for r in rows if r.kind == k) for k in order}
+    sa, sb = ca.snapshot.summary, cb.snapshot.summary
+    return DiffView(
+        a=_end(spec_a, ca),
+        b=_end(spec_b, cb),
+        avg_change=trends.change(sb.avg_coverage, sa.avg_coverage),
+        weighted_change=trends.change(sb.weighted_coverage, sa.weighted_coverage),
+        rows=tuple(rows),
+        counts=counts,
+    )
+
+
+# --- trends ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One series (a repository, or the average) over the window."""
+
+    name: str
+    role: str
+    timestamps: tuple[str, ...]
+    values: tuple[float | None, ...]
+    sparkline: str
+    current: float | None
+    change: float | None
+    slope_per_week: float | None
+    forecast: trends.Forecast | None
+
+
+@dataclass(frozen=True)
+class TrendsView:
+    """Every chosen repository's coverage over the last ``days`` days of collections."""
+
+    start: str
+    end: str
+    days: int
+    collections: int
+    min_coverage: float
+    forecast_days: int
+    average: TrendRow
+    rows: tuple[TrendRow, ...]
+
+
+def _trend_row(
+    name: str,
+    role: str,
+    points: Sequence[tuple[datetime, float | None]],
+    stamps: tuple[str, ...],
+    min_coverage: float,
+    forecast_days: int | None,
+) -> TrendRow:
+    values = tuple(v for _, v in points)
+    line = trends.fit(points)
+    current = next((v for v in reversed(values) if v is not None), None)
+    return TrendRow(
+        name=name,
+        role=role,
+        timestamps=stamps,
+        values=values,
+        sparkline=trends.sparkline(values),
+        current=current,
+        change=trends.window_change(values),
+        slope_per_week=None if line is None else round(line.slope_per_week, 2),
+        forecast=None
+        if forecast_days is None
+        else trends.forecast(points, min_coverage, days=forecast_days),
+    )
+
+
+def build_trends(
+    store: Store,
+    min_coverage: float,
+    *,
+    days: int = 30,
+    names: Sequence[str] = (),
+    roles: Sequence[str] = (),
+    forecast_days: int | None = None,
+) -> TrendsView:
+    """Coverage of each repository over the ``days`` up to the newest collection."""
+    found = entries(store)
+    end = parse_timestamp(found[0].timestamp)
+    window = since(found, end - timedelta(days=days))
+    cols = list(load(store, window))[::-1]  # oldest first
+    latest = cols[-1].snapshot
+    kept = _filter_or_fail(latest, names, roles)
+    stamps = tuple(c.snapshot.timestamp for c in cols)
+    rows = [
+        _trend_row(r.name, r.role, _points(cols, r.name), stamps, min_coverage, forecast_days)
+        for r in kept
+    ]
+    rows.sort(key=lambda x: (x.change if x.change is not None else 0.0, x.name))
+    avg_points = [(c.snapshot.when, c.snapshot.summary.avg_coverage) for c in cols]
+    return TrendsView(
+        start=stamps[0],
+        end=stamps[-1],
+        days=days,
+        collections=len(cols),
+        min_coverage=min_coverage,
+        forecast_days=forecast_days or 0,
+        average=_trend_row("average", "", avg_points, stamps, min_coverage, forecast_days),
+        rows=tuple(rows),
+    )
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One collection in ``history``: the whole store, one repository, or one role."""
+
+    commit: str
+    timestamp: str
+    snapshot: str
+    host: str
+    #: the mean coverage of the collection, the repository or the role
+    avg_coverage: float | None
+    weighted_coverage: float | None
+    branch_coverage: float | None
+    repos: int
+    failed: int
+    files: int
+    status: str | None
+    change: float | None
+
+
+def select_entries(
+    store: Store,
+    *,
+    limit: int | None,
+    since_text: str | None = None,
+    now: datetime | None = None,
+) -> list[HistoryEntry]:
+    """Newest first: all collections since ``since_text``, at most ``limit`` (+1 for the change)."""
+    found = entries(store, limit=None if (limit is None or since_text) else limit + 1)
+    if since_text:
+        cut = parse_when(since_text, now)
+        older = [e for e in found if parse_timestamp(e.timestamp) < cut][:1]
+        found = since(found, cut) + older
+        if len(found) == len(older):
+            raise StoreError(
+                f"no collection since {since_text} ({cut:%Y-%m-%d %H:%M} UTC)",
+                f"the newest collection is from {entries(store, limit=1)[0].timestamp}",
+            )
+    if limit is not None:
+        found = found[: limit + 1]
+    return found
+
+
+def build_history(
+    store: Store,
+    *,
+    limit: int | None = 10,
+    since_text: str | None = None,
+    name: str | None = None,
+    role: str | None = None,
+    now: datetime | None = None,
+) -> list[HistoryRow]:
+    """Collections newest first; with ``name`` or ``role`` their own figures per collection."""
+    found = select_entries(store, limit=limit, since_text=since_text, now=now)
+    cut = parse_when(since_text, now) if since_text else None
+    shown = len(found) if limit is None else min(limit, len(found))
+    if cut is not None:
+        shown = min(shown, len(since(found, cut)))
+    rows: list[HistoryRow] = []
+    if name is None and role is None:
+        for e in found:
+            rows.append(
+                HistoryRow(
+                    e.commit,
+                    e.timestamp,
+                    e.snapshot_path,
+                    e.host,
+                    e.avg_coverage,
+                    e.weighted_coverage,
+                    None,
+                    e.repos,
+                    e.failed,
+                    e.files,
+                    None,
+                    None,
+                )
+            )
+    else:
+        for c in load(store, found):
+            rows.append(_history_row(c, name, role))
+        if not any(r.repos for r in rows):
+            what = f"repository {name!r}" if name is not None else f"role {role!r}"
+            raise StoreError(
+                f"{what} appears in none of these collections",
+                "check the name with `gitmetrics status`",
+            )
+    out = []
+    for i, r in enumerate(rows[:shown]):
+        older = next((o for o in rows[i + 1 :] if o.repos), None)
+        delta = trends.change(r.avg_coverage, older.avg_coverage if older is not None else None)
+        out.append(dataclasses.replace(r, change=delta))
+    return out
+
+
+def _history_row(c: Collection, name: str | None, role: str | None) -> HistoryRow:
+    e, snap = c.entry, c.snapshot
+    chosen = [
+        r
+        for r in snap.repositories
+        if (name is None or r.name == name) and (role is None or r.role == role)
+    ]
+    s = summarize(chosen)
+    st = None
+    if name is not None:
+        st = "absent" if not chosen else chosen[0].status
+    return HistoryRow(
+        commit=e.commit,
+        timestamp=e.timestamp,
+        snapshot=e.snapshot_path,
+        host=e.host,
+        avg_coverage=s.avg_coverage,
+        weighted_coverage=s.weighted_coverage,
+        branch_coverage=s.branch_coverage,
+        repos=s.repos_count,
+        failed=s.repos_failed,
+        files=s.total_files_tested,
+        status=st,
+        change=None,
+    )
+
+
+# --- plain data --------------------------------------------------------------------------
+
+
+def to_data(value: Any) -> Any:
+    """A view as plain JSON data (dataclasses to objects, dates to ISO strings)."""
+    if isinstance(value, trends.Forecast):
+        out = {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out["crossing_text"] = value.crossing_text
+        return out
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_data(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,316 @@
+"""status, report, diff, trends and history through the CLI, on a store with known figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gitmetrics.cli import app
+from gitmetrics.store import Store, init
+from gitmetrics.views import build_diff, build_history
+
+runner = CliRunner()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def fail(*args: str) -> str:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def names_in_order(text: str, names: list[str]) -> list[str]:
+    return sorted(names, key=lambda n: re.search(rf"^{n}\b", text, re.M).start())  # type: ignore[union-attr]
+
+
+def row(text: str, name: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(name + " "))
+
+
+# --- status -----------------------------------------------------------------------
+
+
+def test_status_table_worst_first_with_changes(known_store: Store) -> None:
+    out = run("status", "--store", str(known_store.path))
+    assert names_in_order(out, ["alpha", "beta", "gamma", "delta", "eps"]) == [
+        "delta",
+        "alpha",
+        "eps",
+        "gamma",
+        "beta",
+    ]
+    assert re.search(r"58\.0%.*29\.0%\s+10\s+↑ \+2\.0\s+needs work", row(out, "alpha"))
+    assert re.search(r"86\.0%.*↓ -1\.0\s+good", row(out, "beta"))
+    assert re.search(r"70\.0%.*=\s+fair", row(out, "gamma"))
+    assert "error" in row(out, "delta")
+    assert "1 error, 1 needs work, 2 fair, 1 good" in out
+    assert "Average 70.0%, lines-weighted 70.0%" in out
+    assert "service 72.0%" in out
+    assert "change since 2026-11-04 10:00" in out
+
+
+def test_status_json_matches_the_table(known_store: Store) -> None:
+    data = json.loads(run("status", "--store", str(known_store.path), "--json"))
+    rows = {r["name"]: r for r in data["rows"]}
+    assert [r["name"] for r in data["rows"]] == ["delta", "alpha", "eps", "gamma", "beta"]
+    assert rows["alpha"]["coverage"] == 58.0 and rows["alpha"]["change"] == 2.0
+    assert rows["beta"]["status"] == "good" and rows["beta"]["change"] == -1.0
+    assert rows["delta"]["status"] == "error" and rows["delta"]["coverage"] is None
+    assert data["totals"]["counts"] == {
+        "error": 1,
+        "no data": 0,
+        "needs work": 1,
+        "fair": 2,
+        "good": 1,
+    }
+    assert data["totals"]["avg_coverage"] == 70.0
+    assert data["previous_timestamp"] == "2026-11-04T10:00:00Z"
+
+
+def test_status_filters_and_threshold(known_store: Store) -> None:
+    data = json.loads(
+        run(
+            "status",
+            "--store",
+            str(known_store.path),
+            "--role",
+            "service",
+            "--json",
+            "--min-coverage",
+            "55",
+        )
+    )
+    assert [(r["name"], r["status"]) for r in data["rows"]] == [("alpha", "good"), ("beta", "good")]
+    assert data["totals"]["avg_coverage"] == 72.0
+    out = fail("status", "--store", str(known_store.path), "--repo", "nope")
+    assert "no repository in the newest snapshot matches --repo nope" in out
+
+
+def test_every_read_command_says_when_the_store_is_empty(tmp_path: Path) -> None:
+    init(tmp_path / "m").close()
+    for cmd in ("status", "report", "diff", "trends", "history"):
+        out = fail(cmd, "--store", str(tmp_path / "m"))
+        assert "has no collections yet" in out, cmd
+        assert "gitmetrics collect" in out
+        assert "Traceback" not in out
+
+
+# --- report -----------------------------------------------------------------------
+
+
+def test_report_json_has_history_figures(known_store: Store) -> None:
+    data = json.loads(run("report", "--store", str(known_store.path), "--format", "json"))
+    rows = {r["name"]: r for r in data["rows"]}
+    assert data["collections"] == 5  # three of them pruned from the tree by retention
+    beta = rows["beta"]
+    assert (beta["current"], beta["previous"], beta["change"]) == (86.0, 87.0, -1.0)
+    assert (beta["best"], beta["worst"]) == (90.0, 86.0)
+    assert beta["trend"] == [90.0, 89.0, 88.0, 87.0, 86.0]
+    assert beta["slope_per_week"] == -7.0
+    assert rows["eps"]["trend"] == [None, None, None, 65.0, 66.0]
+    assert data["average_trend"] == [56.0, 56.2, 56.6, 64.0, 70.0]
+
+
+def test_report_formats_render_the_same_rows(known_store: Store, tmp_path: Path) -> None:
+    st = str(known_store.path)
+    data = json.loads(run("report", "--store", st, "--format", "json", "--last", "3"))
+    assert data["window"] == 3
+    order = [r["name"] for r in data["rows"]]
+
+    md = run("report", "--store", st, "--format", "markdown", "--last", "3")
+    md_rows = [line for line in md.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [c.split(" | ")[0].strip("| ") for c in md_rows[1:]] == order
+    assert "| alpha | service | 58.0% | 56.0% | ↑ +2.0 | 58.0% | 50.0% | `▁▅█` |" in md
+
+    target = tmp_path / "report.csv"
+    out = run("report", "--store", st, "--format", "csv", "--last", "3", "-o", str(target))
+    assert "Wrote csv report of 5 repos" in out
+    table = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [r["name"] for r in table] == order
+    beta = next(r for r in table if r["name"] == "beta")
+    assert (beta["current"], beta["best"], beta["trend"]) == ("86.0", "90.0", "88 87 86")
+
+    page = run("report", "--store", st, "--format", "html")
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.in_td = False
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "tr":
+                self.rows.append([])
+            self.in_td = tag == "td"
+
+        def handle_data(self, data: str) -> None:
+            if self.in_td and self.rows:
+                self.rows[-1].append(data.strip())
+                self.in_td = False
+
+    parser = Cells()
+    parser.feed(page)
+    body = [r for r in parser.rows if r]
+    assert [r[0] for r in body] == order
+    assert body[-1][:3] == ["beta", "service", "86.0%"]
+
+
+def test_report_rejects_an_unknown_format(known_store: Store) -> None:
+    out = fail("report", "--store", str(known_store.path), "--format", "pdf")
+    assert "unknown report format" in out and "json, markdown, csv, html" in out
+
+
+# --- diff -------------------------------------------------------------------------
+
+
+def test_diff_default_is_previous_to_latest(known_store: Store) -> None:
+    data = json.loads(run("diff", "--store", str(known_store.path), "--json"))
+    kinds = {r["name"]: (r["kind"], r["change"]) for r in data["rows"]}
+    assert kinds == {
+        "alpha": ("changed", 2.0),
+        "beta": ("changed", -1.0),
+        "delta": ("failed", None),
+        "eps": ("changed", 1.0),
+        "gamma": ("same", 0.0),
+    }
+    assert [r["name"] for r in data["rows"]] == ["delta", "beta", "eps", "alpha", "gamma"]
+    assert data["avg_change"] == 6.0
+
+
+def test_diff_by_revision_lists_added_and_removed(known_store: Store) -> None:
+    out = run("diff", "HEAD~4", "HEAD", "--store", str(known_store.path))
+    assert re.search(r"90\.0%\s+86\.0%\s+↓ -4\.0", row(out, "beta"))
+    assert re.search(r"-\s+66\.0%\s+-\s+added", row(out, "eps"))
+    assert re.search(r"30\.0%\s+-\s+-\s+removed", row(out, "old"))
+    assert "1 added, 1 removed" in out
+    data = json.loads(run("diff", "HEAD~4", "HEAD", "--store", str(known_store.path), "--json"))
+    assert data["a"]["timestamp"] == "2026-11-01T10:00:00Z"
+    assert {r["name"]: r["kind"] for r in data["rows"]}["old"] == "removed"
+    # a commit id names the same collection
+    commit = data["a"]["commit"]
+    again = json.loads(run("diff", commit[:8], "--store", str(known_store.path), "--json"))
+    assert again["a"]["commit"] == commit and again["b"]["spec"] == "latest"
+
+
+def test_diff_by_file_name_of_a_pruned_snapshot(known_store: Store) -> None:
+    oldest = list(known_store.history())[-1]
+    assert oldest.snapshot_path not in known_store.files_at()  # pruned from the tree
+    name = oldest.snapshot_path.rsplit("/", 1)[-1]
+    data = json.loads(run("diff", name, "--store", str(known_store.path), "--json"))
+    assert data["a"]["snapshot_path"] == oldest.snapshot_path
+    assert data["a"]["avg_coverage"] == 56.0
+
+
+def test_diff_by_date(known_store: Store) -> None:
+    st = str(known_store.path)
+    data = json.loads(run("diff", "--at", "2026-11-02", "--store", st, "--json"))
+    assert data["a"]["timestamp"] == "2026-11-02T10:00:00Z"
+    data = json.loads(run("diff", "2026-11-02", "2026-11-03T12:00:00Z", "--store", st, "--json"))
+    assert (data["a"]["timestamp"], data["b"]["timestamp"]) == (
+        "2026-11-02T10:00:00Z",
+        "2026-11-03T10:00:00Z",
+    )
+    view = build_diff(known_store, "3d", now=datetime(2026, 11, 5, 12, tzinfo=UTC))
+    assert view.a.timestamp == "2026-11-02T10:00:00Z"
+    out = fail("diff", "--at", "2026-10-01", "--store", st)
+    assert "no collection at or before 2026-10-01" in out
+    assert "oldest collection is from 2026-11-01T10:00:00Z" in out
+
+
+def test_diff_markdown_pastes_as_a_table(known_store: Store) -> None:
+    md = run("diff", "HEAD~4", "--markdown", "--store", str(known_store.path))
+    assert "| old | tooling | 30.0% | - | - | removed |" in md
+    assert "| eps | tooling | - | 66.0% | - | added |" in md
+    assert "Average 56.0% → **70.0%** (↑ +14.0)" in md
+
+
+def test_diff_unknown_spec_is_a_clear_error(known_store: Store) -> None:
+    out = fail("diff", "no-such-rev", "--store", str(known_store.path))
+    assert "'no-such-rev' names no collection" in out
+
+
+# --- trends -----------------------------------------------------------------------
+
+
+def test_trends_with_forecast(known_store: Store) -> None:
+    st = str(known_store.path)
+    out = run("trends", "--store", st, "--forecast")
+    assert re.search(
+        r"▁▃▅▆█\s+58\.0%\s+↑ \+8\.0\s+\+14\.00/wk\s+100\.0%\s+reaches 80% on 2026-11-16",
+        row(out, "alpha"),
+    )
+    assert re.search(
+        r"█▆▅▃▁\s+86\.0%\s+↓ -4\.0\s+-7\.00/wk\s+56\.0%\s+falls below 80% on 2026-11-11",
+        row(out, "beta"),
+    )
+    assert "flat: not at this rate" in row(out, "gamma")
+    data = json.loads(run("trends", "--store", st, "--forecast", "--json", "--repo", "beta"))
+    assert [r["name"] for r in data["rows"]] == ["beta"]
+    f = data["rows"][0]["forecast"]
+    assert f["crossing_date"] == "2026-11-11" and f["verdict"] == "falling"
+    assert data["collections"] == 5
+
+
+def test_trends_window_and_plot(known_store: Store) -> None:
+    st = str(known_store.path)
+    data = json.loads(run("trends", "--store", st, "--days", "2", "--json", "--role", "service"))
+    assert data["collections"] == 3  # 11-03, 11-04, 11-05
+    assert {r["name"]: r["change"] for r in data["rows"]} == {"alpha": 4.0, "beta": -2.0}
+    out = run("trends", "--store", st, "--plot", "--repo", "alpha")
+    assert "● average  ◆ alpha" in out
+    assert "┤" in out and "└" in out
+
+
+# --- history ----------------------------------------------------------------------
+
+
+def test_history_all_since_repo_and_role(known_store: Store) -> None:
+    st = str(known_store.path)
+    assert len(json.loads(run("history", "--store", st, "--json", "-n", "2"))) == 2
+    rows = json.loads(run("history", "--store", st, "--json", "--all"))
+    assert [r["avg_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]
+    assert rows[0]["change"] == 6.0 and rows[-1]["change"] is None
+
+    rows = json.loads(run("history", "--store", st, "--json", "--since", "2026-11-04"))
+    assert [r["timestamp"][:10] for r in rows] == ["2026-11-05", "2026-11-04"]
+    assert rows[-1]["change"] == 7.4  # against the collection before the window
+
+    out = run("history", "--store", st, "--repo", "delta", "--all")
+    assert "History of repository delta" in out
+    assert re.search(r"2026-11-04 10:00\s+42\.0%\s+21\.0%\s+10\s+ok\s+↑ \+1\.0", out)
+    assert re.search(r"2026-11-05 10:00\s+-\s+-\s+0\s+error", out)
+
+    rows = json.loads(run("history", "--store", st, "--json", "--role", "tooling", "--all"))
+    assert [r["avg_coverage"] for r in rows] == [66.0, 65.0, 30.0, 30.0, 30.0]
+    assert rows[1]["change"] == 35.0
+
+    rows_by_api = build_history(known_store, limit=None, name="old")
+    assert [r.status for r in rows_by_api] == ["absent", "absent", "ok", "ok", "ok"]
+    out = fail("history", "--store", st, "--repo", "nobody")
+    assert "repository 'nobody' appears in none of these collections" in out
+
+
+def test_history_since_needs_a_date(known_store: Store) -> None:
+    out = fail("history", "--store", str(known_store.path), "--since", "last tuesday")
+    assert "'last tuesday' is not a date" in out
+
+
+@pytest.mark.parametrize("cmd", ["status", "report", "diff", "trends", "history"])
+def test_every_command_has_help_and_a_readme_section(cmd: str) -> None:
+    out = run(cmd, "--help")
+    assert "Usage" in out
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"gitmetrics {cmd}" in readme
