@@ -25,6 +25,7 @@ def _root(
 
 # Each module registers its commands on ``app``; the import order is the order in --help.
 from gitmetrics.cli import core  # noqa: E402,F401
+from gitmetrics.cli import gates as _gates  # noqa: E402,F401
 
 
 def main() -> None:
