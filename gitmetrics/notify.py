@@ -240,8 +240,10 @@ def breach_line(b: Breach) -> str:
     """One line for a breach, with the source commit range it came with."""
     who = b.repo or "(all repositories)"
     where = ""
-    if b.to_commit or b.from_commit:
+    if b.from_commit and b.from_commit != b.to_commit:
         where = f" [source {_short(b.from_commit)}..{_short(b.to_commit)}]"
+    elif b.to_commit:
+        where = f" [source {_short(b.to_commit)}]"
     return f"{who}: {b.rule}: {b.message}{where}"
 
 

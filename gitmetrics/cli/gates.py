@@ -81,10 +81,10 @@ def configured_rules(
 
 
 def _range(b: Breach) -> str:
-    if not b.from_commit and not b.to_commit:
-        return "-"
-    short = [c[:10] if c else "?" for c in (b.from_commit, b.to_commit)]
-    return f"{short[0]}..{short[1]}"
+    """``earlier..latest`` source commits, or the latest alone when there is no earlier one."""
+    if b.from_commit and b.from_commit != b.to_commit:
+        return f"{b.from_commit[:10]}..{(b.to_commit or '?')[:10]}"
+    return b.to_commit[:10] if b.to_commit else "-"
 
 
 def _value(b: Breach) -> tuple[str, str]:
@@ -274,10 +274,13 @@ def watch_round(
     done = run_collect(cfg, store, run=run, create_issues=create_issues, issue_floor=threshold)
     snap = done.snapshot
     s = snap.summary
+    for r in snap.repositories:
+        if not r.ok:
+            console_err.print(f"[red]{escape(r.name)}: {escape(r.error or 'failed')}[/]")
     if s.repos_ok == 0:
         raise GitmetricsError(
             "nothing was collected: every repository failed, so no snapshot was committed",
-            "see `gitmetrics collect` for the errors",
+            "fix the errors above; the next round tries again",
         )
     failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
     console.print(

@@ -113,7 +113,14 @@ def write_config(
     data: dict[str, Any] = {
         "store": "metrics",
         "repos": [
-            {"name": n, "path": n, "role": role, "format": FAKE_FORMAT} for n, role in repos.items()
+            {
+                "name": n,
+                "path": n,
+                "role": role,
+                "format": FAKE_FORMAT,
+                "coverage": "gates-report.json",
+            }
+            for n, role in repos.items()
         ],
     }
     data.update(extra or {})
