@@ -326,11 +326,11 @@ def _edit(text: str, old: Sequence[Any], new: Sequence[Any]) -> str | None:
     except yaml.YAMLError:
         return None
     added = list(new[len(old) :])
-    if root is None:
+    if root is None:  # empty, or comments only: keep them, add the section below
+        if old or not added:
+            return None
         return (
-            "coordination:\n  issues:\n" + "".join("".join(_item_text(i, 2)) for i in added)
-            if added and not old
-            else None
+            text + "coordination:\n  issues:\n" + "".join("".join(_item_text(i, 2)) for i in added)
         )
     if not isinstance(root, yaml.MappingNode) or root.flow_style:
         return None
