@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,19 @@ FAKE_FORMAT = "gates-test"
 def fake_format(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Register the stand-in report format for the duration of a test."""
     monkeypatch.setitem(formats.FORMATS, FAKE_FORMAT, "tests.gates.fakefmt")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def ticking_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each in-process collection gets its own minute, so quick rounds never share a name."""
+    start = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    calls = itertools.count()
+
+    def now() -> str:
+        return (start + timedelta(minutes=next(calls))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    monkeypatch.setattr(snapshot, "now_timestamp", now)
     yield
 
 
