@@ -316,6 +316,8 @@ def watch_round(
                 console.print(
                     f"alert sent via {escape(d.channel)}: {d.new} new, {d.recovered} recovered"
                 )
+        if all(d.ok and not d.new and not d.recovered for d in deliveries):
+            console.print(f"no new alerts ({len(result.breaches)} breach(es) already reported)")
         out["deliveries"] = [vars(d) for d in deliveries]
         if new_state != state:
             sent = sum(d.new + d.recovered for d in deliveries if d.ok)

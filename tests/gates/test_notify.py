@@ -260,6 +260,7 @@ def test_alerts_once_per_breach_then_a_recovery(
     # round 2: the breach stands -> nothing is sent again
     out = watch_once(cfg)
     assert "alert sent" not in out.output and "breach api" in " ".join(out.output.split())
+    assert "no new alerts (1 breach(es) already reported)" in out.output
     assert len(inbox.messages) == 1 and len(hooks.posts) == 2
 
     # round 3: api recovers -> one recovery notice per channel
