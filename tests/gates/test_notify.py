@@ -402,3 +402,31 @@ def test_plan_keeps_breaches_of_unmeasured_repos() -> None:
     with pytest.raises(ConfigError, match="newer"):
         notify.load_state(b'{"version": 9, "channels": {}}')
     assert notify.load_state(b"not json") == {"version": 1, "channels": {}}
+
+
+def test_implicit_tls(tmp_path: Path, cert: tuple[Path, Path]) -> None:
+    """``security: tls``: the connection is encrypted from the first byte (SMTPS)."""
+    inbox = Inbox()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=ctx)
+    controller.start()
+    try:
+        email_cfg = {
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "tls",
+            "from": "a@example.com",
+            "to": "b@example.com",
+            "tls_ca_file": str(cert[0]),
+        }
+        path = write_config(tmp_path / "repos.yaml", {}, {"notify": {"email": email_cfg}})
+        ch = notify.channels(configmod.load(path))[0]
+        result = _one_breach()
+        d = notify.send(ch, notify.plan(result, {}, [ch.id])[0], result)
+    finally:
+        controller.stop()
+    assert d.ok, d.error
+    assert len(inbox.messages) == 1 and inbox.messages[0]["to"] == ["b@example.com"]
+    assert "api: min_coverage" in inbox.messages[0]["msg"].get_content()
