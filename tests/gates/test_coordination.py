@@ -275,3 +275,19 @@ def test_collect_create_issues_into_a_file_outside_the_store(tmp_path: Path) -> 
     res = runner.invoke(app, ["collect", "-c", str(cfg), "--create-issues", "--dry-run"])
     assert "not written (dry run)" in " ".join(res.output.split())
     assert eco.read_text(encoding="utf-8") == text
+
+
+def test_where_the_issues_file_lives(tmp_path: Path) -> None:
+    from gitmetrics import config as configmod
+
+    def loc(extra: dict[str, object]) -> coordination.Location:
+        cfg = configmod.load(write_config(tmp_path / "repos.yaml", {}, extra))
+        return coordination.location(cfg, tmp_path / "metrics")
+
+    assert loc({}) == coordination.Location(tree_path="coordination/issues.yaml")
+    assert loc({"issues_file": "metrics/plans/q.yaml"}) == coordination.Location(
+        tree_path="plans/q.yaml"
+    )
+    assert loc({"issues_file": "eco.yaml"}) == coordination.Location(file=tmp_path / "eco.yaml")
+    with pytest.raises(ConfigError, match="not a file in the store"):
+        loc({"issues_file": "metrics/.git/config"})
