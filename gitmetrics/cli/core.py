@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,17 +100,98 @@ def collect(
             "--jobs", "-j", min=1, help="Repositories read in parallel.", show_default=False
         ),
     ] = None,
+    fail_below: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-below",
+            min=0,
+            max=100,
+            help="After committing, exit 1 if the average or any measured repository's "
+            "line coverage is below N percent.",
+            show_default=False,
+        ),
+    ] = None,
+    create_issues: Annotated[
+        bool,
+        typer.Option(
+            "--create-issues",
+            help="Open, update or resolve a coordination issue for each repository below "
+            "the floor (file: `issues_file:`, default coordination/issues.yaml in the store).",
+        ),
+    ] = False,
+    min_coverage: Annotated[
+        float | None,
+        typer.Option(
+            "--min-coverage",
+            min=0,
+            max=100,
+            help="Floor for --create-issues (default: the rules' floor of each repository, "
+            "else `min_coverage`).",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Read every repository's coverage report and commit one snapshot to the metrics repo."""
+    cfg = load_config(config)
+    assert cfg is not None
+    done = run_collect(
+        cfg,
+        store,
+        repo=tuple(repo or ()),
+        role=tuple(role or ()),
+        run=run,
+        jobs=jobs,
+        dry_run=dry_run,
+        create_issues=create_issues,
+        issue_floor=min_coverage,
+    )
+    _render_collect(done.snapshot, json_out, done.result)
+    if done.snapshot.summary.repos_ok == 0:
+        raise GitmetricsError(
+            "nothing was collected: every repository failed, so no snapshot was committed",
+            "fix the errors above, then run collect again",
+        )
+    if strict and done.snapshot.summary.repos_failed:
+        raise typer.Exit(1)
+    if fail_below is not None:
+        below = below_floor(done.snapshot, fail_below)
+        if below:
+            for line in below:
+                console_err.print(f"[red]below {fail_below:g}%:[/] {escape(line)}")
+            raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class Collected:
+    """One collection's snapshot and what was done with it (the collect command's data)."""
+
+    snapshot: Snapshot
+    result: dict[str, Any]
+
+
+def run_collect(
+    cfg: Config,
+    store: Path | None,
+    *,
+    repo: tuple[str, ...] = (),
+    role: tuple[str, ...] = (),
+    run: bool = False,
+    jobs: int | None = None,
+    dry_run: bool = False,
+    create_issues: bool = False,
+    issue_floor: float | None = None,
+) -> Collected:
+    """Collect the selected repositories and commit the snapshot (the body of ``collect``).
+
+    When every repository failed nothing is committed; the caller decides what to say.
+    """
     from gitmetrics import collect as collectmod
     from gitmetrics import snapshot as snapmod
     from gitmetrics import store as storemod
     from gitmetrics.derive import make_deriver
 
-    cfg = load_config(config)
-    assert cfg is not None
-    repos = cfg.select(tuple(repo or ()), tuple(role or ()))
+    repos = cfg.select(repo, role)
     if not repos:
         raise ConfigError(
             f"{cfg.path}: no repositories to collect"
@@ -121,23 +203,65 @@ def collect(
     data = snapmod.to_json(snap)  # validates before anything is written
     result: dict[str, Any] = {"commit": None, "snapshot_path": None, "dry_run": dry_run}
     if snap.summary.repos_ok == 0:
-        _render_collect(snap, json_out, result)
-        raise GitmetricsError(
-            "nothing was collected: every repository failed, so no snapshot was committed",
-            "fix the errors above, then run collect again",
-        )
+        return Collected(snap, result)
+    issues = _issue_writer(cfg, store_path(cfg, store), issue_floor) if create_issues else None
     if not dry_run:
         st = storemod.init(store_path(cfg, store))
-        st.derive = make_deriver(cfg)
+        derive = make_deriver(cfg)
+        if issues is not None and issues.contributor is not None:
+            derive = _with(derive, issues.contributor)
+        st.derive = derive
         done = st.commit_snapshot(snap, retention=cfg.retention)
         result.update(
             commit=done.commit, snapshot_path=done.snapshot_path, pruned=list(done.pruned)
         )
     else:
         result["snapshot_path"] = snapmod.file_name(snap, data)
-    _render_collect(snap, json_out, result)
-    if strict and snap.summary.repos_failed:
-        raise typer.Exit(1)
+    if issues is not None:
+        result["issues"] = issues.finish(snap, dry_run)
+    return Collected(snap, result)
+
+
+def _issue_writer(cfg: Config, store: Path, floor: float | None) -> Any:
+    from gitmetrics import coordination, rules
+
+    loc = coordination.location(cfg, store)
+
+    def read_current() -> bytes | None:
+        if loc.file is not None:
+            return loc.file.read_bytes() if loc.file.exists() else None
+        from gitmetrics import store as storemod
+
+        if not store.exists():
+            return None
+        st = storemod.open_store(store)
+        try:
+            return st.read_file(loc.tree_path or "") if st.head() else None
+        finally:
+            st.close()
+
+    return coordination.IssueWriter(loc, rules.floor_for(cfg, floor), read_current, [])
+
+
+def _with(base: Any, extra: Any) -> Any:
+    def derive(ctx: Any) -> Any:
+        return {**base(ctx), **extra(ctx)}
+
+    return derive
+
+
+def below_floor(snap: Snapshot, floor: float) -> list[str]:
+    """What ``--fail-below`` fails on: the plain average and each measured repository."""
+    out = []
+    avg = snap.summary.avg_coverage
+    if avg is not None and avg < floor:
+        out.append(f"average {fmt.pct(avg, 2)}")
+    out += [
+        f"{r.name} {fmt.pct(r.coverage, 2)}"
+        for r in snap.repositories
+        if r.ok and r.coverage is not None and r.coverage < floor
+    ]
+    return out
 
 
 def _collect_with_progress(cfg: Config, repos: Any, options: Any) -> Snapshot:
@@ -216,6 +340,19 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
             )
     elif result.get("dry_run") and s.repos_ok:
         console.print("Dry run: snapshot is valid; nothing was committed.")
+    issues = result.get("issues")
+    if issues:
+        acts = issues["actions"]
+        verb = "written" if issues["written"] else "not written (dry run)"
+        if not acts:
+            console.print(f"Coordination issues: no change ({escape(issues['file'])})")
+        else:
+            console.print(f"Coordination issues {verb}: {escape(issues['file'])}")
+        for a in acts:
+            console.print(
+                f"  {a['action']:<8} {escape(a['id'])}  {escape(a['repo'])} "
+                f"{fmt.pct(a['coverage'])} (target {a['target']:g}%)"
+            )
 
 
 @app.command()

@@ -174,6 +174,45 @@ class Store:
             "another process is committing continuously; try again",
         )
 
+    def commit_files(self, changes: Mapping[str, bytes | None], message: str) -> str | None:
+        """Commit a few files (``None`` removes one) on top of the head; no snapshot involved.
+
+        Returns the new commit, or ``None`` when nothing changed. Snapshot files are refused.
+        """
+        from dulwich.objects import Blob
+
+        for path in changes:
+            if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
+                raise StoreError(f"{path!r} is a snapshot file; only collect writes those")
+        blobs = {p: Blob.from_string(c) for p, c in changes.items() if c is not None}
+        with self._locked():
+            self._add_objects(list(blobs.values()))
+            for attempt in range(MAX_RETRIES):
+                parent = self.head()
+                files = self._flat_tree(parent)
+                before = dict(files)
+                for path, content in changes.items():
+                    if content is None:
+                        files.pop(path, None)
+                    else:
+                        files[path] = blobs[path].id
+                if files == before:
+                    return None
+                commit_id = self._write_commit(files, [parent] if parent else [], message)
+                if self._move_branch(parent, commit_id):
+                    self._sync_worktree()
+                    return commit_id
+                time.sleep(0.01 * (attempt + 1))
+        raise StoreError(
+            f"{self.path}: the branch kept moving; gave up after {MAX_RETRIES} attempts",
+            "another process is committing continuously; try again",
+        )
+
+    def read_file(self, path: str, rev: str | None = None) -> bytes | None:
+        """A file of the tree at ``rev`` (default: the head), or ``None`` when absent."""
+        sha = self.files_at(rev).get(path)
+        return None if sha is None else self.blob(sha)
+
     def _apply_derived(self, files: dict[str, bytes], snap: Snapshot, parent: str | None) -> None:
         """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot."""
         if self.derive is None:
