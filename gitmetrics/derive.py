@@ -21,7 +21,9 @@ Contributor = Callable[[Config, "DeriveContext"], Mapping[str, bytes | None]]
 
 def contributors() -> list[Contributor]:
     """Every contributor, imported lazily (only commands that commit pay for them)."""
-    found: list[Contributor] = []
+    from gitmetrics.render import dashboard
+
+    found: list[Contributor] = [dashboard.derived]
     return found
 
 

@@ -44,6 +44,9 @@ class DeriveContext:
     previous: Sequence[HistoryEntry]
     #: reads a file of the tree being replaced (``None`` when absent)
     read: Callable[[str], bytes | None]
+    #: every earlier collection with its full snapshot, newest first, read lazily on demand
+    #: (for derived files that show the whole history, such as the dashboard)
+    earlier: Callable[[], Iterator[tuple[HistoryEntry, Snapshot]]] = lambda: iter(())
 
 
 #: Builds the derived files (README.md, badges, ...) for the newest snapshot;
@@ -184,7 +187,12 @@ class Store:
             return None if sha is None else self.blob(sha)
 
         previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
-        derived = self.derive(DeriveContext(snap, previous, read))
+
+        def earlier() -> Iterator[tuple[HistoryEntry, Snapshot]]:
+            if parent is not None:
+                yield from self.snapshots(rev=parent)
+
+        derived = self.derive(DeriveContext(snap, previous, read, earlier))
         blobs = []
         for path, content in derived.items():
             if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
@@ -311,6 +319,21 @@ class Store:
         """``path -> blob id`` in the tree of ``rev`` (default: the head)."""
         return self._flat_tree(rev or self.head())
 
+    def resolve(self, rev: str) -> str:
+        """The commit id a revision names (``HEAD~3``, a branch, a tag, a short id)."""
+        from dulwich.objectspec import parse_commit
+
+        try:
+            commit = parse_commit(self.repo, rev.encode())
+        except (KeyError, ValueError, NotImplementedError, AssertionError):
+            commit = None
+        if commit is None:
+            raise StoreError(
+                f"{self.path}: no revision {rev!r} in the metrics repository",
+                "give a commit id, a tag or HEAD~N (see `gitmetrics history`)",
+            )
+        return str(commit.id.decode())
+
     def blob(self, sha: bytes) -> bytes:
         """The content of a blob."""
         data: bytes = self.repo.object_store[sha].as_raw_string()
@@ -382,9 +405,11 @@ class Store:
         sha = files.get(LATEST)
         return None if sha is None else snapmod.from_json(self.blob(sha), LATEST)
 
-    def snapshots(self, limit: int | None = None) -> Iterator[tuple[HistoryEntry, Snapshot]]:
-        """Every collection with its full snapshot, newest first."""
-        for entry in self.history(limit=limit):
+    def snapshots(
+        self, limit: int | None = None, rev: str | None = None
+    ) -> Iterator[tuple[HistoryEntry, Snapshot]]:
+        """Every collection with its full snapshot, newest first (from ``rev``, default head)."""
+        for entry in self.history(limit=limit, rev=rev):
             yield entry, self.snapshot_at(entry)
 
 
