@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +31,9 @@ TREE_MODE = 0o040000
 MAX_RETRIES = 50
 
 TRAILER_PREFIX = "Gitmetrics-"
+
+_REV_RE = re.compile(r"^(.*?)((?:[~^][0-9]*)*)$")
+_REV_STEP_RE = re.compile(r"([~^])([0-9]*)")
 
 #: How many earlier collections a deriver is shown.
 DERIVE_HISTORY = 30
@@ -320,18 +324,26 @@ class Store:
         return self._flat_tree(rev or self.head())
 
     def resolve(self, rev: str) -> str:
-        """The commit id a revision names (``HEAD~3``, a branch, a tag, a short id)."""
+        """The commit id a revision names: a commit id (or a prefix), branch or tag, then
+        any ``~N`` / ``^N`` steps to ancestors, as in git."""
         from dulwich.objectspec import parse_commit
 
+        found = _REV_RE.match(rev.strip())
+        base, steps = (found.group(1), found.group(2)) if found else (rev, "")
         try:
-            commit = parse_commit(self.repo, rev.encode())
-        except (KeyError, ValueError, NotImplementedError, AssertionError):
-            commit = None
-        if commit is None:
+            commit = parse_commit(self.repo, (base or "HEAD").encode())
+            for op, count in _REV_STEP_RE.findall(steps):
+                n = int(count) if count else 1
+                if op == "~":
+                    for _ in range(n):
+                        commit = self.repo[commit.parents[0]]
+                elif n > 0:
+                    commit = self.repo[commit.parents[n - 1]]
+        except (KeyError, ValueError, IndexError, NotImplementedError):
             raise StoreError(
                 f"{self.path}: no revision {rev!r} in the metrics repository",
-                "give a commit id, a tag or HEAD~N (see `gitmetrics history`)",
-            )
+                "give a commit id, a branch, a tag or HEAD~N (see `gitmetrics history`)",
+            ) from None
         return str(commit.id.decode())
 
     def blob(self, sha: bytes) -> bytes:

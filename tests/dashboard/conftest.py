@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -151,3 +153,47 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+# --- reading pages ----------------------------------------------------------------------
+
+_DATA = re.compile(r'<script type="application/json" id="gm-data">(.*?)</script>', re.S)
+
+
+def page_data(html: str) -> dict[str, Any]:
+    """The data embedded in a dashboard page."""
+    found = _DATA.search(html)
+    assert found is not None, "no embedded data"
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+def open_page(driver: Any, path: Path) -> None:
+    """Load a dashboard file and wait until it has drawn everything."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get_log("browser")  # drop what earlier pages logged
+    driver.get_log("performance")
+    driver.get(path.resolve().as_uri())
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.ready === '1'")
+    )
+
+
+def console_problems(driver: Any) -> list[str]:
+    """Console errors (and any CSP report) since the page was opened."""
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" or "Content Security Policy" in e["message"]
+    ]
+
+
+def requested_urls(driver: Any) -> list[str]:
+    """Every URL the browser asked for since the page was opened (CDP Network events)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+            urls.append(message["params"].get("request", {}).get("url") or message["params"]["url"])
+    return urls
