@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +18,9 @@ from gitmetrics.snapshot import RepoResult, Snapshot, Source
 
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+# Debian's packages; the variables exist so a test can prove a missing browser fails loudly
+CHROMIUM = os.environ.get("GITMETRICS_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("GITMETRICS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 def ok(
@@ -106,7 +106,7 @@ def history() -> list[Snapshot]:
 
 def _missing_browser() -> str | None:
     for exe in (CHROMIUM, CHROMEDRIVER):
-        if not Path(exe).is_file() and not shutil.which(Path(exe).name):
+        if not Path(exe).is_file():
             return exe
     return None
 
@@ -129,7 +129,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never reach the network
     options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or CHROMIUM
+    options.binary_location = CHROMIUM
     for flag in (
         "--headless",
         "--no-sandbox",
@@ -144,7 +144,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    service = Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER)
+    # an explicit driver path: Selenium Manager is never run, so nothing is downloaded
+    service = Service(executable_path=CHROMEDRIVER)
     try:
         driver = webdriver.Chrome(service=service, options=options)
     except Exception as exc:

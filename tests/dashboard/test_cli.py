@@ -172,3 +172,29 @@ def test_revisions_resolve_as_git_resolves_them(store: Path, rev: str) -> None:
         with pytest.raises(StoreError):
             st.resolve(bad)
     st.close()
+
+
+def test_browser_tests_fail_rather_than_skip_without_chromium(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    env = {**os.environ, "GITMETRICS_TEST_CHROMIUM": str(tmp_path / "no-chromium")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/dashboard/test_browser.py::test_loads_offline_with_no_errors_and_no_requests",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stdout
+    assert "1 error" in proc.stdout and "skipped" not in proc.stdout
+    assert "no-chromium is missing" in proc.stdout
+    assert ".ci/install-browser" in proc.stdout
