@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import StoreError
+from gitmetrics.errors import GitmetricsError, StoreError
 from gitmetrics.snapshot import Snapshot, Source
 from gitmetrics.store import locks
 
@@ -49,7 +49,8 @@ class DeriveContext:
     #: reads a file of the tree being replaced (``None`` when absent)
     read: Callable[[str], bytes | None]
     #: every earlier collection with its full snapshot, newest first, read lazily on demand
-    #: (for derived files that show the whole history, such as the dashboard)
+    #: (for derived files that show the whole history, such as the dashboard); snapshots
+    #: that cannot be read are left out
     earlier: Callable[[], Iterator[tuple[HistoryEntry, Snapshot]]] = lambda: iter(())
 
 
@@ -193,8 +194,13 @@ class Store:
         previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
 
         def earlier() -> Iterator[tuple[HistoryEntry, Snapshot]]:
-            if parent is not None:
-                yield from self.snapshots(rev=parent)
+            if parent is None:
+                return
+            for entry in self.history(rev=parent):
+                try:
+                    yield entry, self.snapshot_at(entry)
+                except GitmetricsError:
+                    continue  # a derived view must never stop a commit; skip what is unreadable
 
         derived = self.derive(DeriveContext(snap, previous, read, earlier))
         blobs = []

@@ -327,3 +327,25 @@ def test_reads_well_in_both_schemes_and_at_phone_width(
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+def test_at_an_earlier_revision_shows_its_figures_in_the_page(browser: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gitmetrics.cli import app
+
+    make_store(tmp_path / "metrics", history()).close()
+    out = tmp_path / "then.html"
+    args = ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out), "--at", "HEAD~1"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    open_page(browser, out)
+    values = browser.execute_script(
+        "return [...document.querySelectorAll('.card .value')].map(e => e.textContent)"
+    )
+    assert values[:4] == ["62.0%", "62.0%", "4", "12"]
+    assert (
+        "as of revision HEAD~1 · 2 snapshots, 4 repositories"
+        in browser.find_element("id", "meta").text
+    )
+    assert browser.execute_script("return document.getElementById('errors-panel').hidden")
+    assert console_problems(browser) == []

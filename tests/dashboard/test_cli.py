@@ -198,3 +198,28 @@ def test_browser_tests_fail_rather_than_skip_without_chromium(tmp_path: Path) ->
     assert "1 error" in proc.stdout and "skipped" not in proc.stdout
     assert "no-chromium is missing" in proc.stdout
     assert ".ci/install-browser" in proc.stdout
+
+
+def test_an_unreadable_earlier_snapshot_never_stops_a_commit(tmp_path: Path) -> None:
+    from dulwich.objects import Blob
+
+    from gitmetrics import store as storemod
+
+    st = make_store(tmp_path / "metrics", history()[:2])
+    head = st.head()
+    assert head is not None
+    bad = Blob.from_string(b'{"schema_version": 1, "not": "a snapshot"}\n')
+    st.repo.object_store.add_object(bad)
+    files = {**st.files_at(), "snapshots/2026/11/broken.json": bad.id}
+    message = (
+        "collect: broken\n\nGitmetrics-Snapshot: snapshots/2026/11/broken.json\n"
+        "Gitmetrics-Timestamp: 2026-11-02T12:00:00Z\n"
+    )
+    commit = st.write_commit(files, [head], message)
+    st.repo.refs[st.branch_ref()] = commit.encode()
+    st.derive = make_deriver(_config(tmp_path, "dashboard: true\n"))
+    st.commit_snapshot(history()[2], retention=0)
+    data = page_data(st.blob(st.files_at()[DERIVED_PATH]).decode())
+    assert data["series"]["avg"] == [7000, 6200, 7887]  # the broken one left out
+    assert isinstance(st, storemod.Store)
+    st.close()
