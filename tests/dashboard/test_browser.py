@@ -118,6 +118,16 @@ def test_clicking_a_legend_entry_hides_its_line(browser: Any, dash: Path) -> Non
     assert browser.execute_script(f"return getComputedStyle({path}).visibility") == "hidden"
     button.click()
     assert browser.execute_script(f"return getComputedStyle({path}).visibility") == "visible"
+    shown = (
+        "return [...document.querySelectorAll('#chart path.series')]"
+        ".filter(p => getComputedStyle(p).visibility === 'visible').map(p => p.dataset.name)"
+    )
+    browser.find_element("id", "hide-all").click()
+    assert browser.execute_script(shown) == ["Average"]
+    button.click()
+    assert sorted(browser.execute_script(shown)) == ["Average", "web"]
+    browser.find_element("id", "show-all").click()
+    assert len(browser.execute_script(shown)) == 5
 
 
 def test_table_sorts_by_any_column_and_filters(browser: Any, dash: Path) -> None:
