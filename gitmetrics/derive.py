@@ -21,9 +21,9 @@ Contributor = Callable[[Config, "DeriveContext"], Mapping[str, bytes | None]]
 
 def contributors() -> list[Contributor]:
     """Every contributor, imported lazily (only commands that commit pay for them)."""
-    from gitmetrics.render import metrics_readme
+    from gitmetrics.render import dashboard, metrics_readme
 
-    found: list[Contributor] = [metrics_readme.contribute]
+    found: list[Contributor] = [metrics_readme.contribute, dashboard.derived]
     return found
 
 

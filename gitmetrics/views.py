@@ -118,7 +118,7 @@ def resolve(
         )
     if looks_like_date(text):
         return at_or_before(found, parse_when(text, now, end_of_day=True), spec)
-    commit = store.resolve(text)
+    commit = store.find_commit(text)
     if commit is not None:
         by_commit = {e.commit: e for e in found}
         if commit in by_commit:

@@ -28,6 +28,7 @@ from gitmetrics.cli import (  # noqa: E402
     core,  # noqa: F401
     views,  # noqa: F401
 )
+from gitmetrics.cli import dashboard as _dashboard  # noqa: E402,F401
 from gitmetrics.cli import gates as _gates  # noqa: E402,F401
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import StoreError
+from gitmetrics.errors import GitmetricsError, StoreError
 from gitmetrics.snapshot import Snapshot, Source
 from gitmetrics.store import locks
 
@@ -30,6 +31,7 @@ TREE_MODE = 0o040000
 MAX_RETRIES = 50
 
 TRAILER_PREFIX = "Gitmetrics-"
+
 
 #: How many earlier collections a deriver is shown.
 DERIVE_HISTORY = 30
@@ -47,6 +49,10 @@ class DeriveContext:
     #: every path in the new tree before derived files are applied (snapshots, latest.json,
     #: and the derived files of the tree being replaced)
     paths: Sequence[str] = ()
+    #: every earlier collection with its full snapshot, newest first, read lazily on demand
+    #: (for derived files that show the whole history, such as the dashboard); snapshots
+    #: that cannot be read are left out
+    earlier: Callable[[], Iterator[tuple[HistoryEntry, Snapshot]]] = lambda: iter(())
 
 
 #: Builds the derived files (README.md, badges, ...) for the newest snapshot;
@@ -226,7 +232,19 @@ class Store:
             return None if sha is None else self.blob(sha)
 
         previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
-        derived = self.derive(DeriveContext(snap, previous, read, tuple(sorted(before))))
+
+        def earlier() -> Iterator[tuple[HistoryEntry, Snapshot]]:
+            if parent is None:
+                return
+            for entry in self.history(rev=parent):
+                try:
+                    yield entry, self.snapshot_at(entry)
+                except GitmetricsError:
+                    continue  # a derived view must never stop a commit; skip what is unreadable
+
+        derived = self.derive(
+            DeriveContext(snap, previous, read, paths=tuple(sorted(before)), earlier=earlier)
+        )
         blobs = []
         for path, content in derived.items():
             if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
@@ -355,6 +373,16 @@ class Store:
         """``path -> blob id`` in the tree of ``rev`` (default: the head)."""
         return self._flat_tree(rev or self.head())
 
+    def resolve(self, rev: str) -> str:
+        """The commit id a revision names; ``StoreError`` when there is none."""
+        commit = self.find_commit(rev)
+        if commit is None:
+            raise StoreError(
+                f"{self.path}: no revision {rev!r} in the metrics repository",
+                "give a commit id, a branch, a tag or HEAD~N (see `gitmetrics history`)",
+            )
+        return commit
+
     def blob(self, sha: bytes) -> bytes:
         """The content of a blob."""
         data: bytes = self.repo.object_store[sha].as_raw_string()
@@ -409,9 +437,8 @@ class Store:
             if limit is not None and count >= limit:
                 return
 
-    def resolve(self, rev: str) -> str | None:
+    def find_commit(self, rev: str) -> str | None:
         """The commit a revision names (sha, prefix, ref, ``HEAD~2``, ``main^``), or ``None``."""
-        import re
 
         from dulwich.objects import Commit
         from dulwich.objectspec import parse_commit
@@ -454,9 +481,11 @@ class Store:
         sha = files.get(LATEST)
         return None if sha is None else snapmod.from_json(self.blob(sha), LATEST)
 
-    def snapshots(self, limit: int | None = None) -> Iterator[tuple[HistoryEntry, Snapshot]]:
-        """Every collection with its full snapshot, newest first."""
-        for entry in self.history(limit=limit):
+    def snapshots(
+        self, limit: int | None = None, rev: str | None = None
+    ) -> Iterator[tuple[HistoryEntry, Snapshot]]:
+        """Every collection with its full snapshot, newest first (from ``rev``, default head)."""
+        for entry in self.history(limit=limit, rev=rev):
             yield entry, self.snapshot_at(entry)
 
 

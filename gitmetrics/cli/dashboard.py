@@ -1,0 +1,113 @@
+"""``dashboard``: one self-contained HTML page of the whole coverage history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from gitmetrics import config as configmod
+from gitmetrics.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    StoreOpt,
+    app,
+    console,
+    handle_errors,
+    print_json,
+)
+from gitmetrics.cli.core import load_config, store_path
+from gitmetrics.errors import GitmetricsError
+
+
+@app.command()
+@handle_errors
+def dashboard(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The HTML file to write.", dir_okay=False),
+    ] = Path("dashboard.html"),
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the page in your web browser afterwards.")
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Show the dashboard as it was at this revision of the metrics repo "
+            "(a commit id, tag or HEAD~N).",
+            show_default=False,
+        ),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            help="Only the last N days before the newest snapshot (default: all history).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write an HTML dashboard (one file, works offline) of the coverage history."""
+    from gitmetrics import dashboard as shape
+    from gitmetrics import store as storemod
+    from gitmetrics.render.dashboard import render_points
+    from gitmetrics.snapshot import now_timestamp, parse_timestamp
+
+    cfg = load_config(config, required=config is not None or store is None)
+    min_coverage = cfg.min_coverage if cfg is not None else configmod.DEFAULT_MIN_COVERAGE
+    st = storemod.open_store(store_path(cfg, store))
+    try:
+        rev = st.resolve(at) if at is not None else st.head()
+        entries = list(st.history(rev=rev)) if rev is not None else []
+        if not entries:
+            raise GitmetricsError(
+                f"{st.path}: the metrics repository has no collections"
+                + (f" at {at}" if at else " yet"),
+                "run `gitmetrics collect` first" if at is None else "see `gitmetrics history`",
+            )
+        if days is not None:
+            # trailers carry the timestamp: skip reading snapshots outside the window
+            newest = max(parse_timestamp(e.timestamp) for e in entries)
+            start = newest - timedelta(days=days)
+            entries = [e for e in entries if parse_timestamp(e.timestamp) >= start]
+        points = [shape.Point(st.snapshot_at(e), e.commit) for e in entries]
+    finally:
+        st.close()
+    page = render_points(
+        points, min_coverage=min_coverage, days=days, generated=now_timestamp(), at=at
+    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise GitmetricsError(
+            f"{output}: cannot write the dashboard: {exc.strerror or exc}",
+            "choose another --output path",
+        ) from None
+    if json_out:
+        print_json(
+            {
+                "output": str(output),
+                "snapshots": len(points),
+                "at": rev,
+                "bytes": len(page.encode()),
+            }
+        )
+    else:
+        console.print(
+            f"Wrote [bold]{escape(str(output))}[/] ({len(points)} snapshots, "
+            f"{len(page.encode()) / 1024:,.0f} KiB)" + (f" as of {escape(at)}" if at else "")
+        )
+    if open_page:
+        import webbrowser
+
+        if not webbrowser.open(output.resolve().as_uri()):
+            console.print("No web browser found; open the file yourself.")

@@ -1,0 +1,128 @@
+"""The data shaping (pure) and the page template, without a browser."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+
+import pytest
+
+from gitmetrics import dashboard as shape
+from gitmetrics.render import dashboard as page
+from gitmetrics.render import fmt
+from tests.dashboard.conftest import failed, history, ok, snap
+
+
+def points() -> list[shape.Point]:
+    return [shape.Point(s, f"{i:02d}" * 20) for i, s in enumerate(history())]
+
+
+def test_series_are_columns_in_hundredths_with_gaps() -> None:
+    data = shape.build(list(reversed(points())))  # any order in, oldest first out
+    s = data["series"]
+    assert s["names"] == ["api", "lib", "tools", "web"]
+    assert s["roles"] == ["service", "library", "tooling", "frontend"]
+    assert s["avg"] == [7000, 6200, 7887]
+    # tools: absent, measured, failed
+    assert s["cov"][s["names"].index("tools")] == [None, 3000, None]
+    assert s["cov"][s["names"].index("api")] == [7000, 7500, 8360]
+    assert s["t"][1] - s["t"][0] == 86400
+    assert s["commit"] == ["00" * 5, "01" * 5, "02" * 5]
+
+
+def test_source_commits_are_stored_as_runs() -> None:
+    s = shape.build(points())["series"]
+    assert s["src"][s["names"].index("lib")] == [[0, "c" * 10]]
+    assert s["src"][s["names"].index("api")] == [[0, "a" * 10], [1, "a1" * 5], [2, "a2" * 5]]
+
+
+def test_cards_and_rows_use_the_terminal_formatting() -> None:
+    data = shape.build(points(), min_coverage=80)
+    cards = {c["title"]: c for c in data["cards"]}
+    assert cards["Average coverage"]["value"] == fmt.pct(78.87) == "78.9%"
+    assert cards["Since previous"]["value"] == fmt.trend_text(78.87 - 62.0) == "↑ +16.9"
+    assert cards["Since previous"]["trend"] == "up"
+    assert cards["Over the window"]["value"] == "↑ +8.9"
+    assert cards["Repositories"]["value"] == "4"
+    rows = {r["name"]: r for r in data["rows"]}
+    assert rows["api"]["coverage_text"] == "83.6%"
+    assert rows["api"]["level"] == "good"
+    assert rows["web"]["level"] == "fair"
+    assert rows["api"]["change_text"] == "↑ +8.6"
+    assert rows["lib"]["change_text"] == "="
+    assert rows["tools"]["level"] == "error"
+    assert rows["tools"]["coverage_text"] == "error"
+    assert rows["api"]["branch_text"] == "75.0%"
+    assert data["errors"] == [
+        {"name": "tools", "error": "lcov.info: line 3: DA record without a line number"}
+    ]
+    assert [(r["role"], r["avg_text"]) for r in data["roles"]] == [
+        ("frontend", "65.0%"),
+        ("library", "88.0%"),
+        ("service", "83.6%"),
+    ]
+
+
+def test_threshold_comes_from_the_config() -> None:
+    rows = {r["name"]: r for r in shape.build(points(), min_coverage=85)["rows"]}
+    assert rows["api"]["level"] == "fair"
+    assert rows["lib"]["level"] == "good"
+    assert shape.status_of(59.99, 80) == "poor"
+    assert shape.status_of(None, 80) == "none"
+
+
+def test_days_keeps_the_window_before_the_newest_snapshot() -> None:
+    data = shape.build(points(), days=1)
+    assert len(data["series"]["t"]) == 2
+    assert data["series"]["avg"] == [6200, 7887]
+
+
+def test_one_snapshot_has_no_change() -> None:
+    data = shape.build([shape.Point(snap([ok("a", "x", 1, 2)], 0))])
+    cards = {c["title"]: c for c in data["cards"]}
+    assert cards["Since previous"]["value"] == "-"
+    assert cards["Over the window"]["value"] == "-"
+
+
+def test_no_snapshot_is_refused() -> None:
+    with pytest.raises(ValueError):
+        shape.build([])
+
+
+def test_embedded_json_cannot_close_the_script_element() -> None:
+    hostile = {"name": "</script><script>alert(1)</script>", "e": "a & b <!-- \u2028"}
+    text = page.embed_json(hostile)
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == hostile
+
+
+def test_page_is_self_contained_and_its_policy_allows_only_its_own_code() -> None:
+    s = snap([ok("a", "x", 1, 2), failed("@@DATA@@ <b>", "x", "@@CSP@@ </script>")], 0)
+    html = page.render(shape.build([shape.Point(s)]))
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert csp is not None
+    policy = csp.group(1)
+    assert policy.startswith("default-src 'none';")
+    for tag, directive in (("style", "style-src"), ("script", "script-src")):
+        bodies = re.findall(rf"<{tag}>(.*?)</{tag}>", html, re.S)
+        assert len(bodies) == 1
+        digest = base64.b64encode(hashlib.sha256(bodies[0].encode()).digest()).decode()
+        assert f"{directive} 'sha256-{digest}'" in policy
+    # nothing that could load anything
+    assert not re.search(r"(src|href)\s*=", html.split("<script>")[0].split("</title>")[1])
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in html
+    # placeholders inside data are data, not substituted
+    data = page.render(shape.build([shape.Point(s)]))
+    from tests.dashboard.conftest import page_data
+
+    assert {r["name"] for r in page_data(data)["rows"]} == {"a", "@@DATA@@ <b>"}
+    assert html.count("</script>") == 2
+
+
+def test_template_ships_in_the_package() -> None:
+    from importlib import resources
+
+    assert resources.files("gitmetrics.render").joinpath("dashboard.html").is_file()
