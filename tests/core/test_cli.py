@@ -224,3 +224,12 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    line = next(x for x in ci.splitlines() if x.startswith("cmd="))
+    command = line.split("=", 1)[1].strip("'")
+    assert f"```sh\n{command}\n```" in readme
+    assert "pytest" in command and 'pip install -e ".[test]"' in command
