@@ -303,10 +303,12 @@ def safe_host(host: str) -> str:
     return _HOST_RE.sub("-", host).strip("-")[:40] or "host"
 
 
-def file_name(snap: Snapshot, data: bytes) -> str:
-    """``snapshots/YYYY/MM/metrics_YYYYMMDD_HHMMSS_<host>_<id>.json`` for a snapshot."""
+def file_name(snap: Snapshot, data: bytes, repeat: int = 0) -> str:
+    """``snapshots/YYYY/MM/metrics_YYYYMMDD_HHMMSS_<host>_<id>.json`` for a snapshot.
+
+    ``repeat`` > 0 names the n-th identical collection made in the same second on the
+    same host, which would otherwise get the same name.
+    """
     t = snap.when
-    return (
-        f"snapshots/{t:%Y}/{t:%m}/metrics_{t:%Y%m%d_%H%M%S}_{safe_host(snap.host)}"
-        f"_{content_id(data)}.json"
-    )
+    ident = content_id(data if not repeat else data + f"#{repeat}".encode())
+    return f"snapshots/{t:%Y}/{t:%m}/metrics_{t:%Y%m%d_%H%M%S}_{safe_host(snap.host)}_{ident}.json"

@@ -162,8 +162,10 @@ class Store:
             for attempt in range(MAX_RETRIES):
                 parent = self.head()
                 files = self._flat_tree(parent)
-                if snap_path in files:
-                    raise StoreError(f"{self.path}: {snap_path} is already committed")
+                repeat = 0
+                while snap_path in files:  # the same figures twice in one second: a new name
+                    repeat += 1
+                    snap_path = snapmod.file_name(snap, data, repeat)
                 files[snap_path] = blob.id
                 files[LATEST] = blob.id
                 pruned = prune(files, retention)

@@ -142,3 +142,13 @@ def test_work_tree_follows_head_after_external_edit(store_dir: Path) -> None:
     (store_dir / "latest.json").unlink()  # a user deleted it by hand
     _collect(st, 2, 52)
     assert json.loads((store_dir / "latest.json").read_text())["timestamp"].startswith("2026-11-02")
+
+
+def test_identical_collections_in_one_second_both_land(store_dir: Path) -> None:
+    st = store.init(store_dir)
+    snap = make_snapshot(1, [repo_result("api", 50)])
+    first = st.commit_snapshot(snap, retention=30)
+    second = st.commit_snapshot(snap, retention=30)
+    assert first.snapshot_path != second.snapshot_path
+    assert len(list(st.history())) == 2
+    fsck(store_dir)
