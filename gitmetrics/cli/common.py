@@ -57,6 +57,16 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+RepoOpt = Annotated[
+    list[str] | None,
+    typer.Option("--repo", "-r", help="Only this repository (repeatable).", show_default=False),
+]
+RoleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role", help="Only repositories with this role (repeatable).", show_default=False
+    ),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -14,6 +14,8 @@ from gitmetrics import config as configmod
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
+    RepoOpt,
+    RoleOpt,
     StoreOpt,
     app,
     console,
@@ -76,14 +78,8 @@ def init(
 def collect(
     config: ConfigOpt = None,
     store: StoreOpt = None,
-    repo: Annotated[
-        list[str] | None,
-        typer.Option("--repo", "-r", help="Only this repository (repeatable)."),
-    ] = None,
-    role: Annotated[
-        list[str] | None,
-        typer.Option("--role", help="Only repositories with this role (repeatable)."),
-    ] = None,
+    repo: RepoOpt = None,
+    role: RoleOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Build and validate the snapshot; commit nothing.")
     ] = False,

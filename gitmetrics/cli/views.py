@@ -10,21 +10,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from gitmetrics import config as configmod
-from gitmetrics.cli.common import ConfigOpt, JsonOpt, StoreOpt, app, console, handle_errors
+from gitmetrics.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    RepoOpt,
+    RoleOpt,
+    StoreOpt,
+    app,
+    console,
+    handle_errors,
+)
 from gitmetrics.cli.core import load_config, store_path
 from gitmetrics.errors import GitmetricsError
 from gitmetrics.render import fmt
 
-RepoOpt = Annotated[
-    list[str] | None,
-    typer.Option("--repo", "-r", help="Only this repository (repeatable).", show_default=False),
-]
-RoleOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--role", help="Only repositories with this role (repeatable).", show_default=False
-    ),
-]
 MinOpt = Annotated[
     float | None,
     typer.Option(
