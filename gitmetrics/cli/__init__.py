@@ -24,7 +24,8 @@ def _root(
 
 
 # Each module registers its commands on ``app``; the import order is the order in --help.
-from gitmetrics.cli import core  # noqa: E402,F401
+from gitmetrics.cli import core  # noqa: E402,F401,I001
+from gitmetrics.cli import sync  # noqa: E402,F401
 
 
 def main() -> None:

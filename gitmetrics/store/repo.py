@@ -171,8 +171,17 @@ class Store:
             "another process is committing continuously; try again",
         )
 
-    def _apply_derived(self, files: dict[str, bytes], snap: Snapshot, parent: str | None) -> None:
-        """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot."""
+    def _apply_derived(
+        self,
+        files: dict[str, bytes],
+        snap: Snapshot,
+        parent: str | None,
+        previous: Sequence[HistoryEntry] | None = None,
+    ) -> None:
+        """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot.
+
+        ``previous`` defaults to the history of ``parent`` (a merge passes both sides').
+        """
         if self.derive is None:
             return
         from dulwich.objects import Blob
@@ -183,7 +192,8 @@ class Store:
             sha = before.get(path)
             return None if sha is None else self.blob(sha)
 
-        previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
+        if previous is None:
+            previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
         derived = self.derive(DeriveContext(snap, previous, read))
         blobs = []
         for path, content in derived.items():
@@ -220,7 +230,13 @@ class Store:
             else:
                 raise StoreError(f"{self.path}: object {obj.id.decode()} stays locked")
 
-    def _write_commit(self, files: Mapping[str, bytes], parents: Sequence[str], text: str) -> str:
+    def _write_commit(
+        self,
+        files: Mapping[str, bytes],
+        parents: Sequence[str],
+        text: str,
+        commit_time: int | None = None,
+    ) -> str:
         from dulwich.objects import Commit, ObjectID
 
         tree_id = self._write_tree(files)
@@ -229,16 +245,27 @@ class Store:
         commit.parents = [ObjectID(p.encode()) for p in parents]
         ident = b"gitmetrics <gitmetrics@localhost>"
         commit.author = commit.committer = ident
-        commit.author_time = commit.commit_time = int(time.time())
+        commit.author_time = commit.commit_time = (
+            int(time.time()) if commit_time is None else commit_time
+        )
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = b"UTF-8"
         commit.message = text.encode()
         self._add_objects([commit])
         return str(commit.id.decode())
 
-    def write_commit(self, files: Mapping[str, bytes], parents: Sequence[str], text: str) -> str:
-        """Write a commit of ``files`` (path -> blob id) with ``parents``; the ref is not moved."""
-        return self._write_commit(files, parents, text)
+    def write_commit(
+        self,
+        files: Mapping[str, bytes],
+        parents: Sequence[str],
+        text: str,
+        commit_time: int | None = None,
+    ) -> str:
+        """Write a commit of ``files`` (path -> blob id) with ``parents``; the ref is not moved.
+
+        A fixed ``commit_time`` makes the commit reproducible (sync's merges use it).
+        """
+        return self._write_commit(files, parents, text, commit_time)
 
     def _move_branch(self, old: str | None, new: str) -> bool:
         from dulwich.file import FileLocked
