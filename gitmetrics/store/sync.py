@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -212,6 +213,14 @@ def _network(remote: Remote, doing: str) -> Iterator[None]:
             raise _auth_error(remote) from None
         if re.search(r"\b404\b", text):
             raise SyncError(f"{where}: no git repository there ({text})", "check the URL") from None
+        if "Max retries exceeded" in text or "NewConnectionError" in text:
+            # dulwich wraps urllib3's connection failures in a protocol error
+            errno = re.search(r"\[Errno -?\d+\] ([^\"')]+)", text)
+            reason = errno.group(1).strip() if errno else "connection failed"
+            raise SyncError(
+                f"{where}: cannot reach the remote while {doing}: {reason}",
+                "check the URL, the network, and that the server is running",
+            ) from None
         raise SyncError(f"{where}: git protocol error while {doing}: {text}") from None
     except OSError as exc:
         reason = exc.strerror or clean(_text(exc)) or type(exc).__name__
@@ -345,6 +354,7 @@ def pull(
         with _network(remote, "fetching"):
             theirs = _fetch(store, client, path, remote)
         done = _integrate(store, before, theirs, remote, retention, allow_unrelated)
+        _track(store, theirs)
         return _result("pull", store, remote, before, theirs, done, sent_from=None, attempts=1)
 
 
@@ -366,13 +376,14 @@ def push(
             with _network(remote, "fetching"):
                 theirs = _fetch(store, client, path, remote)
             done = _integrate(store, store.head(), theirs, remote, retention, allow_unrelated)
+            _track(store, theirs)
             mine = store.head()
             if mine is None or mine == theirs:
                 return _result(action, store, remote, before, theirs, done, theirs, attempt)
             with _network(remote, "pushing"):
                 sent = _send(store, client, path, expected=theirs, new=mine)
             if sent:
-                store.repo.refs[REMOTE_REF] = mine.encode()
+                _track(store, mine)
                 return _result(action, store, remote, before, mine, done, theirs, attempt)
             # lost a race against another machine: back off a little and merge again
             time.sleep(min(0.05 * attempt, 0.5))
@@ -401,16 +412,28 @@ def clone(
             f"{path}: already exists and is not empty",
             "choose another PATH, or use `gitmetrics pull` in an existing store",
         )
+    existed = path.exists()
     store = init(path, bare=bare)
-    record_remote(store, remote)
-    return store, pull(store, remote, retention=retention)
+    try:
+        record_remote(store, remote)
+        return store, pull(store, remote, retention=retention)
+    except BaseException:
+        store.close()
+        # like git clone: a failed clone leaves nothing behind
+        targets = [path] if not existed else list(path.iterdir())
+        for target in targets:
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        raise
 
 
 # --- the pieces ----------------------------------------------------------------------
 
 
 def _fetch(store: Store, client: Any, path: str, remote: Remote) -> str | None:
-    """Fetch the remote branch into the store and ``refs/remotes/origin/main``."""
+    """Fetch the remote branch's objects into the store; returns the remote head."""
     repo = store.repo
     advertised: dict[bytes, bytes] = {}
 
@@ -434,8 +457,13 @@ def _fetch(store: Store, client: Any, path: str, remote: Remote) -> str | None:
                 "point --remote at a metrics repository, or at an empty repository",
             )
         return None
-    repo.refs[REMOTE_REF] = head
     return str(head.decode())
+
+
+def _track(store: Store, remote_head: str | None) -> None:
+    """Record the remote's head, once it is part of the local history."""
+    if remote_head is not None:
+        store.repo.refs[REMOTE_REF] = remote_head.encode()
 
 
 def _integrate(
