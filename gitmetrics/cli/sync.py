@@ -105,11 +105,15 @@ def _run(
     cfg = _optional_config(config)
     st = _deriving_store(cfg, store_path(cfg, store))
     try:
+        recorded = syncmod.recorded_url(st)
         if remote is None and (cfg is None or not cfg.remote):
-            remote = syncmod.recorded_url(st)
+            remote = recorded
         rem = make_remote(cfg, remote, username)
         ops = {"push": syncmod.push, "pull": syncmod.pull, "sync": syncmod.sync}
         result = ops[action](st, rem, retention=_retention(cfg), allow_unrelated=allow_unrelated)
+        if recorded is None:
+            # like git clone: the first remote a store syncs with becomes its origin
+            syncmod.record_remote(st, rem)
     finally:
         st.close()
     render(result, json_out)
