@@ -369,6 +369,12 @@ def push(
 ) -> SyncResult:
     """Send the store's snapshots; when the remote moved, fetch, merge and try again."""
     client, path = _client(remote, "push")
+    if remote.kind in ("local", "file") and (Path(path) / ".git").exists():
+        # git itself refuses this: the other store's work tree would silently go stale
+        raise SyncError(
+            f"{remote.shown}: is a store with a work tree; pushing would leave it stale",
+            "push to a bare repository (`git init --bare`), or run `gitmetrics pull` there",
+        )
     with store._locked():
         before = store.head()
         theirs: str | None = None

@@ -255,7 +255,7 @@ def http_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
         "Handler", (_GitHTTP,), {"root": root, "token": TOKEN, "user": USER, "seen_auth": seen}
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", root, seen

@@ -229,3 +229,13 @@ def test_bare_store_syncs_too(new_store: NewStore, remote: S.Remote) -> None:
     S.pull(b, remote, retention=30, allow_unrelated=True)
     S.push(b, remote, retention=30)
     assert tree_of(Path(remote.url)) == tree_of(b.gitdir)
+
+
+def test_push_refuses_a_store_with_a_work_tree(new_store: NewStore) -> None:
+    a, b = new_store("a"), new_store("b")
+    collect(a, "runner-a", 1)
+    with pytest.raises(SyncError, match="work tree"):
+        S.push(a, S.make_remote(str(b.path), env={}), retention=30)
+    assert b.head() is None
+    S.pull(b, S.make_remote(str(a.path), env={}), retention=30)  # pulling from one is fine
+    assert b.head() == a.head()
