@@ -481,24 +481,20 @@ def _integrate(
     allow_unrelated: bool,
 ) -> _Integrated:
     """Bring the local branch to include ``theirs``: fast-forward or merge (under the lock)."""
-    from dulwich.graph import can_fast_forward, find_merge_base
-    from dulwich.objects import ObjectID
-
     if theirs is None or theirs == ours:
         return _Integrated(ours, merged=False, fast_forward=False)
-    repo = store.repo
     _check_remote_tree(store, ours, theirs, remote)
-    their_id = ObjectID(theirs.encode())
     if ours is None:
         _move(store, ours, theirs)
         return _Integrated(theirs, merged=False, fast_forward=True)
-    our_id = ObjectID(ours.encode())
-    if can_fast_forward(repo, their_id, our_id):
+    mine = _ancestors(store, ours)
+    if theirs in mine:
         return _Integrated(ours, merged=False, fast_forward=False)  # we are ahead
-    if can_fast_forward(repo, our_id, their_id):
+    others = _ancestors(store, theirs)
+    if ours in others:
         _move(store, ours, theirs)
         return _Integrated(theirs, merged=False, fast_forward=True)
-    if not find_merge_base(repo, [our_id, their_id]) and not allow_unrelated:
+    if not (mine & others) and not allow_unrelated:
         raise SyncError(
             f"{remote.shown}: the remote's history is unrelated to this store's "
             "(they share no commit); nothing was changed",
@@ -507,6 +503,25 @@ def _integrate(
     merge = merge_commit(store, ours, theirs, retention=retention)
     _move(store, ours, merge)
     return _Integrated(merge, merged=True, fast_forward=False)
+
+
+def _ancestors(store: Store, head: str) -> set[str]:
+    """Every commit reachable from ``head`` (itself included).
+
+    Exact, by following parents: dulwich's merge-base search orders commits by their
+    timestamps, which machines with skewed clocks (and merges made within one second)
+    do not keep in order.
+    """
+    repo = store.repo
+    seen: set[str] = set()
+    stack = [head]
+    while stack:
+        sha = stack.pop()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        stack.extend(p.decode() for p in repo[sha.encode()].parents)
+    return seen
 
 
 def _move(store: Store, old: str | None, new: str) -> None:

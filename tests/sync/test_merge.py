@@ -239,3 +239,25 @@ def test_push_refuses_a_store_with_a_work_tree(new_store: NewStore) -> None:
     assert b.head() is None
     S.pull(b, S.make_remote(str(a.path), env={}), retention=30)  # pulling from one is fine
     assert b.head() == a.head()
+
+
+def test_clock_skew_does_not_turn_a_fast_forward_into_a_merge(
+    new_store: NewStore, remote: S.Remote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    a, b = new_store("a"), new_store("b")
+    collect(a, "runner-a", 1)
+    S.push(a, remote, retention=30)
+    S.pull(b, remote, retention=30)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 86400)  # b's clock is a day behind
+    collect(b, "runner-b", 2)
+    collect(b, "runner-b", 3)
+    monkeypatch.setattr(time, "time", real)
+    pushed = S.push(b, remote, retention=30)
+    assert not pushed.merged and pushed.commits_sent == 2  # b is simply ahead
+    pulled = S.pull(a, remote, retention=30)
+    assert pulled.fast_forward and not pulled.merged
+    assert a.head() == b.head()
+    assert len(a.repo[a.head().encode()].parents) == 1  # type: ignore[union-attr]
