@@ -336,7 +336,9 @@ def record_remote(store: Store, remote: Remote) -> None:
     """Record ``remote`` as ``origin`` in the store's git config (URL only: no token)."""
     cfg = store.repo.get_config()
     section = (b"remote", REMOTE_NAME.encode())
-    cfg.set(section, b"url", remote.url.encode())
+    # a relative path would mean something else from another directory
+    url = str(Path(remote.url).expanduser().resolve()) if remote.kind == "local" else remote.url
+    cfg.set(section, b"url", url.encode())
     cfg.set(section, b"fetch", b"+refs/heads/*:refs/remotes/origin/*")
     cfg.write_to_path()
 

@@ -97,6 +97,8 @@ def test_clone_records_the_remote_and_init_remote(runner: CliRunner, tmp_path: P
     assert (tmp_path / "second/latest.json").exists()
     # plain git agrees: the store is a normal clone of the remote
     assert git("rev-parse", "origin/main", cwd=tmp_path / "second").strip() == data["head"]
+    run(runner, "clone", "remote.git", "fourth")  # a relative path is recorded absolute
+    assert f"url = {bare}\n" in (tmp_path / "fourth/.git/config").read_text()
     out = run(runner, "init", "third", "--remote", bare).output
     assert "Metrics repository ready at third" in out and "fast-forward" in out
     assert (tmp_path / "third/latest.json").exists()
