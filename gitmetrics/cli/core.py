@@ -63,14 +63,27 @@ def init(
         typer.Argument(help="Where to create the store (default: `store:` in the config)."),
     ] = None,
     bare: Annotated[bool, typer.Option("--bare", help="Create a bare repository.")] = False,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote",
+            help="Start from this git remote: record it as origin and pull its snapshots.",
+            show_default=False,
+        ),
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Create an empty metrics repository (collect also creates it on first use)."""
     from gitmetrics import store as storemod
 
-    target = path if path is not None else store_path(load_config(config, required=False), None)
+    cfg = load_config(config, required=False)
+    target = path if path is not None else store_path(cfg, None)
     st = storemod.init(target, bare=bare)
     console.print(f"Metrics repository ready at [bold]{escape(str(st.path))}[/]")
+    if remote is not None:
+        from gitmetrics.cli.sync import attach_remote, render
+
+        render(attach_remote(st, cfg, remote, None), json_out=False)
 
 
 @app.command()

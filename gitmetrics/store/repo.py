@@ -221,8 +221,19 @@ class Store:
         sha = self.files_at(rev).get(path)
         return None if sha is None else self.blob(sha)
 
-    def _apply_derived(self, files: dict[str, bytes], snap: Snapshot, parent: str | None) -> None:
-        """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot."""
+    def _apply_derived(
+        self,
+        files: dict[str, bytes],
+        snap: Snapshot,
+        parent: str | None,
+        previous: Sequence[HistoryEntry] | None = None,
+        sides: Sequence[str] = (),
+    ) -> None:
+        """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot.
+
+        ``previous`` defaults to the history of ``parent``; a merge passes both sides'
+        history and its ``sides``, so views of the whole history see both.
+        """
         if self.derive is None:
             return
         from dulwich.objects import Blob
@@ -233,12 +244,12 @@ class Store:
             sha = before.get(path)
             return None if sha is None else self.blob(sha)
 
-        previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
+        if previous is None:
+            previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
+        heads = list(sides) or ([parent] if parent else [])
 
         def earlier() -> Iterator[tuple[HistoryEntry, Snapshot]]:
-            if parent is None:
-                return
-            for entry in self.history(rev=parent):
+            for entry in self._walk_history(heads):
                 try:
                     yield entry, self.snapshot_at(entry)
                 except GitmetricsError:
@@ -284,7 +295,13 @@ class Store:
             else:
                 raise StoreError(f"{self.path}: object {obj.id.decode()} stays locked")
 
-    def _write_commit(self, files: Mapping[str, bytes], parents: Sequence[str], text: str) -> str:
+    def _write_commit(
+        self,
+        files: Mapping[str, bytes],
+        parents: Sequence[str],
+        text: str,
+        commit_time: int | None = None,
+    ) -> str:
         from dulwich.objects import Commit, ObjectID
 
         tree_id = self._write_tree(files)
@@ -293,16 +310,27 @@ class Store:
         commit.parents = [ObjectID(p.encode()) for p in parents]
         ident = b"gitmetrics <gitmetrics@localhost>"
         commit.author = commit.committer = ident
-        commit.author_time = commit.commit_time = int(time.time())
+        commit.author_time = commit.commit_time = (
+            int(time.time()) if commit_time is None else commit_time
+        )
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = b"UTF-8"
         commit.message = text.encode()
         self._add_objects([commit])
         return str(commit.id.decode())
 
-    def write_commit(self, files: Mapping[str, bytes], parents: Sequence[str], text: str) -> str:
-        """Write a commit of ``files`` (path -> blob id) with ``parents``; the ref is not moved."""
-        return self._write_commit(files, parents, text)
+    def write_commit(
+        self,
+        files: Mapping[str, bytes],
+        parents: Sequence[str],
+        text: str,
+        commit_time: int | None = None,
+    ) -> str:
+        """Write a commit of ``files`` (path -> blob id) with ``parents``; the ref is not moved.
+
+        A fixed ``commit_time`` makes the commit reproducible (sync's merges use it).
+        """
+        return self._write_commit(files, parents, text, commit_time)
 
     def _move_branch(self, old: str | None, new: str) -> bool:
         from dulwich.file import FileLocked
@@ -429,15 +457,19 @@ class Store:
         head = rev or self.head()
         if head is None:
             return
-        count = 0
-        for entry in self.repo.get_walker(include=[head.encode()]):
-            found = parse_trailers(entry.commit)
-            if found is None:
-                continue
+        for count, found in enumerate(self._walk_history([head]), start=1):
             yield found
-            count += 1
             if limit is not None and count >= limit:
                 return
+
+    def _walk_history(self, heads: Sequence[str]) -> Iterator[HistoryEntry]:
+        """Collections reachable from any of ``heads``, each once, newest commit first."""
+        if not heads:
+            return
+        for entry in self.repo.get_walker(include=[h.encode() for h in heads]):
+            found = parse_trailers(entry.commit)
+            if found is not None:
+                yield found
 
     def find_commit(self, rev: str) -> str | None:
         """The commit a revision names (sha, prefix, ref, ``HEAD~2``, ``main^``), or ``None``."""

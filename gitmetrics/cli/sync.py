@@ -1,0 +1,233 @@
+"""Sync between machines: ``push``, ``pull``, ``sync`` and ``clone``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from gitmetrics import config as configmod
+from gitmetrics.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    StoreOpt,
+    app,
+    console,
+    handle_errors,
+    print_json,
+)
+from gitmetrics.cli.core import load_config, store_path
+from gitmetrics.config import Config
+from gitmetrics.errors import SyncError
+
+if TYPE_CHECKING:
+    from gitmetrics.store import Store
+    from gitmetrics.store.sync import Remote, SyncResult
+
+RemoteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--remote",
+        help="Git remote: a path, file://, ssh://, user@host:path, git:// or https:// "
+        "(default: `remote:` in the config, else the store's recorded origin).",
+        show_default=False,
+    ),
+]
+UsernameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--username",
+        help="User name sent with $GITMETRICS_TOKEN over https "
+        "(default: `remote_username:` in the config, else x-access-token).",
+        show_default=False,
+    ),
+]
+UnrelatedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unrelated",
+        help="Merge a remote store whose history shares no commit with this one.",
+    ),
+]
+
+
+def _optional_config(config: Path | None) -> Config | None:
+    if config is None and not configmod.config_path(None).exists():
+        return None
+    return load_config(config)
+
+
+def make_remote(cfg: Config | None, url: str | None, username: str | None) -> Remote:
+    """The remote named by the options, then the config (a path there is relative to it)."""
+    from gitmetrics.store import sync as syncmod
+
+    if url is None and cfg is not None and cfg.remote:
+        url = cfg.remote
+        if syncmod.transport_kind(url) == "local" and not Path(url).expanduser().is_absolute():
+            url = str(cfg.path.resolve().parent / url)
+    if url is None:
+        raise SyncError(
+            "no remote to sync with",
+            "set `remote:` in repos.yaml, pass --remote URL, or start with `gitmetrics clone URL`",
+        )
+    if username is None and cfg is not None:
+        username = cfg.raw.get("remote_username")
+    return syncmod.make_remote(url, username=username)
+
+
+def _deriving_store(cfg: Config | None, path: Path) -> Store:
+    from gitmetrics import store as storemod
+    from gitmetrics.derive import make_deriver
+
+    st = storemod.open_store(path)
+    base = cfg or Config(path=configmod.config_path(None), store=path, repos=())
+    st.derive = make_deriver(base)
+    return st
+
+
+def _retention(cfg: Config | None) -> int:
+    return cfg.retention if cfg is not None else configmod.DEFAULT_RETENTION
+
+
+def _run(
+    action: str,
+    config: Path | None,
+    store: Path | None,
+    remote: str | None,
+    username: str | None,
+    allow_unrelated: bool,
+    json_out: bool,
+) -> None:
+    from gitmetrics.store import sync as syncmod
+
+    cfg = _optional_config(config)
+    st = _deriving_store(cfg, store_path(cfg, store))
+    try:
+        recorded = syncmod.recorded_url(st)
+        if remote is None and (cfg is None or not cfg.remote):
+            remote = recorded
+        rem = make_remote(cfg, remote, username)
+        ops = {"push": syncmod.push, "pull": syncmod.pull, "sync": syncmod.sync}
+        result = ops[action](st, rem, retention=_retention(cfg), allow_unrelated=allow_unrelated)
+        if recorded is None:
+            # like git clone: the first remote a store syncs with becomes its origin
+            syncmod.record_remote(st, rem)
+    finally:
+        st.close()
+    render(result, json_out)
+
+
+def render(result: SyncResult, json_out: bool) -> None:
+    """Print what moved (or the JSON of it)."""
+    if json_out:
+        print_json(result.to_dict())
+        return
+    verb = {"push": "Pushed to", "pull": "Pulled from", "sync": "Synced with"}[result.action]
+    console.print(f"{verb} [bold]{escape(result.remote)}[/]")
+    if result.up_to_date:
+        console.print("  already up to date")
+    else:
+        console.print(
+            f"  received {_n(result.commits_received, 'commit')} "
+            f"({_n(result.snapshots_received, 'snapshot')}), "
+            f"sent {_n(result.commits_sent, 'commit')} "
+            f"({_n(result.snapshots_sent, 'snapshot')})"
+        )
+        how = "merged both histories" if result.merged else ""
+        how = how or ("fast-forward" if result.fast_forward else "")
+        if how:
+            console.print(f"  {how}")
+    if result.attempts > 1:
+        console.print(f"  the remote moved meanwhile: merged and retried ({result.attempts} tries)")
+    head = result.head[:10] if result.head else "(empty)"
+    console.print(f"  head {head}")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@app.command()
+@handle_errors
+def push(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    remote: RemoteOpt = None,
+    username: UsernameOpt = None,
+    allow_unrelated: UnrelatedOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send new snapshots to the remote; merges first when another machine pushed (never forces)."""
+    _run("push", config, store, remote, username, allow_unrelated, json_out)
+
+
+@app.command()
+@handle_errors
+def pull(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    remote: RemoteOpt = None,
+    username: UsernameOpt = None,
+    allow_unrelated: UnrelatedOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fetch the remote's snapshots and merge them into the store."""
+    _run("pull", config, store, remote, username, allow_unrelated, json_out)
+
+
+@app.command()
+@handle_errors
+def sync(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    remote: RemoteOpt = None,
+    username: UsernameOpt = None,
+    allow_unrelated: UnrelatedOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Pull then push in one step: afterwards both sides have the same history."""
+    _run("sync", config, store, remote, username, allow_unrelated, json_out)
+
+
+@app.command()
+@handle_errors
+def clone(
+    url: Annotated[str, typer.Argument(help="The remote to copy (any URL `--remote` takes).")],
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to create the store (default: `store:` in the config, else ./metrics)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    username: UsernameOpt = None,
+    bare: Annotated[bool, typer.Option("--bare", help="Create a bare repository.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Start a store from an existing remote and remember it for push/pull/sync."""
+    from gitmetrics.store import sync as syncmod
+
+    cfg = _optional_config(config)
+    target = path if path is not None else store_path(cfg, None)
+    rem = make_remote(None, url, username or (cfg.raw.get("remote_username") if cfg else None))
+    st, result = syncmod.clone(target, rem, retention=_retention(cfg), bare=bare)
+    st.close()
+    if json_out:
+        print_json({**result.to_dict(), "store": str(target)})
+        return
+    console.print(f"Cloned into [bold]{escape(str(target))}[/]")
+    render(result, json_out=False)
+
+
+def attach_remote(store: Store, cfg: Config | None, url: str, username: str | None) -> Any:
+    """Record ``url`` as the store's origin and pull it (used by ``init --remote``)."""
+    from gitmetrics.derive import make_deriver
+    from gitmetrics.store import sync as syncmod
+
+    rem = make_remote(None, url, username or (cfg.raw.get("remote_username") if cfg else None))
+    base = cfg or Config(path=configmod.config_path(None), store=store.path, repos=())
+    store.derive = make_deriver(base)
+    syncmod.record_remote(store, rem)
+    return syncmod.pull(store, rem, retention=_retention(cfg))

@@ -1,0 +1,690 @@
+"""Push, pull and sync a metrics repository with any git remote, merging without a human.
+
+Several machines commit snapshots to their own copy of the store and meet on an
+ordinary git host. When histories diverge, gitmetrics merges them itself: the merged
+tree is the union of both sides' snapshot files, retention applied again, and the
+derived files regenerated from the newest snapshot by timestamp. The merge commit is
+reproducible (sorted parents, a fixed message, the newer parent's time), so two machines
+merging the same pair of heads write the very same commit.
+
+A push never forces. The remote branch is only ever moved from the value this machine
+fetched and merged; when another machine got there first (before or after the ref
+advertisement: dulwich reports the latter in ``SendPackResult.ref_status``, not as an
+exception) the push fetches, merges and tries again, a bounded number of times.
+
+Credentials: an https token comes from ``$GITMETRICS_TOKEN`` and goes to dulwich as the
+password of a Basic auth header. It is never put in a URL, in ``.git/config``, in a
+snapshot or in a message; URLs are always shown with any password masked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from gitmetrics import snapshot as snapmod
+from gitmetrics.errors import GitmetricsError, StoreError, SyncError
+from gitmetrics.store.repo import (
+    BRANCH,
+    DERIVE_HISTORY,
+    LATEST,
+    SNAPSHOT_DIR,
+    HistoryEntry,
+    Store,
+    parse_trailers,
+    prune,
+)
+
+TOKEN_ENV = "GITMETRICS_TOKEN"
+DEFAULT_USERNAME = "x-access-token"
+REMOTE_NAME = "origin"
+REMOTE_REF = b"refs/remotes/origin/main"
+#: How many times a push fetches, merges and tries again after losing a race.
+MAX_ATTEMPTS = 10
+#: Hosts a token may be sent to over plain http:// (servers on this machine, e.g. tests).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+_ZERO = b"0" * 40
+_SCP_RE = re.compile(r"^(?:[^@/:]+@)?[^/:]+:(?!//)")
+
+
+# --- remotes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Where to sync with, and how to authenticate (the token never shows in repr)."""
+
+    url: str
+    username: str = DEFAULT_USERNAME
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def shown(self) -> str:
+        """The URL as it may be printed: any password masked."""
+        return mask_url(self.url)
+
+    @property
+    def kind(self) -> str:
+        """``local``, ``file``, ``ssh``, ``git``, ``http`` or ``https``."""
+        return transport_kind(self.url)
+
+
+def transport_kind(url: str) -> str:
+    """The transport a URL selects (scp-style ``host:path`` is ssh)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("ssh", "git+ssh"):
+        return "ssh"
+    if scheme in ("file", "git", "http", "https"):
+        return scheme
+    if "://" not in url and _SCP_RE.match(url) and not Path(url.split(":", 1)[0]).exists():
+        return "ssh"
+    return "local"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the password of its user info replaced by ``***``."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def make_remote(
+    url: str,
+    *,
+    username: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Remote:
+    """A :class:`Remote` for ``url``, with the token read from ``$GITMETRICS_TOKEN``.
+
+    Refuses a URL that carries a password (it would end up in shell history, logs and
+    config files) and refuses to send a token over plain http to anything but this
+    machine.
+    """
+    env = os.environ if env is None else env
+    url = url.strip()
+    if not url:
+        raise SyncError("the remote URL is empty", "set `remote:` in repos.yaml or --remote URL")
+    kind = transport_kind(url)
+    url_user = None
+    if kind in ("http", "https", "ssh", "git") and "://" in url:
+        parts = urlsplit(url)
+        if parts.password is not None:
+            raise SyncError(
+                f"{mask_url(url)}: the remote URL contains a password",
+                f"remove it from the URL and put the token in ${TOKEN_ENV} instead",
+            )
+        url_user = parts.username
+    token = env.get(TOKEN_ENV) or None
+    if kind == "http" and token is not None:
+        host = (urlsplit(url).hostname or "").lower()
+        if host not in LOOPBACK_HOSTS:
+            raise SyncError(
+                f"{url}: refusing to send ${TOKEN_ENV} over plain http:// to {host}",
+                "use https:// (plain http with a token is allowed only for 127.0.0.1/localhost)",
+            )
+    return Remote(url=url, username=username or url_user or DEFAULT_USERNAME, token=token)
+
+
+def _client(remote: Remote, operation: str) -> tuple[Any, str]:
+    """dulwich's client and remote path for ``remote``."""
+    from dulwich.client import get_transport_and_path
+
+    kwargs: dict[str, Any] = {}
+    kind = remote.kind
+    if kind in ("http", "https") and remote.token is not None:
+        kwargs.update(username=remote.username, password=remote.token)
+    if kind == "ssh":
+        # dulwich leaves the environment to porcelain; honour git's variables here
+        ssh = os.environ.get("GIT_SSH_COMMAND") or os.environ.get("GIT_SSH")
+        if ssh:
+            kwargs["ssh_command"] = ssh
+    url = remote.url
+    if kind == "local":
+        url = str(Path(url).expanduser())
+    try:
+        client, path = get_transport_and_path(url, operation=operation, **kwargs)
+    except (ValueError, TypeError) as exc:
+        raise SyncError(f"{remote.shown}: not a usable remote URL: {exc}") from None
+    return client, path
+
+
+@contextmanager
+def _network(remote: Remote, doing: str) -> Iterator[None]:
+    """Turn transport failures into a :class:`SyncError` that never shows the token."""
+    from dulwich.client import HTTPProxyUnauthorized, HTTPUnauthorized
+    from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, SendPackError
+    from dulwich.file import FileLocked
+
+    def clean(text: str) -> str:
+        return text.replace(remote.token, "***") if remote.token else text
+
+    where = remote.shown
+    try:
+        yield
+    except GitmetricsError:
+        raise
+    except (HTTPUnauthorized, HTTPProxyUnauthorized):
+        raise _auth_error(remote) from None
+    except NotGitRepository:
+        raise SyncError(
+            f"{where}: no git repository there ({doing})",
+            "check the URL; for a new remote create an empty repository first "
+            "(e.g. `git init --bare`)",
+        ) from None
+    except SendPackError as exc:
+        raise SyncError(
+            f"{where}: the remote refused the push: {clean(_text(exc))}",
+            "check that the remote accepts pushes to refs/heads/main",
+        ) from None
+    except HangupException as exc:
+        lines = [clean(line) for line in _stderr_lines(exc)]
+        detail = "; ".join(lines) or "no message"
+        if any("denied" in line.lower() or "authenticat" in line.lower() for line in lines):
+            raise SyncError(
+                f"{where}: authentication failed ({detail})",
+                "check your ssh key and that it may access this repository",
+            ) from None
+        raise SyncError(
+            f"{where}: the remote hung up while {doing} ({detail})",
+            "check that the host is reachable and the path is a git repository",
+        ) from None
+    except FileLocked:
+        raise SyncError(
+            f"{where}: the remote branch is locked by another writer",
+            "try again in a moment",
+        ) from None
+    except GitProtocolError as exc:
+        text = clean(_text(exc))
+        if re.search(r"\b(401|403)\b", text):
+            raise _auth_error(remote) from None
+        if re.search(r"\b404\b", text):
+            raise SyncError(f"{where}: no git repository there ({text})", "check the URL") from None
+        if "Max retries exceeded" in text or "NewConnectionError" in text:
+            # dulwich wraps urllib3's connection failures in a protocol error
+            errno = re.search(r"\[Errno -?\d+\] ([^\"')]+)", text)
+            reason = errno.group(1).strip() if errno else "connection failed"
+            raise SyncError(
+                f"{where}: cannot reach the remote while {doing}: {reason}",
+                "check the URL, the network, and that the server is running",
+            ) from None
+        raise SyncError(f"{where}: git protocol error while {doing}: {text}") from None
+    except OSError as exc:
+        reason = exc.strerror or clean(_text(exc)) or type(exc).__name__
+        raise SyncError(
+            f"{where}: cannot reach the remote while {doing}: {reason}",
+            "check the URL, the network, and that the server is running",
+        ) from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("urllib3"):
+            raise SyncError(
+                f"{where}: cannot reach the remote while {doing}: {type(exc).__name__}",
+                "check the URL, the network, and that the server is running",
+            ) from None
+        raise
+
+
+def _text(exc: BaseException) -> str:
+    parts = []
+    for arg in exc.args:
+        parts.append(arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg))
+    return " ".join(parts) or type(exc).__name__
+
+
+def _stderr_lines(exc: BaseException) -> list[str]:
+    lines = getattr(exc, "stderr_lines", None) or (exc.args[0] if exc.args else None) or []
+    if isinstance(lines, bytes | str):
+        lines = [lines]
+    out = []
+    for line in lines:
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+        if text.strip():
+            out.append(text.strip())
+    return out
+
+
+def _auth_error(remote: Remote) -> SyncError:
+    if remote.token is None:
+        return SyncError(
+            f"{remote.shown}: authentication required",
+            f"set ${TOKEN_ENV} to a token that may push to this repository",
+        )
+    return SyncError(
+        f"{remote.shown}: authentication failed for user {remote.username!r} "
+        f"with the token in ${TOKEN_ENV}",
+        "check the token and its scopes; set the user name with --username or "
+        "`remote_username:` in repos.yaml",
+    )
+
+
+# --- results -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a push, pull or sync moved."""
+
+    action: str
+    remote: str
+    head: str | None
+    remote_head: str | None
+    commits_sent: int = 0
+    commits_received: int = 0
+    snapshots_sent: int = 0
+    snapshots_received: int = 0
+    merged: bool = False
+    fast_forward: bool = False
+    attempts: int = 1
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when nothing moved in either direction."""
+        return not (self.commits_sent or self.commits_received or self.merged)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "action": self.action,
+            "remote": self.remote,
+            "head": self.head,
+            "remote_head": self.remote_head,
+            "commits_sent": self.commits_sent,
+            "commits_received": self.commits_received,
+            "snapshots_sent": self.snapshots_sent,
+            "snapshots_received": self.snapshots_received,
+            "merged": self.merged,
+            "fast_forward": self.fast_forward,
+            "attempts": self.attempts,
+            "up_to_date": self.up_to_date,
+        }
+
+
+@dataclass(frozen=True)
+class _Integrated:
+    head: str | None
+    merged: bool
+    fast_forward: bool
+
+
+# --- the remote recorded in the store ----------------------------------------------------
+
+
+def recorded_url(store: Store) -> str | None:
+    """The URL of the store's ``origin`` remote in its git config, if any."""
+    cfg = store.repo.get_config()
+    try:
+        value: bytes = cfg.get((b"remote", REMOTE_NAME.encode()), b"url")
+    except KeyError:
+        return None
+    return value.decode() or None
+
+
+def record_remote(store: Store, remote: Remote) -> None:
+    """Record ``remote`` as ``origin`` in the store's git config (URL only: no token)."""
+    cfg = store.repo.get_config()
+    section = (b"remote", REMOTE_NAME.encode())
+    # a relative path would mean something else from another directory
+    url = str(Path(remote.url).expanduser().resolve()) if remote.kind == "local" else remote.url
+    cfg.set(section, b"url", url.encode())
+    cfg.set(section, b"fetch", b"+refs/heads/*:refs/remotes/origin/*")
+    cfg.write_to_path()
+
+
+# --- operations ------------------------------------------------------------------------
+
+
+def pull(
+    store: Store, remote: Remote, *, retention: int, allow_unrelated: bool = False
+) -> SyncResult:
+    """Fetch the remote's snapshots and merge them into the store (never sends anything)."""
+    client, path = _client(remote, "pull")
+    with store._locked():
+        before = store.head()
+        with _network(remote, "fetching"):
+            theirs = _fetch(store, client, path, remote)
+        done = _integrate(store, before, theirs, remote, retention, allow_unrelated)
+        _track(store, theirs)
+        return _result("pull", store, remote, before, theirs, done, sent_from=None, attempts=1)
+
+
+def push(
+    store: Store,
+    remote: Remote,
+    *,
+    retention: int,
+    allow_unrelated: bool = False,
+    attempts: int = MAX_ATTEMPTS,
+    action: str = "push",
+) -> SyncResult:
+    """Send the store's snapshots; when the remote moved, fetch, merge and try again."""
+    client, path = _client(remote, "push")
+    if remote.kind in ("local", "file") and (Path(path) / ".git").exists():
+        # git itself refuses this: the other store's work tree would silently go stale
+        raise SyncError(
+            f"{remote.shown}: is a store with a work tree; pushing would leave it stale",
+            "push to a bare repository (`git init --bare`), or run `gitmetrics pull` there",
+        )
+    with store._locked():
+        before = store.head()
+        theirs: str | None = None
+        for attempt in range(1, attempts + 1):
+            with _network(remote, "fetching"):
+                theirs = _fetch(store, client, path, remote)
+            done = _integrate(store, store.head(), theirs, remote, retention, allow_unrelated)
+            _track(store, theirs)
+            mine = store.head()
+            if mine is None or mine == theirs:
+                return _result(action, store, remote, before, theirs, done, theirs, attempt)
+            with _network(remote, "pushing"):
+                sent = _send(store, client, path, expected=theirs, new=mine)
+            if sent:
+                _track(store, mine)
+                return _result(action, store, remote, before, mine, done, theirs, attempt)
+            # lost a race against another machine: back off a little and merge again
+            time.sleep(min(0.05 * attempt, 0.5))
+        raise SyncError(
+            f"{remote.shown}: the remote kept moving; gave up after {attempts} attempts "
+            "(nothing was lost: every snapshot is still in the local store)",
+            "other machines are pushing continuously; run `gitmetrics push` again",
+        )
+
+
+def sync(
+    store: Store, remote: Remote, *, retention: int, allow_unrelated: bool = False
+) -> SyncResult:
+    """Pull then push in one step (a push already merges first, so this is one exchange)."""
+    return push(store, remote, retention=retention, allow_unrelated=allow_unrelated, action="sync")
+
+
+def clone(
+    path: Path, remote: Remote, *, retention: int, bare: bool = False
+) -> tuple[Store, SyncResult]:
+    """Create a store at ``path`` from ``remote`` and record the remote as ``origin``."""
+    from gitmetrics.store.repo import init
+
+    if path.exists() and any(path.iterdir()):
+        raise StoreError(
+            f"{path}: already exists and is not empty",
+            "choose another PATH, or use `gitmetrics pull` in an existing store",
+        )
+    existed = path.exists()
+    store = init(path, bare=bare)
+    try:
+        record_remote(store, remote)
+        return store, pull(store, remote, retention=retention)
+    except BaseException:
+        store.close()
+        # like git clone: a failed clone leaves nothing behind
+        targets = [path] if not existed else list(path.iterdir())
+        for target in targets:
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        raise
+
+
+# --- the pieces ----------------------------------------------------------------------
+
+
+def _fetch(store: Store, client: Any, path: str, remote: Remote) -> str | None:
+    """Fetch the remote branch's objects into the store; returns the remote head."""
+    repo = store.repo
+    advertised: dict[bytes, bytes] = {}
+
+    def wants(refs: Mapping[bytes, bytes], depth: int | None = None) -> list[bytes]:
+        advertised.update({k: v for k, v in refs.items() if v})
+        sha = refs.get(BRANCH)
+        if not sha or sha == _ZERO or sha in repo.object_store:
+            return []
+        return [sha]
+
+    result = client.fetch(path, repo, determine_wants=wants)
+    refs = {k: v for k, v in (result.refs or {}).items() if v}
+    refs.update(advertised)
+    head = refs.get(BRANCH)
+    if head is None or head == _ZERO:
+        branches = sorted(k.decode() for k in refs if k.startswith(b"refs/heads/"))
+        if branches:
+            raise SyncError(
+                f"{remote.shown}: not a gitmetrics store (it has {', '.join(branches)} "
+                "but no refs/heads/main)",
+                "point --remote at a metrics repository, or at an empty repository",
+            )
+        return None
+    return str(head.decode())
+
+
+def _track(store: Store, remote_head: str | None) -> None:
+    """Record the remote's head, once it is part of the local history."""
+    if remote_head is not None:
+        store.repo.refs[REMOTE_REF] = remote_head.encode()
+
+
+def _integrate(
+    store: Store,
+    ours: str | None,
+    theirs: str | None,
+    remote: Remote,
+    retention: int,
+    allow_unrelated: bool,
+) -> _Integrated:
+    """Bring the local branch to include ``theirs``: fast-forward or merge (under the lock)."""
+    if theirs is None or theirs == ours:
+        return _Integrated(ours, merged=False, fast_forward=False)
+    _check_remote_tree(store, ours, theirs, remote)
+    if ours is None:
+        _move(store, ours, theirs)
+        return _Integrated(theirs, merged=False, fast_forward=True)
+    mine = _ancestors(store, ours)
+    if theirs in mine:
+        return _Integrated(ours, merged=False, fast_forward=False)  # we are ahead
+    others = _ancestors(store, theirs)
+    if ours in others:
+        _move(store, ours, theirs)
+        return _Integrated(theirs, merged=False, fast_forward=True)
+    if not (mine & others) and not allow_unrelated:
+        raise SyncError(
+            f"{remote.shown}: the remote's history is unrelated to this store's "
+            "(they share no commit); nothing was changed",
+            "if both really are metrics stores to combine, run again with --allow-unrelated",
+        )
+    merge = merge_commit(store, ours, theirs, retention=retention)
+    _move(store, ours, merge)
+    return _Integrated(merge, merged=True, fast_forward=False)
+
+
+def _ancestors(store: Store, head: str) -> set[str]:
+    """Every commit reachable from ``head`` (itself included).
+
+    Exact, by following parents: dulwich's merge-base search orders commits by their
+    timestamps, which machines with skewed clocks (and merges made within one second)
+    do not keep in order.
+    """
+    repo = store.repo
+    seen: set[str] = set()
+    stack = [head]
+    while stack:
+        sha = stack.pop()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        stack.extend(p.decode() for p in repo[sha.encode()].parents)
+    return seen
+
+
+def _move(store: Store, old: str | None, new: str) -> None:
+    if not store._move_branch(old, new):
+        raise StoreError(
+            f"{store.path}: the branch moved while syncing",
+            "another program wrote to the store; run the command again",
+        )
+    store._sync_worktree()
+
+
+def _check_remote_tree(store: Store, ours: str | None, theirs: str, remote: Remote) -> None:
+    """Refuse a remote that is not a gitmetrics store, or whose snapshots are too new."""
+    mine = set(store.files_at(ours).values()) if ours else set()
+    files = store.files_at(theirs)
+    snaps = {p: s for p, s in files.items() if _is_snapshot(p)}
+    if LATEST not in files and not snaps:
+        raise SyncError(
+            f"{remote.shown}: not a gitmetrics store (refs/heads/main has no "
+            f"{LATEST} and no {SNAPSHOT_DIR}/)",
+            "point --remote at a metrics repository, or at an empty repository",
+        )
+    to_check = {p: s for p, s in snaps.items() if s not in mine}
+    if LATEST in files:
+        to_check[LATEST] = files[LATEST]
+    for p, sha in sorted(to_check.items()):
+        try:
+            snapmod.from_json(store.blob(sha), f"{remote.shown}: {p}")
+        except GitmetricsError as exc:
+            raise SyncError(
+                f"{exc.message}; nothing was changed", exc.hint or "fix the remote store"
+            ) from None
+
+
+def _is_snapshot(path: str) -> bool:
+    return path.startswith(SNAPSHOT_DIR + "/") and path.endswith(".json")
+
+
+def merge_commit(store: Store, ours: str, theirs: str, *, retention: int) -> str:
+    """Write the merge of two heads (nothing moves); the same commit whichever side merges."""
+    repo = store.repo
+    sides = sorted([ours, theirs])  # deterministic: the result must not depend on who merges
+    trees = {c: store.files_at(c) for c in sides}
+    snaps: dict[str, bytes] = {}
+    for c in sides:
+        for p, sha in trees[c].items():
+            if _is_snapshot(p):
+                snaps[p] = min(sha, snaps.get(p, sha))
+    if not snaps:
+        raise StoreError(f"{store.path}: nothing to merge: neither side has a snapshot")
+    newest = max(snaps)  # names start with the timestamp: path order is time order
+    newest_blob = snaps[newest]
+    primary = next(
+        (c for c in sides if trees[c].get(LATEST) == newest_blob),
+        next((c for c in sides if newest in trees[c]), sides[0]),
+    )
+    files: dict[str, bytes] = {}
+    for c in [c for c in sides if c != primary] + [primary]:
+        files.update({p: s for p, s in trees[c].items() if not _is_snapshot(p)})
+    files.update(snaps)
+    files[LATEST] = newest_blob
+    prune(files, retention)
+    snap = snapmod.from_json(store.blob(newest_blob), newest)
+    previous = _previous(store, sides, newest)
+    store._apply_derived(files, snap, primary, previous=previous, sides=sides)
+    when = max(repo[c.encode()].commit_time for c in sides)
+    text = (
+        f"merge: union of {len(snaps)} snapshot file(s), newest {newest.rsplit('/', 1)[-1]}\n\n"
+        f"Gitmetrics-Merge: {sides[0]} {sides[1]}\n"
+    )
+    return store.write_commit(files, sides, text, commit_time=when)
+
+
+def _previous(store: Store, heads: list[str], newest: str) -> list[HistoryEntry]:
+    """Earlier collections of both sides, newest first, independent of the walk order."""
+    entries: dict[str, HistoryEntry] = {}
+    for walk in store.repo.get_walker(include=[h.encode() for h in heads]):
+        entry = parse_trailers(walk.commit)
+        if entry is not None and entry.snapshot_path != newest:
+            entries.setdefault(entry.snapshot_path, entry)
+    ordered = sorted(entries.values(), key=lambda e: (e.timestamp, e.snapshot_path), reverse=True)
+    return ordered[:DERIVE_HISTORY]
+
+
+def _send(store: Store, client: Any, path: str, *, expected: str | None, new: str) -> bool:
+    """Move the remote branch from ``expected`` to ``new``; False when we lost a race."""
+    from dulwich.file import FileLocked
+
+    repo = store.repo
+    lost: list[bytes | None] = []
+
+    def update_refs(refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
+        current = refs.get(BRANCH)
+        if current == _ZERO:
+            current = None
+        if current != (expected.encode() if expected else None):
+            # the remote moved since our fetch: sending now would overwrite its commits
+            lost.append(current)
+            return dict(refs)
+        out = dict(refs)
+        out[BRANCH] = new.encode()
+        return out
+
+    def pack_data(have: Any, want: Any, *, ofs_delta: bool = False, **kw: Any) -> Any:
+        known = {h for h in have if h in repo.object_store}
+        return repo.generate_pack_data(
+            known, set(want), progress=kw.get("progress"), ofs_delta=ofs_delta
+        )
+
+    try:
+        result = client.send_pack(path.encode(), update_refs, pack_data)
+    except FileLocked:
+        return False  # a local remote whose branch another process is writing right now
+    if lost:
+        return False
+    status = result.ref_status or {}
+    return status.get(BRANCH) is None
+
+
+def _count(store: Store, include: str | None, exclude: str | None) -> tuple[int, int]:
+    """Commits and collections reachable from ``include`` but not from ``exclude``."""
+    if include is None or include == exclude:
+        return 0, 0
+    walker = store.repo.get_walker(
+        include=[include.encode()], exclude=[exclude.encode()] if exclude else None
+    )
+    commits = collections = 0
+    for entry in walker:
+        commits += 1
+        if parse_trailers(entry.commit) is not None:
+            collections += 1
+    return commits, collections
+
+
+def _result(
+    action: str,
+    store: Store,
+    remote: Remote,
+    before: str | None,
+    remote_after: str | None,
+    done: _Integrated,
+    sent_from: str | None,
+    attempts: int,
+) -> SyncResult:
+    head = store.head()
+    received, snaps_in = _count(store, remote_after, before) if action == "pull" else (0, 0)
+    sent = snaps_out = 0
+    if action != "pull":
+        received, snaps_in = _count(store, sent_from, before)
+        if remote_after != sent_from:
+            sent, snaps_out = _count(store, remote_after, sent_from)
+    return SyncResult(
+        action=action,
+        remote=remote.shown,
+        head=head,
+        remote_head=remote_after,
+        commits_sent=sent,
+        commits_received=received,
+        snapshots_sent=snaps_out,
+        snapshots_received=snaps_in,
+        merged=done.merged,
+        fast_forward=done.fast_forward,
+        attempts=attempts,
+    )

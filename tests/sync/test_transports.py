@@ -1,0 +1,198 @@
+"""Every transport against a real server on 127.0.0.1, and the errors users meet."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gitmetrics.errors import SyncError
+from gitmetrics.store import Store
+from gitmetrics.store import sync as S
+from tests.sync.conftest import (
+    TOKEN,
+    USER,
+    bare_remote,
+    collect,
+    free_port,
+    fsck,
+    git,
+    snapshot_paths_in_history,
+)
+
+NewStore = Callable[..., Store]
+
+
+def _round_trip(new_store: NewStore, remote: S.Remote, gitdir: Path) -> None:
+    """Two machines push divergent work through ``remote``; git sees all of it."""
+    a, b = new_store("a"), new_store("b")
+    p1 = collect(a, "runner-a", 1)
+    assert S.push(a, remote, retention=30).commits_sent == 1
+    assert S.pull(b, remote, retention=30).snapshots_received == 1
+    p2 = collect(a, "runner-a", 2)
+    p3 = collect(b, "runner-b", 3)
+    S.push(a, remote, retention=30)
+    result = S.sync(b, remote, retention=30)
+    assert result.merged and result.snapshots_received == 1 and result.snapshots_sent == 1
+    S.pull(a, remote, retention=30)
+    assert a.head() == b.head() == git("--git-dir", gitdir, "rev-parse", "main").strip()
+    assert snapshot_paths_in_history(gitdir) == {p1, p2, p3}
+    fsck(gitdir)
+    fsck(a.gitdir)
+    fsck(b.gitdir)
+
+
+def test_local_path_and_file_url(new_store: NewStore, tmp_path: Path) -> None:
+    bare = bare_remote(tmp_path / "remote.git")
+    _round_trip(new_store, S.make_remote(bare.as_uri(), env={}), bare)
+    assert S.make_remote(bare.as_uri(), env={}).kind == "file"
+    assert S.make_remote(str(bare), env={}).kind == "local"
+
+
+def test_git_daemon(new_store: NewStore, git_daemon: tuple[str, Path]) -> None:
+    url, base = git_daemon
+    bare = bare_remote(base / "metrics.git")
+    _round_trip(new_store, S.make_remote(f"{url}/metrics.git", env={}), bare)
+
+
+def test_smart_http_with_a_token(
+    new_store: NewStore, http_server: tuple[str, Path, list[str]]
+) -> None:
+    url, root, seen = http_server
+    bare = bare_remote(root / "metrics.git")
+    remote = S.make_remote(f"{url}/metrics.git", username=USER, env={S.TOKEN_ENV: TOKEN})
+    assert TOKEN not in repr(remote)
+    _round_trip(new_store, remote, bare)
+    assert any(seen)  # the server did check credentials on the requests it answered
+
+
+def test_ssh_url_and_scp_style_through_git_ssh_command(
+    new_store: NewStore, tmp_path: Path, fake_ssh: Path
+) -> None:
+    bare = bare_remote(tmp_path / "remote.git")
+    ssh_url = S.make_remote(f"ssh://git@build-host{bare}", env={})
+    scp = S.make_remote(f"git@build-host:{bare}", env={})
+    assert ssh_url.kind == scp.kind == "ssh"
+    a, b = new_store("a"), new_store("b")
+    collect(a, "runner-a", 1)
+    S.push(a, ssh_url, retention=30)
+    S.pull(b, scp, retention=30)
+    collect(b, "runner-b", 2)
+    collect(a, "runner-a", 3)
+    S.push(a, scp, retention=30)
+    assert S.sync(b, ssh_url, retention=30).merged
+    assert b.head() == git("--git-dir", bare, "rev-parse", "main").strip()
+    fsck(bare)
+    assert set(fake_ssh.read_text().split()) == {"git@build-host"}
+
+
+def test_race_lost_after_the_ref_advertisement_is_merged_and_retried(
+    new_store: NewStore,
+    git_daemon: tuple[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The remote moves between receive-pack's advertisement and our update command."""
+    from dulwich.client import TraditionalGitClient
+
+    url, base = git_daemon
+    bare = bare_remote(base / "metrics.git")
+    remote = S.make_remote(f"{url}/metrics.git", env={})
+    a, b = new_store("a"), new_store("b")
+    collect(a, "runner-a", 1)
+    S.push(a, remote, retention=30)
+    S.pull(b, remote, retention=30)
+    collect(a, "runner-a", 2)
+    collect(b, "runner-b", 3)
+
+    original = TraditionalGitClient.send_pack
+    statuses: list[object] = []
+
+    def racing_send_pack(
+        self: object, path: bytes, update_refs: object, *args: object, **kw: object
+    ):  # type: ignore[no-untyped-def]
+        def update(refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
+            new = update_refs(refs)  # type: ignore[operator]
+            if not statuses:
+                # another runner wins the race right now, with plain git
+                git("push", "-q", f"{url}/metrics.git", "main", cwd=a.path)
+            return new  # type: ignore[no-any-return]
+
+        result = original(self, path, update, *args, **kw)  # type: ignore[arg-type]
+        statuses.append(result.ref_status)
+        return result
+
+    monkeypatch.setattr(TraditionalGitClient, "send_pack", racing_send_pack)
+    result = S.push(b, remote, retention=30)
+    assert result.attempts == 2 and result.merged
+    assert statuses[0] and statuses[0][b"refs/heads/main"]  # the lost race, as dulwich reports it
+    assert statuses[1] == {b"refs/heads/main": None}
+    assert len(snapshot_paths_in_history(bare)) == 3
+    fsck(bare)
+
+
+def test_unreachable_remote(new_store: NewStore) -> None:
+    st = new_store("a")
+    collect(st, "runner-a", 1)
+    head = st.head()
+    port = free_port()  # nothing listens there
+    for url in (f"git://127.0.0.1:{port}/m.git", f"http://127.0.0.1:{port}/m.git"):
+        with pytest.raises(SyncError, match="cannot reach the remote"):
+            S.push(st, S.make_remote(url, env={}), retention=30)
+    with pytest.raises(SyncError, match="no git repository there"):
+        S.push(st, S.make_remote(str(st.path.parent / "missing.git"), env={}), retention=30)
+    assert st.head() == head
+    assert S.REMOTE_REF not in st.repo.refs
+
+
+def test_wrong_or_missing_token(
+    new_store: NewStore, http_server: tuple[str, Path, list[str]]
+) -> None:
+    url, root, _ = http_server
+    bare_remote(root / "metrics.git")
+    st = new_store("a")
+    collect(st, "runner-a", 1)
+    head = st.head()
+    wrong = S.make_remote(f"{url}/metrics.git", username=USER, env={S.TOKEN_ENV: "nope-123"})
+    with pytest.raises(SyncError, match="authentication failed for user 'ci-bot'") as info:
+        S.push(st, wrong, retention=30)
+    assert "nope-123" not in str(info.value)
+    with pytest.raises(SyncError, match="authentication required") as info:
+        S.pull(st, S.make_remote(f"{url}/metrics.git", env={}), retention=30)
+    assert S.TOKEN_ENV in (info.value.hint or "")
+    assert st.head() == head
+
+
+def test_tokens_stay_out_of_urls_and_off_plain_http() -> None:
+    with pytest.raises(SyncError, match="contains a password") as info:
+        S.make_remote(f"https://bot:{TOKEN}@git.example.com/m.git", env={})
+    assert TOKEN not in str(info.value)
+    assert S.mask_url(f"https://bot:{TOKEN}@git.example.com/m.git") == (
+        "https://bot:***@git.example.com/m.git"
+    )
+    with pytest.raises(SyncError, match="plain http"):
+        S.make_remote("http://git.example.com/m.git", env={S.TOKEN_ENV: TOKEN})
+    assert S.make_remote("http://localhost:8080/m.git", env={S.TOKEN_ENV: TOKEN}).token == TOKEN
+    assert S.make_remote("https://bob@git.example.com/m.git", env={}).username == "bob"
+    assert S.make_remote("https://git.example.com/m.git", env={}).username == "x-access-token"
+
+
+def test_git_clone_of_the_remote_shows_every_snapshot(
+    new_store: NewStore, git_daemon: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, base = git_daemon
+    bare_remote(base / "metrics.git")
+    remote = S.make_remote(f"{url}/metrics.git", env={})
+    a = new_store("a")
+    paths = {collect(a, "runner-a", m) for m in (1, 2)}
+    S.push(a, remote, retention=30)
+    subprocess.run(
+        ["git", "clone", "-q", f"{url}/metrics.git", str(tmp_path / "plain")], check=True
+    )
+    log = git("log", "--format=%s", cwd=tmp_path / "plain").splitlines()
+    assert len(log) == 2 and all(s.startswith("collect:") for s in log)
+    assert {
+        str(p.relative_to(tmp_path / "plain")) for p in (tmp_path / "plain").rglob("*.json")
+    } == (paths | {"latest.json"})
