@@ -32,6 +32,18 @@ MAX_RETRIES = 50
 
 TRAILER_PREFIX = "Gitmetrics-"
 
+#: The one file of the root commit every store starts from (and keeps).
+STORE_MARKER = ".gitmetrics.json"
+STORE_VERSION = 1
+#: The root commit is the same bytes on every machine, so stores created apart (one per
+#: CI runner, say) share history and sync merges them instead of refusing them as unrelated.
+ROOT_TIME = 1577836800  # 2020-01-01T00:00:00Z
+ROOT_MESSAGE = (
+    "gitmetrics: start of a metrics repository\n\n"
+    "Every gitmetrics store begins with this same commit, so stores created on\n"
+    "different machines share history and can be synced.\n"
+)
+
 
 #: How many earlier collections a deriver is shown.
 DERIVE_HISTORY = 30
@@ -160,7 +172,7 @@ class Store:
         with self._locked():
             self._add_objects([blob])
             for attempt in range(MAX_RETRIES):
-                parent = self.head()
+                parent = self.head() or self.write_root()
                 files = self._flat_tree(parent)
                 repeat = 0
                 while snap_path in files:  # the same figures twice in one second: a new name
@@ -196,7 +208,7 @@ class Store:
         with self._locked():
             self._add_objects(list(blobs.values()))
             for attempt in range(MAX_RETRIES):
-                parent = self.head()
+                parent = self.head() or self.write_root()
                 files = self._flat_tree(parent)
                 before = dict(files)
                 for path, content in changes.items():
@@ -318,6 +330,15 @@ class Store:
         commit.message = text.encode()
         self._add_objects([commit])
         return str(commit.id.decode())
+
+    def write_root(self) -> str:
+        """Write the shared root commit (identical bytes everywhere) and return its id."""
+        from dulwich.objects import Blob
+
+        marker = {"kind": "gitmetrics-store", "store_version": STORE_VERSION}
+        blob = Blob.from_string(snapmod.dumps(marker))
+        self._add_objects([blob])
+        return self._write_commit({STORE_MARKER: blob.id}, [], ROOT_MESSAGE, commit_time=ROOT_TIME)
 
     def write_commit(
         self,
@@ -627,7 +648,11 @@ def init(path: Path, *, bare: bool = False) -> Store:
         cfg.write_to_path()
     finally:
         repo.close()
-    return Store(path)
+    store = Store(path)
+    with store._locked():
+        store._move_branch(None, store.write_root())
+        store._sync_worktree()
+    return store
 
 
 def open_store(path: Path) -> Store:

@@ -37,6 +37,7 @@ from gitmetrics.store.repo import (
     DERIVE_HISTORY,
     LATEST,
     SNAPSHOT_DIR,
+    STORE_MARKER,
     HistoryEntry,
     Store,
     parse_trailers,
@@ -540,7 +541,7 @@ def _check_remote_tree(store: Store, ours: str | None, theirs: str, remote: Remo
     mine = set(store.files_at(ours).values()) if ours else set()
     files = store.files_at(theirs)
     snaps = {p: s for p, s in files.items() if _is_snapshot(p)}
-    if LATEST not in files and not snaps:
+    if LATEST not in files and not snaps and STORE_MARKER not in files:
         raise SyncError(
             f"{remote.shown}: not a gitmetrics store (refs/heads/main has no "
             f"{LATEST} and no {SNAPSHOT_DIR}/)",
