@@ -172,7 +172,8 @@ class Store:
         with self._locked():
             self._add_objects([blob])
             for attempt in range(MAX_RETRIES):
-                parent = self.head() or self.write_root()
+                old = self.head()
+                parent = old or self.write_root()
                 files = self._flat_tree(parent)
                 repeat = 0
                 while snap_path in files:  # the same figures twice in one second: a new name
@@ -184,8 +185,9 @@ class Store:
                 self._apply_derived(files, snap, parent)
                 prev = next(iter(self.history(limit=1)), None)
                 text = message or commit_message(snap, snap_path, prev)
-                commit_id = self._write_commit(files, [parent] if parent else [], text)
-                if self._move_branch(parent, commit_id):
+                commit_id = self._write_commit(files, [parent], text)
+                # the branch may not exist yet (a `git init` repository): create it then
+                if self._move_branch(old, commit_id):
                     self._sync_worktree()
                     return CommitResult(commit_id, snap_path, tuple(pruned), attempt, parent)
                 time.sleep(0.01 * (attempt + 1))
@@ -208,7 +210,8 @@ class Store:
         with self._locked():
             self._add_objects(list(blobs.values()))
             for attempt in range(MAX_RETRIES):
-                parent = self.head() or self.write_root()
+                old = self.head()
+                parent = old or self.write_root()
                 files = self._flat_tree(parent)
                 before = dict(files)
                 for path, content in changes.items():
@@ -218,8 +221,8 @@ class Store:
                         files[path] = blobs[path].id
                 if files == before:
                     return None
-                commit_id = self._write_commit(files, [parent] if parent else [], message)
-                if self._move_branch(parent, commit_id):
+                commit_id = self._write_commit(files, [parent], message)
+                if self._move_branch(old, commit_id):
                     self._sync_worktree()
                     return commit_id
                 time.sleep(0.01 * (attempt + 1))
@@ -339,6 +342,19 @@ class Store:
         blob = Blob.from_string(snapmod.dumps(marker))
         self._add_objects([blob])
         return self._write_commit({STORE_MARKER: blob.id}, [], ROOT_MESSAGE, commit_time=ROOT_TIME)
+
+    def only_root(self) -> bool:
+        """True when the branch holds nothing but the shared root (no collection yet)."""
+        head = self.head()
+        if head is None:
+            return False
+        commit = self.repo[head.encode()]
+        return (
+            not commit.parents
+            and commit.commit_time == ROOT_TIME
+            and commit.message == ROOT_MESSAGE.encode()
+            and set(self._flat_tree(head)) == {STORE_MARKER}
+        )
 
     def write_commit(
         self,

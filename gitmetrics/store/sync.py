@@ -487,7 +487,9 @@ def _integrate(
     if theirs is None or theirs == ours:
         return _Integrated(ours, merged=False, fast_forward=False)
     _check_remote_tree(store, ours, theirs, remote)
-    if ours is None:
+    if ours is None or store.only_root():
+        # a store holding only the shared root has nothing to lose: take the remote as it
+        # is, even one created before stores had that root (it would look unrelated)
         _move(store, ours, theirs)
         return _Integrated(theirs, merged=False, fast_forward=True)
     mine = _ancestors(store, ours)
