@@ -12,6 +12,11 @@ import pytest
 from gitmetrics import snapshot
 from gitmetrics.snapshot import RepoResult, Snapshot
 
+#: Every store begins with this commit: the same bytes, hence the same id, on every
+#: machine and in every release (a different id would make old and new stores unrelated).
+ROOT_COMMIT = "10152156515d1521f23d89fae8f2db34ed68d387"
+ROOT_SUBJECT = "gitmetrics: start of a metrics repository"
+
 GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_AUTHOR_NAME": "t",

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from gitmetrics import __version__
 from gitmetrics.cli import app
-from tests.conftest import fsck, git
+from tests.conftest import ROOT_COMMIT, ROOT_SUBJECT, fsck, git
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -43,7 +43,11 @@ def test_collect_then_history(workspace: Path) -> None:
     assert "inventory-api  service      83.6%     75.0%" in out
     store = workspace / "metrics"
     fsck(store)
-    assert git("-C", store, "log", "--format=%s").strip() == "collect: 4 repos, avg 66.3%"
+    assert git("-C", store, "log", "--format=%s").splitlines() == [
+        "collect: 4 repos, avg 66.3%",
+        ROOT_SUBJECT,
+    ]
+    assert git("-C", store, "rev-list", "--max-parents=0", "HEAD").strip() == ROOT_COMMIT
     summary = json.loads((store / "latest.json").read_text())["summary"]
     assert summary["avg_coverage"] == 66.34 and summary["repos_count"] == 4
 

@@ -10,7 +10,7 @@ import pytest
 from gitmetrics import snapshot, store
 from gitmetrics.errors import SnapshotError, StoreError
 from gitmetrics.store import DeriveContext
-from tests.conftest import fsck, git, make_snapshot, repo_result
+from tests.conftest import ROOT_COMMIT, ROOT_SUBJECT, fsck, git, make_snapshot, repo_result
 
 
 def _collect(st: store.Store, day: int, covered: int, retention: int = 30) -> store.CommitResult:
@@ -23,7 +23,11 @@ def test_commits_are_plain_git(store_dir: Path) -> None:
     results = [_collect(st, day, 60 + day) for day in range(1, 4)]
     fsck(store_dir)
     log = git("-C", store_dir, "log", "--format=%H %s").splitlines()
-    assert [line.split()[0] for line in log] == [r.commit for r in reversed(results)]
+    assert [line.split()[0] for line in log] == [r.commit for r in reversed(results)] + [
+        ROOT_COMMIT
+    ]
+    assert log[-1] == f"{ROOT_COMMIT} {ROOT_SUBJECT}"
+    assert results[0].parent == ROOT_COMMIT
     assert log[0].endswith("collect: 2 repos, avg 47.0% (+0.5)")
     assert git("-C", store_dir, "status", "--porcelain") == ""
     latest = json.loads((store_dir / "latest.json").read_text())
@@ -152,3 +156,55 @@ def test_identical_collections_in_one_second_both_land(store_dir: Path) -> None:
     assert first.snapshot_path != second.snapshot_path
     assert len(list(st.history())) == 2
     fsck(store_dir)
+
+
+_RAW = "Wed Jan 1 00:00:00 2020 +0000"
+
+
+def test_every_store_starts_from_the_same_root_commit(tmp_path: Path) -> None:
+    one = store.init(tmp_path / "one")
+    two = store.init(tmp_path / "two", bare=True)
+    assert one.head() == two.head() == ROOT_COMMIT  # the same bytes on every machine
+    for st in (one, two):
+        fsck(st.gitdir)
+        assert git("-C", st.gitdir, "rev-list", "main").split() == [ROOT_COMMIT]
+        st.close()
+    shown = git("-C", tmp_path / "one", "log", "-1", "--format=%an <%ae>|%ad|%cd|%P|%s")
+    when = "2020-01-01T00:00:00+00:00"
+    assert (
+        git("-C", tmp_path / "one", "log", "-1", "--date=iso-strict", "--format=%ad").strip()
+        == when
+    )
+    assert shown.strip() == f"gitmetrics <gitmetrics@localhost>|{_RAW}|{_RAW}||{ROOT_SUBJECT}"
+    assert git("-C", tmp_path / "one", "ls-tree", "-r", "--name-only", "HEAD").split() == [
+        ".gitmetrics.json"
+    ]
+    marker = json.loads((tmp_path / "one" / ".gitmetrics.json").read_text())
+    assert marker == {"kind": "gitmetrics-store", "store_version": 1}
+    assert git("-C", tmp_path / "one", "status", "--porcelain") == ""
+    # init of an existing store leaves it as it is
+    again = store.init(tmp_path / "one")
+    assert again.head() == ROOT_COMMIT
+    again.close()
+
+
+def test_a_commit_into_an_empty_branch_builds_on_the_shared_root(tmp_path: Path) -> None:
+    git("init", "-q", "--initial-branch=main", tmp_path / "snap")
+    git("init", "-q", "--initial-branch=main", tmp_path / "files")
+    st = store.open_store(tmp_path / "snap")
+    assert st.head() is None  # git init made the repository, not gitmetrics
+    done = _collect(st, 1, 60)
+    assert done.parent == ROOT_COMMIT and done.retries == 0
+    assert git("-C", tmp_path / "snap", "rev-list", "main").split() == [done.commit, ROOT_COMMIT]
+    fsck(tmp_path / "snap")
+    st.close()
+    st = store.open_store(tmp_path / "files")
+    commit = st.commit_files({"notes/a.txt": b"a\n"}, "notes: a\n")
+    assert commit is not None and st.head() == commit
+    assert git("-C", tmp_path / "files", "rev-list", "main").split() == [commit, ROOT_COMMIT]
+    assert git("-C", tmp_path / "files", "ls-tree", "-r", "--name-only", "HEAD").split() == [
+        ".gitmetrics.json",
+        "notes/a.txt",
+    ]
+    fsck(tmp_path / "files")
+    st.close()

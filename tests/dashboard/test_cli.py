@@ -15,6 +15,7 @@ from gitmetrics.cli import app
 from gitmetrics.derive import make_deriver
 from gitmetrics.errors import StoreError
 from gitmetrics.render.dashboard import DERIVED_PATH
+from tests.conftest import ROOT_COMMIT
 from tests.dashboard.conftest import history, make_store, ok, page_data, snap
 
 runner = CliRunner()
@@ -168,7 +169,9 @@ def test_revisions_resolve_as_git_resolves_them(store: Path, rev: str) -> None:
         ["git", "-C", str(store), "rev-parse", "--verify", rev], capture_output=True, text=True
     )
     assert st.resolve(rev) == git.stdout.strip()
-    for bad in ("HEAD~3", "HEAD^2", "nope", "main~x"):
+    # three collections on the shared root: HEAD~3 is the root, and nothing lies beyond it
+    assert st.resolve("HEAD~3") == ROOT_COMMIT
+    for bad in ("HEAD~4", "HEAD~3^", "HEAD^2", "nope", "main~x"):
         with pytest.raises(StoreError):
             st.resolve(bad)
     st.close()

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gitmetrics.cli import app
+from tests.conftest import ROOT_SUBJECT
 from tests.gates.conftest import git, make_repo, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def test_watch_once_collects_and_checks(tmp_path: Path) -> None:
     assert "collected 2 of 2 repos: avg 80.0%, committed" in flat
     assert "breach api: min_coverage: coverage 70.00% is below the floor of 75%" in flat
     log = git(tmp_path / "metrics", "log", "--format=%s").splitlines()
-    assert log == ["collect: 2 repos, avg 80.0%"]
+    assert log == ["collect: 2 repos, avg 80.0%", ROOT_SUBJECT]
     # no rules and nothing to notify: a round is just a collection
     res = runner.invoke(app, ["watch", "--once", "-c", str(cfg)])
     assert res.exit_code == 0 and "breach" not in res.output
@@ -119,7 +120,9 @@ def test_watch_stops_cleanly_on_a_signal(
     assert f"watch: stopped by {sig.name} after" in out
     assert "Traceback" not in out
     rounds = int(out.split(f"stopped by {sig.name} after ")[1].split(" ")[0])
-    collected = git(tmp_path / "metrics", "log", "--format=%s").splitlines()
+    *collected, root = git(tmp_path / "metrics", "log", "--format=%s").splitlines()
+    assert root == ROOT_SUBJECT
+    assert all(subject.startswith("collect: 2 repos, avg 80.0%") for subject in collected)
     assert len(collected) == rounds >= (2 if sig == signal.SIGINT else 1)
     git(tmp_path / "metrics", "fsck", "--strict")
 
@@ -130,8 +133,11 @@ def test_collect_fail_below(tmp_path: Path) -> None:
     assert res.exit_code == 1
     flat = " ".join(res.output.split())
     assert "below 75%: api 70.00%" in flat and "web" not in flat.split("below 75%")[1]
-    # the snapshot is committed all the same
-    assert git(tmp_path / "metrics", "rev-list", "--count", "HEAD") == "1"
+    # the snapshot is committed all the same (on top of the shared root)
+    assert git(tmp_path / "metrics", "log", "--format=%s").splitlines() == [
+        "collect: 2 repos, avg 80.0%",
+        ROOT_SUBJECT,
+    ]
     # average 80%: passes at 70 and fails at 81 for the average as well
     assert runner.invoke(app, ["collect", "-c", str(cfg), "--fail-below", "70"]).exit_code == 0
     res = runner.invoke(app, ["collect", "-c", str(cfg), "--fail-below", "81", "--json"])

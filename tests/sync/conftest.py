@@ -74,6 +74,21 @@ def bare_remote(path: Path) -> Path:
     return path
 
 
+def without_root(st: Store) -> str:
+    """Move the branch to a copy of its head with no parent: a history without the shared root.
+
+    That is what a store made before stores had a shared root looks like (or one that was
+    rewritten by hand); it shares no commit with any other store.
+    """
+    head = st.head()
+    assert head is not None
+    text = st.repo[head.encode()].message.decode()
+    orphan = st.write_commit(st.files_at(head), [], text)
+    git("update-ref", "refs/heads/main", orphan, head, cwd=st.path)
+    assert git("rev-list", "main", cwd=st.path).split() == [orphan]
+    return orphan
+
+
 def snapshot_paths_in_history(gitdir: Path, ref: str = "main") -> set[str]:
     """Every snapshot file ever added on ``ref``, according to git log."""
     out = git(

@@ -15,7 +15,16 @@ from typer.testing import CliRunner
 from gitmetrics.cli import app, common
 from gitmetrics.store import Store
 from gitmetrics.store import open_store as open_st
-from tests.sync.conftest import TOKEN, USER, bare_remote, collect, free_port, git
+from tests.conftest import ROOT_COMMIT
+from tests.sync.conftest import (
+    TOKEN,
+    USER,
+    bare_remote,
+    collect,
+    free_port,
+    git,
+    without_root,
+)
 
 NewStore = Callable[..., Store]
 
@@ -62,11 +71,14 @@ def test_push_pull_sync_and_what_they_print(
     a, b = new_store("a"), new_store("b")
     collect(a, "runner-a", 1)
     out = run(runner, "push", "--store", a.path, "--remote", bare).output
-    assert out.splitlines() == [
-        f"Pushed to {bare}",
-        "  received 0 commits (0 snapshots), sent 1 commit (1 snapshot)",
-        f"  head {a.head()[:10]}",  # type: ignore[index]
-    ]
+    assert (
+        out.splitlines()
+        == [
+            f"Pushed to {bare}",
+            "  received 0 commits (0 snapshots), sent 2 commits (1 snapshot)",  # and the root
+            f"  head {a.head()[:10]}",  # type: ignore[index]
+        ]
+    )
     data = json.loads(run(runner, "pull", "--store", b.path, "--remote", bare, "--json").output)
     assert data["action"] == "pull" and data["fast_forward"] and data["commits_received"] == 1
     assert data["head"] == a.head() and data["snapshots_received"] == 1
@@ -86,8 +98,9 @@ def test_push_pull_sync_and_what_they_print(
 def test_clone_records_the_remote_and_init_remote(runner: CliRunner, tmp_path: Path) -> None:
     bare = bare_remote(tmp_path / "remote.git")
     out = run(runner, "clone", bare, "first").output
-    assert out.startswith("Cloned into first\n")  # an empty remote clones to an empty store
+    assert out.startswith("Cloned into first\n")  # an empty remote: a store at the shared root
     st = open_st(tmp_path / "first")
+    assert st.head() == ROOT_COMMIT
     collect(st, "runner-a", 1)
     st.close()
     run(runner, "push", "--store", "first")  # the remote recorded by clone
@@ -144,6 +157,7 @@ def test_errors_exit_1_and_leave_the_store_alone(
     bare_remote(root / "metrics.git")
     other = new_store("other")
     collect(other, "elsewhere", 9)
+    without_root(other)  # a history that shares no commit with st's
     unrelated = bare_remote(tmp_path / "unrelated.git")
     run(runner, "push", "--store", other.path, "--remote", unrelated)
     st = new_store("a")

@@ -12,6 +12,7 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SyncError
 from gitmetrics.store import DeriveContext, Store
 from gitmetrics.store import sync as S
+from tests.conftest import ROOT_COMMIT
 from tests.sync.conftest import (
     bare_remote,
     collect,
@@ -19,6 +20,7 @@ from tests.sync.conftest import (
     git,
     snapshot_paths_in_history,
     tree_of,
+    without_root,
 )
 
 NewStore = Callable[..., Store]
@@ -52,10 +54,13 @@ def test_first_push_then_pull_fast_forwards(new_store: NewStore, remote: S.Remot
     a, b = new_store("a"), new_store("b")
     path = collect(a, "runner-a", 1)
     pushed = S.push(a, remote, retention=30)
-    assert (pushed.commits_sent, pushed.snapshots_sent, pushed.commits_received) == (1, 1, 0)
+    # the first push sends the shared root as well as the collection
+    assert (pushed.commits_sent, pushed.snapshots_sent, pushed.commits_received) == (2, 1, 0)
     assert pushed.head == a.head() == pushed.remote_head
+    assert git("--git-dir", remote.url, "rev-list", "main").split() == [a.head(), ROOT_COMMIT]
     pulled = S.pull(b, remote, retention=30)
     assert pulled.fast_forward and not pulled.merged
+    # b already has the root: only the collection comes in
     assert (pulled.commits_received, pulled.snapshots_received) == (1, 1)
     assert b.head() == a.head()
     # the work tree follows, and git sees a clean checkout
@@ -148,7 +153,7 @@ def test_unrelated_history_is_refused_unless_allowed(new_store: NewStore, remote
     collect(a, "runner-a", 1)
     S.push(a, remote, retention=30)
     collect(b, "runner-b", 2)
-    before = b.head()
+    before = without_root(b)
     with pytest.raises(SyncError, match="unrelated") as info:
         S.pull(b, remote, retention=30)
     assert "--allow-unrelated" in (info.value.hint or "")
@@ -167,7 +172,7 @@ def test_a_foreign_repository_is_not_a_store(new_store: NewStore, tmp_path: Path
     st = new_store("a")
     with pytest.raises(SyncError, match="not a gitmetrics store"):
         S.pull(st, S.make_remote(str(work), env={}), retention=30, allow_unrelated=True)
-    assert st.head() is None
+    assert st.head() == ROOT_COMMIT  # as init left it
     git("branch", "-q", "-m", "main", "trunk", cwd=work)
     with pytest.raises(SyncError, match="no refs/heads/main"):
         S.pull(st, S.make_remote(str(work), env={}), retention=30)
@@ -226,7 +231,7 @@ def test_bare_store_syncs_too(new_store: NewStore, remote: S.Remote) -> None:
     collect(a, "runner-a", 1)
     S.push(a, remote, retention=30)
     collect(b, "runner-b", 2)
-    S.pull(b, remote, retention=30, allow_unrelated=True)
+    assert S.pull(b, remote, retention=30).merged  # both start from the shared root
     S.push(b, remote, retention=30)
     assert tree_of(Path(remote.url)) == tree_of(b.gitdir)
 
@@ -236,7 +241,7 @@ def test_push_refuses_a_store_with_a_work_tree(new_store: NewStore) -> None:
     collect(a, "runner-a", 1)
     with pytest.raises(SyncError, match="work tree"):
         S.push(a, S.make_remote(str(b.path), env={}), retention=30)
-    assert b.head() is None
+    assert b.head() == ROOT_COMMIT  # as init left it
     S.pull(b, S.make_remote(str(a.path), env={}), retention=30)  # pulling from one is fine
     assert b.head() == a.head()
 
@@ -261,3 +266,47 @@ def test_clock_skew_does_not_turn_a_fast_forward_into_a_merge(
     assert pulled.fast_forward and not pulled.merged
     assert a.head() == b.head()
     assert len(a.repo[a.head().encode()].parents) == 1  # type: ignore[union-attr]
+
+
+def test_runners_that_each_init_their_own_store_all_land(
+    new_store: NewStore, remote: S.Remote
+) -> None:
+    # each CI runner: a fresh workspace, `gitmetrics collect && gitmetrics push`
+    runners = [new_store(f"runner{n}") for n in range(3)]
+    assert {st.head() for st in runners} == {ROOT_COMMIT}
+    paths = {collect(st, f"runner-{n}", n + 1) for n, st in enumerate(runners)}
+    results = [S.push(st, remote, retention=30) for st in runners]  # no --allow-unrelated
+    assert [r.merged for r in results] == [False, True, True]
+    assert results[0].commits_sent == 2  # the shared root and the collection
+    assert [r.commits_sent for r in results[1:]] == [2, 2]  # the collection and the merge
+    remote_head = git("--git-dir", remote.url, "rev-parse", "main").strip()
+    assert remote_head == results[-1].head == runners[-1].head()
+    assert snapshot_paths_in_history(Path(remote.url)) == paths
+    in_tree = git("--git-dir", remote.url, "ls-tree", "-r", "--name-only", "main").split()
+    assert {p for p in in_tree if p.startswith("snapshots/")} == paths  # in the tree too
+    assert git("--git-dir", remote.url, "rev-list", "--max-parents=0", "main").split() == [
+        ROOT_COMMIT
+    ]
+    fsck(Path(remote.url))
+
+
+def test_a_fresh_store_takes_a_store_made_before_the_shared_root(
+    new_store: NewStore, remote: S.Remote, tmp_path: Path
+) -> None:
+    old = new_store("old")
+    path = collect(old, "runner-old", 1)
+    orphan = without_root(old)
+    S.push(old, remote, retention=30)
+    # a new store holds nothing but the root: it takes the older history as it is
+    fresh = new_store("fresh")
+    pulled = S.pull(fresh, remote, retention=30)
+    assert pulled.fast_forward and not pulled.merged and fresh.head() == orphan
+    assert (fresh.path / path).is_file()
+    cloned, result = S.clone(tmp_path / "cloned", remote, retention=30)
+    assert cloned.head() == orphan and result.snapshots_received == 1
+    cloned.close()
+    # a store with a collection of its own still refuses it (nothing is thrown away)
+    mine = new_store("mine")
+    collect(mine, "runner-new", 2)
+    with pytest.raises(SyncError, match="unrelated"):
+        S.pull(mine, remote, retention=30)

@@ -11,6 +11,7 @@ import pytest
 from gitmetrics.errors import SyncError
 from gitmetrics.store import Store
 from gitmetrics.store import sync as S
+from tests.conftest import ROOT_SUBJECT
 from tests.sync.conftest import (
     TOKEN,
     USER,
@@ -29,7 +30,7 @@ def _round_trip(new_store: NewStore, remote: S.Remote, gitdir: Path) -> None:
     """Two machines push divergent work through ``remote``; git sees all of it."""
     a, b = new_store("a"), new_store("b")
     p1 = collect(a, "runner-a", 1)
-    assert S.push(a, remote, retention=30).commits_sent == 1
+    assert S.push(a, remote, retention=30).commits_sent == 2  # the shared root and p1
     assert S.pull(b, remote, retention=30).snapshots_received == 1
     p2 = collect(a, "runner-a", 2)
     p3 = collect(b, "runner-b", 3)
@@ -192,7 +193,11 @@ def test_git_clone_of_the_remote_shows_every_snapshot(
         ["git", "clone", "-q", f"{url}/metrics.git", str(tmp_path / "plain")], check=True
     )
     log = git("log", "--format=%s", cwd=tmp_path / "plain").splitlines()
-    assert len(log) == 2 and all(s.startswith("collect:") for s in log)
+    assert log == [
+        "collect: 1 repos, avg 50.0% (+0.0)",
+        "collect: 1 repos, avg 50.0%",
+        ROOT_SUBJECT,
+    ]
     assert {
         str(p.relative_to(tmp_path / "plain")) for p in (tmp_path / "plain").rglob("*.json")
-    } == (paths | {"latest.json"})
+    } == (paths | {"latest.json", ".gitmetrics.json"})
