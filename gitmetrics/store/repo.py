@@ -9,9 +9,11 @@ always written before the ref that makes them reachable.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import stat
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,8 @@ TREE_MODE = 0o040000
 MAX_RETRIES = 50
 
 TRAILER_PREFIX = "Gitmetrics-"
+#: Records which tree the index holds after a sync (see Store._sync_worktree).
+SYNC_MARK = "gitmetrics-worktree"
 
 #: How many earlier collections a deriver is shown.
 DERIVE_HISTORY = 30
@@ -152,16 +156,24 @@ class Store:
             self._add_objects([blob])
             for attempt in range(MAX_RETRIES):
                 parent = self.head()
-                files = self._flat_tree(parent)
-                if snap_path in files:
+                base = None if parent is None else self.repo[parent.encode()].tree
+                if base is not None and self.lookup(base, snap_path) is not None:
                     raise StoreError(f"{self.path}: {snap_path} is already committed")
-                files[snap_path] = blob.id
-                files[LATEST] = blob.id
-                pruned = prune(files, retention)
-                self._apply_derived(files, snap, parent)
+                # only the changed paths are touched: a store with 10,000 snapshot files
+                # costs what a store with ten does
+                changes: dict[str, bytes | None] = {snap_path: blob.id, LATEST: blob.id}
+                if retention > 0:
+                    snaps = dict.fromkeys(self._snapshot_paths(base), b"")
+                    snaps[snap_path] = blob.id
+                    pruned = prune(snaps, retention)
+                    changes.update(dict.fromkeys(pruned, None))
+                else:
+                    pruned = []
+                changes.update(self._derived(snap, parent, _reader(self, base, changes)))
                 prev = next(iter(self.history(limit=1)), None)
                 text = message or commit_message(snap, snap_path, prev)
-                commit_id = self._write_commit(files, [parent] if parent else [], text)
+                tree_id = self.update_tree(base, changes)
+                commit_id = self._commit_tree(tree_id, [parent] if parent else [], text)
                 if self._move_branch(parent, commit_id):
                     self._sync_worktree()
                     return CommitResult(commit_id, snap_path, tuple(pruned), attempt, parent)
@@ -173,29 +185,41 @@ class Store:
 
     def _apply_derived(self, files: dict[str, bytes], snap: Snapshot, parent: str | None) -> None:
         """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot."""
-        if self.derive is None:
-            return
-        from dulwich.objects import Blob
-
         before = dict(files)
 
         def read(path: str) -> bytes | None:
             sha = before.get(path)
             return None if sha is None else self.blob(sha)
 
+        for path, sha in self._derived(snap, parent, read).items():
+            if sha is None:
+                files.pop(path, None)
+            else:
+                files[path] = sha
+
+    def _derived(
+        self, snap: Snapshot, parent: str | None, read: Callable[[str], bytes | None]
+    ) -> dict[str, bytes | None]:
+        """The derived files for ``snap`` as ``path -> blob id`` (``None``: remove the path)."""
+        if self.derive is None:
+            return {}
+        from dulwich.objects import Blob
+
         previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
         derived = self.derive(DeriveContext(snap, previous, read))
+        out: dict[str, bytes | None] = {}
         blobs = []
         for path, content in derived.items():
             if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
                 raise StoreError(f"derived file {path!r} would overwrite a snapshot")
             if content is None:
-                files.pop(path, None)
+                out[path] = None
                 continue
             blob = Blob.from_string(content)
             blobs.append(blob)
-            files[path] = blob.id
+            out[path] = blob.id
         self._add_objects(blobs)
+        return out
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -223,11 +247,13 @@ class Store:
                 raise StoreError(f"{self.path}: object {obj.id.decode()} stays locked")
 
     def _write_commit(self, files: Mapping[str, bytes], parents: Sequence[str], text: str) -> str:
+        return self._commit_tree(self._write_tree(files), parents, text)
+
+    def _commit_tree(self, tree_id: bytes, parents: Sequence[str], text: str) -> str:
         from dulwich.objects import Commit, ObjectID
 
-        tree_id = self._write_tree(files)
         commit = Commit()
-        commit.tree = tree_id
+        commit.tree = ObjectID(tree_id)
         commit.parents = [ObjectID(p.encode()) for p in parents]
         ident = b"gitmetrics <gitmetrics@localhost>"
         commit.author = commit.committer = ident
@@ -287,6 +313,77 @@ class Store:
         self._add_objects(trees)
         return root
 
+    def _entries(self, tree_id: bytes | None) -> dict[bytes, tuple[int, bytes]]:
+        """``name -> (mode, sha)`` of one tree object (empty for ``None``)."""
+        if tree_id is None:
+            return {}
+        return {e.path: (e.mode, e.sha) for e in self.repo.object_store[tree_id].iteritems()}
+
+    def update_tree(self, tree_id: bytes | None, changes: Mapping[str, bytes | None]) -> bytes:
+        """Write the tree of ``tree_id`` with ``changes`` applied (``None`` removes a path).
+
+        Only the trees on changed paths are rebuilt; every other subtree keeps its id.
+        Returns the new root tree id.
+        """
+        from dulwich.objects import Tree
+
+        written: list[Any] = []
+
+        def apply(tid: bytes | None, sub: Mapping[str, bytes | None]) -> bytes | None:
+            entries = self._entries(tid)
+            nested: dict[str, dict[str, bytes | None]] = {}
+            for path, sha in sub.items():
+                head, sep, rest = path.partition("/")
+                if sep:
+                    nested.setdefault(head, {})[rest] = sha
+                elif sha is None:
+                    entries.pop(head.encode(), None)
+                else:
+                    entries[head.encode()] = (FILE_MODE, sha)
+            for name, inner in nested.items():
+                key = name.encode()
+                old = entries.get(key)
+                child = old[1] if old is not None and stat.S_ISDIR(old[0]) else None
+                new = apply(child, inner)
+                if new is None:
+                    entries.pop(key, None)
+                else:
+                    entries[key] = (TREE_MODE, new)
+            if not entries:
+                return None
+            tree = Tree()
+            for name_b, (mode, sha_b) in entries.items():
+                tree.add(name_b, mode, sha_b)
+            written.append(tree)
+            return bytes(tree.id)
+
+        root = apply(tree_id, changes)
+        if root is None:  # the root stays, even empty
+            empty = Tree()
+            written.append(empty)
+            root = bytes(empty.id)
+        self._add_objects(written)
+        return root
+
+    def lookup(self, tree_id: bytes, path: str) -> bytes | None:
+        """The blob id at ``path`` under ``tree_id``, or ``None`` when there is no such file."""
+        sha = tree_id
+        for part in path.split("/"):
+            entry = self._entries(sha).get(part.encode())
+            if entry is None:
+                return None
+            sha = entry[1]
+        return sha
+
+    def _snapshot_paths(self, tree_id: bytes | None) -> list[str]:
+        """Every snapshot file under ``snapshots/`` in a tree (only that subtree is read)."""
+        if tree_id is None:
+            return []
+        top = self._entries(tree_id).get(SNAPSHOT_DIR.encode())
+        if top is None or not stat.S_ISDIR(top[0]):
+            return []
+        return [f"{SNAPSHOT_DIR}/{p}" for p in self.tree_files(top[1])]
+
     def _flat_tree(self, commit: str | None) -> dict[str, bytes]:
         """``path -> blob id`` for every file in ``commit``'s tree."""
         if commit is None:
@@ -321,16 +418,32 @@ class Store:
     # --- work tree ---------------------------------------------------------------
 
     def _sync_worktree(self) -> None:
-        """Bring the work tree and index to the branch head (call under the write lock)."""
+        """Bring the work tree and index to the branch head (call under the write lock).
+
+        When the index is exactly as the last sync left it (its size and mtime are recorded
+        with the tree it holds), only the paths that differ between that tree and the new
+        head are written; otherwise every path is compared, as after a crash or a git
+        command run by hand.
+        """
         if self.bare:
             return
         from dulwich.index import Index, index_entry_from_stat
 
         head = self.head()
-        wanted = self._flat_tree(head)
+        new_tree = None if head is None else self.repo[head.encode()].tree
         top = Path(self.repo.path)
-        index = Index(str(self.gitdir / "index"), read=(self.gitdir / "index").exists())
-        current = {path.decode(): entry for path, entry in index.items()}
+        index_path = self.gitdir / "index"
+        index = Index(str(index_path), read=index_path.exists())
+        synced = self._synced_tree(index_path)
+        if synced is not None and new_tree is not None:
+            changed = self.diff_trees(synced, new_tree)
+            wanted = {p: sha for p, sha in changed.items() if sha is not None}
+            gone = [p for p, sha in changed.items() if sha is None]
+            current = {p: index[p.encode()] for p in wanted if p.encode() in index}
+        else:
+            wanted = self._flat_tree(head)
+            current = {path.decode(): entry for path, entry in index.items()}
+            gone = [p for p in current if p not in wanted]
         for path, sha in wanted.items():
             target = top / path
             entry = current.get(path)
@@ -341,31 +454,121 @@ class Store:
             tmp.write_bytes(self.blob(sha))
             tmp.replace(target)
             index[path.encode()] = index_entry_from_stat(os.lstat(target), sha, FILE_MODE)
-        for path in set(current) - set(wanted):
+        for path in gone:
             target = top / path
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()
-            del index[path.encode()]
+            if path.encode() in index:
+                del index[path.encode()]
             _prune_empty_dirs(target.parent, top)
         locks.clear_stale(self.gitdir / "index.lock")
         index.write()
+        self._mark_synced(index_path, new_tree)
+
+    def _synced_tree(self, index_path: Path) -> bytes | None:
+        """The tree the index holds, if the index is untouched since the last sync."""
+        try:
+            tree, size, mtime = (self.gitdir / SYNC_MARK).read_text().split()
+            st = index_path.stat()
+        except (OSError, ValueError):
+            return None
+        if (str(st.st_size), str(st.st_mtime_ns)) != (size, mtime):
+            return None
+        sha = tree.encode()
+        return sha if sha in self.repo.object_store else None
+
+    def _mark_synced(self, index_path: Path, tree: bytes | None) -> None:
+        mark = self.gitdir / SYNC_MARK
+        if tree is None:
+            mark.unlink(missing_ok=True)
+            return
+        st = index_path.stat()
+        tmp = mark.with_name(mark.name + ".tmp")
+        tmp.write_text(f"{tree.decode()} {st.st_size} {st.st_mtime_ns}\n")
+        tmp.replace(mark)
+
+    def diff_trees(self, old: bytes, new: bytes) -> dict[str, bytes | None]:
+        """``path -> blob id`` for files that differ (``None``: gone); equal subtrees skipped."""
+        out: dict[str, bytes | None] = {}
+
+        def walk(prefix: str, a: bytes | None, b: bytes | None) -> None:
+            if a == b:
+                return
+            left, right = self._entries(a), self._entries(b)
+            for name in left.keys() | right.keys():
+                path = prefix + name.decode()
+                la, rb = left.get(name), right.get(name)
+                l_dir = la is not None and stat.S_ISDIR(la[0])
+                r_dir = rb is not None and stat.S_ISDIR(rb[0])
+                if l_dir or r_dir:
+                    walk(path + "/", la[1] if l_dir and la else None, rb[1] if r_dir and rb else None)
+                if rb is not None and not r_dir:
+                    if la is None or la[1] != rb[1] or l_dir:
+                        out[path] = rb[1]
+                elif la is not None and not l_dir:
+                    out[path] = None
+
+        walk("", old, new)
+        return out
 
     # --- reading -----------------------------------------------------------------
 
     def history(self, limit: int | None = None, rev: str | None = None) -> Iterator[HistoryEntry]:
-        """Collections newest first, from commit messages alone (pruned ones included)."""
+        """Collections newest first, from commit messages alone (pruned ones included).
+
+        Commits are read one at a time, newest first by commit time, so ``limit=10`` costs
+        the same on a history of ten collections as on one of ten thousand.
+        """
         head = rev or self.head()
         if head is None:
             return
         count = 0
-        for entry in self.repo.get_walker(include=[head.encode()]):
-            found = parse_trailers(entry.commit)
+        for sha, message in self._walk(head.encode()):
+            found = _entry_from(sha, message)
             if found is None:
                 continue
             yield found
             count += 1
             if limit is not None and count >= limit:
                 return
+
+    def _walk(self, head: bytes) -> Iterator[tuple[str, bytes]]:
+        """``(commit id, message)`` of every commit reachable from ``head``, newest first."""
+        queue: list[tuple[int, int, bytes]] = []
+        seen = {head}
+        order = 0
+        raw = self._raw_commit(head)
+        heapq.heappush(queue, (-_commit_time(raw), order, head))
+        pending = {head: raw}
+        while queue:
+            _, _, sha = heapq.heappop(queue)
+            raw = pending.pop(sha)
+            headers, _, message = raw.partition(b"\n\n")
+            for line in headers.split(b"\n"):
+                if line.startswith(b"parent "):
+                    parent = line[7:47]
+                    if parent not in seen:
+                        seen.add(parent)
+                        order += 1
+                        praw = self._raw_commit(parent)
+                        pending[parent] = praw
+                        heapq.heappush(queue, (-_commit_time(praw), order, parent))
+            yield sha.decode(), message
+
+    def _raw_commit(self, sha: bytes) -> bytes:
+        """A commit object's raw text, read straight from its loose file when there is one."""
+        path = self.gitdir / "objects" / sha[:2].decode() / sha[2:].decode()
+        try:
+            data = zlib.decompress(path.read_bytes())
+        except (OSError, zlib.error):
+            kind, text = self.repo.object_store.get_raw(sha)
+            if kind != 1:
+                raise StoreError(f"{self.path}: {sha.decode()} is not a commit") from None
+            return bytes(text)
+        header, _, body = data.partition(b"\0")
+        if not header.startswith(b"commit "):
+            raise StoreError(f"{self.path}: {sha.decode()} is not a commit")
+        return body
 
     def snapshot_at(self, entry: HistoryEntry) -> Snapshot:
         """The full snapshot written by a collection (read from its own commit)."""
@@ -388,6 +591,20 @@ class Store:
         """Every collection with its full snapshot, newest first."""
         for entry in self.history(limit=limit):
             yield entry, self.snapshot_at(entry)
+
+
+def _reader(
+    store: Store, base: bytes | None, changes: Mapping[str, bytes | None]
+) -> Callable[[str], bytes | None]:
+    """Reads a file of the tree being built: ``changes`` first, then the ``base`` tree."""
+
+    def read(path: str) -> bytes | None:
+        sha = changes[path] if path in changes else None
+        if path not in changes and base is not None:
+            sha = store.lookup(base, path)
+        return None if sha is None else store.blob(sha)
+
+    return read
 
 
 def _prune_empty_dirs(directory: Path, top: Path) -> None:
@@ -441,7 +658,22 @@ def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None
 
 def parse_trailers(commit: Any) -> HistoryEntry | None:
     """The collection a commit records, or ``None`` (merges and foreign commits)."""
-    text = commit.message.decode("utf-8", "replace")
+    return _entry_from(commit.id.decode(), commit.message)
+
+
+def _commit_time(raw: bytes) -> int:
+    start = raw.find(b"\ncommitter ")
+    if start < 0:
+        return 0
+    line = raw[start + 1 : raw.find(b"\n", start + 1)]
+    try:
+        return int(line.rsplit(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
+    text = message.decode("utf-8", "replace")
     values: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith(TRAILER_PREFIX) and ": " in line:
@@ -455,7 +687,7 @@ def parse_trailers(commit: Any) -> HistoryEntry | None:
         return None if v == "n/a" else float(v)
 
     return HistoryEntry(
-        commit=commit.id.decode(),
+        commit=commit_id,
         timestamp=values["Timestamp"],
         snapshot_path=values["Snapshot"],
         avg_coverage=num("Avg-Coverage"),
