@@ -118,12 +118,21 @@ def coverage_json(path: Path, target_bytes: int, seed: int = 3) -> None:
             "excluded_lines": [],
         }
     data = {
-        "meta": {"format": 3, "version": "7.6.1", "timestamp": "2026-11-01T10:00:00",
-                 "branch_coverage": False, "show_contexts": False},
+        "meta": {
+            "format": 3,
+            "version": "7.6.1",
+            "timestamp": "2026-11-01T10:00:00",
+            "branch_coverage": False,
+            "show_contexts": False,
+        },
         "files": files,
-        "totals": {"covered_lines": total_c, "num_statements": total_v,
-                   "percent_covered": 100 * total_c / total_v, "missing_lines": total_v - total_c,
-                   "excluded_lines": 0},
+        "totals": {
+            "covered_lines": total_c,
+            "num_statements": total_v,
+            "percent_covered": 100 * total_c / total_v,
+            "missing_lines": total_v - total_c,
+            "excluded_lines": 0,
+        },
     }
     path.write_text(json.dumps(data, indent=4))
 
@@ -170,7 +179,9 @@ def repos(root: Path, count: int) -> Path:
 # --- snapshots and stores --------------------------------------------------------------
 
 
-def snapshots(repo_count: int, count: int, seed: int = 7) -> Iterator[tuple[snapmod.Snapshot, bytes]]:
+def snapshots(
+    repo_count: int, count: int, seed: int = 7
+) -> Iterator[tuple[snapmod.Snapshot, bytes]]:
     """``count`` hourly snapshots of ``repo_count`` repositories, figures drifting slowly."""
     rnd = random.Random(seed)
     state = []
@@ -189,18 +200,31 @@ def snapshots(repo_count: int, count: int, seed: int = 7) -> Iterator[tuple[snap
             name, valid, cov, commit, gen = s
             results.append(
                 RepoResult(
-                    name=name, role="service", coverage=snapmod.pct(cov, valid),
-                    files_tested=valid // 40, lines_covered=cov, lines_valid=valid,
-                    format="cobertura", report="coverage.xml",
-                    reports=(ReportRef("coverage.xml", "cobertura",
-                                       hashlib.sha256(f"{name}{gen}".encode()).hexdigest(),
-                                       cov, valid),),
+                    name=name,
+                    role="service",
+                    coverage=snapmod.pct(cov, valid),
+                    files_tested=valid // 40,
+                    lines_covered=cov,
+                    lines_valid=valid,
+                    format="cobertura",
+                    report="coverage.xml",
+                    reports=(
+                        ReportRef(
+                            "coverage.xml",
+                            "cobertura",
+                            hashlib.sha256(f"{name}{gen}".encode()).hexdigest(),
+                            cov,
+                            valid,
+                        ),
+                    ),
                     source=Source(commit, "main", False),
                     duration_ms=rnd.randint(3, 900),
                 )
             )
         when = start + timedelta(hours=k)
-        snap = snapmod.build(results, host="ci-runner-1", timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        snap = snapmod.build(
+            results, host="ci-runner-1", timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
         # validated once by the caller; to_dict+dumps is what to_json writes
         yield snap, snapmod.dumps(snapmod.to_dict(snap))
 
@@ -248,8 +272,18 @@ def _entry(snap: snapmod.Snapshot, path: str) -> object:
     from gitmetrics.store.repo import HistoryEntry
 
     s = snap.summary
-    return HistoryEntry("", snap.timestamp, path, s.avg_coverage, s.weighted_coverage,
-                        s.repos_count, s.total_files_tested, s.repos_failed, snap.host, "")
+    return HistoryEntry(
+        "",
+        snap.timestamp,
+        path,
+        s.avg_coverage,
+        s.weighted_coverage,
+        s.repos_count,
+        s.total_files_tested,
+        s.repos_failed,
+        snap.host,
+        "",
+    )
 
 
 def unpack(store_path: Path) -> None:
@@ -261,8 +295,9 @@ def unpack(store_path: Path) -> None:
         pack.rename(moved)
         pack.with_suffix(".idx").unlink()
         with moved.open("rb") as fh:
-            subprocess.run(["git", "unpack-objects", "-q"], stdin=fh, cwd=store_path,
-                           check=True, env=GIT_ENV)
+            subprocess.run(
+                ["git", "unpack-objects", "-q"], stdin=fh, cwd=store_path, check=True, env=GIT_ENV
+            )
         moved.unlink()
 
 

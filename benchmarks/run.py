@@ -31,7 +31,11 @@ import gen  # noqa: E402
 
 PY = sys.executable
 # the package on sys.path (a checkout run from anywhere), not only the installed script
-GITMETRICS = [PY, "-c", "import sys; from gitmetrics.cli import main; sys.argv[0] = 'gitmetrics'; main()"]
+GITMETRICS = [
+    PY,
+    "-c",
+    "import sys; from gitmetrics.cli import main; sys.argv[0] = 'gitmetrics'; main()",
+]
 ROWS: list[tuple[str, str, str, str, str]] = []
 
 
@@ -130,16 +134,31 @@ def bench_parse(tmp: Path, quick: bool) -> None:
         n = path.stat().st_size
         ours = best(lambda p=path, f=fmt: formats.parse(p, f, max_bytes=1 << 31), 2)
         floor = best(lambda p=path, f=fmt: FLOORS[f](p), 2)
-        row("parse", f"{fmt} {mb(n)} (MB/s; floor: bare parser)",
-            f"{n / ours / 1e6:.1f} MB/s", f"{n / floor / 1e6:.1f} MB/s", f"{floor / ours:.2f}")
+        row(
+            "parse",
+            f"{fmt} {mb(n)} (MB/s; floor: bare parser)",
+            f"{n / ours / 1e6:.1f} MB/s",
+            f"{n / floor / 1e6:.1f} MB/s",
+            f"{floor / ours:.2f}",
+        )
         bigpath = tmp / f"big-{fmt}-{name}"
         make(bigpath, big)
-        out = subprocess.run([PY, "-c", PEAK_SCRIPT, str(bigpath), fmt], capture_output=True,
-                             text=True, check=True, cwd=HERE.parent).stdout.split()
+        out = subprocess.run(
+            [PY, "-c", PEAK_SCRIPT, str(bigpath), fmt],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=HERE.parent,
+        ).stdout.split()
         _, rss0, rss1 = float(out[0]), int(out[1]), int(out[2])
         nb = bigpath.stat().st_size
-        row("parse", f"{fmt} {mb(nb)}: peak memory over start (vs file size)",
-            mb(rss1 - rss0), mb(nb), x(rss1 - rss0, nb))
+        row(
+            "parse",
+            f"{fmt} {mb(nb)}: peak memory over start (vs file size)",
+            mb(rss1 - rss0),
+            mb(nb),
+            x(rss1 - rss0, nb),
+        )
         bigpath.unlink()
         path.unlink()
 
@@ -155,10 +174,20 @@ def bench_collect(tmp: Path, quick: bool) -> None:
         base = [*GITMETRICS, "collect", "-c", str(config), "--dry-run", "--json"]
         one_wall, one_rss = run_rusage([*base, "-j", "1"])
         par_wall, par_rss = run_rusage(base)
-        row("collect", f"{n} repos, 1 worker vs default workers (wall)",
-            ms(par_wall), ms(one_wall), f"{one_wall / par_wall:.2f}")
-        row("collect", f"{n} repos, peak memory (default workers)", mb(par_rss), mb(one_rss),
-            x(par_rss, one_rss))
+        row(
+            "collect",
+            f"{n} repos, 1 worker vs default workers (wall)",
+            ms(par_wall),
+            ms(one_wall),
+            f"{one_wall / par_wall:.2f}",
+        )
+        row(
+            "collect",
+            f"{n} repos, peak memory (default workers)",
+            mb(par_rss),
+            mb(one_rss),
+            x(par_rss, one_rss),
+        )
 
 
 # --- store: commit, history, size ---------------------------------------------------------
@@ -206,8 +235,13 @@ def bench_store(tmp: Path, quick: bool, what: set[str]) -> None:
             shutil.copytree(path, copy, symlinks=True)
             ours = statistics.median(commit_gitmetrics(path, extra))
             theirs = statistics.median(commit_git(copy, extra))
-            row("commit", f"1 snapshot into {n:,} (retention 0, loose) vs git add+commit",
-                ms(ours), ms(theirs), x(ours, theirs))
+            row(
+                "commit",
+                f"1 snapshot into {n:,} (retention 0, loose) vs git add+commit",
+                ms(ours),
+                ms(theirs),
+                x(ours, theirs),
+            )
             shutil.rmtree(copy)
         if "history" in what and n >= 1000:
             bench_history(path, n, "loose")
@@ -235,13 +269,29 @@ def bench_history(path: Path, n: int, kind: str) -> None:
         ours = best(lambda lim=limit: api(lim), 3)
         theirs = best(lambda lim=limit: git_log(lim), 3)
         label = f"--limit {limit}" if limit else "all"
-        row("history", f"{label} over {n:,} ({kind}; Store.history vs git log)",
-            ms(ours), ms(theirs), x(ours, theirs))
-    cli = median(lambda: subprocess.run([*GITMETRICS, "history", "-n", "10", "--store",
-                                          str(path)], capture_output=True, check=True), 3)
+        row(
+            "history",
+            f"{label} over {n:,} ({kind}; Store.history vs git log)",
+            ms(ours),
+            ms(theirs),
+            x(ours, theirs),
+        )
+    cli = median(
+        lambda: subprocess.run(
+            [*GITMETRICS, "history", "-n", "10", "--store", str(path)],
+            capture_output=True,
+            check=True,
+        ),
+        3,
+    )
     bare = median(lambda: git_log(10), 3)
-    row("history", f"`gitmetrics history -n 10` over {n:,} ({kind}; CLI vs git log -10)",
-        ms(cli), ms(bare), x(cli, bare))
+    row(
+        "history",
+        f"`gitmetrics history -n 10` over {n:,} ({kind}; CLI vs git log -10)",
+        ms(cli),
+        ms(bare),
+        x(cli, bare),
+    )
 
 
 def bench_size(tmp: Path, quick: bool) -> None:
@@ -250,8 +300,13 @@ def bench_size(tmp: Path, quick: bool) -> None:
     raw = gen.store(path, repos, n, retention=30)
     gen.unpack(path)
     loose = gen.du(path)
-    row("size", f"{n:,} snapshots of {repos} repos: loose, per snapshot (vs raw JSON)",
-        f"{loose / n / 1e3:,.1f} KB", f"{raw / n / 1e3:,.1f} KB", x(loose, raw))
+    row(
+        "size",
+        f"{n:,} snapshots of {repos} repos: loose, per snapshot (vs raw JSON)",
+        f"{loose / n / 1e3:,.1f} KB",
+        f"{raw / n / 1e3:,.1f} KB",
+        x(loose, raw),
+    )
     gitcopy = tmp / "store-size-git"
     shutil.copytree(path, gitcopy, symlinks=True)
     t = time.perf_counter()
@@ -262,18 +317,33 @@ def bench_size(tmp: Path, quick: bool) -> None:
         from gitmetrics.store import pack  # noqa: F401
     except ImportError:
         row("size", "gitmetrics gc: not available", "-", mb(git_size), "-")
-        row("size", f"git gc pack vs raw JSON ({git_t:.1f} s)", mb(git_size), mb(raw),
-            x(git_size, raw))
+        row(
+            "size",
+            f"git gc pack vs raw JSON ({git_t:.1f} s)",
+            mb(git_size),
+            mb(raw),
+            x(git_size, raw),
+        )
         return
     t = time.perf_counter()
     subprocess.run([*GITMETRICS, "gc", "--store", str(path)], check=True, capture_output=True)
     ours_t = time.perf_counter() - t
     ours = gen.apparent(path)
     gen.git("fsck", "--strict", "--no-progress", cwd=path)
-    row("size", f"after `gitmetrics gc` ({ours_t:.1f} s) vs `git gc` ({git_t:.1f} s)",
-        mb(ours), mb(git_size), x(ours, git_size))
-    row("size", "after `gitmetrics gc`, per snapshot (vs raw JSON)", f"{ours / n / 1e3:.2f} KB",
-        f"{raw / n / 1e3:.1f} KB", x(ours, raw))
+    row(
+        "size",
+        f"after `gitmetrics gc` ({ours_t:.1f} s) vs `git gc` ({git_t:.1f} s)",
+        mb(ours),
+        mb(git_size),
+        x(ours, git_size),
+    )
+    row(
+        "size",
+        "after `gitmetrics gc`, per snapshot (vs raw JSON)",
+        f"{ours / n / 1e3:.2f} KB",
+        f"{raw / n / 1e3:.1f} KB",
+        x(ours, raw),
+    )
     shutil.rmtree(gitcopy)
     shutil.rmtree(path)
 
@@ -316,25 +386,33 @@ def bench_help(tmp: Path, quick: bool) -> None:
 
 def machine() -> str:
     mem = 0
-    with open("/proc/meminfo") as fh:
+    with Path("/proc/meminfo").open() as fh:
         for line in fh:
             if line.startswith("MemTotal:"):
                 mem = int(line.split()[1]) * 1024
     git_v = gen.git("--version").decode().strip()
-    return (f"{os.cpu_count()} cores, {mem / 2**30:.1f} GiB RAM, {platform.machine()}, "
-            f"Python {platform.python_version()}, {git_v}")
+    return (
+        f"{os.cpu_count()} cores, {mem / 2**30:.1f} GiB RAM, {platform.machine()}, "
+        f"Python {platform.python_version()}, {git_v}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs (under 2 min)")
-    parser.add_argument("--only", default="parse,collect,commit,history,size,help",
-                        help="comma-separated groups to run")
+    parser.add_argument(
+        "--only",
+        default="parse,collect,commit,history,size,help",
+        help="comma-separated groups to run",
+    )
     args = parser.parse_args()
     what = set(args.only.split(","))
     started = time.perf_counter()
-    print(f"gitmetrics benchmarks ({'quick' if args.quick else 'full'}), "
-          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{machine()}\n", flush=True)
+    print(
+        f"gitmetrics benchmarks ({'quick' if args.quick else 'full'}), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{machine()}\n",
+        flush=True,
+    )
     os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])
     with tempfile.TemporaryDirectory(prefix="gitmetrics-bench-") as t:
         tmp = Path(t)
@@ -346,7 +424,7 @@ def main() -> None:
             bench_collect(tmp, args.quick)
         if what & {"commit", "history", "size"}:
             bench_store(tmp, args.quick, what)
-    print(f"\n| group | measure | gitmetrics | baseline | ratio |\n|---|---|---:|---:|---:|")
+    print("\n| group | measure | gitmetrics | baseline | ratio |\n|---|---|---:|---:|---:|")
     for r in ROWS:
         print("| " + " | ".join(r) + " |")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")

@@ -24,7 +24,7 @@ def _root(
 
 
 # Each module registers its commands on ``app``; the import order is the order in --help.
-from gitmetrics.cli import core  # noqa: E402,F401
+from gitmetrics.cli import core, maintenance  # noqa: E402,F401
 
 
 def main() -> None:

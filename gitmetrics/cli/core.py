@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from gitmetrics import config as configmod
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -21,14 +19,25 @@ from gitmetrics.cli.common import (
     print_json,
     progress_enabled,
 )
-from gitmetrics.config import Config
 from gitmetrics.errors import ConfigError, GitmetricsError
 from gitmetrics.render import fmt
-from gitmetrics.snapshot import RepoResult, Snapshot
+
+if TYPE_CHECKING:
+    from gitmetrics.config import Config
+    from gitmetrics.snapshot import RepoResult, Snapshot
+
+
+def Table(*args: Any, **kwargs: Any) -> Any:
+    """rich's Table, imported on first use: `gitmetrics --help` never needs it."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
 
 
 def load_config(config: Path | None, *, required: bool = True) -> Config | None:
     """The config, or ``None`` when it is optional and absent."""
+    from gitmetrics import config as configmod
+
     path = configmod.config_path(config)
     if not required and config is None and not path.exists():
         return None
@@ -37,6 +46,8 @@ def load_config(config: Path | None, *, required: bool = True) -> Config | None:
 
 def store_path(cfg: Config | None, store: Path | None) -> Path:
     """``--store``, else the config's ``store:``, else ./metrics."""
+    from gitmetrics import config as configmod
+
     if store is not None:
         return store
     if cfg is not None:
@@ -46,6 +57,7 @@ def store_path(cfg: Config | None, store: Path | None) -> Path:
 
 def open_store(config: Path | None, store: Path | None) -> Any:
     """Open the metrics repository named by the options (config optional with --store)."""
+    from gitmetrics import config as configmod
     from gitmetrics import store as storemod
 
     cfg = load_config(config, required=store is None and config is not None)

@@ -22,6 +22,7 @@ from typing import Any
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import StoreError
 from gitmetrics.snapshot import Snapshot, Source
+from gitmetrics.store import index as indexmod
 from gitmetrics.store import locks
 
 BRANCH = b"refs/heads/main"
@@ -325,7 +326,7 @@ class Store:
         Only the trees on changed paths are rebuilt; every other subtree keeps its id.
         Returns the new root tree id.
         """
-        from dulwich.objects import Tree
+        from dulwich.objects import ObjectID, Tree
 
         written: list[Any] = []
 
@@ -353,7 +354,7 @@ class Store:
                 return None
             tree = Tree()
             for name_b, (mode, sha_b) in entries.items():
-                tree.add(name_b, mode, sha_b)
+                tree.add(name_b, mode, ObjectID(sha_b))
             written.append(tree)
             return bytes(tree.id)
 
@@ -433,26 +434,35 @@ class Store:
         new_tree = None if head is None else self.repo[head.encode()].tree
         top = Path(self.repo.path)
         index_path = self.gitdir / "index"
-        index = Index(str(index_path), read=index_path.exists())
         synced = self._synced_tree(index_path)
         if synced is not None and new_tree is not None:
-            changed = self.diff_trees(synced, new_tree)
-            wanted = {p: sha for p, sha in changed.items() if sha is not None}
-            gone = [p for p, sha in changed.items() if sha is None]
-            current = {p: index[p.encode()] for p in wanted if p.encode() in index}
-        else:
-            wanted = self._flat_tree(head)
-            current = {path.decode(): entry for path, entry in index.items()}
-            gone = [p for p in current if p not in wanted]
+            entries: dict[bytes, bytes | None] = {}
+            for path, sha in self.diff_trees(synced, new_tree).items():
+                target = top / path
+                if sha is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        target.unlink()
+                    _prune_empty_dirs(target.parent, top)
+                    entries[path.encode()] = None
+                    continue
+                self._write_file(target, sha)
+                entries[path.encode()] = indexmod.entry_bytes(path.encode(), os.lstat(target), sha)
+            locks.clear_stale(self.gitdir / "index.lock")
+            if indexmod.update(index_path, entries):
+                self._mark_synced(index_path, new_tree)
+                return
+        # the index was changed by someone else (or is in a format we leave to dulwich):
+        # compare every path
+        index = Index(str(index_path), read=index_path.exists())
+        wanted = self._flat_tree(head)
+        current = {path.decode(): entry for path, entry in index.items()}
+        gone = [p for p in current if p not in wanted]
         for path, sha in wanted.items():
             target = top / path
             entry = current.get(path)
             if entry is not None and getattr(entry, "sha", None) == sha and target.exists():
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
-            tmp.write_bytes(self.blob(sha))
-            tmp.replace(target)
+            self._write_file(target, sha)
             index[path.encode()] = index_entry_from_stat(os.lstat(target), sha, FILE_MODE)
         for path in gone:
             target = top / path
@@ -464,6 +474,12 @@ class Store:
         locks.clear_stale(self.gitdir / "index.lock")
         index.write()
         self._mark_synced(index_path, new_tree)
+
+    def _write_file(self, target: Path, sha: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
+        tmp.write_bytes(self.blob(sha))
+        tmp.replace(target)
 
     def _synced_tree(self, index_path: Path) -> bytes | None:
         """The tree the index holds, if the index is untouched since the last sync."""
@@ -501,7 +517,9 @@ class Store:
                 l_dir = la is not None and stat.S_ISDIR(la[0])
                 r_dir = rb is not None and stat.S_ISDIR(rb[0])
                 if l_dir or r_dir:
-                    walk(path + "/", la[1] if l_dir and la else None, rb[1] if r_dir and rb else None)
+                    walk(
+                        path + "/", la[1] if l_dir and la else None, rb[1] if r_dir and rb else None
+                    )
                 if rb is not None and not r_dir:
                     if la is None or la[1] != rb[1] or l_dir:
                         out[path] = rb[1]
@@ -599,9 +617,10 @@ def _reader(
     """Reads a file of the tree being built: ``changes`` first, then the ``base`` tree."""
 
     def read(path: str) -> bytes | None:
-        sha = changes[path] if path in changes else None
-        if path not in changes and base is not None:
-            sha = store.lookup(base, path)
+        if path in changes:
+            sha = changes[path]
+        else:
+            sha = None if base is None else store.lookup(base, path)
         return None if sha is None else store.blob(sha)
 
     return read
