@@ -59,7 +59,7 @@ def _files(target_bytes: int, per_line: int, seed: int) -> Iterator[tuple[str, l
 
 def cobertura(path: Path, target_bytes: int, seed: int = 1) -> None:
     """A Cobertura report as coverage.py writes it (with branch conditions)."""
-    files = list(_files(target_bytes, 75, seed))
+    files = list(_files(target_bytes, 36, seed))
     valid = sum(len(h) for _, h in files)
     covered = sum(1 for _, h in files for x in h if x)
     with path.open("w") as out:
@@ -86,7 +86,7 @@ def cobertura(path: Path, target_bytes: int, seed: int = 1) -> None:
 def lcov(path: Path, target_bytes: int, seed: int = 2) -> None:
     """An lcov/geninfo tracefile with function, line and branch records."""
     with path.open("w") as out:
-        for name, hits in _files(target_bytes, 14, seed):
+        for name, hits in _files(target_bytes, 11, seed):
             out.write(f"TN:\nSF:{name}\nFN:1,main\nFNDA:1,main\nFNF:1\nFNH:1\n")
             for n, h in enumerate(hits, 1):
                 if n % 10 == 0:
@@ -99,7 +99,7 @@ def coverage_json(path: Path, target_bytes: int, seed: int = 3) -> None:
     """A coverage.py JSON report (format 3, no branches), indented as `coverage json` writes."""
     files = {}
     total_c = total_v = 0
-    for name, hits in _files(target_bytes, 9, seed):
+    for name, hits in _files(target_bytes, 20, seed):
         executed = [n for n, h in enumerate(hits, 1) if h]
         missing = [n for n, h in enumerate(hits, 1) if not h]
         total_c += len(executed)

@@ -83,6 +83,56 @@ class _TooDeep(Exception):
 def iter_elements(path: Path, *, max_bytes: int) -> Iterator[Element]:
     """Every element of ``path`` in document order, as it is read; ``ReportError`` on any flaw."""
     collector = _Collector()
+    for _ in _feed(path, max_bytes, collector):
+        yield from _drain(collector)
+
+
+class _Direct(_Collector):
+    """Calls a handler for each start tag straight from expat: no element objects at all."""
+
+    def __init__(self, handler: StartHandler) -> None:
+        super().__init__()
+        self.handler = handler
+        self.names: list[str] = []
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        name = tag.rpartition("}")[2] if "}" in tag else tag
+        names = self.names
+        if len(names) >= MAX_DEPTH:
+            raise _TooDeep(self.expat.CurrentLineNumber)
+        self.handler(name, attrib, names)
+        names.append(name)
+
+    def end(self, tag: str) -> None:
+        self.names.pop()
+
+    def element(self, name: str, attrib: Mapping[str, str]) -> Element:
+        """The element being started, for error messages (its line is expat's current one)."""
+        return Element(name, attrib, tuple(self.names), self.expat.CurrentLineNumber)
+
+
+#: called with the local name, the attributes and the names of the open ancestors
+StartHandler = Callable[[str, dict[str, str], list[str]], None]
+
+
+def walker(handler: StartHandler) -> _Direct:
+    """A walker calling ``handler`` for every start tag; :func:`run` feeds it a file.
+
+    The fastest way through a big report: no object is built per element. While the
+    handler runs, the walker's ``element(name, attrib)`` builds an :class:`Element` for
+    an error message.
+    """
+    return _Direct(handler)
+
+
+def run(path: Path, direct: _Direct, *, max_bytes: int) -> None:
+    """Feed ``path`` to a walker from :func:`walker`; ``ReportError`` on any flaw."""
+    for _ in _feed(path, max_bytes, direct):
+        pass
+
+
+def _feed(path: Path, max_bytes: int, collector: _Collector) -> Iterator[None]:
+    """Read ``path`` in chunks into a parser for ``collector``; yields after each chunk."""
     parser = _parser(collector)
     read = 0
     try:
@@ -106,12 +156,12 @@ def iter_elements(path: Path, *, max_bytes: int) -> Iterator[Element]:
                 if read == 0:
                     raise ReportError(f"{path}: report is empty")
                 _guard(path, collector, parser.Parse, b"", True)
-                yield from _drain(collector)
+                yield None
                 return
             if read == len(chunk):
                 _check_start(path, chunk)
             _guard(path, collector, parser.Parse, chunk, False)
-            yield from _drain(collector)
+            yield None
 
 
 def _parser(collector: _Collector) -> Any:
