@@ -90,6 +90,8 @@ class Store:
     path: Path
     derive: Deriver | None = None
     _repo: Any = field(default=None, repr=False)
+    _packed_history: bool = field(default=False, repr=False)
+    _packs: list[Any] = field(default_factory=list, repr=False)
 
     # --- opening ----------------------------------------------------------------
 
@@ -574,19 +576,34 @@ class Store:
             yield sha.decode(), message
 
     def _raw_commit(self, sha: bytes) -> bytes:
-        """A commit object's raw text, read straight from its loose file when there is one."""
-        path = self.gitdir / "objects" / sha[:2].decode() / sha[2:].decode()
+        """A commit object's raw text, read straight from its loose file when there is one.
+
+        After the first commit found in a pack (a store after ``gitmetrics gc``), packs are
+        asked first, so a packed history pays no failed file opens.
+        """
+        store = self.repo.object_store
+        if self._packed_history:
+            raw_sha = bytes.fromhex(sha.decode())
+            for pack in self._packs:  # the store's packs, asked directly: no lookups per call
+                with contextlib.suppress(KeyError):
+                    return self._checked(sha, *pack.get_raw(raw_sha))
+        name = sha.decode()
         try:
-            data = zlib.decompress(path.read_bytes())
+            with open(f"{store.path}/{name[:2]}/{name[2:]}", "rb") as fh:  # noqa: PTH123 - hot
+                data = zlib.decompress(fh.read())
         except (OSError, zlib.error):
-            kind, text = self.repo.object_store.get_raw(sha)
-            if kind != 1:
-                raise StoreError(f"{self.path}: {sha.decode()} is not a commit") from None
-            return bytes(text)
+            self._packed_history = True
+            self._packs = list(store.packs)
+            return self._checked(sha, *store.get_raw(sha))
         header, _, body = data.partition(b"\0")
         if not header.startswith(b"commit "):
             raise StoreError(f"{self.path}: {sha.decode()} is not a commit")
         return body
+
+    def _checked(self, sha: bytes, kind: int, text: bytes) -> bytes:
+        if kind != 1:
+            raise StoreError(f"{self.path}: {sha.decode()} is not a commit")
+        return bytes(text)
 
     def snapshot_at(self, entry: HistoryEntry) -> Snapshot:
         """The full snapshot written by a collection (read from its own commit)."""
@@ -692,14 +709,20 @@ def _commit_time(raw: bytes) -> int:
 
 
 def _entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
-    text = message.decode("utf-8", "replace")
+    prefix = TRAILER_PREFIX.encode()
+    start = 0 if message.startswith(prefix) else message.find(b"\n" + prefix)
+    if start < 0:
+        return None  # not a collection: no trailer at all
     values: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.startswith(TRAILER_PREFIX) and ": " in line:
-            key, _, value = line[len(TRAILER_PREFIX) :].partition(": ")
-            values[key] = value.strip()
+    cut = len(TRAILER_PREFIX)
+    for line in message[start:].decode("utf-8", "replace").splitlines():
+        if line.startswith(TRAILER_PREFIX):
+            key, sep, value = line[cut:].partition(": ")
+            if sep:
+                values[key] = value.strip()
     if "Snapshot" not in values or "Timestamp" not in values:
         return None
+    first = message.split(b"\n", 1)[0].decode("utf-8", "replace").splitlines()
 
     def num(key: str) -> float | None:
         v = values.get(key, "n/a")
@@ -715,7 +738,7 @@ def _entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
         files=int(values.get("Files", "0")),
         failed=int(values.get("Failed", "0")),
         host=values.get("Host", ""),
-        subject=text.splitlines()[0] if text else "",
+        subject=first[0] if first else "",
     )
 
 
