@@ -91,7 +91,7 @@ class Store:
     derive: Deriver | None = None
     _repo: Any = field(default=None, repr=False)
     _packed_history: bool = field(default=False, repr=False)
-    _packs: list[Any] = field(default_factory=list, repr=False)
+    _packs: list[tuple[Any, Any]] = field(default_factory=list, repr=False)
 
     # --- opening ----------------------------------------------------------------
 
@@ -123,6 +123,10 @@ class Store:
 
     def close(self) -> None:
         """Release file handles held by dulwich."""
+        for _, data in self._packs:
+            data.close()
+        self._packs = []
+        self._packed_history = False
         if self._repo is not None:
             self._repo.close()
             self._repo = None
@@ -584,16 +588,22 @@ class Store:
         store = self.repo.object_store
         if self._packed_history:
             raw_sha = bytes.fromhex(sha.decode())
-            for pack in self._packs:  # the store's packs, asked directly: no lookups per call
-                with contextlib.suppress(KeyError):
-                    return self._checked(sha, *pack.get_raw(raw_sha))
+            for pack, data in self._packs:  # asked directly: no store lookups per call
+                try:
+                    offset = pack.index.object_offset(raw_sha)
+                except KeyError:
+                    continue
+                found = _packed_commit(data, offset)
+                if found is not None:
+                    return found
+                return self._checked(sha, *pack.get_raw(raw_sha))  # a delta: dulwich resolves
         name = sha.decode()
         try:
             with open(f"{store.path}/{name[:2]}/{name[2:]}", "rb") as fh:  # noqa: PTH123 - hot
                 data = zlib.decompress(fh.read())
         except (OSError, zlib.error):
             self._packed_history = True
-            self._packs = list(store.packs)
+            self._packs = [(p, _map(p._data_path)) for p in store.packs]
             return self._checked(sha, *store.get_raw(sha))
         header, _, body = data.partition(b"\0")
         if not header.startswith(b"commit "):
@@ -695,6 +705,32 @@ def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None
 def parse_trailers(commit: Any) -> HistoryEntry | None:
     """The collection a commit records, or ``None`` (merges and foreign commits)."""
     return _entry_from(commit.id.decode(), commit.message)
+
+
+def _map(path: str) -> Any:
+    import mmap
+
+    with open(path, "rb") as fh:  # noqa: PTH123 - the map outlives the file object
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _packed_commit(data: Any, offset: int) -> bytes | None:
+    """A whole commit object stored at ``offset`` of a pack; ``None`` when it is a delta."""
+    byte = data[offset]
+    if (byte >> 4) & 7 != 1:  # not stored whole as a commit
+        return None
+    size = byte & 0x0F
+    shift, pos = 4, offset + 1
+    while byte & 0x80:
+        byte = data[pos]
+        size |= (byte & 0x7F) << shift
+        shift += 7
+        pos += 1
+    inflater = zlib.decompressobj()
+    body = inflater.decompress(data[pos : pos + size + 1024], size)
+    if len(body) != size:
+        return None  # odd compression: leave it to dulwich
+    return body
 
 
 def _commit_time(raw: bytes) -> int:
