@@ -53,7 +53,7 @@ def objects_size(gitdir: Path) -> int:
     return sum(p.stat().st_size for p in (gitdir / "objects").rglob("*") if p.is_file())
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Item:
     sha: bytes  # hex
     type_num: int
@@ -107,19 +107,21 @@ def gc(store: Store) -> GcResult:
                 fanout.rmdir()
         # the same objects make the same pack name: then the "old" pack is the new one
         old_packs = [p for p in old_packs if new_pack is None or p.name() != new_pack.name()]
+        packs_removed = 0
         for pack in old_packs:
             base = Path(pack._basename)
             pack.close()
-            for suffix in (".pack", ".idx", ".bitmap", ".rev", ".keep"):
-                if suffix == ".keep":
-                    continue  # a kept pack was asked to stay; it is harmless beside ours
+            if base.with_suffix(".keep").exists():
+                continue  # someone asked for this pack to stay; its copies in ours are harmless
+            for suffix in (".pack", ".idx", ".bitmap", ".rev"):
                 base.with_suffix(suffix).unlink(missing_ok=True)
+            packs_removed += 1
     store.close()
     return GcResult(
         objects=len(ordered),
         deltas=deltas,
         loose_removed=loose_removed,
-        packs_removed=len(old_packs),
+        packs_removed=packs_removed,
         bytes_before=before,
         bytes_after=objects_size(gitdir),
     )

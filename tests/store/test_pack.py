@@ -90,6 +90,16 @@ def test_gc_keeps_unreachable_packed_objects_and_bare_stores(tmp_path: Path) -> 
     pack.gc(store.open_store(bare))
     fsck(bare)
     assert len(list(store.open_store(bare).history())) == 5
+    # a pack marked .keep stays where it is
+    st = store.open_store(bare)
+    st.commit_snapshot(make_snapshot(9, [repo_result("api", 60)]), retention=2)
+    st.close()
+    kept = next((bare / "objects" / "pack").glob("*.pack"))
+    kept.with_suffix(".keep").write_text("")
+    done = pack.gc(store.open_store(bare))
+    assert kept.exists() and done.packs_removed == 0
+    fsck(bare)
+    assert len(list(store.open_store(bare).history())) == 6
 
 
 @settings(max_examples=200, deadline=None)
