@@ -375,12 +375,14 @@ class Store:
     def lookup(self, tree_id: bytes, path: str) -> bytes | None:
         """The blob id at ``path`` under ``tree_id``, or ``None`` when there is no such file."""
         sha = tree_id
-        for part in path.split("/"):
+        *dirs, leaf = path.split("/")
+        for part in dirs:
             entry = self._entries(sha).get(part.encode())
-            if entry is None:
+            if entry is None or not stat.S_ISDIR(entry[0]):
                 return None
             sha = entry[1]
-        return sha
+        found = self._entries(sha).get(leaf.encode())
+        return None if found is None or stat.S_ISDIR(found[0]) else found[1]
 
     def _snapshot_paths(self, tree_id: bytes | None) -> list[str]:
         """Every snapshot file under ``snapshots/`` in a tree (only that subtree is read)."""

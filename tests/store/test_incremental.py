@@ -87,3 +87,14 @@ def test_history_limit_and_rev(store_dir: Path) -> None:
     ]
     log = git("-C", store_dir, "log", "--format=%H").split()
     assert [e.commit for e in st.history()] == log
+
+
+def test_lookup_finds_files_only(store_dir: Path) -> None:
+    st = store.init(store_dir)
+    done = _commit(st, 0, retention=0)
+    tree = st.repo[done.commit.encode()].tree
+    assert st.lookup(tree, "latest.json") is not None
+    assert st.lookup(tree, done.snapshot_path) == st.lookup(tree, "latest.json")
+    assert st.lookup(tree, "snapshots") is None  # a directory, not a file
+    assert st.lookup(tree, "latest.json/x") is None
+    assert st.lookup(tree, "nope/latest.json") is None
