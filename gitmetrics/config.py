@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gitmetrics import schema
 from gitmetrics.errors import ConfigError
 from gitmetrics.formats import DEFAULT_MAX_BYTES
@@ -101,6 +99,8 @@ def load(path: Path | None = None) -> Config:
 
 def parse(text: str, path: Path) -> Config:
     """Validate config text as read from ``path`` (used for messages and relative paths)."""
+    import yaml  # here, not at the top: `gitmetrics --help` never needs it
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -164,8 +164,10 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
-def _line(node: yaml.Node | None, parts: list[str | int]) -> str:
+def _line(node: Any, parts: list[str | int]) -> str:
     """``:LINE`` of the YAML node at ``parts`` (or its nearest existing parent)."""
+    import yaml
+
     found = node
     for part in parts:
         child = None

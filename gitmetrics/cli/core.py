@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from gitmetrics import config as configmod
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
     RepoOpt,
     RoleOpt,
     StoreOpt,
+    Table,
     app,
     console,
     console_err,
@@ -24,14 +23,18 @@ from gitmetrics.cli.common import (
     print_json,
     progress_enabled,
 )
-from gitmetrics.config import Config
 from gitmetrics.errors import ConfigError, GitmetricsError
 from gitmetrics.render import fmt
-from gitmetrics.snapshot import RepoResult, Snapshot
+
+if TYPE_CHECKING:
+    from gitmetrics.config import Config
+    from gitmetrics.snapshot import RepoResult, Snapshot
 
 
 def load_config(config: Path | None, *, required: bool = True) -> Config | None:
     """The config, or ``None`` when it is optional and absent."""
+    from gitmetrics import config as configmod
+
     path = configmod.config_path(config)
     if not required and config is None and not path.exists():
         return None
@@ -40,6 +43,8 @@ def load_config(config: Path | None, *, required: bool = True) -> Config | None:
 
 def store_path(cfg: Config | None, store: Path | None) -> Path:
     """``--store``, else the config's ``store:``, else ./metrics."""
+    from gitmetrics import config as configmod
+
     if store is not None:
         return store
     if cfg is not None:

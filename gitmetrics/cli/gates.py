@@ -13,12 +13,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
     StoreOpt,
+    Table,
     app,
     console,
     console_err,
@@ -145,7 +145,7 @@ def render_check(result: CheckResult) -> None:
         ("Limit", "right"),
         ("Source commits", "left"),
     ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify)
     for b in result.breaches:
         value, limit = _value(b)
         table.add_row(escape(b.repo or "(all)"), b.rule, f"[red]{value}[/]", limit, _range(b))

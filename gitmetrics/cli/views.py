@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from gitmetrics import config as configmod
 from gitmetrics.cli.common import (
@@ -16,6 +15,7 @@ from gitmetrics.cli.common import (
     RepoOpt,
     RoleOpt,
     StoreOpt,
+    Table,
     app,
     console,
     handle_errors,
@@ -95,7 +95,7 @@ def status(
         ("Change", "right"),
         ("Status", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify)
     for r in view.rows:
         style = fmt.STATUS_STYLE.get(r.status, "")
         table.add_row(

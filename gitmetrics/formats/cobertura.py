@@ -23,9 +23,10 @@ from gitmetrics.formats._xml import (
     check_pair,
     count,
     expect_root,
-    iter_elements,
     required_count,
+    run,
     sniff,
+    walker,
 )
 
 NAME = "cobertura"
@@ -62,30 +63,51 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     root: Element | None = None
     files: dict[str, _File] = {}
     current: _File | None = None
-    for el in iter_elements(path, max_bytes=max_bytes):
-        if root is None:
+
+    def start(name: str, attrib: dict[str, str], parents: list[str]) -> None:
+        nonlocal root, current
+        if not parents:
+            el = walk.element(name, attrib)
             expect_root(path, el, "coverage", format_name="Cobertura")
-            if "line-rate" not in el.attrib and "lines-valid" not in el.attrib:
+            if "line-rate" not in attrib and "lines-valid" not in attrib:
                 raise ReportError(
                     f"{path}: line {el.line}: <coverage> has neither line-rate nor lines-valid",
                     "this is not a Cobertura report (a Clover report also starts with"
                     " <coverage>); set `format:` in repos.yaml",
                 )
             root = el
-        elif el.tag == "class":
-            filename = el.attrib.get("filename", "").strip()
+        elif name == "line":
+            # lines repeated under <method><lines> (gcovr, istanbul) are skipped: the class
+            # lists every line once
+            if current is None or len(parents) < 2 or parents[-1] != "lines":
+                return
+            if parents[-2] != "class":
+                return
+            number, hits = attrib.get("number", ""), attrib.get("hits", "")
+            if (
+                number.isdigit()
+                and hits.isdigit()
+                and (number + hits).isascii()
+                and "condition-coverage" not in attrib
+            ):
+                # the usual line, handled inline: a big report has millions
+                n, h = int(number), int(hits)
+                old = current.lines.get(n)
+                if old is None or h > old:
+                    current.lines[n] = h
+            else:
+                _add_line(path, walk.element(name, attrib), current)
+        elif name == "class":
+            filename = attrib.get("filename", "").strip()
             if not filename:
                 raise ReportError(
-                    f"{path}: line {el.line}: <class> has no filename",
+                    f"{path}: line {walk.element(name, attrib).line}: <class> has no filename",
                     "the report is damaged; regenerate it",
                 )
             current = files.setdefault(filename.replace("\\", "/"), _File())
-        elif el.tag == "line" and el.parents[-2:] == ("class", "lines"):
-            # lines repeated under <method><lines> (gcovr, istanbul) are skipped: the class
-            # lists every line once
-            if current is None:  # pragma: no cover - a <class> always opens first
-                continue
-            _add_line(path, el, current)
+
+    walk = walker(start)
+    run(path, walk, max_bytes=max_bytes)
     if root is None:  # pragma: no cover - the XML parser refuses a document with no element
         raise ReportError(f"{path}: report has no root element")
     return _totals(path, root, files)

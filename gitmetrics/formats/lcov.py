@@ -9,11 +9,12 @@ are summed per file and line, and per (line, block, branch) for branches.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import count_text, norm_path, read_text
+from gitmetrics.formats._common import count_text, norm_path
 
 NAME = "lcov"
 FILENAMES: tuple[str, ...] = ("lcov.info", "coverage/lcov.info", "*.lcov", "coverage/*.lcov")
@@ -35,18 +36,26 @@ def detect(path: Path, head: bytes) -> bool:
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Totals and per-file line and branch maps, merged over repeated ``SF:`` records."""
-    text = read_text(path, max_bytes)
     lines: dict[str, dict[int, int]] = {}
     branches: dict[str, dict[str, int]] = {}
     current: str | None = None
+    hits_of: dict[int, int] | None = None  # lines[current], for the DA: fast path
     seen_record = False
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
+    for lineno, data in _read_lines(path, max_bytes):
+        if data.startswith(b"DA:") and hits_of is not None:
+            # nearly every record is DA:<line>,<hits>: read it without decoding
+            parts = data[3:].split(b",")
+            if len(parts) in (2, 3) and parts[0].isdigit() and parts[1].isdigit():
+                n = int(parts[0])
+                if n:
+                    hits_of[n] = hits_of.get(n, 0) + int(parts[1])
+                    continue
+        line = _decode(path, data, lineno).strip()
         if not line:
             continue
         where = f"{path}: line {lineno}"
         if line == "end_of_record":
-            current = None
+            current = hits_of = None
             continue
         kind, sep, rest = line.partition(":")
         if not sep:
@@ -55,17 +64,17 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             if not rest:
                 raise ReportError(f"{where}: SF: without a file name")
             current = norm_path(rest)
-            lines.setdefault(current, {})
+            hits_of = lines.setdefault(current, {})
             branches.setdefault(current, {})
             seen_record = True
         elif kind == "DA":
             file = _in_file(current, where, kind)
             # DA:<line>,<hits>[,<checksum>]
-            parts = rest.split(",")
-            if len(parts) not in (2, 3):
+            parts_s = rest.split(",")
+            if len(parts_s) not in (2, 3):
                 raise ReportError(f"{where}: DA: expected <line>,<hits>: {_clip(line)}")
-            n = _line_number(parts[0], where)
-            hits = count_text(parts[1], where)
+            n = _line_number(parts_s[0], where)
+            hits = count_text(parts_s[1], where)
             lines[file][n] = lines[file].get(n, 0) + hits
         elif kind == "BRDA":
             file = _in_file(current, where, kind)
@@ -90,6 +99,45 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         raise ReportError(f"{path}: no SF: record: not an LCOV tracefile")
     files = tuple(_file(name, lines[name], branches[name]) for name in lines)
     return Coverage.from_files(NAME, files)
+
+
+def _read_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """``(number, line)`` of the report, streamed: a 100 MB tracefile is never held whole."""
+    try:
+        size = path.stat().st_size
+        fh = path.open("rb")
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    if size > max_bytes:
+        fh.close()
+        raise ReportError(
+            f"{path}: report is {size:,} bytes, over the {max_bytes:,}-byte cap",
+            "raise `max_report_bytes` in repos.yaml if this report is genuine",
+        )
+    with fh:
+        if b"\x00" in fh.read(65536):
+            raise ReportError(f"{path}: binary data where a text report was expected")
+        fh.seek(0)
+        blank = True
+        for lineno, raw in enumerate(fh, 1):
+            data = raw.strip()
+            if not data:
+                continue
+            if blank:
+                blank = False
+                data = data.removeprefix(b"\xef\xbb\xbf")
+            yield lineno, data
+    if blank:
+        raise ReportError(f"{path}: report is empty")
+
+
+def _decode(path: Path, data: bytes, lineno: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportError(
+            f"{path}: line {lineno}: byte {exc.start}: not UTF-8 text", "is this the right file?"
+        ) from None
 
 
 def _file(name: str, lines: dict[int, int], branches: dict[str, int]) -> FileCoverage:

@@ -9,10 +9,12 @@ always written before the ref that makes them reachable.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import re
 import stat
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import GitmetricsError, StoreError
 from gitmetrics.snapshot import Snapshot, Source
+from gitmetrics.store import index as indexmod
 from gitmetrics.store import locks
 
 BRANCH = b"refs/heads/main"
@@ -31,6 +34,8 @@ TREE_MODE = 0o040000
 MAX_RETRIES = 50
 
 TRAILER_PREFIX = "Gitmetrics-"
+#: Records which tree the index holds after a sync (see Store._sync_worktree).
+SYNC_MARK = "gitmetrics-worktree"
 
 #: The one file of the root commit every store starts from (and keeps).
 STORE_MARKER = ".gitmetrics.json"
@@ -106,6 +111,8 @@ class Store:
     path: Path
     derive: Deriver | None = None
     _repo: Any = field(default=None, repr=False)
+    _packed_history: bool = field(default=False, repr=False)
+    _packs: list[tuple[Any, Any]] = field(default_factory=list, repr=False)
 
     # --- opening ----------------------------------------------------------------
 
@@ -137,6 +144,10 @@ class Store:
 
     def close(self) -> None:
         """Release file handles held by dulwich."""
+        for _, data in self._packs:
+            data.close()
+        self._packs = []
+        self._packed_history = False
         if self._repo is not None:
             self._repo.close()
             self._repo = None
@@ -174,18 +185,33 @@ class Store:
             for attempt in range(MAX_RETRIES):
                 old = self.head()
                 parent = old or self.write_root()
-                files = self._flat_tree(parent)
+                base = self.repo[parent.encode()].tree
                 repeat = 0
-                while snap_path in files:  # the same figures twice in one second: a new name
-                    repeat += 1
+                while self.lookup(base, snap_path) is not None:
+                    repeat += 1  # the same figures twice in one second: a new name
                     snap_path = snapmod.file_name(snap, data, repeat)
-                files[snap_path] = blob.id
-                files[LATEST] = blob.id
-                pruned = prune(files, retention)
-                self._apply_derived(files, snap, parent)
+                # only the changed paths are touched: a store with 10,000 snapshot files
+                # costs what a store with ten does
+                changes: dict[str, bytes | None] = {snap_path: blob.id, LATEST: blob.id}
+                if retention > 0:
+                    snaps = dict.fromkeys(self._snapshot_paths(base), b"")
+                    snaps[snap_path] = blob.id
+                    pruned = prune(snaps, retention)
+                    changes.update(dict.fromkeys(pruned, None))
+                else:
+                    pruned = []
+                if self.derive is not None:
+                    paths = set(self.tree_files(base)) | {snap_path}
+                    paths.difference_update(pruned)
+                    changes.update(
+                        self._derived(
+                            snap, parent, _reader(self, base, changes), paths=tuple(sorted(paths))
+                        )
+                    )
                 prev = next(iter(self.history(limit=1)), None)
                 text = message or commit_message(snap, snap_path, prev)
-                commit_id = self._write_commit(files, [parent], text)
+                tree_id = self.update_tree(base, changes)
+                commit_id = self._commit_tree(tree_id, [parent], text)
                 # the branch may not exist yet (a `git init` repository): create it then
                 if self._move_branch(old, commit_id):
                     self._sync_worktree()
@@ -249,15 +275,34 @@ class Store:
         ``previous`` defaults to the history of ``parent``; a merge passes both sides'
         history and its ``sides``, so views of the whole history see both.
         """
-        if self.derive is None:
-            return
-        from dulwich.objects import Blob
-
         before = dict(files)
 
         def read(path: str) -> bytes | None:
             sha = before.get(path)
             return None if sha is None else self.blob(sha)
+
+        for path, sha in self._derived(
+            snap, parent, read, previous=previous, sides=sides, paths=tuple(sorted(before))
+        ).items():
+            if sha is None:
+                files.pop(path, None)
+            else:
+                files[path] = sha
+
+    def _derived(
+        self,
+        snap: Snapshot,
+        parent: str | None,
+        read: Callable[[str], bytes | None],
+        *,
+        previous: Sequence[HistoryEntry] | None = None,
+        sides: Sequence[str] = (),
+        paths: Sequence[str] = (),
+    ) -> dict[str, bytes | None]:
+        """The derived files for ``snap`` as ``path -> blob id`` (``None``: remove the path)."""
+        if self.derive is None:
+            return {}
+        from dulwich.objects import Blob
 
         if previous is None:
             previous = list(self.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
@@ -270,20 +315,20 @@ class Store:
                 except GitmetricsError:
                     continue  # a derived view must never stop a commit; skip what is unreadable
 
-        derived = self.derive(
-            DeriveContext(snap, previous, read, paths=tuple(sorted(before)), earlier=earlier)
-        )
+        derived = self.derive(DeriveContext(snap, previous, read, paths=paths, earlier=earlier))
+        out: dict[str, bytes | None] = {}
         blobs = []
         for path, content in derived.items():
             if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
                 raise StoreError(f"derived file {path!r} would overwrite a snapshot")
             if content is None:
-                files.pop(path, None)
+                out[path] = None
                 continue
             blob = Blob.from_string(content)
             blobs.append(blob)
-            files[path] = blob.id
+            out[path] = blob.id
         self._add_objects(blobs)
+        return out
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -317,11 +362,15 @@ class Store:
         text: str,
         commit_time: int | None = None,
     ) -> str:
+        return self._commit_tree(self._write_tree(files), parents, text, commit_time)
+
+    def _commit_tree(
+        self, tree_id: bytes, parents: Sequence[str], text: str, commit_time: int | None = None
+    ) -> str:
         from dulwich.objects import Commit, ObjectID
 
-        tree_id = self._write_tree(files)
         commit = Commit()
-        commit.tree = tree_id
+        commit.tree = ObjectID(tree_id)
         commit.parents = [ObjectID(p.encode()) for p in parents]
         ident = b"gitmetrics <gitmetrics@localhost>"
         commit.author = commit.committer = ident
@@ -414,6 +463,79 @@ class Store:
         self._add_objects(trees)
         return root
 
+    def _entries(self, tree_id: bytes | None) -> dict[bytes, tuple[int, bytes]]:
+        """``name -> (mode, sha)`` of one tree object (empty for ``None``)."""
+        if tree_id is None:
+            return {}
+        return {e.path: (e.mode, e.sha) for e in self.repo.object_store[tree_id].iteritems()}
+
+    def update_tree(self, tree_id: bytes | None, changes: Mapping[str, bytes | None]) -> bytes:
+        """Write the tree of ``tree_id`` with ``changes`` applied (``None`` removes a path).
+
+        Only the trees on changed paths are rebuilt; every other subtree keeps its id.
+        Returns the new root tree id.
+        """
+        from dulwich.objects import ObjectID, Tree
+
+        written: list[Any] = []
+
+        def apply(tid: bytes | None, sub: Mapping[str, bytes | None]) -> bytes | None:
+            entries = self._entries(tid)
+            nested: dict[str, dict[str, bytes | None]] = {}
+            for path, sha in sub.items():
+                head, sep, rest = path.partition("/")
+                if sep:
+                    nested.setdefault(head, {})[rest] = sha
+                elif sha is None:
+                    entries.pop(head.encode(), None)
+                else:
+                    entries[head.encode()] = (FILE_MODE, sha)
+            for name, inner in nested.items():
+                key = name.encode()
+                old = entries.get(key)
+                child = old[1] if old is not None and stat.S_ISDIR(old[0]) else None
+                new = apply(child, inner)
+                if new is None:
+                    entries.pop(key, None)
+                else:
+                    entries[key] = (TREE_MODE, new)
+            if not entries:
+                return None
+            tree = Tree()
+            for name_b, (mode, sha_b) in entries.items():
+                tree.add(name_b, mode, ObjectID(sha_b))
+            written.append(tree)
+            return bytes(tree.id)
+
+        root = apply(tree_id, changes)
+        if root is None:  # the root stays, even empty
+            empty = Tree()
+            written.append(empty)
+            root = bytes(empty.id)
+        self._add_objects(written)
+        return root
+
+    def lookup(self, tree_id: bytes, path: str) -> bytes | None:
+        """The blob id at ``path`` under ``tree_id``, or ``None`` when there is no such file."""
+        sha = tree_id
+        *dirs, leaf = path.split("/")
+        for part in dirs:
+            entry = self._entries(sha).get(part.encode())
+            if entry is None or not stat.S_ISDIR(entry[0]):
+                return None
+            sha = entry[1]
+        found = self._entries(sha).get(leaf.encode())
+        return None if found is None or stat.S_ISDIR(found[0]) else found[1]
+
+    def _snapshot_paths(self, tree_id: bytes | None) -> list[str]:
+        """Every snapshot file under ``snapshots/`` in a tree (only that subtree is read)."""
+        if tree_id is None:
+            return []
+        top = self._entries(tree_id).get(SNAPSHOT_DIR.encode())
+        if top is None or not stat.S_ISDIR(top[0]):
+            return []
+        return [f"{SNAPSHOT_DIR}/{p}" for p in self.tree_files(top[1])]
+
     def _flat_tree(self, commit: str | None) -> dict[str, bytes]:
         """``path -> blob id`` for every file in ``commit``'s tree."""
         if commit is None:
@@ -458,39 +580,124 @@ class Store:
     # --- work tree ---------------------------------------------------------------
 
     def _sync_worktree(self) -> None:
-        """Bring the work tree and index to the branch head (call under the write lock)."""
+        """Bring the work tree and index to the branch head (call under the write lock).
+
+        When the index is exactly as the last sync left it (its size and mtime are recorded
+        with the tree it holds), only the paths that differ between that tree and the new
+        head are written; otherwise every path is compared, as after a crash or a git
+        command run by hand.
+        """
         if self.bare:
             return
         from dulwich.index import Index, index_entry_from_stat
 
         head = self.head()
-        wanted = self._flat_tree(head)
+        new_tree = None if head is None else self.repo[head.encode()].tree
         top = Path(self.repo.path)
-        index = Index(str(self.gitdir / "index"), read=(self.gitdir / "index").exists())
+        index_path = self.gitdir / "index"
+        synced = self._synced_tree(index_path)
+        if synced is not None and new_tree is not None:
+            entries: dict[bytes, bytes | None] = {}
+            for path, sha in self.diff_trees(synced, new_tree).items():
+                target = top / path
+                if sha is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        target.unlink()
+                    _prune_empty_dirs(target.parent, top)
+                    entries[path.encode()] = None
+                    continue
+                self._write_file(target, sha)
+                entries[path.encode()] = indexmod.entry_bytes(path.encode(), os.lstat(target), sha)
+            locks.clear_stale(self.gitdir / "index.lock")
+            if indexmod.update(index_path, entries):
+                self._mark_synced(index_path, new_tree)
+                return
+        # the index was changed by someone else (or is in a format we leave to dulwich):
+        # compare every path
+        index = Index(str(index_path), read=index_path.exists())
+        wanted = self._flat_tree(head)
         current = {path.decode(): entry for path, entry in index.items()}
+        gone = [p for p in current if p not in wanted]
         for path, sha in wanted.items():
             target = top / path
             entry = current.get(path)
             if entry is not None and getattr(entry, "sha", None) == sha and target.exists():
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
-            tmp.write_bytes(self.blob(sha))
-            tmp.replace(target)
+            self._write_file(target, sha)
             index[path.encode()] = index_entry_from_stat(os.lstat(target), sha, FILE_MODE)
-        for path in set(current) - set(wanted):
+        for path in gone:
             target = top / path
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()
-            del index[path.encode()]
+            if path.encode() in index:
+                del index[path.encode()]
             _prune_empty_dirs(target.parent, top)
         locks.clear_stale(self.gitdir / "index.lock")
         index.write()
+        self._mark_synced(index_path, new_tree)
+
+    def _write_file(self, target: Path, sha: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
+        tmp.write_bytes(self.blob(sha))
+        tmp.replace(target)
+
+    def _synced_tree(self, index_path: Path) -> bytes | None:
+        """The tree the index holds, if the index is untouched since the last sync."""
+        try:
+            tree, size, mtime = (self.gitdir / SYNC_MARK).read_text().split()
+            st = index_path.stat()
+        except (OSError, ValueError):
+            return None
+        if (str(st.st_size), str(st.st_mtime_ns)) != (size, mtime):
+            return None
+        sha = tree.encode()
+        return sha if sha in self.repo.object_store else None
+
+    def _mark_synced(self, index_path: Path, tree: bytes | None) -> None:
+        mark = self.gitdir / SYNC_MARK
+        if tree is None:
+            mark.unlink(missing_ok=True)
+            return
+        st = index_path.stat()
+        tmp = mark.with_name(mark.name + ".tmp")
+        tmp.write_text(f"{tree.decode()} {st.st_size} {st.st_mtime_ns}\n")
+        tmp.replace(mark)
+
+    def diff_trees(self, old: bytes, new: bytes) -> dict[str, bytes | None]:
+        """``path -> blob id`` for files that differ (``None``: gone); equal subtrees skipped."""
+        out: dict[str, bytes | None] = {}
+
+        def walk(prefix: str, a: bytes | None, b: bytes | None) -> None:
+            if a == b:
+                return
+            left, right = self._entries(a), self._entries(b)
+            for name in left.keys() | right.keys():
+                path = prefix + name.decode()
+                la, rb = left.get(name), right.get(name)
+                l_dir = la is not None and stat.S_ISDIR(la[0])
+                r_dir = rb is not None and stat.S_ISDIR(rb[0])
+                if l_dir or r_dir:
+                    walk(
+                        path + "/", la[1] if l_dir and la else None, rb[1] if r_dir and rb else None
+                    )
+                if rb is not None and not r_dir:
+                    if la is None or la[1] != rb[1] or l_dir:
+                        out[path] = rb[1]
+                elif la is not None and not l_dir:
+                    out[path] = None
+
+        walk("", old, new)
+        return out
 
     # --- reading -----------------------------------------------------------------
 
     def history(self, limit: int | None = None, rev: str | None = None) -> Iterator[HistoryEntry]:
-        """Collections newest first, from commit messages alone (pruned ones included)."""
+        """Collections newest first, from commit messages alone (pruned ones included).
+
+        Commits are read one at a time, newest first by commit time, so ``limit=10`` costs
+        the same on a history of ten collections as on one of ten thousand.
+        """
         head = rev or self.head()
         if head is None:
             return
@@ -501,12 +708,71 @@ class Store:
 
     def _walk_history(self, heads: Sequence[str]) -> Iterator[HistoryEntry]:
         """Collections reachable from any of ``heads``, each once, newest commit first."""
-        if not heads:
-            return
-        for entry in self.repo.get_walker(include=[h.encode() for h in heads]):
-            found = parse_trailers(entry.commit)
+        for sha, message in self._walk([h.encode() for h in heads]):
+            found = _entry_from(sha, message)
             if found is not None:
                 yield found
+
+    def _walk(self, heads: Sequence[bytes]) -> Iterator[tuple[str, bytes]]:
+        """``(commit id, message)`` of every commit reachable from ``heads``, newest first."""
+        queue: list[tuple[int, int, bytes]] = []
+        seen = set(heads)
+        pending: dict[bytes, bytes] = {}
+        order = 0
+        for order, head in enumerate(dict.fromkeys(heads)):
+            raw = self._raw_commit(head)
+            heapq.heappush(queue, (-_commit_time(raw), order, head))
+            pending[head] = raw
+        while queue:
+            _, _, sha = heapq.heappop(queue)
+            raw = pending.pop(sha)
+            headers, _, message = raw.partition(b"\n\n")
+            for line in headers.split(b"\n"):
+                if line.startswith(b"parent "):
+                    parent = line[7:47]
+                    if parent not in seen:
+                        seen.add(parent)
+                        order += 1
+                        praw = self._raw_commit(parent)
+                        pending[parent] = praw
+                        heapq.heappush(queue, (-_commit_time(praw), order, parent))
+            yield sha.decode(), message
+
+    def _raw_commit(self, sha: bytes) -> bytes:
+        """A commit object's raw text, read straight from its loose file when there is one.
+
+        After the first commit found in a pack (a store after ``gitmetrics gc``), packs are
+        asked first, so a packed history pays no failed file opens.
+        """
+        store = self.repo.object_store
+        if self._packed_history:
+            raw_sha = bytes.fromhex(sha.decode())
+            for pack, data in self._packs:  # asked directly: no store lookups per call
+                try:
+                    offset = pack.index.object_offset(raw_sha)
+                except KeyError:
+                    continue
+                found = _packed_commit(data, offset)
+                if found is not None:
+                    return found
+                return self._checked(sha, *pack.get_raw(raw_sha))  # a delta: dulwich resolves
+        name = sha.decode()
+        try:
+            with open(f"{store.path}/{name[:2]}/{name[2:]}", "rb") as fh:  # noqa: PTH123 - hot
+                data = zlib.decompress(fh.read())
+        except (OSError, zlib.error):
+            self._packed_history = True
+            self._packs = [(p, _map(p._data_path)) for p in store.packs]
+            return self._checked(sha, *store.get_raw(sha))
+        header, _, body = data.partition(b"\0")
+        if not header.startswith(b"commit "):
+            raise StoreError(f"{self.path}: {sha.decode()} is not a commit")
+        return body
+
+    def _checked(self, sha: bytes, kind: int, text: bytes) -> bytes:
+        if kind != 1:
+            raise StoreError(f"{self.path}: {sha.decode()} is not a commit")
+        return bytes(text)
 
     def find_commit(self, rev: str) -> str | None:
         """The commit a revision names (sha, prefix, ref, ``HEAD~2``, ``main^``), or ``None``."""
@@ -560,6 +826,21 @@ class Store:
             yield entry, self.snapshot_at(entry)
 
 
+def _reader(
+    store: Store, base: bytes | None, changes: Mapping[str, bytes | None]
+) -> Callable[[str], bytes | None]:
+    """Reads a file of the tree being built: ``changes`` first, then the ``base`` tree."""
+
+    def read(path: str) -> bytes | None:
+        if path in changes:
+            sha = changes[path]
+        else:
+            sha = None if base is None else store.lookup(base, path)
+        return None if sha is None else store.blob(sha)
+
+    return read
+
+
 def _prune_empty_dirs(directory: Path, top: Path) -> None:
     while directory != top and directory.is_relative_to(top):
         try:
@@ -611,21 +892,68 @@ def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None
 
 def parse_trailers(commit: Any) -> HistoryEntry | None:
     """The collection a commit records, or ``None`` (merges and foreign commits)."""
-    text = commit.message.decode("utf-8", "replace")
+    return _entry_from(commit.id.decode(), commit.message)
+
+
+def _map(path: str) -> Any:
+    import mmap
+
+    with open(path, "rb") as fh:  # noqa: PTH123 - the map outlives the file object
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _packed_commit(data: Any, offset: int) -> bytes | None:
+    """A whole commit object stored at ``offset`` of a pack; ``None`` when it is a delta."""
+    byte = data[offset]
+    if (byte >> 4) & 7 != 1:  # not stored whole as a commit
+        return None
+    size = byte & 0x0F
+    shift, pos = 4, offset + 1
+    while byte & 0x80:
+        byte = data[pos]
+        size |= (byte & 0x7F) << shift
+        shift += 7
+        pos += 1
+    inflater = zlib.decompressobj()
+    body = inflater.decompress(data[pos : pos + size + 1024], size)
+    if len(body) != size:
+        return None  # odd compression: leave it to dulwich
+    return body
+
+
+def _commit_time(raw: bytes) -> int:
+    start = raw.find(b"\ncommitter ")
+    if start < 0:
+        return 0
+    line = raw[start + 1 : raw.find(b"\n", start + 1)]
+    try:
+        return int(line.rsplit(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
+    prefix = TRAILER_PREFIX.encode()
+    start = 0 if message.startswith(prefix) else message.find(b"\n" + prefix)
+    if start < 0:
+        return None  # not a collection: no trailer at all
     values: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.startswith(TRAILER_PREFIX) and ": " in line:
-            key, _, value = line[len(TRAILER_PREFIX) :].partition(": ")
-            values[key] = value.strip()
+    cut = len(TRAILER_PREFIX)
+    for line in message[start:].decode("utf-8", "replace").splitlines():
+        if line.startswith(TRAILER_PREFIX):
+            key, sep, value = line[cut:].partition(": ")
+            if sep:
+                values[key] = value.strip()
     if "Snapshot" not in values or "Timestamp" not in values:
         return None
+    first = message.split(b"\n", 1)[0].decode("utf-8", "replace").splitlines()
 
     def num(key: str) -> float | None:
         v = values.get(key, "n/a")
         return None if v == "n/a" else float(v)
 
     return HistoryEntry(
-        commit=commit.id.decode(),
+        commit=commit_id,
         timestamp=values["Timestamp"],
         snapshot_path=values["Snapshot"],
         avg_coverage=num("Avg-Coverage"),
@@ -634,7 +962,7 @@ def parse_trailers(commit: Any) -> HistoryEntry | None:
         files=int(values.get("Files", "0")),
         failed=int(values.get("Failed", "0")),
         host=values.get("Host", ""),
-        subject=text.splitlines()[0] if text else "",
+        subject=first[0] if first else "",
     )
 
 

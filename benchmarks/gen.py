@@ -1,0 +1,317 @@
+"""Synthetic but realistic inputs for the benchmarks: reports, repositories, stores.
+
+Reports are shaped like the real ones in tests/fixtures (coverage.py's Cobertura and JSON,
+lcov/geninfo tracefiles); snapshots are built with gitmetrics' own code, and big stores
+are written with ``git fast-import`` so that a 10,000-snapshot store takes seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from gitmetrics import snapshot as snapmod
+from gitmetrics.snapshot import RepoResult, ReportRef, Source
+from gitmetrics.store.repo import commit_message, prune
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@localhost",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@localhost",
+}
+
+
+def git(*args: str | Path, cwd: Path | None = None, data: bytes | None = None) -> bytes:
+    """Run the git CLI; raise with its stderr on failure."""
+    proc = subprocess.run(
+        ["git", *map(str, args)], cwd=cwd, input=data, capture_output=True, env=GIT_ENV
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(map(str, args))}: {proc.stderr.decode()}")
+    return proc.stdout
+
+
+# --- reports -------------------------------------------------------------------------
+
+
+def _files(target_bytes: int, per_line: int, seed: int) -> Iterator[tuple[str, list[int]]]:
+    """(path, hits per line) for source files until about ``target_bytes`` of report."""
+    rnd = random.Random(seed)
+    written = 0
+    i = 0
+    while written < target_bytes:
+        n = rnd.randint(20, 400)
+        hits = [rnd.choice((0, 0, 1, 1, 2, 5, 17)) for _ in range(n)]
+        yield f"src/pkg{i // 50}/module_{i}.py", hits
+        written += n * per_line + 200
+        i += 1
+
+
+def cobertura(path: Path, target_bytes: int, seed: int = 1) -> None:
+    """A Cobertura report as coverage.py writes it (with branch conditions)."""
+    files = list(_files(target_bytes, 36, seed))
+    valid = sum(len(h) for _, h in files)
+    covered = sum(1 for _, h in files for x in h if x)
+    with path.open("w") as out:
+        out.write('<?xml version="1.0" ?>\n')
+        out.write(
+            f'<coverage version="7.6.1" timestamp="1732000000000" lines-valid="{valid}" '
+            f'lines-covered="{covered}" line-rate="{covered / valid:.4f}" branches-covered="0" '
+            'branches-valid="0" branch-rate="0" complexity="0">\n'
+            "\t<sources>\n\t\t<source>/src</source>\n\t</sources>\n\t<packages>\n"
+            '\t\t<package name="pkg" line-rate="0.5" branch-rate="0" complexity="0">\n'
+            "\t\t\t<classes>\n"
+        )
+        for name, hits in files:
+            out.write(
+                f'\t\t\t\t<class name="{Path(name).name}" filename="{name}" complexity="0" '
+                'line-rate="0.5" branch-rate="0">\n\t\t\t\t\t<methods/>\n\t\t\t\t\t<lines>\n'
+            )
+            for n, h in enumerate(hits, 1):
+                out.write(f'\t\t\t\t\t\t<line number="{n}" hits="{h}"/>\n')
+            out.write("\t\t\t\t\t</lines>\n\t\t\t\t</class>\n")
+        out.write("\t\t\t</classes>\n\t\t</package>\n\t</packages>\n</coverage>\n")
+
+
+def lcov(path: Path, target_bytes: int, seed: int = 2) -> None:
+    """An lcov/geninfo tracefile with function, line and branch records."""
+    with path.open("w") as out:
+        for name, hits in _files(target_bytes, 11, seed):
+            out.write(f"TN:\nSF:{name}\nFN:1,main\nFNDA:1,main\nFNF:1\nFNH:1\n")
+            for n, h in enumerate(hits, 1):
+                if n % 10 == 0:
+                    out.write(f"BRDA:{n},0,0,{h}\nBRDA:{n},0,1,{'-' if h == 0 else 0}\n")
+                out.write(f"DA:{n},{h}\n")
+            out.write(f"LF:{len(hits)}\nLH:{sum(1 for x in hits if x)}\nend_of_record\n")
+
+
+def coverage_json(path: Path, target_bytes: int, seed: int = 3) -> None:
+    """A coverage.py JSON report (format 3, no branches), indented as `coverage json` writes."""
+    files = {}
+    total_c = total_v = 0
+    for name, hits in _files(target_bytes, 20, seed):
+        executed = [n for n, h in enumerate(hits, 1) if h]
+        missing = [n for n, h in enumerate(hits, 1) if not h]
+        total_c += len(executed)
+        total_v += len(hits)
+        summary = {
+            "covered_lines": len(executed),
+            "num_statements": len(hits),
+            "percent_covered": 100 * len(executed) / len(hits),
+            "missing_lines": len(missing),
+            "excluded_lines": 0,
+        }
+        files[name] = {
+            "executed_lines": executed,
+            "summary": summary,
+            "missing_lines": missing,
+            "excluded_lines": [],
+        }
+    data = {
+        "meta": {
+            "format": 3,
+            "version": "7.6.1",
+            "timestamp": "2026-11-01T10:00:00",
+            "branch_coverage": False,
+            "show_contexts": False,
+        },
+        "files": files,
+        "totals": {
+            "covered_lines": total_c,
+            "num_statements": total_v,
+            "percent_covered": 100 * total_c / total_v,
+            "missing_lines": total_v - total_c,
+            "excluded_lines": 0,
+        },
+    }
+    path.write_text(json.dumps(data, indent=4))
+
+
+REPORTS = {
+    "cobertura": ("coverage.xml", cobertura),
+    "lcov": ("lcov.info", lcov),
+    "coverage-json": ("coverage.json", coverage_json),
+}
+
+
+# --- repositories and a config ---------------------------------------------------------
+
+
+def repos(root: Path, count: int) -> Path:
+    """``count`` git repositories with a report each (a few KB to ~1 MB), and a repos.yaml."""
+    template = root / "_template"
+    if not template.exists():
+        template.mkdir(parents=True)
+        (template / "README.md").write_text("a repository\n")
+        git("init", "-q", "-b", "main", cwd=template)
+        git("add", "README.md", cwd=template)
+        git("commit", "-q", "-m", "start", cwd=template)
+    rnd = random.Random(count)
+    lines = ["store: metrics", "repos:"]
+    kinds = list(REPORTS)
+    for i in range(count):
+        repo = root / f"repo{i:04d}"
+        if not repo.exists():
+            shutil.copytree(template, repo, symlinks=True)
+            kind = kinds[i % len(kinds)]
+            name, make = REPORTS[kind]
+            # most repositories are small; a few are big
+            size = rnd.choice((4_000, 20_000, 60_000, 150_000, 400_000)) * (
+                3 if rnd.random() < 0.05 else 1
+            )
+            make(repo / name, size, seed=i)
+        lines.append(f"  - name: repo{i:04d}\n    path: repo{i:04d}\n    role: service")
+    config = root / f"repos-{count}.yaml"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+# --- snapshots and stores --------------------------------------------------------------
+
+
+def snapshots(
+    repo_count: int, count: int, seed: int = 7
+) -> Iterator[tuple[snapmod.Snapshot, bytes]]:
+    """``count`` hourly snapshots of ``repo_count`` repositories, figures drifting slowly."""
+    rnd = random.Random(seed)
+    state = []
+    for i in range(repo_count):
+        valid = rnd.randint(200, 40_000)
+        state.append([f"service-{i:04d}", valid, rnd.randint(0, valid), "0" * 40, 0])
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for k in range(count):
+        results = []
+        for s in state:
+            if rnd.random() < 0.2:  # someone merged: the report and the commit change
+                s[1] = max(100, s[1] + rnd.randint(-50, 200))
+                s[2] = min(s[1], max(0, s[2] + rnd.randint(-40, 160)))
+                s[3] = hashlib.sha1(f"{s[0]}{k}".encode()).hexdigest()
+                s[4] += 1
+            name, valid, cov, commit, gen = s
+            results.append(
+                RepoResult(
+                    name=name,
+                    role="service",
+                    coverage=snapmod.pct(cov, valid),
+                    files_tested=valid // 40,
+                    lines_covered=cov,
+                    lines_valid=valid,
+                    format="cobertura",
+                    report="coverage.xml",
+                    reports=(
+                        ReportRef(
+                            "coverage.xml",
+                            "cobertura",
+                            hashlib.sha256(f"{name}{gen}".encode()).hexdigest(),
+                            cov,
+                            valid,
+                        ),
+                    ),
+                    source=Source(commit, "main", False),
+                    duration_ms=rnd.randint(3, 900),
+                )
+            )
+        when = start + timedelta(hours=k)
+        snap = snapmod.build(
+            results, host="ci-runner-1", timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+        # validated once by the caller; to_dict+dumps is what to_json writes
+        yield snap, snapmod.dumps(snapmod.to_dict(snap))
+
+
+def store(path: Path, repo_count: int, count: int, *, retention: int, bare: bool = False) -> int:
+    """A metrics store of ``count`` collections, as gitmetrics writes it, via git fast-import.
+
+    Returns the raw JSON bytes of all snapshots.
+    """
+    from gitmetrics import store as storemod
+
+    storemod.init(path, bare=bare).close()
+    stream: list[bytes] = []
+    raw = 0
+    tree: dict[str, bytes] = {}
+    prev = None
+    t0 = 1_735_689_600
+    for k, (snap, data) in enumerate(snapshots(repo_count, count)):
+        if k == 0:
+            snapmod.validate(json.loads(data))
+        raw += len(data)
+        snap_path = snapmod.file_name(snap, data)
+        before = set(tree)
+        tree[snap_path] = b""
+        tree["latest.json"] = b""
+        prune(tree, retention)
+        msg = commit_message(snap, snap_path, prev).encode()
+        prev = _entry(snap, snap_path)
+        stream.append(b"blob\nmark :%d\ndata %d\n%s\n" % (k + 1, len(data), data))
+        stream.append(
+            b"commit refs/heads/main\ncommitter gitmetrics <gitmetrics@localhost> %d +0000\n"
+            b"data %d\n%s\n" % (t0 + 3600 * k, len(msg), msg)
+        )
+        for gone in sorted(before - set(tree)):
+            stream.append(b"D %s\n" % gone.encode())
+        stream.append(b"M 100644 :%d %s\n" % (k + 1, snap_path.encode()))
+        stream.append(b"M 100644 :%d latest.json\n\n" % (k + 1))
+    git("fast-import", "--quiet", cwd=path, data=b"".join(stream))
+    if not bare:
+        git("reset", "-q", "--hard", "main", cwd=path)
+    return raw
+
+
+def _entry(snap: snapmod.Snapshot, path: str) -> object:
+    from gitmetrics.store.repo import HistoryEntry
+
+    s = snap.summary
+    return HistoryEntry(
+        "",
+        snap.timestamp,
+        path,
+        s.avg_coverage,
+        s.weighted_coverage,
+        s.repos_count,
+        s.total_files_tested,
+        s.repos_failed,
+        snap.host,
+        "",
+    )
+
+
+def unpack(store_path: Path) -> None:
+    """Turn a store's packs into loose objects: the state gitmetrics itself leaves a store in."""
+    gitdir = store_path / ".git" if (store_path / ".git").is_dir() else store_path
+    packs = sorted((gitdir / "objects" / "pack").glob("*.pack"))
+    for pack in packs:
+        moved = pack.with_name("_" + pack.name)
+        pack.rename(moved)
+        pack.with_suffix(".idx").unlink()
+        with moved.open("rb") as fh:
+            subprocess.run(
+                ["git", "unpack-objects", "-q"], stdin=fh, cwd=store_path, check=True, env=GIT_ENV
+            )
+        moved.unlink()
+
+
+def du(path: Path) -> int:
+    """Bytes on disk (allocated blocks) of the objects of a store."""
+    gitdir = path / ".git" if (path / ".git").is_dir() else path
+    total = 0
+    for p in (gitdir / "objects").rglob("*"):
+        if p.is_file():
+            total += p.stat().st_blocks * 512
+    return total
+
+
+def apparent(path: Path) -> int:
+    """Bytes (file sizes) of the objects of a store."""
+    gitdir = path / ".git" if (path / ".git").is_dir() else path
+    return sum(p.stat().st_size for p in (gitdir / "objects").rglob("*") if p.is_file())

@@ -1,0 +1,472 @@
+"""Measure gitmetrics against git and the bare parsers; print one Markdown table.
+
+    python benchmarks/run.py [--quick] [--only parse,collect,commit,history,size,help]
+
+Every figure is a ratio against a baseline measured in the same run on the same inputs,
+so runs on different machines compare. Inputs are synthetic and built under a temp dir
+that is removed at the end. Never part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import gen  # noqa: E402
+
+PY = sys.executable
+# the package on sys.path (a checkout run from anywhere), not only the installed script
+GITMETRICS = [
+    PY,
+    "-c",
+    "import sys; from gitmetrics.cli import main; sys.argv[0] = 'gitmetrics'; main()",
+]
+ROWS: list[tuple[str, str, str, str, str]] = []
+
+
+def row(group: str, what: str, ours: str, base: str, ratio: str) -> None:
+    """Record and show one result."""
+    ROWS.append((group, what, ours, base, ratio))
+    print(f"  {group:8} {what:52} {ours:>14} {base:>14} {ratio:>8}", flush=True)
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def median(fn: Callable[[], object], repeat: int) -> float:
+    """The median of ``repeat`` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def run_peak(args: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one gitmetrics command."""
+    t = time.perf_counter()
+    proc = subprocess.run([PY, "-c", CLI_PEAK, *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args} failed: {proc.stderr}")
+    peak = [line for line in proc.stderr.splitlines() if line.startswith("VmHWM ")]
+    return wall, int(peak[-1].split()[1])
+
+
+def ms(s: float) -> str:
+    return f"{s * 1000:,.1f} ms" if s < 10 else f"{s:,.1f} s"
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:,.2f} MB"
+
+
+def x(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+# --- parse ---------------------------------------------------------------------------
+
+
+def floor_xml(path: Path, handlers: bool = False) -> None:
+    import xml.parsers.expat
+
+    p = xml.parsers.expat.ParserCreate()
+    if handlers:
+        p.StartElementHandler = lambda name, attrs: None
+        p.EndElementHandler = lambda name: None
+    with path.open("rb") as fh:
+        p.ParseFile(fh)
+
+
+def floor_json(path: Path) -> None:
+    with path.open("rb") as fh:
+        json.load(fh)
+
+
+def floor_lcov(path: Path) -> None:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            line.partition(":")
+
+
+FLOORS = {"cobertura": floor_xml, "coverage-json": floor_json, "lcov": floor_lcov}
+
+# ru_maxrss survives exec on Linux (a child of a big parent reports the parent's peak), so
+# peaks are read from /proc/self/status: VmHWM belongs to the process image alone
+STATUS = "def vm(key):\n    for line in open('/proc/self/status'):\n        if line.startswith(key):\n            return int(line.split()[1]) * 1024\n"
+PEAK_SCRIPT = (
+    STATUS
+    + """
+import sys, time
+from pathlib import Path
+from gitmetrics import formats
+before = vm("VmRSS")
+t = time.perf_counter()
+cov = formats.parse(Path(sys.argv[1]), sys.argv[2], max_bytes=1 << 31)
+print(time.perf_counter() - t, before, vm("VmHWM"))
+"""
+)
+CLI_PEAK = (
+    STATUS
+    + """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write(f"VmHWM {vm('VmHWM')}\\n"))
+from gitmetrics.cli import main
+sys.argv[0] = "gitmetrics"
+main()
+"""
+)
+
+
+def bench_parse(tmp: Path, quick: bool) -> None:
+    from gitmetrics import formats
+
+    size = 5_000_000 if quick else 20_000_000
+    big = 20_000_000 if quick else 100_000_000
+    for fmt, (name, make) in gen.REPORTS.items():
+        path = tmp / f"parse-{fmt}-{name}"
+        make(path, size)
+        n = path.stat().st_size
+        ours = best(lambda p=path, f=fmt: formats.parse(p, f, max_bytes=1 << 31), 2)
+        floor = best(lambda p=path, f=fmt: FLOORS[f](p), 2)
+        row(
+            "parse",
+            f"{fmt} {mb(n)} (MB/s; floor: bare parser)",
+            f"{n / ours / 1e6:.1f} MB/s",
+            f"{n / floor / 1e6:.1f} MB/s",
+            f"{floor / ours:.2f}",
+        )
+        if fmt == "cobertura":
+            noop = best(lambda p=path: floor_xml(p, handlers=True), 2)
+            row(
+                "parse",
+                f"{fmt}: floor 2, expat calling a no-op Python handler per tag",
+                f"{n / ours / 1e6:.1f} MB/s",
+                f"{n / noop / 1e6:.1f} MB/s",
+                f"{noop / ours:.2f}",
+            )
+        bigpath = tmp / f"big-{fmt}-{name}"
+        make(bigpath, big)
+        out = subprocess.run(
+            [PY, "-c", PEAK_SCRIPT, str(bigpath), fmt],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=HERE.parent,
+        ).stdout.split()
+        _, rss0, rss1 = float(out[0]), int(out[1]), int(out[2])
+        nb = bigpath.stat().st_size
+        row(
+            "parse",
+            f"{fmt} {mb(nb)}: peak memory over start (vs file size)",
+            mb(rss1 - rss0),
+            mb(nb),
+            x(rss1 - rss0, nb),
+        )
+        bigpath.unlink()
+        path.unlink()
+
+
+# --- collect -------------------------------------------------------------------------
+
+
+def bench_collect(tmp: Path, quick: bool) -> None:
+    counts = (10, 100) if quick else (10, 100, 1000)
+    root = tmp / "repos"
+    for n in counts:
+        config = gen.repos(root, n)
+        base = ["collect", "-c", str(config), "--dry-run", "--json"]
+        one_wall, one_rss = run_peak([*base, "-j", "1"])
+        par_wall, par_rss = run_peak(base)
+        row(
+            "collect",
+            f"{n} repos, 1 worker vs default workers (wall)",
+            ms(par_wall),
+            ms(one_wall),
+            f"{one_wall / par_wall:.2f}",
+        )
+        row(
+            "collect",
+            f"{n} repos, peak memory (default workers vs 1 worker)",
+            mb(par_rss),
+            mb(one_rss),
+            x(par_rss, one_rss),
+        )
+
+
+# --- store: commit, history, size ---------------------------------------------------------
+
+
+def commit_gitmetrics(path: Path, snaps: list[tuple[object, bytes]]) -> list[float]:
+    from gitmetrics import store as storemod
+
+    times = []
+    for snap, _ in snaps:
+        t = time.perf_counter()
+        st = storemod.open_store(path)
+        st.commit_snapshot(snap, retention=0)  # type: ignore[arg-type]
+        st.close()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def commit_git(path: Path, snaps: list[tuple[object, bytes]]) -> list[float]:
+    from gitmetrics import snapshot as snapmod
+
+    times = []
+    for snap, data in snaps:
+        rel = snapmod.file_name(snap, data)  # type: ignore[arg-type]
+        t = time.perf_counter()
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        (path / "latest.json").write_bytes(data)
+        gen.git("add", rel, "latest.json", cwd=path)
+        gen.git("commit", "-q", "-m", "collect", cwd=path)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def bench_store(tmp: Path, quick: bool, what: set[str]) -> None:
+    sizes = (1, 1000) if quick else (1, 1000, 10_000)
+    for n in sizes:
+        path = tmp / f"store-{n}"
+        gen.store(path, 10, n, retention=0)
+        gen.unpack(path)  # gitmetrics leaves a store loose until `gitmetrics gc`
+        extra = list(gen.snapshots(10, n + 3))[n:]
+        if "commit" in what:
+            copy = tmp / f"store-{n}-git"
+            shutil.copytree(path, copy, symlinks=True)
+            ours = statistics.median(commit_gitmetrics(path, extra))
+            theirs = statistics.median(commit_git(copy, extra))
+            row(
+                "commit",
+                f"1 snapshot into {n:,} (retention 0, loose) vs git add+commit",
+                ms(ours),
+                ms(theirs),
+                x(ours, theirs),
+            )
+            shutil.rmtree(copy)
+        if "history" in what and n >= 1000:
+            bench_history(path, n, "loose")
+            pack_store(path)
+            bench_history(path, n, "packed")
+        shutil.rmtree(path)
+    if "size" in what:
+        bench_size(tmp, quick)
+
+
+def pack_store(path: Path) -> None:
+    """Pack as users do: `gitmetrics gc` (git's own repack when this checkout has no gc)."""
+    try:
+        from gitmetrics.store import open_store, pack
+    except ImportError:
+        gen.git("repack", "-q", "-a", "-d", cwd=path)
+        return
+    pack.gc(open_store(path))
+
+
+def bench_history(path: Path, n: int, kind: str) -> None:
+    from gitmetrics import store as storemod
+
+    def api(limit: int | None) -> int:
+        st = storemod.open_store(path)
+        got = len(list(st.history(limit=limit)))
+        st.close()
+        return got
+
+    def git_log(limit: int | None) -> None:
+        gen.git("log", *([f"-{limit}"] if limit else []), "--format=%H%x00%B", cwd=path)
+
+    assert api(None) == n + 3 or api(None) == n, api(None)
+    for limit in (10, None):
+        ours = best(lambda lim=limit: api(lim), 3)
+        theirs = best(lambda lim=limit: git_log(lim), 3)
+        label = f"--limit {limit}" if limit else "all"
+        row(
+            "history",
+            f"{label} over {n:,} ({kind}; Store.history vs git log)",
+            ms(ours),
+            ms(theirs),
+            x(ours, theirs),
+        )
+    cli = median(
+        lambda: subprocess.run(
+            [*GITMETRICS, "history", "-n", "10", "--store", str(path)],
+            capture_output=True,
+            check=True,
+        ),
+        3,
+    )
+    bare = median(lambda: git_log(10), 3)
+    row(
+        "history",
+        f"`gitmetrics history -n 10` over {n:,} ({kind}; CLI vs git log -10)",
+        ms(cli),
+        ms(bare),
+        x(cli, bare),
+    )
+
+
+def bench_size(tmp: Path, quick: bool) -> None:
+    n, repos = (300, 100) if quick else (1000, 100)
+    path = tmp / "store-size"
+    raw = gen.store(path, repos, n, retention=30)
+    gen.unpack(path)
+    loose = gen.du(path)
+    row(
+        "size",
+        f"{n:,} snapshots of {repos} repos: loose, per snapshot (vs raw JSON)",
+        f"{loose / n / 1e3:,.1f} KB",
+        f"{raw / n / 1e3:,.1f} KB",
+        x(loose, raw),
+    )
+    gitcopy = tmp / "store-size-git"
+    shutil.copytree(path, gitcopy, symlinks=True)
+    t = time.perf_counter()
+    gen.git("gc", "-q", "--prune=now", cwd=gitcopy)
+    git_t = time.perf_counter() - t
+    git_size = gen.apparent(gitcopy)
+    try:
+        from gitmetrics.store import pack  # noqa: F401
+    except ImportError:
+        row("size", "gitmetrics gc: not available", "-", mb(git_size), "-")
+        row(
+            "size",
+            f"git gc pack vs raw JSON ({git_t:.1f} s)",
+            mb(git_size),
+            mb(raw),
+            x(git_size, raw),
+        )
+        return
+    t = time.perf_counter()
+    subprocess.run([*GITMETRICS, "gc", "--store", str(path)], check=True, capture_output=True)
+    ours_t = time.perf_counter() - t
+    ours = gen.apparent(path)
+    gen.git("fsck", "--strict", "--no-progress", cwd=path)
+    row(
+        "size",
+        f"after `gitmetrics gc` ({ours_t:.1f} s) vs `git gc` ({git_t:.1f} s)",
+        mb(ours),
+        mb(git_size),
+        x(ours, git_size),
+    )
+    row(
+        "size",
+        "after `gitmetrics gc`, per snapshot (vs raw JSON)",
+        f"{ours / n / 1e3:.2f} KB",
+        f"{raw / n / 1e3:.1f} KB",
+        x(ours, raw),
+    )
+    shutil.rmtree(gitcopy)
+    shutil.rmtree(path)
+
+
+# --- start-up ----------------------------------------------------------------------------
+
+BARE_TYPER = """
+import typer
+app = typer.Typer()
+@app.command()
+def hello(name: str = "x") -> None:
+    "Say hello."
+    print(name)
+@app.command()
+def bye() -> None:
+    "Say bye."
+if __name__ == "__main__":
+    app()
+"""
+
+
+def bench_help(tmp: Path, quick: bool) -> None:
+    script = tmp / "bare_typer.py"
+    script.write_text(BARE_TYPER)
+    repeat = 5 if quick else 11
+
+    def ours() -> None:
+        subprocess.run([*GITMETRICS, "--help"], capture_output=True, check=True)
+
+    def bare() -> None:
+        subprocess.run([PY, str(script), "--help"], capture_output=True, check=True)
+
+    ours(), bare()  # warm the page cache and .pyc files
+    a, b = median(ours, repeat), median(bare, repeat)
+    row("startup", "`gitmetrics --help` vs a bare typer app", ms(a), ms(b), x(a, b))
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    mem = 0
+    with Path("/proc/meminfo").open() as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    git_v = gen.git("--version").decode().strip()
+    return (
+        f"{os.cpu_count()} cores, {mem / 2**30:.1f} GiB RAM, {platform.machine()}, "
+        f"Python {platform.python_version()}, {git_v}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller inputs (under 2 min)")
+    parser.add_argument(
+        "--only",
+        default="parse,collect,commit,history,size,help",
+        help="comma-separated groups to run",
+    )
+    args = parser.parse_args()
+    what = set(args.only.split(","))
+    started = time.perf_counter()
+    print(
+        f"gitmetrics benchmarks ({'quick' if args.quick else 'full'}), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{machine()}\n",
+        flush=True,
+    )
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])
+    with tempfile.TemporaryDirectory(prefix="gitmetrics-bench-") as t:
+        tmp = Path(t)
+        if "help" in what:
+            bench_help(tmp, args.quick)
+        if "parse" in what:
+            bench_parse(tmp, args.quick)
+        if "collect" in what:
+            bench_collect(tmp, args.quick)
+        if what & {"commit", "history", "size"}:
+            bench_store(tmp, args.quick, what)
+    print("\n| group | measure | gitmetrics | baseline | ratio |\n|---|---|---:|---:|---:|")
+    for r in ROWS:
+        print("| " + " | ".join(r) + " |")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,386 @@
+"""Packing the store: every object in one pack, successive snapshots stored as deltas.
+
+gitmetrics writes loose objects (one zlib file per object, so a commit never rewrites
+anything). Snapshots differ from the one before by a few figures, so stored as deltas
+against each other they take a few KB instead of tens. Bases are chosen the way git
+does it, specialised to the store's layout: objects are grouped by what they are (all
+snapshot files, then each tree path such as ``snapshots/2026/11``), newest first, and
+each is tried against the previous ``WINDOW`` objects of its group; chains stay under
+``MAX_DEPTH`` so reading an old snapshot stays cheap. The pack is written and indexed
+before any loose object or old pack is removed, so a crash leaves a valid store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import re
+import stat
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitmetrics.store.repo import Store
+
+WINDOW = 10
+MAX_DEPTH = 50
+#: a delta this much smaller than the object is good enough: stop searching the window
+GOOD_ENOUGH = 8
+#: text objects larger than this get line-based deltas (dulwich's byte-level search is slow
+#: on them and finds no more)
+LINE_DELTA_FROM = 4096
+
+_COMMIT, _TREE, _BLOB = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class GcResult:
+    """What ``gc`` did."""
+
+    objects: int
+    deltas: int
+    loose_removed: int
+    packs_removed: int
+    bytes_before: int
+    bytes_after: int
+
+
+def objects_size(gitdir: Path) -> int:
+    """Bytes of every file under ``objects/`` (loose objects and packs)."""
+    return sum(p.stat().st_size for p in (gitdir / "objects").rglob("*") if p.is_file())
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    sha: bytes  # hex
+    type_num: int
+    raw: bytes
+    group: str
+    order: tuple[int, str]
+
+
+def gc(store: Store) -> GcResult:
+    """Pack every object of the store into one deltified pack; remove what it replaces."""
+    gitdir = store.gitdir
+    before = objects_size(gitdir)
+    with store._locked():
+        repo = store.repo
+        object_store = repo.object_store
+        items = _reachable(store)
+        old_packs = list(object_store.packs)
+        for pack in old_packs:  # keep whatever the old packs hold, reachable or not
+            for sha in pack:
+                hexsha = sha if len(sha) == 40 else sha.hex().encode()
+                if hexsha not in items:
+                    kind, raw = object_store.get_raw(hexsha)
+                    items[hexsha] = _Item(hexsha, kind, bytes(raw), f"packed-{kind}", (0, ""))
+        if not items:
+            return GcResult(0, 0, 0, 0, before, before)
+        ordered = sorted(items.values(), key=lambda i: (i.type_num, i.group, i.order))
+        deltas = 0
+
+        def records() -> Iterator[Any]:
+            nonlocal deltas
+            from dulwich.pack import UnpackedObject
+
+            for item, base, data in _deltify(ordered):
+                deltas += base is not None
+                yield UnpackedObject(
+                    item.type_num,
+                    sha=bytes.fromhex(item.sha.decode()),
+                    delta_base=None if base is None else bytes.fromhex(base.decode()),
+                    decomp_chunks=[data],
+                )
+
+        new_pack = object_store.add_pack_data(len(ordered), records())
+        packed = set(items)
+        loose_removed = 0
+        for sha in list(object_store._iter_loose_objects()):
+            if sha in packed:
+                object_store.delete_loose_object(sha)
+                loose_removed += 1
+        for fanout in (gitdir / "objects").glob("[0-9a-f][0-9a-f]"):
+            with contextlib.suppress(OSError):  # not empty: unreachable objects stay loose
+                fanout.rmdir()
+        # the same objects make the same pack name: then the "old" pack is the new one
+        old_packs = [p for p in old_packs if new_pack is None or p.name() != new_pack.name()]
+        packs_removed = 0
+        for pack in old_packs:
+            base = Path(pack._basename)
+            pack.close()
+            if base.with_suffix(".keep").exists():
+                continue  # someone asked for this pack to stay; its copies in ours are harmless
+            for suffix in (".pack", ".idx", ".bitmap", ".rev"):
+                base.with_suffix(suffix).unlink(missing_ok=True)
+            packs_removed += 1
+    store.close()
+    return GcResult(
+        objects=len(ordered),
+        deltas=deltas,
+        loose_removed=loose_removed,
+        packs_removed=packs_removed,
+        bytes_before=before,
+        bytes_after=objects_size(gitdir),
+    )
+
+
+def _reachable(store: Store) -> dict[bytes, _Item]:
+    """Every object reachable from a ref, each with the group and order it sorts by."""
+    repo = store.repo
+    object_store = repo.object_store
+    items: dict[bytes, _Item] = {}
+    heads = {sha for name, sha in repo.refs.as_dict().items() if not name.startswith(b"refs/stash")}
+    queue: list[tuple[int, bytes]] = []
+    seen: set[bytes] = set()
+    for sha in heads:
+        kind, raw = object_store.get_raw(sha)
+        if kind != _COMMIT:  # a tag or a ref to a tree: pack it as is
+            items[sha] = _Item(sha, kind, bytes(raw), f"other-{kind}", (0, ""))
+            continue
+        if sha not in seen:
+            seen.add(sha)
+            heapq.heappush(queue, (-_time(bytes(raw)), sha))
+    n = 0
+    while queue:
+        _, sha = heapq.heappop(queue)
+        kind, raw = object_store.get_raw(sha)
+        raw = bytes(raw)
+        n += 1  # walk order: newest first
+        items[sha] = _Item(sha, _COMMIT, raw, "commit", (n, ""))
+        headers = raw.partition(b"\n\n")[0]
+        for line in headers.split(b"\n"):
+            if line.startswith(b"tree "):
+                _tree(object_store, line[5:45], "", n, items)
+            elif line.startswith(b"parent "):
+                parent = line[7:47]
+                if parent not in seen:
+                    seen.add(parent)
+                    _, praw = object_store.get_raw(parent)
+                    heapq.heappush(queue, (-_time(bytes(praw)), parent))
+    return items
+
+
+def _tree(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _Item]) -> None:
+    if sha in items:
+        return
+    tree = object_store[sha]
+    items[sha] = _Item(sha, _TREE, tree.as_raw_string(), f"tree:{path}", (n, ""))
+    for entry in tree.iteritems():
+        name = path + entry.path.decode("utf-8", "replace")
+        if stat.S_ISDIR(entry.mode):
+            _tree(object_store, entry.sha, name + "/", n, items)
+        elif entry.mode & 0o170000 == 0o160000:  # a submodule commit: not stored here
+            continue
+        else:
+            _blob(object_store, entry.sha, name, n, items)
+
+
+def _blob(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _Item]) -> None:
+    snapshot = path.startswith("snapshots/")
+    known = items.get(sha)
+    if known is not None and (known.group == "snapshot" or not snapshot):
+        return
+    raw = known.raw if known is not None else object_store[sha].as_raw_string()
+    if snapshot:
+        # snapshot names start with their timestamp: newest first is name order, reversed
+        group, order = "snapshot", (0, _reverse(path.rsplit("/", 1)[-1]))
+    elif path == "latest.json":  # the same blob as a snapshot file, found under its name later
+        group, order = "latest", (n, "")
+    else:
+        group, order = f"file:{path}", (n, "")
+    items[sha] = _Item(sha, _BLOB, raw, group, order)
+
+
+def _reverse(name: str) -> str:
+    # sorts names descending under an ascending sort
+    return "".join(chr(0x10FFFF - ord(c)) for c in name)
+
+
+def _time(raw: bytes) -> int:
+    start = raw.find(b"\ncommitter ")
+    line = raw[start + 1 : raw.find(b"\n", start + 1)]
+    try:
+        return int(line.rsplit(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _copy(offset: int, size: int) -> bytes:
+    """git delta copy instructions for ``size`` bytes of the base from ``offset``."""
+    out = bytearray()
+    while size:
+        step = min(size, 0x10000)
+        op = 0x80
+        args = bytearray()
+        for i in range(4):
+            byte = (offset >> (8 * i)) & 0xFF
+            if byte:
+                op |= 1 << i
+                args.append(byte)
+        if step != 0x10000:  # a size of 0x10000 is written as no size bytes
+            for i in range(3):
+                byte = (step >> (8 * i)) & 0xFF
+                if byte:
+                    op |= 0x10 << i
+                    args.append(byte)
+        out.append(op)
+        out += args
+        offset += step
+        size -= step
+    return bytes(out)
+
+
+def _insert(data: bytes) -> bytes:
+    out = bytearray()
+    for i in range(0, len(data), 0x7F):
+        part = data[i : i + 0x7F]
+        out.append(len(part))
+        out += part
+    return bytes(out)
+
+
+#: a line, cut after each JSON key too: a changed figure then costs a few bytes, not a line
+_UNITS = re.compile(rb'[^\n]*?(?:": |\n)|[^\n]+')
+
+
+def line_delta(base: bytes, target: bytes) -> bytes:
+    """A git delta turning ``base`` into ``target``, matching whole lines.
+
+    Snapshots are indented JSON in a stable order, so two of them differ by a few lines
+    in place: following the base line by line, and jumping to the next copy of a line
+    when they part, finds nearly every shared run at a fraction of the cost of a
+    byte-level search.
+    """
+    return _delta(_Units.of(base), _Units.of(target))
+
+
+@dataclass
+class _Units:
+    """A text cut into units, with each unit's offset and where each unit occurs."""
+
+    data: bytes
+    units: list[bytes]
+    offsets: list[int]
+    where: dict[bytes, list[int]]
+
+    @classmethod
+    def of(cls, data: bytes) -> _Units:
+        units = _UNITS.findall(data)
+        offsets = [0] * (len(units) + 1)
+        where: dict[bytes, list[int]] = {}
+        pos = 0
+        for i, unit in enumerate(units):
+            offsets[i] = pos
+            pos += len(unit)
+            where.setdefault(unit, []).append(i)
+        offsets[len(units)] = pos
+        return cls(data, units, offsets, where)
+
+
+def _delta(b: _Units, t: _Units) -> bytes:
+    from bisect import bisect_left
+
+    base, target = b.data, t.data
+    base_lines, offsets, where = b.units, b.offsets, b.where
+    out = [_varint(len(base)), _varint(len(target))]
+    copy_start = copy_end = -1  # base byte range of the copy being extended
+    literal: list[bytes] = []
+    p = 0  # the next base line expected
+    for line in t.units:
+        if p < len(base_lines) and base_lines[p] == line:
+            i = p
+        elif p + 1 < len(base_lines) and base_lines[p + 1] == line:
+            i = p + 1  # one unit replaced: the usual change, a figure
+        else:
+            # a short unit (a figure, a brace) matches only in place: jumping to
+            # another copy of it would lose the alignment
+            found = where.get(line) if len(line) > 8 else None
+            i = -1
+            if found:
+                k = bisect_left(found, p)
+                i = found[k] if k < len(found) else found[0]
+        if i < 0:
+            literal.append(line)
+            continue
+        start = offsets[i]
+        if literal:
+            if copy_start >= 0:
+                out.append(_copy(copy_start, copy_end - copy_start))
+                copy_start = -1
+            out.append(_insert(b"".join(literal)))
+            literal = []
+        if copy_start >= 0 and copy_end == start:
+            copy_end = offsets[i + 1]
+        else:
+            if copy_start >= 0:
+                out.append(_copy(copy_start, copy_end - copy_start))
+            copy_start, copy_end = start, offsets[i + 1]
+        p = i + 1
+    if copy_start >= 0:
+        out.append(_copy(copy_start, copy_end - copy_start))
+    if literal:
+        out.append(_insert(b"".join(literal)))
+    return b"".join(out)
+
+
+def _deltify(ordered: list[_Item]) -> Iterator[tuple[_Item, bytes | None, bytes]]:
+    """Each object with its chosen base (``None``: stored whole) and what to write."""
+    from dulwich.pack import create_delta
+
+    cache: dict[bytes, _Units] = {}
+
+    def units(item: _Item) -> _Units:
+        found = cache.get(item.sha)
+        if found is None:
+            found = cache[item.sha] = _Units.of(item.raw)
+            if len(cache) > WINDOW + 1:
+                del cache[next(iter(cache))]
+        return found
+
+    def make(base: _Item, target: _Item) -> bytes:
+        raw = target.raw
+        if len(raw) > LINE_DELTA_FROM and raw.count(b"\n") * 200 > len(raw):
+            return _delta(units(base), units(target))
+        return b"".join(create_delta(base.raw, raw))
+
+    window: deque[tuple[_Item, int]] = deque(maxlen=WINDOW)
+    depth: dict[bytes, int] = {}
+    group = None
+    for item in ordered:
+        if item.group != group:
+            window.clear()
+            group = item.group
+        best: bytes | None = None
+        best_base: _Item | None = None
+        if item.type_num != _COMMIT and len(item.raw) > 64:
+            limit = len(item.raw) // 2
+            for base, base_depth in window:
+                if base_depth >= MAX_DEPTH:
+                    continue
+                delta = make(base, item)
+                if len(delta) < limit and (best is None or len(delta) < len(best)):
+                    best, best_base = delta, base
+                    if len(delta) * GOOD_ENOUGH < len(item.raw):
+                        break
+        if best is None or best_base is None:
+            depth[item.sha] = 0
+            yield item, None, item.raw
+        else:
+            depth[item.sha] = depth[best_base.sha] + 1
+            yield item, best_base.sha, best
+        window.appendleft((item, depth[item.sha]))

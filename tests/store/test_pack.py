@@ -1,0 +1,133 @@
+"""`gitmetrics gc` and the delta encoder, checked with the real git CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dulwich.pack import apply_delta
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gitmetrics import store
+from gitmetrics.cli import app
+from gitmetrics.store import pack
+from gitmetrics.store.pack import line_delta
+from tests.conftest import fsck, git, make_snapshot, repo_result
+
+
+def _fill(path: Path, count: int, retention: int = 5) -> store.Store:
+    st = store.init(path)
+    st.derive = lambda ctx: {"README.md": f"# {ctx.snapshot.timestamp}\n".encode()}
+    for i in range(count):
+        day, hour = 1 + i // 20, i % 20
+        results = [repo_result(f"repo-{r:02d}", 40 + (i * r) % 50) for r in range(12)]
+        st.commit_snapshot(make_snapshot(day, results, hour=hour), retention=retention)
+    return st
+
+
+def _loose(path: Path) -> int:
+    counts = dict(line.split(": ") for line in git("-C", path, "count-objects", "-v").splitlines())
+    return int(counts["count"])
+
+
+def test_gc_packs_everything_and_keeps_history(store_dir: Path) -> None:
+    st = _fill(store_dir, 40)
+    history = list(st.history())
+    oldest = st.snapshot_at(history[-1])
+    log = git("-C", store_dir, "log", "--format=%H %T %s")
+    before = pack.objects_size(st.gitdir)
+    st.close()
+
+    result = CliRunner().invoke(app, ["gc", "--store", str(store_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.output)
+    assert done["loose_removed"] == done["objects"] > 0
+    assert done["deltas"] > 30  # the snapshots are stored against each other
+    assert done["bytes_after"] < before
+    fsck(store_dir)
+    assert _loose(store_dir) == 0
+    assert len(list((store_dir / ".git" / "objects" / "pack").glob("*.pack"))) == 1
+    assert git("-C", store_dir, "log", "--format=%H %T %s") == log
+    assert git("-C", store_dir, "status", "--porcelain") == ""
+    reopened = store.open_store(store_dir)
+    assert list(reopened.history()) == history
+    assert reopened.snapshot_at(history[-1]) == oldest
+    # a packed store takes new commits, and a second gc replaces the first pack
+    reopened.commit_snapshot(make_snapshot(28, [repo_result("api", 70)]), retention=5)
+    reopened.close()
+    again = pack.gc(store.open_store(store_dir))
+    assert again.packs_removed == 1 and again.loose_removed > 0
+    fsck(store_dir)
+    assert _loose(store_dir) == 0
+    assert len(list(store.open_store(store_dir).history())) == 41
+
+
+def test_gc_output_and_empty_store(store_dir: Path) -> None:
+    store.init(store_dir)
+    result = CliRunner().invoke(app, ["gc", "--store", str(store_dir)])
+    # a new store holds the shared root commit: its commit, tree and marker blob
+    assert result.exit_code == 0 and result.output.startswith("Packed 3 objects (0 as deltas)")
+    again = CliRunner().invoke(app, ["gc", "--store", str(store_dir)])
+    assert again.exit_code == 0 and "removed 0 loose objects" in again.output
+    fsck(store_dir)
+    empty = store_dir.parent / "empty"
+    git("init", "-q", empty)  # a repository with no commit at all
+    result = CliRunner().invoke(app, ["gc", "--store", str(empty)])
+    assert result.exit_code == 0 and "Nothing to pack" in result.output
+    _fill(store_dir, 3).close()
+    result = CliRunner().invoke(app, ["gc", "--store", str(store_dir)])
+    assert result.exit_code == 0, result.output
+    assert "into one pack; removed" in result.output and "Objects on disk:" in result.output
+
+
+def test_gc_on_a_missing_store_is_a_clean_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["gc", "--store", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "no metrics repository" in result.output
+
+
+def test_gc_keeps_unreachable_packed_objects_and_bare_stores(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.git"
+    st = store.init(bare, bare=True)
+    for day in range(1, 6):
+        st.commit_snapshot(make_snapshot(day, [repo_result("api", 50 + day)]), retention=2)
+    git("-C", bare, "repack", "-q", "-a", "-d")
+    st.close()
+    pack.gc(store.open_store(bare))
+    fsck(bare)
+    assert len(list(store.open_store(bare).history())) == 5
+    # a pack marked .keep stays where it is
+    st = store.open_store(bare)
+    st.commit_snapshot(make_snapshot(9, [repo_result("api", 60)]), retention=2)
+    st.close()
+    kept = next((bare / "objects" / "pack").glob("*.pack"))
+    kept.with_suffix(".keep").write_text("")
+    done = pack.gc(store.open_store(bare))
+    assert kept.exists() and done.packs_removed == 0
+    fsck(bare)
+    assert len(list(store.open_store(bare).history())) == 6
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b'  "a": ', b"1,\n", b"22,\n", b'"x": ', b"}\n", b"\n", b"zz"]),
+        max_size=60,
+    ),
+    st.lists(
+        st.sampled_from([b'  "a": ', b"1,\n", b"3,\n", b'"x": ', b"}\n", b"\n", b"q"]), max_size=60
+    ),
+)
+def test_line_delta_rebuilds_the_target(base: list[bytes], target: list[bytes]) -> None:
+    a, b = b"".join(base), b"".join(target)
+    assert b"".join(apply_delta(a, line_delta(a, b))) == b
+
+
+def test_line_delta_on_large_runs() -> None:
+    base = b"".join(b'  "n": %d,\n' % i for i in range(30_000))  # copies over 64 KiB
+    target = base.replace(b'"n": 17,', b'"n": 18,') + b"tail"
+    delta = line_delta(base, target)
+    assert b"".join(apply_delta(base, delta)) == target
+    assert len(delta) < 100
