@@ -236,7 +236,10 @@ def store(path: Path, repo_count: int, count: int, *, retention: int, bare: bool
     """
     from gitmetrics import store as storemod
 
-    storemod.init(path, bare=bare).close()
+    st = storemod.init(path, bare=bare)
+    root = st.head()  # every store starts from the shared root commit
+    st.close()
+    assert root is not None
     stream: list[bytes] = []
     raw = 0
     tree: dict[str, bytes] = {}
@@ -258,6 +261,8 @@ def store(path: Path, repo_count: int, count: int, *, retention: int, bare: bool
             b"commit refs/heads/main\ncommitter gitmetrics <gitmetrics@localhost> %d +0000\n"
             b"data %d\n%s\n" % (t0 + 3600 * k, len(msg), msg)
         )
+        if k == 0:
+            stream.append(b"from %s\n" % root.encode())
         for gone in sorted(before - set(tree)):
             stream.append(b"D %s\n" % gone.encode())
         stream.append(b"M 100644 :%d %s\n" % (k + 1, snap_path.encode()))
