@@ -190,11 +190,22 @@ def console_problems(driver: Any) -> list[str]:
     ]
 
 
+#: Chromium's own UI fetches these (favicons, icons of its internal pages) now and then; they
+#: are the browser's, not the page's, and never leave the machine.
+BROWSER_INTERNAL = ("chrome://", "chrome-extension://", "devtools://")
+
+
 def requested_urls(driver: Any) -> list[str]:
-    """Every URL the browser asked for since the page was opened (CDP Network events)."""
+    """Every URL the browser asked for since the page was opened (CDP Network events).
+
+    Chromium's internal ``chrome://`` resources are left out: any other scheme (http,
+    https, ws, data, file) is listed, so a request made by the page always shows.
+    """
     urls = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
-            urls.append(message["params"].get("request", {}).get("url") or message["params"]["url"])
+            url = message["params"].get("request", {}).get("url") or message["params"]["url"]
+            if not url.startswith(BROWSER_INTERNAL):
+                urls.append(url)
     return urls
