@@ -58,7 +58,10 @@ def test_sigkill_at_random_moments_leaves_a_usable_store(store_dir: Path) -> Non
     kills = leftovers = 0
     for round_ in range(12):
         proc = _writer(store_dir, 1000, f"victim{round_}")
-        time.sleep(rng.uniform(0.3, 0.9))  # interpreter start-up is ~0.2 s; then it commits
+        # wait until it is committing (start-up time varies with the machine's load), then
+        # kill it at a random moment of its commit loop
+        assert proc.stdout is not None and proc.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.05))
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         kills += proc.returncode == -signal.SIGKILL
