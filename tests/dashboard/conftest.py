@@ -190,16 +190,17 @@ def console_problems(driver: Any) -> list[str]:
     ]
 
 
-#: Chromium's own UI fetches these (favicons, icons of its internal pages) now and then; they
-#: are the browser's, not the page's, and never leave the machine.
-BROWSER_INTERNAL = ("chrome://", "chrome-extension://", "devtools://")
+#: Chromium's own UI fetches these now and then (favicons and icons of its internal pages,
+#: a 1x1 ``data:`` GIF); none is a network request, and the page itself has no ``data:``
+#: URL (test_the_page_embeds_no_data_url checks that).
+BROWSER_INTERNAL = ("chrome://", "chrome-extension://", "devtools://", "data:")
 
 
 def requested_urls(driver: Any) -> list[str]:
     """Every URL the browser asked for since the page was opened (CDP Network events).
 
-    Chromium's internal ``chrome://`` resources are left out: any other scheme (http,
-    https, ws, data, file) is listed, so a request made by the page always shows.
+    Chromium's internal resources are left out (see BROWSER_INTERNAL): any other scheme
+    (http, https, ws, file, ...) is listed, so a network request made by the page shows.
     """
     urls = []
     for entry in driver.get_log("performance"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,11 @@ def test_loads_offline_with_no_errors_and_no_requests(browser: Any, dash: Path) 
         ["LINES-WEIGHTED", "78.9%"],
     ]
     assert browser.title == "Coverage dashboard · 78.9%"
+
+
+def test_the_page_embeds_no_data_url(dash: Path) -> None:
+    """``data:`` requests are filtered out of the network log as Chromium's own."""
+    assert re.search(r"""["'(]\s*data:""", dash.read_text(encoding="utf-8")) is None
 
 
 def test_one_line_per_repository_plus_the_average(browser: Any, dash: Path) -> None:
