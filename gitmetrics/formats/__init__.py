@@ -42,15 +42,19 @@ class FileCoverage:
     def from_maps(
         cls, path: str, lines: Mapping[int, int], branches: Mapping[str, int]
     ) -> FileCoverage:
-        """Counts from a line map and a branch map (no branches -> no branch data)."""
+        """Counts from a line map and a branch map (no branches -> no branch data).
+
+        The maps are kept as given, not copied: on a report of millions of lines a copy
+        would double the parser's peak memory.
+        """
         return cls(
             path,
             sum(1 for h in lines.values() if h > 0),
             len(lines),
             sum(1 for h in branches.values() if h > 0) if branches else None,
             len(branches) if branches else None,
-            dict(sorted(lines.items())),
-            dict(branches) or None,
+            lines,
+            branches or None,
         )
 
 
