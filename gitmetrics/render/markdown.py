@@ -8,6 +8,20 @@ from collections.abc import Sequence
 from gitmetrics.render import fmt
 from gitmetrics.views import DiffView, ReportView, StatusRow, Totals
 
+#: The columns of the per-repository report table, in every format that has headings.
+REPORT_HEADERS = (
+    "Repository",
+    "Role",
+    "Coverage",
+    "Previous",
+    "Change",
+    "Best",
+    "Worst",
+    "Trend",
+    "Slope",
+    "Status",
+)
+
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 #: status -> a marker that reads without color
@@ -91,18 +105,7 @@ def report(view: ReportView) -> str:
         f"trend over the last {view.window}. Good at {view.min_coverage:g}% or more.\n",
         totals_line(view.totals),
     ]
-    headers = [
-        "Repository",
-        "Role",
-        "Coverage",
-        "Previous",
-        "Change",
-        "Best",
-        "Worst",
-        "Trend",
-        "Slope",
-        "Status",
-    ]
+    headers = list(REPORT_HEADERS)
     rows = [
         [
             escape(r.name),

@@ -128,7 +128,7 @@ def readme(
 def contribute(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     """README.md and badges for the newest snapshot; badges of vanished repos removed."""
     snap = ctx.snapshot
-    snapshot_path = snapmod.file_name(snap, snapmod.to_json(snap))
+    snapshot_path = ctx.snapshot_path or snapmod.file_name(snap, snapmod.to_json(snap))
     prev_snap = _previous_snapshot(ctx)
     rows = status_rows(snap.repositories, prev_snap, cfg.min_coverage)
     out: dict[str, bytes | None] = {}

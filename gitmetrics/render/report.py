@@ -80,21 +80,7 @@ def to_html(view: ReportView) -> str:
             f"{'' if not r.error else ': ' + e(r.error)}</td>"
             "</tr>"
         )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "Repository",
-            "Role",
-            "Coverage",
-            "Previous",
-            "Change",
-            "Best",
-            "Worst",
-            "Trend",
-            "Slope",
-            "Status",
-        )
-    )
+    head = "".join(f"<th>{h}</th>" for h in markdown.REPORT_HEADERS)
     roles = ", ".join(f"{e(r.role)} {e(fmt.pct(r.avg_coverage))}" for r in t.roles)
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -70,6 +70,8 @@ class DeriveContext:
     #: (for derived files that show the whole history, such as the dashboard); snapshots
     #: that cannot be read are left out
     earlier: Callable[[], Iterator[tuple[HistoryEntry, Snapshot]]] = lambda: iter(())
+    #: where ``snapshot`` is (or will be) in the tree, e.g. ``snapshots/2026/11/metrics_...json``
+    snapshot_path: str = ""
 
 
 #: Builds the derived files (README.md, badges, ...) for the newest snapshot;
@@ -205,7 +207,11 @@ class Store:
                     paths.difference_update(pruned)
                     changes.update(
                         self._derived(
-                            snap, parent, _reader(self, base, changes), paths=tuple(sorted(paths))
+                            snap,
+                            parent,
+                            _reader(self, base, changes),
+                            paths=tuple(sorted(paths)),
+                            snapshot_path=snap_path,
                         )
                     )
                 prev = next(iter(self.history(limit=1)), None)
@@ -247,7 +253,7 @@ class Store:
                         files[path] = blobs[path].id
                 if files == before:
                     return None
-                commit_id = self._write_commit(files, [parent], message)
+                commit_id = self.write_commit(files, [parent], message)
                 if self._move_branch(old, commit_id):
                     self._sync_worktree()
                     return commit_id
@@ -269,6 +275,7 @@ class Store:
         parent: str | None,
         previous: Sequence[HistoryEntry] | None = None,
         sides: Sequence[str] = (),
+        snapshot_path: str = "",
     ) -> None:
         """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot.
 
@@ -282,7 +289,13 @@ class Store:
             return None if sha is None else self.blob(sha)
 
         for path, sha in self._derived(
-            snap, parent, read, previous=previous, sides=sides, paths=tuple(sorted(before))
+            snap,
+            parent,
+            read,
+            previous=previous,
+            sides=sides,
+            paths=tuple(sorted(before)),
+            snapshot_path=snapshot_path,
         ).items():
             if sha is None:
                 files.pop(path, None)
@@ -298,6 +311,7 @@ class Store:
         previous: Sequence[HistoryEntry] | None = None,
         sides: Sequence[str] = (),
         paths: Sequence[str] = (),
+        snapshot_path: str = "",
     ) -> dict[str, bytes | None]:
         """The derived files for ``snap`` as ``path -> blob id`` (``None``: remove the path)."""
         if self.derive is None:
@@ -315,7 +329,11 @@ class Store:
                 except GitmetricsError:
                     continue  # a derived view must never stop a commit; skip what is unreadable
 
-        derived = self.derive(DeriveContext(snap, previous, read, paths=paths, earlier=earlier))
+        derived = self.derive(
+            DeriveContext(
+                snap, previous, read, paths=paths, earlier=earlier, snapshot_path=snapshot_path
+            )
+        )
         out: dict[str, bytes | None] = {}
         blobs = []
         for path, content in derived.items():
@@ -355,15 +373,6 @@ class Store:
             else:
                 raise StoreError(f"{self.path}: object {obj.id.decode()} stays locked")
 
-    def _write_commit(
-        self,
-        files: Mapping[str, bytes],
-        parents: Sequence[str],
-        text: str,
-        commit_time: int | None = None,
-    ) -> str:
-        return self._commit_tree(self._write_tree(files), parents, text, commit_time)
-
     def _commit_tree(
         self, tree_id: bytes, parents: Sequence[str], text: str, commit_time: int | None = None
     ) -> str:
@@ -390,7 +399,7 @@ class Store:
         marker = {"kind": "gitmetrics-store", "store_version": STORE_VERSION}
         blob = Blob.from_string(snapmod.dumps(marker))
         self._add_objects([blob])
-        return self._write_commit({STORE_MARKER: blob.id}, [], ROOT_MESSAGE, commit_time=ROOT_TIME)
+        return self.write_commit({STORE_MARKER: blob.id}, [], ROOT_MESSAGE, commit_time=ROOT_TIME)
 
     def only_root(self) -> bool:
         """True when the branch holds nothing but the shared root (no collection yet)."""
@@ -416,7 +425,7 @@ class Store:
 
         A fixed ``commit_time`` makes the commit reproducible (sync's merges use it).
         """
-        return self._write_commit(files, parents, text, commit_time)
+        return self._commit_tree(self._write_tree(files), parents, text, commit_time)
 
     def _move_branch(self, old: str | None, new: str) -> bool:
         from dulwich.file import FileLocked

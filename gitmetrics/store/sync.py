@@ -591,7 +591,7 @@ def merge_commit(store: Store, ours: str, theirs: str, *, retention: int) -> str
     prune(files, retention)
     snap = snapmod.from_json(store.blob(newest_blob), newest)
     previous = _previous(store, sides, newest)
-    store._apply_derived(files, snap, primary, previous=previous, sides=sides)
+    store._apply_derived(files, snap, primary, previous=previous, sides=sides, snapshot_path=newest)
     when = max(repo[c.encode()].commit_time for c in sides)
     text = (
         f"merge: union of {len(snaps)} snapshot file(s), newest {newest.rsplit('/', 1)[-1]}\n\n"

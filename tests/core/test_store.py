@@ -208,3 +208,18 @@ def test_a_commit_into_an_empty_branch_builds_on_the_shared_root(tmp_path: Path)
     ]
     fsck(tmp_path / "files")
     st.close()
+
+
+def test_derivers_are_told_where_the_snapshot_is(store_dir: Path) -> None:
+    seen: list[str] = []
+
+    def derive(ctx: DeriveContext) -> dict[str, bytes | None]:
+        seen.append(ctx.snapshot_path)
+        return {}
+
+    st = store.init(store_dir)
+    st.derive = derive
+    snap = make_snapshot(1, [repo_result("api", 50)])
+    first = st.commit_snapshot(snap, retention=30)
+    second = st.commit_snapshot(snap, retention=30)  # same second: a repeat name
+    assert seen == [first.snapshot_path, second.snapshot_path]
