@@ -223,7 +223,10 @@ class Store:
                     self._sync_worktree()
                     return CommitResult(commit_id, snap_path, tuple(pruned), attempt, parent)
                 time.sleep(0.01 * (attempt + 1))
-        raise StoreError(
+        raise self._kept_moving()
+
+    def _kept_moving(self) -> StoreError:
+        return StoreError(
             f"{self.path}: the branch kept moving; gave up after {MAX_RETRIES} attempts",
             "another process is committing continuously; try again",
         )
@@ -244,24 +247,17 @@ class Store:
             for attempt in range(MAX_RETRIES):
                 old = self.head()
                 parent = old or self.write_root()
-                files = self._flat_tree(parent)
-                before = dict(files)
-                for path, content in changes.items():
-                    if content is None:
-                        files.pop(path, None)
-                    else:
-                        files[path] = blobs[path].id
-                if files == before:
+                base = self.repo[parent.encode()].tree
+                edits = {p: None if c is None else blobs[p].id for p, c in changes.items()}
+                tree_id = self.update_tree(base, edits)  # only the changed paths are read
+                if tree_id == base:
                     return None
-                commit_id = self.write_commit(files, [parent], message)
+                commit_id = self._commit_tree(tree_id, [parent], message)
                 if self._move_branch(old, commit_id):
                     self._sync_worktree()
                     return commit_id
                 time.sleep(0.01 * (attempt + 1))
-        raise StoreError(
-            f"{self.path}: the branch kept moving; gave up after {MAX_RETRIES} attempts",
-            "another process is committing continuously; try again",
-        )
+        raise self._kept_moving()
 
     def read_file(self, path: str, rev: str | None = None) -> bytes | None:
         """A file of the tree at ``rev`` (default: the head), or ``None`` when absent."""
