@@ -16,6 +16,9 @@ from types import ModuleType
 from typing import Protocol, cast
 
 from gitmetrics.errors import ReportError
+from gitmetrics.formats._hits import Hits
+
+__all__ = ["DEFAULT_MAX_BYTES", "Coverage", "FileCoverage", "Hits", "percent"]
 
 #: Reports larger than this are refused unless the config raises the cap.
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -25,9 +28,10 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 class FileCoverage:
     """Counts for one source file; the line map is kept where the format has one.
 
-    ``lines`` maps a coverable line number to its hit count. ``branches`` maps a
-    format-specific branch key (e.g. ``"12:0:1"``) to its taken count. Both are used
-    to merge several reports that measured the same file.
+    ``lines`` says which coverable lines were hit (1) or not (0); ``branches`` the same
+    for format-specific branch keys (e.g. ``"12:0:1"``). Both are used to merge several
+    reports that measured the same file, and are kept packed as :class:`Hits` (a map
+    given here is packed on the way in), so that a parse keeps a few bytes per line.
     """
 
     path: str
@@ -38,23 +42,31 @@ class FileCoverage:
     lines: Mapping[int, int] | None = None
     branches: Mapping[str, int] | None = None
 
+    def __post_init__(self) -> None:
+        if self.lines is not None and not isinstance(self.lines, Hits):
+            object.__setattr__(self, "lines", Hits.from_counts(self.lines))
+        if self.branches is not None and not isinstance(self.branches, Hits):
+            object.__setattr__(self, "branches", Hits.from_counts(self.branches))
+
     @classmethod
     def from_maps(
         cls, path: str, lines: Mapping[int, int], branches: Mapping[str, int]
     ) -> FileCoverage:
         """Counts from a line map and a branch map (no branches -> no branch data).
 
-        The maps are kept as given, not copied: on a report of millions of lines a copy
-        would double the parser's peak memory.
+        A map of hit counts is packed into :class:`Hits` first; any count above 0 is a
+        hit.
         """
+        line_hits = Hits.from_counts(lines)
+        branch_hits = Hits.from_counts(branches) if branches else None
         return cls(
             path,
-            sum(1 for h in lines.values() if h > 0),
-            len(lines),
-            sum(1 for h in branches.values() if h > 0) if branches else None,
-            len(branches) if branches else None,
-            lines,
-            branches or None,
+            line_hits.covered,
+            len(line_hits),
+            branch_hits.covered if branch_hits else None,
+            len(branch_hits) if branch_hits else None,
+            line_hits,
+            branch_hits,
         )
 
 

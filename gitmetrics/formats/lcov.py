@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
 from gitmetrics.formats._common import count_text, norm_path
 
 NAME = "lcov"
@@ -36,11 +36,10 @@ def detect(path: Path, head: bytes) -> bool:
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Totals and per-file line and branch maps, merged over repeated ``SF:`` records."""
-    lines: dict[str, dict[int, int]] = {}
-    branches: dict[str, dict[str, int]] = {}
+    files = _Files()
     current: str | None = None
-    hits_of: dict[int, int] | None = None  # lines[current], for the DA: fast path
-    seen_record = False
+    hits_of: dict[int, int] | None = None  # the open record's lines, for the DA: fast path
+    taken_of: dict[str, int] = {}  # the open record's branches
     for lineno, data in _read_lines(path, max_bytes):
         if data.startswith(b"DA:") and hits_of is not None:
             # nearly every record is DA:<line>,<hits>: read it without decoding
@@ -55,6 +54,8 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             continue
         where = f"{path}: line {lineno}"
         if line == "end_of_record":
+            if current is not None and hits_of is not None:
+                files.add(current, hits_of, taken_of)
             current = hits_of = None
             continue
         kind, sep, rest = line.partition(":")
@@ -63,21 +64,21 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         if kind == "SF":
             if not rest:
                 raise ReportError(f"{where}: SF: without a file name")
+            if current is not None and hits_of is not None:  # no end_of_record before it
+                files.add(current, hits_of, taken_of)
             current = norm_path(rest)
-            hits_of = lines.setdefault(current, {})
-            branches.setdefault(current, {})
-            seen_record = True
+            hits_of, taken_of = {}, {}
         elif kind == "DA":
-            file = _in_file(current, where, kind)
+            file_lines = _in_file(hits_of, where, kind)
             # DA:<line>,<hits>[,<checksum>]
             parts_s = rest.split(",")
             if len(parts_s) not in (2, 3):
                 raise ReportError(f"{where}: DA: expected <line>,<hits>: {_clip(line)}")
             n = _line_number(parts_s[0], where)
             hits = count_text(parts_s[1], where)
-            lines[file][n] = lines[file].get(n, 0) + hits
+            file_lines[n] = file_lines.get(n, 0) + hits
         elif kind == "BRDA":
-            file = _in_file(current, where, kind)
+            _in_file(hits_of, where, kind)
             # BRDA:<line>,<block>,<branch>,<taken>; <branch> may itself contain commas
             first = rest.split(",", 2)
             if len(first) < 3 or "," not in first[2]:
@@ -89,16 +90,39 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             block = first[1].strip()
             taken = 0 if taken_text.strip() == "-" else count_text(taken_text, where)
             key = f"{n}:{block}:{branch}"
-            branches[file][key] = branches[file].get(key, 0) + taken
+            taken_of[key] = taken_of.get(key, 0) + taken
         elif kind in _IGNORED or (kind.isascii() and kind.isalpha() and kind.isupper()):
             # newer lcov versions add record types (e.g. MC/DC); they carry no line data
             continue
         else:
             raise ReportError(f"{where}: unknown LCOV record {kind!r}: {_clip(line)}")
-    if not seen_record:
+    if current is not None and hits_of is not None:  # the last record lacks end_of_record
+        files.add(current, hits_of, taken_of)
+    if not files.lines:
         raise ReportError(f"{path}: no SF: record: not an LCOV tracefile")
-    files = tuple(_file(name, lines[name], branches[name]) for name in lines)
-    return Coverage.from_files(NAME, files)
+    return Coverage.from_files(NAME, files.coverage())
+
+
+class _Files:
+    """Each file's hits, packed as each record ends: only the open record is a dict."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, Hits[int]] = {}
+        self.branches: dict[str, Hits[str]] = {}
+
+    def add(self, name: str, lines: dict[int, int], branches: dict[str, int]) -> None:
+        """Fold one record into its file (the same file may come back in a later record)."""
+        line_hits, branch_hits = Hits.from_counts(lines), Hits.from_counts(branches)
+        if name in self.lines:
+            line_hits = self.lines[name].union(line_hits)
+            branch_hits = self.branches[name].union(branch_hits)
+        self.lines[name], self.branches[name] = line_hits, branch_hits
+
+    def coverage(self) -> tuple[FileCoverage, ...]:
+        return tuple(
+            FileCoverage.from_maps(name, hits, self.branches[name])
+            for name, hits in self.lines.items()
+        )
 
 
 def _read_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, bytes]]:
@@ -140,14 +164,10 @@ def _decode(path: Path, data: bytes, lineno: int) -> str:
         ) from None
 
 
-def _file(name: str, lines: dict[int, int], branches: dict[str, int]) -> FileCoverage:
-    return FileCoverage.from_maps(name, lines, branches)
-
-
-def _in_file(current: str | None, where: str, kind: str) -> str:
-    if current is None:
+def _in_file(record: dict[int, int] | None, where: str, kind: str) -> dict[int, int]:
+    if record is None:
         raise ReportError(f"{where}: {kind}: record outside an SF: section")
-    return current
+    return record
 
 
 def _line_number(text: str, where: str) -> int:

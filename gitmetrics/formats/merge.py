@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gitmetrics.formats import Coverage, FileCoverage
+from gitmetrics.formats import Coverage, FileCoverage, Hits
 
-K = TypeVar("K")
+K = TypeVar("K", int, str)
 
 
 def normalise(path: str, root: Path | None = None) -> str:
@@ -77,13 +77,13 @@ def _merge_file(path: str, parts: Sequence[FileCoverage]) -> FileCoverage:
     lines = _union([p.lines for p in parts])
     branches = _union([p.branches for p in parts])
     if lines is not None:
-        lc, lv = sum(1 for h in lines.values() if h > 0), len(lines)
+        lc, lv = lines.covered, len(lines)
     else:  # a report without a line map: the best single report stands for the file
         best = max(parts, key=lambda p: (p.lines_covered, p.lines_valid))
         lc, lv = best.lines_covered, best.lines_valid
     with_branches = [p for p in parts if p.branches_valid is not None]
     if branches is not None:
-        bc: int | None = sum(1 for h in branches.values() if h > 0)
+        bc: int | None = branches.covered
         bv: int | None = len(branches)
     elif with_branches:
         bbest = max(with_branches, key=lambda p: (p.branches_covered or 0, p.branches_valid or 0))
@@ -93,12 +93,12 @@ def _merge_file(path: str, parts: Sequence[FileCoverage]) -> FileCoverage:
     return FileCoverage(path, lc, lv, bc, bv, lines, branches)
 
 
-def _union(maps: Sequence[Mapping[K, int] | None]) -> dict[K, int] | None:
-    if any(m is None for m in maps):
+def _union(maps: Sequence[Mapping[K, int] | None]) -> Hits[K] | None:
+    """The entries of all maps, hit where any map hit them; ``None`` if one has no map."""
+    present = [m for m in maps if m is not None]
+    if len(present) < len(maps) or not present:
         return None
-    out: dict[K, int] = {}
-    for m in maps:
-        assert m is not None
-        for key, hits in m.items():
-            out[key] = out.get(key, 0) + hits
+    out = Hits.from_counts(present[0])
+    for m in present[1:]:
+        out = out.union(m)
     return out

@@ -47,7 +47,7 @@ def test_noncode_and_excluded_lines_do_not_count(tmp_path: Path) -> None:
     }
     cov = gcovr_json.parse(_write(tmp_path, "coverage.json", data))
     assert (cov.lines_covered, cov.lines_valid) == (1, 1)
-    assert cov.files[0].lines == {1: 3}
+    assert cov.files[0].lines == {1: 1}
     assert cov.branches_valid is None
 
 

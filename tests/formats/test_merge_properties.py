@@ -72,13 +72,13 @@ def _totals(cov: Coverage) -> tuple[int, int, int | None, int | None]:
 
 
 def _merged_lines(covs: Iterable[Coverage]) -> dict[str, Counter[int]]:
+    """Per file, each line -> 1 if any report hit it, else 0 (what merging keeps)."""
     merged: dict[str, Counter[int]] = {}
     for cov in covs:
         for f in cov.files:
             acc = merged.setdefault(f.path, Counter())
-            for n, hits in (f.lines or {}).items():
-                acc[n] += hits
-                acc.setdefault(n, 0)
+            for n, hit in (f.lines or {}).items():
+                acc[n] = max(acc[n], hit)
     return merged
 
 
