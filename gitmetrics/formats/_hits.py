@@ -1,6 +1,6 @@
 """``Hits``: which lines (or branch arms) of one file were hit, kept compactly.
 
-A report of millions of lines is held as two arrays of line numbers (4 bytes a line)
+A report of millions of lines is held as two arrays of line numbers (2 bytes a line)
 instead of a dict entry per line (about 90 bytes in CPython), so the memory a parse
 keeps grows with a fraction of the report's size. Only *whether* an entry was hit is
 kept: merging reports needs nothing else (a line is covered if any report covered it).
@@ -32,7 +32,8 @@ def _pack(keys: Collection[K]) -> Packed:
         if joined.count(_SEP) == len(keys) - 1 and joined:
             return joined
         return tuple(keys)
-    for code in ("I", "Q"):
+    # 2 bytes a line for files under 65,536 lines, which is nearly all of them
+    for code in ("H", "I", "Q"):
         try:
             return array(code, keys)
         except (OverflowError, TypeError):

@@ -12,14 +12,18 @@ Producers that omit the counts get totals from the ``<line>`` elements, deduplic
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
 from gitmetrics.formats._xml import (
+    Cutter,
     Element,
+    NotCut,
     check_pair,
     count,
     expect_root,
@@ -53,13 +57,84 @@ def detect(path: Path, head: bytes) -> bool:
 
 @dataclass
 class _File:
+    # the lines read one element at a time, packed into `parts` when the class ends
     lines: dict[int, int] = field(default_factory=dict)
+    parts: list[Hits[int]] = field(default_factory=list)
     # line -> (covered, total) branch arms, from condition-coverage="50% (1/2)"
     conditions: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def pack(self) -> None:
+        """Keep the lines read so far packed (a few bytes a line, not a dict entry)."""
+        if self.lines:
+            self.parts.append(Hits.from_counts(self.lines))
+            self.lines = {}
+
+    def hits(self) -> Hits[int]:
+        """Every line of the file; a line repeated across classes is hit if any copy was."""
+        self.pack()
+        out: Hits[int] = Hits((), ())
+        for part in self.parts:
+            out = out.union(part) if len(out) else part
+        return out
+
+
+# The usual <line> of a class, as coverage.py, gcovr, istanbul and others write it. A
+# <lines> body made of nothing else (and whitespace) is read with two regular expressions
+# instead of one Python call per element: see _xml.Cutter. A body with a line of another
+# shape (e.g. with condition-coverage) is read element by element.
+_NO_BRANCH = b' branch="false"'
+_HIT = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="[1-9][0-9]*"/>')
+_MISSED = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="0"/>')
+# the same with an optional branch="false" (gcovr, istanbul): a slower expression
+_HIT_NB = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="[1-9][0-9]*"(?: branch="false")?/>')
+_MISSED_NB = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="0"(?: branch="false")?/>')
+# what is left of one simple <line/> without whitespace and digits
+_SIMPLE_REST = len(b'<linenumber=""hits=""/>')
+_SPACE_AND_DIGITS = b" \t\r\n0123456789"
+
+
+def _simple_lines(text: bytes) -> tuple[list[bytes], list[bytes]] | None:
+    """The hit and missed line numbers of a ``<lines>`` body of simple ``<line/>``s.
+
+    ``None`` unless the body is simple ``<line/>`` elements and character data (which a
+    parser ignores) of whitespace, digits and `` branch="false"`` only: every ``<`` must
+    start a match, and every other byte must be whitespace, a digit or part of a match.
+    """
+    no_branch = text.count(_NO_BRANCH)
+    hit = (_HIT_NB if no_branch else _HIT).findall(text)
+    missed = (_MISSED_NB if no_branch else _MISSED).findall(text)
+    k = len(hit) + len(missed)
+    if not k or text.count(b"<") != k:
+        return None
+    rest = _SIMPLE_REST * k + (len(_NO_BRANCH) - 1) * no_branch
+    if len(text.translate(None, _SPACE_AND_DIGITS)) != rest:
+        return None
+    return hit, missed
+
+
+def _simple_hits(found: tuple[list[bytes], list[bytes]]) -> Hits[int]:
+    """The Hits of a run of simple lines (a repeated line is hit if any copy was)."""
+    # digits and commas: json reads them at C speed
+    both = b"[[" + b",".join(found[0]) + b"],[" + b",".join(found[1]) + b"]]"
+    hit, missed = cast(tuple[list[int], list[int]], json.loads(both))
+    if len(set(hit).union(missed)) != len(hit) + len(missed):
+        merged: dict[int, int] = dict.fromkeys(missed, 0)
+        merged.update(dict.fromkeys(hit, 1))
+        return Hits.from_counts(merged)
+    return Hits(hit, missed)
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Totals and per-file lines of a Cobertura report."""
+    try:
+        return _parse(path, max_bytes, cut=True)
+    except (ReportError, NotCut):
+        # the cut document names other line numbers, and some documents can't be cut:
+        # read it again element by element, which gives the same figures or the error
+        return _parse(path, max_bytes, cut=False)
+
+
+def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
     root: Element | None = None
     files: dict[str, _File] = {}
     current: _File | None = None
@@ -104,9 +179,19 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
                     f"{path}: line {walk.element(name, attrib).line}: <class> has no filename",
                     "the report is damaged; regenerate it",
                 )
+            if current is not None:
+                current.pack()
             current = files.setdefault(filename.replace("\\", "/"), _File())
 
-    walk = walker(start)
+    def simple(found: tuple[list[bytes], list[bytes]], parents: list[str]) -> None:
+        # the same test as for one <line> above: only a class's own <lines> count
+        if current is None or len(parents) < 2 or parents[-1] != "lines":
+            return
+        if parents[-2] == "class":
+            current.parts.append(_simple_hits(found))
+
+    cutter = Cutter(b"<lines>", b"</lines>", _simple_lines, simple) if cut else None
+    walk = walker(start, cutter)
     run(path, walk, max_bytes=max_bytes)
     if root is None:  # pragma: no cover - the XML parser refuses a document with no element
         raise ReportError(f"{path}: report has no root element")
@@ -168,12 +253,13 @@ def _file_coverage(name: str, f: _File) -> FileCoverage:
         for arm in range(total):
             branches[f"{line}:{arm}"] = 1 if arm < covered else 0
     has_branches = bool(branches)
+    lines = f.hits()
     return FileCoverage(
         path=name,
-        lines_covered=sum(1 for hits in f.lines.values() if hits > 0),
-        lines_valid=len(f.lines),
+        lines_covered=lines.covered,
+        lines_valid=len(lines),
         branches_covered=sum(c for c, _ in f.conditions.values()) if has_branches else None,
         branches_valid=len(branches) if has_branches else None,
-        lines=dict(sorted(f.lines.items())),
+        lines=lines,
         branches=branches if has_branches else None,
     )

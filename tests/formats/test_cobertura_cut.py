@@ -1,0 +1,223 @@
+"""The Cobertura fast path (runs of simple <line/>s cut out before expat) changes nothing.
+
+Every document is parsed twice, with and without the cutter, at several chunk sizes,
+and the two readings must agree on every figure and every line; where the fast path
+can't be sure (comments, CDATA, odd spellings) it must step aside, not guess.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitmetrics.errors import ReportError
+from gitmetrics.formats import Coverage, _xml, cobertura
+from gitmetrics.formats._xml import NotCut
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports" / "cobertura"
+REAL = sorted(p for p in FIXTURES.glob("*/*.xml"))
+
+
+def _read(path: Path, *, cut: bool) -> Coverage | str:
+    """The coverage read one way, or the error message it ends in."""
+    try:
+        return cobertura._parse(path, 1 << 30, cut=cut)
+    except ReportError as exc:
+        return f"error: {exc}"
+
+
+def _figures(cov: Coverage | str) -> object:
+    if isinstance(cov, str):
+        return cov
+    return (
+        cov.lines_covered,
+        cov.lines_valid,
+        cov.branches_covered,
+        cov.branches_valid,
+        [
+            (
+                f.path,
+                f.lines_covered,
+                f.lines_valid,
+                f.branches_covered,
+                f.branches_valid,
+                dict(f.lines or {}),
+                dict(f.branches or {}),
+            )
+            for f in cov.files
+        ],
+    )
+
+
+def _same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> bool:
+    """Assert all readings agree; True when the cut reading went through on its own."""
+    monkeypatch.setattr(_xml, "_CHUNK", chunk)
+    slow = _figures(_read(path, cut=False))
+    try:
+        public = _figures(cobertura.parse(path, max_bytes=1 << 30))
+    except ReportError as exc:
+        public = f"error: {exc}"
+    assert public == slow
+    try:
+        fast = _read(path, cut=True)
+    except NotCut:
+        return False
+    if isinstance(fast, str):  # seen through the cut document: parse re-reads for the message
+        return False
+    assert _figures(fast) == slow
+    return True
+
+
+@pytest.mark.parametrize("report", REAL, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("chunk", [5, 64, 4096, 1 << 18])
+def test_real_reports_read_the_same_with_and_without_the_cutter(
+    report: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _same_both_ways(report, monkeypatch, chunk)
+
+
+def _doc(classes: list[str], head: str = "") -> str:
+    return (
+        '<?xml version="1.0" ?>\n'
+        f"{head}"
+        '<coverage line-rate="0.5" branch-rate="0" version="7">\n'
+        "<packages><package name='p'><classes>\n"
+        + "\n".join(classes)
+        + "\n</classes></package></packages></coverage>\n"
+    )
+
+
+def _simple(lines: list[tuple[int, int]], sep: str = "\n\t") -> str:
+    return sep.join(f'<line number="{n}" hits="{h}"/>' for n, h in lines)
+
+
+def _class(filename: str, body: str, methods: str = "<methods/>") -> str:
+    return f'<class name="c" filename="{filename}">{methods}<lines>{body}</lines></class>'
+
+
+CASES = {
+    "plain": _doc([_class("a.py", _simple([(1, 1), (2, 0), (3, 5)]))]),
+    "gcovr and istanbul style": _doc(
+        [_class("a.py", '<line number="1" hits="2" branch="false"/><line number="2" hits="0"/>')]
+    ),
+    "same file in two classes": _doc(
+        [_class("a.py", _simple([(1, 0), (2, 0)])), _class("a.py", _simple([(2, 3), (4, 0)]))]
+    ),
+    "repeated line in one run": _doc([_class("a.py", _simple([(1, 0), (1, 2), (2, 0)]))]),
+    "method lines are not the class's": _doc(
+        [
+            _class(
+                "a.py",
+                _simple([(1, 1)]),
+                methods=f'<methods><method name="m"><lines>{_simple([(9, 1)])}</lines>'
+                "</method></methods>",
+            )
+        ]
+    ),
+    "digits and spaces as text": _doc([_class("a.py", "12 " + _simple([(1, 1)]) + " 7")]),
+    "leading zero": _doc([_class("a.py", _simple([(1, 1)]) + '<line number="02" hits="0"/>')]),
+    "other attribute order": _doc([_class("a.py", '<line hits="1" number="3"/>')]),
+    "branch line among simple ones": _doc(
+        [
+            _class(
+                "a.py",
+                _simple([(1, 1)])
+                + '<line number="2" hits="1" branch="true" condition-coverage="50% (1/2)"/>',
+            )
+        ]
+    ),
+    "entity in the run": _doc([_class("a.py", _simple([(1, 1)]) + "&amp;")]),
+    "run in a comment": _doc(
+        [_class("a.py", _simple([(1, 1)]))],
+        head=f"<!-- <lines>{_simple([(5, 1)])}</lines> -->\n",
+    ),
+    "run in CDATA": _doc(
+        [_class("a.py", f"<![CDATA[<lines>{_simple([(5, 1)])}]]>" + _simple([(1, 0)]))]
+    ),
+    "run in an instruction": _doc(
+        [_class("a.py", _simple([(1, 1)]))],
+        head=f"<?note <lines>{_simple([(5, 1)])}</lines> ?>\n",
+    ),
+    "the document's own gitmetrics-cut instruction": _doc(
+        [_class("a.py", "<?gitmetrics-cut 1?>" + _simple([(1, 1)]))]
+    ),
+    "lines outside a class": _doc([f"<lines>{_simple([(1, 1)])}</lines>"]),
+    "truncated in a run": _doc([_class("a.py", _simple([(1, 1), (2, 0)]))])[:-120],
+    "unclosed line in a run": _doc([_class("a.py", '<line number="1" hits="1">')]),
+    "stray close in a run": _doc([_class("a.py", _simple([(1, 1)]) + "</line>")]),
+    "control character in a run": _doc([_class("a.py", _simple([(1, 1)]) + "\x01")]),
+    "class without filename": _doc(
+        ['<class name="c"><lines>' + _simple([(1, 1)]) + "</lines></class>"]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("chunk", [3, 17, 1 << 18])
+def test_odd_documents_read_the_same(
+    name: str, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "coverage.xml"
+    path.write_text(CASES[name], encoding="utf-8")
+    _same_both_ways(path, monkeypatch, chunk)
+
+
+@pytest.mark.parametrize("report", ["real pytest-cov-lines", "plain", "gcovr and istanbul style"])
+def test_the_cutter_takes_plain_runs(
+    report: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runs: list[object] = []
+    simple_hits = cobertura._simple_hits
+    monkeypatch.setattr(cobertura, "_simple_hits", lambda f: runs.append(f) or simple_hits(f))
+    if report.startswith("real "):
+        (path,) = (FIXTURES / report.removeprefix("real ")).glob("*.xml")
+    else:
+        path = tmp_path / "coverage.xml"
+        path.write_text(CASES[report], encoding="utf-8")
+    assert _same_both_ways(path, monkeypatch, 1 << 18)
+    assert runs, "no <lines> run was read by the fast path"
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    numbers = st.integers(0, 40)
+    hits = st.sampled_from([0, 0, 1, 3, 12])
+    pieces = st.lists(
+        st.one_of(
+            st.tuples(numbers, hits).map(lambda t: _simple([t])),
+            st.sampled_from(
+                [
+                    "\n",
+                    " ",
+                    "\t\t",
+                    "42",
+                    '<line number="7" hits="0" branch="false"/>',
+                    '<line number="6" hits="4" branch="false"/>',
+                    ' branch="false"',
+                    'branch="false"',
+                    '<line number="8" hits="2" branch="true" condition-coverage="50% (1/2)"/>',
+                    "<!-- note -->",
+                    '<line number="09" hits="1"/>',
+                ]
+            ),
+        ),
+        max_size=12,
+    )
+    files = st.sampled_from(["a.py", "b.py", "pkg/c.py"])
+    classes = draw(
+        st.lists(st.tuples(files, pieces).map(lambda t: _class(t[0], "".join(t[1]))), max_size=5)
+    )
+    return _doc(classes)
+
+
+@settings(max_examples=80, deadline=None)
+@given(doc=documents(), chunk=st.sampled_from([1, 9, 64, 1 << 18]))
+def test_generated_documents_read_the_same(doc: str, chunk: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        path = Path(tmp) / "coverage.xml"
+        path.write_text(doc, encoding="utf-8")
+        _same_both_ways(path, mp, chunk)
