@@ -57,8 +57,8 @@ def _files(target_bytes: int, per_line: int, seed: int) -> Iterator[tuple[str, l
         i += 1
 
 
-def cobertura(path: Path, target_bytes: int, seed: int = 1) -> None:
-    """A Cobertura report as coverage.py writes it (with branch conditions)."""
+def cobertura(path: Path, target_bytes: int, seed: int = 1, branches: bool = False) -> None:
+    """A Cobertura report as coverage.py writes it; with ``branches``, as `--cov-branch` does."""
     files = list(_files(target_bytes, 36, seed))
     valid = sum(len(h) for _, h in files)
     covered = sum(1 for _, h in files for x in h if x)
@@ -78,6 +78,16 @@ def cobertura(path: Path, target_bytes: int, seed: int = 1) -> None:
                 'line-rate="0.5" branch-rate="0">\n\t\t\t\t\t<methods/>\n\t\t\t\t\t<lines>\n'
             )
             for n, h in enumerate(hits, 1):
+                if branches and n % 8 == 0:
+                    # coverage.py marks a line that branches, and which arms were missed
+                    taken = 2 if h else 1
+                    out.write(
+                        f'\t\t\t\t\t\t<line number="{n}" hits="{h}" branch="true" '
+                        f'condition-coverage="{taken * 50}% ({taken}/2)"'
+                        + ("" if taken == 2 else f' missing-branches="{n + 2}"')
+                        + "/>\n"
+                    )
+                    continue
                 out.write(f'\t\t\t\t\t\t<line number="{n}" hits="{h}"/>\n')
             out.write("\t\t\t\t\t</lines>\n\t\t\t\t</class>\n")
         out.write("\t\t\t</classes>\n\t\t</package>\n\t</packages>\n</coverage>\n")
@@ -136,6 +146,14 @@ def coverage_json(path: Path, target_bytes: int, seed: int = 3) -> None:
     }
     path.write_text(json.dumps(data, indent=4))
 
+
+def cobertura_branches(path: Path, target_bytes: int, seed: int = 1) -> None:
+    """A Cobertura report as coverage.py writes it with branch coverage on."""
+    cobertura(path, target_bytes, seed, branches=True)
+
+
+#: reports for the parse benchmark only, as (file name, maker, gitmetrics format)
+PARSE_ONLY = {"cobertura-branches": ("coverage.xml", cobertura_branches, "cobertura")}
 
 REPORTS = {
     "cobertura": ("coverage.xml", cobertura),

@@ -72,51 +72,91 @@ class _File:
     def hits(self) -> Hits[int]:
         """Every line of the file; a line repeated across classes is hit if any copy was."""
         self.pack()
+        if len(self.parts) == 1:
+            return self.parts[0]
         out: Hits[int] = Hits((), ())
         for part in self.parts:
             out = out.union(part) if len(out) else part
         return out
 
 
-# The usual <line> of a class, as coverage.py, gcovr, istanbul and others write it. A
-# <lines> body made of nothing else (and whitespace) is read with two regular expressions
+# The usual <line>s of a class, as coverage.py, gcovr, istanbul and others write them. A
+# <lines> body made of nothing else (and whitespace) is read with regular expressions
 # instead of one Python call per element: see _xml.Cutter. A body with a line of another
-# shape (e.g. with condition-coverage) is read element by element.
+# shape (e.g. gcovr's <conditions> children) is read element by element.
+_N = rb"(0|[1-9][0-9]*)"
 _NO_BRANCH = b' branch="false"'
-_HIT = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="[1-9][0-9]*"/>')
-_MISSED = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="0"/>')
+_MISSING = b' missing-branches="'
+_HIT = re.compile(rb'<line number="' + _N + rb'" hits="[1-9][0-9]*"/>')
+_MISSED = re.compile(rb'<line number="' + _N + rb'" hits="0"/>')
 # the same with an optional branch="false" (gcovr, istanbul): a slower expression
-_HIT_NB = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="[1-9][0-9]*"(?: branch="false")?/>')
-_MISSED_NB = re.compile(rb'<line number="(0|[1-9][0-9]*)" hits="0"(?: branch="false")?/>')
-# what is left of one simple <line/> without whitespace and digits
-_SIMPLE_REST = len(b'<linenumber=""hits=""/>')
-_SPACE_AND_DIGITS = b" \t\r\n0123456789"
+_HIT_NB = re.compile(rb'<line number="' + _N + rb'" hits="[1-9][0-9]*"(?: branch="false")?/>')
+_MISSED_NB = re.compile(rb'<line number="' + _N + rb'" hits="0"(?: branch="false")?/>')
+# a line with branches as coverage.py writes it: (number, hits, covered arms, arms)
+_BRANCH = re.compile(
+    rb'<line number="' + _N + rb'" hits="' + _N + rb'" branch="true"'
+    rb' condition-coverage="[0-9]+% \(([0-9]+)/([0-9]+)\)"(?: missing-branches="[0-9,-]*")?/>'
+)
+# bytes that may stand between the elements (character data a parser ignores), and
+# that are left out when the rest of a body is measured against its matches
+_IGNORED = b" \t\r\n0123456789,-"
 
 
-def _simple_lines(text: bytes) -> tuple[list[bytes], list[bytes]] | None:
-    """The hit and missed line numbers of a ``<lines>`` body of simple ``<line/>``s.
+def _rest(tag: bytes) -> int:
+    return len(tag.translate(None, _IGNORED))
 
-    ``None`` unless the body is simple ``<line/>`` elements and character data (which a
-    parser ignores) of whitespace, digits and `` branch="false"`` only: every ``<`` must
-    start a match, and every other byte must be whitespace, a digit or part of a match.
+
+_SIMPLE_REST = _rest(b'<line number="1" hits="1"/>')
+_BRANCH_REST = _rest(b'<line number="1" hits="1" branch="true" condition-coverage="50% (1/2)"/>')
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a <lines> body of usual lines says: numbers as written, branch lines parsed."""
+
+    hit: list[bytes]
+    missed: list[bytes]
+    # (number, hits, covered arms, arms) of each line with condition-coverage
+    branches: list[tuple[int, int, int, int]]
+
+
+def _simple_lines(text: bytes) -> _Run | None:
+    """What a ``<lines>`` body of usual ``<line/>``s says, ``None`` for any other body.
+
+    The body qualifies when every ``<`` starts a match and all its other bytes are part
+    of a match or are whitespace, digits, ``,`` and ``-`` (character data between the
+    elements, which a parser ignores; the known attributes are counted on both sides).
+    A branch line whose covered arms exceed its arms is left to the element path, which
+    reports it.
     """
     no_branch = text.count(_NO_BRANCH)
     hit = (_HIT_NB if no_branch else _HIT).findall(text)
     missed = (_MISSED_NB if no_branch else _MISSED).findall(text)
-    k = len(hit) + len(missed)
+    raw = _BRANCH.findall(text) if b'branch="true"' in text else []
+    k = len(hit) + len(missed) + len(raw)
     if not k or text.count(b"<") != k:
         return None
-    rest = _SIMPLE_REST * k + (len(_NO_BRANCH) - 1) * no_branch
-    if len(text.translate(None, _SPACE_AND_DIGITS)) != rest:
+    rest = (
+        _SIMPLE_REST * (len(hit) + len(missed))
+        + _BRANCH_REST * len(raw)
+        + _rest(_NO_BRANCH) * no_branch
+        + _rest(_MISSING + b'"') * text.count(_MISSING)
+    )
+    if len(text.translate(None, _IGNORED)) != rest:
         return None
-    return hit, missed
+    branches = [(int(n), int(h), int(c), int(t)) for n, h, c, t in raw]
+    if any(c > t for _, _, c, t in branches):
+        return None
+    return _Run(hit, missed, branches)
 
 
-def _simple_hits(found: tuple[list[bytes], list[bytes]]) -> Hits[int]:
-    """The Hits of a run of simple lines (a repeated line is hit if any copy was)."""
+def _simple_hits(found: _Run) -> Hits[int]:
+    """The Hits of a run's lines (a repeated line is hit if any copy was)."""
     # digits and commas: json reads them at C speed
-    both = b"[[" + b",".join(found[0]) + b"],[" + b",".join(found[1]) + b"]]"
+    both = b"[[" + b",".join(found.hit) + b"],[" + b",".join(found.missed) + b"]]"
     hit, missed = cast(tuple[list[int], list[int]], json.loads(both))
+    for number, hits, _, _ in found.branches:
+        (hit if hits else missed).append(number)
     if len(set(hit).union(missed)) != len(hit) + len(missed):
         merged: dict[int, int] = dict.fromkeys(missed, 0)
         merged.update(dict.fromkeys(hit, 1))
@@ -183,12 +223,19 @@ def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
                 current.pack()
             current = files.setdefault(filename.replace("\\", "/"), _File())
 
-    def simple(found: tuple[list[bytes], list[bytes]], parents: list[str]) -> None:
+    def simple(found: _Run, parents: list[str]) -> None:
         # the same test as for one <line> above: only a class's own <lines> count
         if current is None or len(parents) < 2 or parents[-1] != "lines":
             return
-        if parents[-2] == "class":
-            current.parts.append(_simple_hits(found))
+        if parents[-2] != "class":
+            return
+        current.parts.append(_simple_hits(found))
+        conditions = current.conditions
+        for number, _, covered, total in found.branches:
+            old = conditions.get(number)
+            conditions[number] = (
+                (covered, total) if old is None else (max(covered, old[0]), max(total, old[1]))
+            )
 
     cutter = Cutter(b"<lines>", b"</lines>", _simple_lines, simple) if cut else None
     walk = walker(start, cutter)

@@ -121,6 +121,17 @@ CASES = {
     "digits and spaces as text": _doc([_class("a.py", "12 " + _simple([(1, 1)]) + " 7")]),
     "leading zero": _doc([_class("a.py", _simple([(1, 1)]) + '<line number="02" hits="0"/>')]),
     "other attribute order": _doc([_class("a.py", '<line hits="1" number="3"/>')]),
+    "coverage.py branch lines": _doc(
+        [
+            _class(
+                "a.py",
+                _simple([(1, 1)])
+                + '<line number="2" hits="1" branch="true" condition-coverage="50% (1/2)"'
+                ' missing-branches="4"/>'
+                + '<line number="2" hits="0" branch="true" condition-coverage="100% (2/3)"/>',
+            )
+        ]
+    ),
     "branch line among simple ones": _doc(
         [
             _class(
@@ -166,7 +177,16 @@ def test_odd_documents_read_the_same(
     _same_both_ways(path, monkeypatch, chunk)
 
 
-@pytest.mark.parametrize("report", ["real pytest-cov-lines", "plain", "gcovr and istanbul style"])
+@pytest.mark.parametrize(
+    "report",
+    [
+        "real pytest-cov-lines",
+        "real pytest-cov-branch",
+        "plain",
+        "gcovr and istanbul style",
+        "coverage.py branch lines",
+    ],
+)
 def test_the_cutter_takes_plain_runs(
     report: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -200,6 +220,15 @@ def documents(draw: st.DrawFn) -> str:
                     ' branch="false"',
                     'branch="false"',
                     '<line number="8" hits="2" branch="true" condition-coverage="50% (1/2)"/>',
+                    '<line number="3" hits="0" branch="true" condition-coverage="0% (0/2)"'
+                    ' missing-branches="4,-1"/>',
+                    '<line number="3" hits="1" branch="true" condition-coverage="100% (2/2)"/>',
+                    '<line number="5" hits="1" branch="true" condition-coverage="300% (3/1)"/>',
+                    '<line number="5" hits="1" branch="true" condition-coverage="50% (1/2)">'
+                    '<conditions><condition number="0" type="jump" coverage="50%"/></conditions>'
+                    "</line>",
+                    ' missing-branches="',
+                    ",-",
                     "<!-- note -->",
                     '<line number="09" hits="1"/>',
                 ]
