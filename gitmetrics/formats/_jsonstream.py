@@ -246,11 +246,12 @@ def _members(src: _Source, stream: str | None) -> Iterator[Member]:
 
 
 def iter_object(
-    path: Path, max_bytes: int, stream: str | None = None, *, block_size: int = BLOCK_SIZE
+    path: Path, max_bytes: int, stream: str | None = None, *, block_size: int | None = None
 ) -> Iterator[Member]:
     """The top-level object of the JSON file ``path``, one :class:`Member` at a time.
 
     The value of the key ``stream`` comes member by member, all others whole.
+    ``block_size`` defaults to :data:`BLOCK_SIZE`, read when called.
     Everything ``read_json`` refuses is refused with the same ReportError, but only
     once the walk reaches it: a caller must not act on what it got before the end.
     """
@@ -272,7 +273,7 @@ def iter_object(
             if b"\x00" in head:
                 raise ReportError(f"{path}: binary data where a text report was expected")
             fh.seek(0)
-            src = _Source(path, fh, max(block_size, 1), max_bytes)
+            src = _Source(path, fh, max(block_size or BLOCK_SIZE, 1), max_bytes)
             yield from _members(src, stream)
         except OSError as exc:
             raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
