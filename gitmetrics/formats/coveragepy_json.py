@@ -8,6 +8,7 @@ with branch coverage on it mixes statements and branches (it is the TOTAL column
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -183,20 +184,50 @@ def _file(name: str, entry: object, where: str, has_branches: bool) -> FileCover
         cov = count(summary.get("covered_lines"), f"{where}.summary.covered_lines")
     else:
         valid, cov = len(lines), lines.covered
-    branches: dict[str, int] | None = None
+    branches: Hits[str] | None = None
     b_cov: int | None = None
     b_valid: int | None = None
     if has_branches:
-        branches = {}
-        for key, taken in (("missing_branches", 0), ("executed_branches", 1)):
-            for arc in array(entry.get(key, []), f"{where}.{key}"):
-                pair = array(arc, f"{where}.{key}")
-                if len(pair) != 2 or not all(isinstance(x, int) for x in pair):
-                    raise ReportError(f"{where}.{key}: expected [from, to], got {arc!r}")
-                branches[f"{pair[0]}:{pair[1]}"] = taken
+        branches = _branches(entry, where)
         if "num_branches" in summary:
             b_valid = count(summary["num_branches"], f"{where}.summary.num_branches")
             b_cov = count(summary.get("covered_branches"), f"{where}.summary.covered_branches")
         else:
-            b_valid, b_cov = len(branches), sum(branches.values())
+            b_valid, b_cov = len(branches), branches.covered
     return FileCoverage(norm_path(name), cov, valid, b_cov, b_valid, lines, branches)
+
+
+def _arc_keys(arcs: list[Any]) -> list[str] | None:
+    """``"from:to"`` for a list of plain ``[from, to]`` int pairs, else ``None``."""
+    if not set(map(type, arcs)) <= {list} or not set(map(len, arcs)) <= {2}:
+        return None
+    ends = list(chain.from_iterable(arcs))
+    if not set(map(type, ends)) <= {int}:
+        return None
+    return list(map("{}:{}".format, ends[::2], ends[1::2]))
+
+
+def _branches(entry: JsonObject, where: str) -> Hits[str]:
+    """The hit map of executed and missing arcs; an arc in both counts as executed."""
+    missing = array(entry.get("missing_branches", []), f"{where}.missing_branches")
+    executed = entry.get("executed_branches", [])
+    # the common case without a Python step per arc, as for lines
+    if isinstance(executed, list):
+        missed_keys = _arc_keys(missing)
+        hit_keys = _arc_keys(executed) if missed_keys is not None else None
+        if missed_keys is not None and hit_keys is not None:
+            hit = set(hit_keys)
+            if (
+                len(hit) == len(hit_keys)
+                and len(set(missed_keys)) == len(missed_keys)
+                and hit.isdisjoint(missed_keys)
+            ):
+                return Hits(hit_keys, missed_keys)
+    branches: dict[str, int] = {}
+    for key, taken in (("missing_branches", 0), ("executed_branches", 1)):
+        for arc in array(entry.get(key, []), f"{where}.{key}"):
+            pair = array(arc, f"{where}.{key}")
+            if len(pair) != 2 or not all(isinstance(x, int) for x in pair):
+                raise ReportError(f"{where}.{key}: expected [from, to], got {arc!r}")
+            branches[f"{pair[0]}:{pair[1]}"] = taken
+    return Hits.from_counts(branches)

@@ -242,3 +242,32 @@ def test_peak_memory_is_far_below_the_report(
     # what is kept (4 bytes a line) plus a block and one file's entry, never the text
     assert peak < size / 2, (peak, size)
     assert peak - kept < size / 8, (peak, kept, size)
+
+
+def test_an_arc_both_missing_and_executed_counts_as_executed(tmp_path: Path) -> None:
+    data = json.loads(BRANCH.read_text())
+    entry = data["files"]["pycalc/calc.py"]
+    entry["missing_branches"].append(entry["executed_branches"][0])
+    path = _write(tmp_path, data)
+    calc = next(f for f in coveragepy_json.parse(path).files if f.path == "pycalc/calc.py")
+    assert calc.branches is not None
+    a, b = entry["executed_branches"][0]
+    assert calc.branches[f"{a}:{b}"] == 1
+    assert (len(calc.branches), calc.branches.covered) == (10, 5)
+    assert coveragepy_json.parse(path) == _loaded(path)
+
+
+@pytest.mark.parametrize("arc", [[1, True], [1], [1, 2, 3], "1:2", [1.0, 2]])
+def test_odd_arcs_behave_as_before(tmp_path: Path, arc: object) -> None:
+    data = json.loads(BRANCH.read_text())
+    data["files"]["pycalc/calc.py"]["executed_branches"].append(arc)
+    path = _write(tmp_path, data)
+    try:
+        want: object = _loaded(path)
+    except ReportError as exc:
+        want = str(exc)
+    try:
+        got: object = coveragepy_json.parse(path)
+    except ReportError as exc:
+        got = str(exc)
+    assert got == want
