@@ -44,14 +44,14 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Totals and per-file lines of a coverage.py JSON report, read in bounded memory."""
     where = str(path)
     report = _stream(path, max_bytes, None)
-    has_branches = _has_branches(report.meta)
-    if report.branches_assumed - {has_branches}:
-        # files came before the final `meta`: read them again knowing it
-        report = _stream(path, max_bytes, has_branches)
     data = {
         k: v for k, v in (("meta", report.meta), ("totals", report.totals)) if v is not _MISSING
     }
     header = _header(data, where)
+    has_branches = _has_branches(report.meta)
+    if report.branches_assumed - {has_branches}:
+        # files came before the final `meta`: read them again knowing it
+        report = _stream(path, max_bytes, has_branches)
     files = report.files
     if files is _MISSING:
         files = {}
