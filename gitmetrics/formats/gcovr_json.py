@@ -18,8 +18,8 @@ from gitmetrics.formats._common import (
     json_head,
     norm_path,
     obj,
-    read_json,
 )
+from gitmetrics.formats._jsonstream import iter_object
 
 NAME = "gcovr-json"
 FILENAMES: tuple[str, ...] = ("coverage.json", "gcovr.json", "build/gcovr.json")
@@ -32,19 +32,36 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
-    """Line and branch maps of every file, and their totals."""
-    data = read_json(path, max_bytes)
+    """Line and branch maps of every file, and their totals, read in bounded memory."""
     where = str(path)
-    if "gcovr/format_version" not in data:
+    top: set[str] = set()
+    files: object = None
+    # each file's counts, or the error to raise once the rest of the report is checked
+    entries: list[FileCoverage | ReportError] = []
+    for key, member, value in iter_object(path, max_bytes, "files"):
+        top.add(key)
+        if key != "files":
+            continue
+        if member is None:
+            # json.loads keeps the last of duplicate keys
+            files = value
+            entries = []
+            continue
+        here = f"{where}: files[{member}]"
+        try:
+            entries.append(_file(obj(value, here), here))
+        except ReportError as exc:
+            entries.append(exc)
+    if "gcovr/format_version" not in top:
         raise ReportError(
             f"{where}: no gcovr/format_version: not a gcovr JSON report",
             "for `gcovr --json-summary` output use format `gcovr-summary`",
         )
-    files = tuple(
-        _file(obj(entry, f"{where}: files[{i}]"), f"{where}: files[{i}]")
-        for i, entry in enumerate(array(data.get("files"), f"{where}: files"))
-    )
-    return Coverage.from_files(NAME, files)
+    array(files, f"{where}: files")
+    for entry in entries:
+        if isinstance(entry, ReportError):
+            raise entry
+    return Coverage.from_files(NAME, tuple(e for e in entries if isinstance(e, FileCoverage)))
 
 
 def _file(entry: dict[str, object], where: str) -> FileCoverage:

@@ -19,8 +19,8 @@ from gitmetrics.formats._common import (
     json_head,
     norm_path,
     obj,
-    read_json,
 )
+from gitmetrics.formats._jsonstream import iter_object
 
 NAME = "istanbul-final"
 FILENAMES: tuple[str, ...] = ("coverage/coverage-final.json", "coverage-final.json")
@@ -33,10 +33,21 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
-    """Per-line and per-branch-arm counts of every file, and their totals."""
-    data = read_json(path, max_bytes)
-    files = tuple(_file(name, entry, f"{path}: {name!r}") for name, entry in data.items())
-    return Coverage.from_files(NAME, files)
+    """Per-line and per-branch-arm counts of every file, and their totals (bounded memory)."""
+    # json.loads keeps a duplicate key's first place and last value: so does a dict
+    entries: dict[str, FileCoverage | ReportError] = {}
+    for name, _, entry in iter_object(path, max_bytes):
+        try:
+            entries[name] = _file(name, entry, f"{path}: {name!r}")
+        except ReportError as exc:
+            # raised once the rest of the report is known to be valid JSON
+            entries[name] = exc
+    files: list[FileCoverage] = []
+    for result in entries.values():
+        if isinstance(result, ReportError):
+            raise result
+        files.append(result)
+    return Coverage.from_files(NAME, tuple(files))
 
 
 def _file(name: str, entry: object, where: str) -> FileCoverage:

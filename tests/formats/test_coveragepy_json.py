@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import coveragepy_json
+from gitmetrics.formats import Coverage, _jsonstream, coveragepy_json
 
 from .conftest import FIXTURES
 
@@ -103,3 +104,170 @@ def test_zero_statements_has_no_line_rate(tmp_path: Path) -> None:
     cov = coveragepy_json.parse(_write(tmp_path, data))
     assert cov.line_rate is None
     assert cov.files_tested == 0
+
+
+# --- streaming: the same figures as loading the whole report --------------------------
+
+
+def _loaded(path: Path) -> Coverage:
+    return coveragepy_json.from_report(json.loads(path.read_text()), str(path), "coverage-json")
+
+
+@pytest.mark.parametrize("report", sorted((FIXTURES / "coverage-json").glob("*/coverage.json")))
+@pytest.mark.parametrize("block_size", [7, 1 << 20])
+def test_streamed_parse_equals_from_report(
+    report: Path, block_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_jsonstream, "BLOCK_SIZE", block_size)
+    assert coveragepy_json.parse(report) == _loaded(report)
+
+
+def test_meta_after_the_files_is_still_obeyed(tmp_path: Path) -> None:
+    data = json.loads(BRANCH.read_text())
+    meta = data.pop("meta")
+    path = _write(tmp_path, {**data, "meta": meta})
+    cov = coveragepy_json.parse(path)
+    assert cov == _loaded(path)
+    calc = next(f for f in cov.files if f.path == "pycalc/calc.py")
+    assert calc.branches is not None and len(calc.branches) == 10
+
+
+def test_a_later_duplicate_meta_wins(tmp_path: Path) -> None:
+    text = BRANCH.read_text().rstrip()[:-1] + ', "meta": {"format": 3, "branch_coverage": false}}'
+    path = tmp_path / "coverage.json"
+    path.write_text(text)
+    cov = coveragepy_json.parse(path)
+    assert cov.branches_valid is None
+    assert all(f.branches is None for f in cov.files)
+    assert cov == _loaded(path)
+
+
+def test_duplicate_file_names_keep_the_last_entry(tmp_path: Path) -> None:
+    text = (
+        '{"meta": {"format": 3}, "totals": {"covered_lines": 1, "num_statements": 2},'
+        ' "files": {"a.py": {"executed_lines": "broken"}, "b.py": {"executed_lines": [1]},'
+        ' "a.py": {"executed_lines": [1], "missing_lines": [2]}}}'
+    )
+    path = tmp_path / "coverage.json"
+    path.write_text(text)
+    cov = coveragepy_json.parse(path)
+    # json.loads: the first place, the last value; the broken first entry is not an error
+    assert [f.path for f in cov.files] == ["a.py", "b.py"]
+    assert cov.files[0].lines == {1: 1, 2: 0}
+    assert cov == _loaded(path)
+
+
+def test_duplicate_files_key_keeps_the_last_object(tmp_path: Path) -> None:
+    text = (
+        '{"meta": {"format": 3}, "files": {"old.py": {"executed_lines": [1]}},'
+        ' "totals": {"covered_lines": 0, "num_statements": 0}, "files": {}}'
+    )
+    path = tmp_path / "coverage.json"
+    path.write_text(text)
+    assert coveragepy_json.parse(path).files == ()
+
+
+def test_a_line_both_missing_and_executed_counts_as_executed(tmp_path: Path) -> None:
+    data = json.loads(PLAIN.read_text())
+    entry = data["files"]["pycalc/calc.py"]
+    entry["missing_lines"].append(entry["executed_lines"][0])
+    cov = coveragepy_json.parse(_write(tmp_path, data))
+    calc = next(f for f in cov.files if f.path == "pycalc/calc.py")
+    assert calc.lines is not None
+    assert calc.lines[entry["executed_lines"][0]] == 1
+    assert len(calc.lines) == 17 and calc.lines.covered == 11
+
+
+@pytest.mark.parametrize(
+    ("key", "bad", "message"),
+    [
+        ("executed_lines", [1, "2"], r"\.executed_lines: expected a count, got '2'"),
+        ("executed_lines", [1, True], r"\.executed_lines: expected a count, got True"),
+        ("missing_lines", [-4], r"\.missing_lines: negative count -4"),
+        ("missing_lines", {"1": 2}, r"\.missing_lines: expected an array, got dict"),
+    ],
+)
+def test_bad_line_lists_name_the_place(tmp_path: Path, key: str, bad: object, message: str) -> None:
+    data = json.loads(PLAIN.read_text())
+    data["files"]["pycalc/calc.py"][key] = bad
+    with pytest.raises(ReportError, match=r"coverage\.json: files\['pycalc/calc\.py'\]" + message):
+        coveragepy_json.parse(_write(tmp_path, data))
+
+
+def test_integral_floats_and_repeats_still_count(tmp_path: Path) -> None:
+    data = json.loads(PLAIN.read_text())
+    entry = data["files"]["pycalc/calc.py"]
+    entry["executed_lines"] = [float(n) for n in entry["executed_lines"]] + [
+        entry["executed_lines"][0]
+    ]
+    path = _write(tmp_path, data)
+    assert coveragepy_json.parse(path) == _loaded(path)
+
+
+def test_a_syntax_error_after_a_bad_entry_is_the_error_reported(tmp_path: Path) -> None:
+    text = '{"meta": {"format": 3}, "files": {"a.py": 3}, "totals": {}'
+    path = tmp_path / "coverage.json"
+    path.write_text(text)
+    with pytest.raises(ReportError, match=r"line 1: invalid JSON"):
+        coveragepy_json.parse(path)
+
+
+def test_peak_memory_is_far_below_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        f"pkg/mod{i}.py": {
+            "executed_lines": list(range(1, 300, 2)),
+            "missing_lines": list(range(2, 300, 2)),
+            "summary": {"covered_lines": 150, "num_statements": 299},
+        }
+        for i in range(400)
+    }
+    data = {
+        "meta": {"format": 3, "branch_coverage": False},
+        "files": files,
+        "totals": {"covered_lines": 60000, "num_statements": 119600},
+    }
+    path = _write(tmp_path, data)
+    path.write_text(json.dumps(data, indent=4))
+    size = path.stat().st_size
+    monkeypatch.setattr(_jsonstream, "BLOCK_SIZE", 32768)
+    tracemalloc.start()
+    try:
+        cov = coveragepy_json.parse(path)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert cov.lines_valid == 119600 and len(cov.files) == 400
+    # what is kept (4 bytes a line) plus a block and one file's entry, never the text
+    assert peak < size / 2, (peak, size)
+    assert peak - kept < size / 8, (peak, kept, size)
+
+
+def test_an_arc_both_missing_and_executed_counts_as_executed(tmp_path: Path) -> None:
+    data = json.loads(BRANCH.read_text())
+    entry = data["files"]["pycalc/calc.py"]
+    entry["missing_branches"].append(entry["executed_branches"][0])
+    path = _write(tmp_path, data)
+    calc = next(f for f in coveragepy_json.parse(path).files if f.path == "pycalc/calc.py")
+    assert calc.branches is not None
+    a, b = entry["executed_branches"][0]
+    assert calc.branches[f"{a}:{b}"] == 1
+    assert (len(calc.branches), calc.branches.covered) == (10, 5)
+    assert coveragepy_json.parse(path) == _loaded(path)
+
+
+@pytest.mark.parametrize("arc", [[1, True], [1], [1, 2, 3], "1:2", [1.0, 2]])
+def test_odd_arcs_behave_as_before(tmp_path: Path, arc: object) -> None:
+    data = json.loads(BRANCH.read_text())
+    data["files"]["pycalc/calc.py"]["executed_branches"].append(arc)
+    path = _write(tmp_path, data)
+    try:
+        want: object = _loaded(path)
+    except ReportError as exc:
+        want = str(exc)
+    try:
+        got: object = coveragepy_json.parse(path)
+    except ReportError as exc:
+        got = str(exc)
+    assert got == want

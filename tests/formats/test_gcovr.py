@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import gcovr_json, gcovr_summary, istanbul_summary
+from gitmetrics.formats import _jsonstream, gcovr_json, gcovr_summary, istanbul_summary
 
 from .conftest import FIXTURES
 
@@ -76,3 +76,27 @@ def test_summary_is_not_taken_for_istanbul() -> None:
 def test_summary_given_to_the_detail_parser_says_which_format(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="gcovr-summary"):
         gcovr_json.parse(SUMMARY)
+
+
+def test_detail_streamed_in_tiny_blocks_gives_the_same_coverage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    whole = gcovr_json.parse(DETAIL)
+    monkeypatch.setattr(_jsonstream, "BLOCK_SIZE", 5)
+    assert gcovr_json.parse(DETAIL) == whole
+
+
+def test_detail_duplicate_files_key_keeps_the_last_list(tmp_path: Path) -> None:
+    data = json.loads(DETAIL.read_text())
+    text = json.dumps(data)[:-1] + ', "files": [{"file": "only.c", "lines": []}]}'
+    path = tmp_path / "coverage.json"
+    path.write_text(text.replace('"files": [', '"files": [{"no name": 1}, ', 1))
+    cov = gcovr_json.parse(path)
+    assert [f.path for f in cov.files] == ["only.c"]
+
+
+def test_detail_json_error_wins_over_a_bad_file_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "coverage.json"
+    path.write_text('{"gcovr/format_version": "0.6", "files": [{"no name": 1}], ')
+    with pytest.raises(ReportError, match=r"line 1: invalid JSON"):
+        gcovr_json.parse(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import istanbul_final, istanbul_summary
+from gitmetrics.formats import _jsonstream, istanbul_final, istanbul_summary
 
 from .conftest import FIXTURES
 
@@ -118,3 +118,23 @@ def test_detect_tells_the_two_apart() -> None:
     assert not istanbul_final.detect(SUMMARY, SUMMARY.read_bytes())
     assert istanbul_final.detect(FINAL, FINAL.read_bytes())
     assert not istanbul_summary.detect(FINAL, FINAL.read_bytes())
+
+
+@pytest.mark.parametrize("report", sorted((FIXTURES / "istanbul-final").glob("*/*-final.json")))
+def test_final_streamed_in_tiny_blocks_gives_the_same_coverage(
+    report: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = istanbul_final.parse(report)
+    monkeypatch.setattr(_jsonstream, "BLOCK_SIZE", 3)
+    assert istanbul_final.parse(report) == whole
+
+
+def test_final_duplicate_path_keeps_the_first_place_and_last_entry(tmp_path: Path) -> None:
+    data = json.loads(FINAL.read_text())
+    (name,) = list(data)[:1]
+    body = json.dumps(data)
+    # a broken earlier entry for the same file is overridden, as json.loads does
+    text = "{" + json.dumps(name) + ': {"broken": 1}, ' + body[1:]
+    path = tmp_path / "coverage-final.json"
+    path.write_text(text)
+    assert istanbul_final.parse(path) == istanbul_final.parse(FINAL)
