@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Protocol, cast
 
 from gitmetrics.errors import ReportError
+from gitmetrics.formats._common import over_cap
 from gitmetrics.formats._hits import Hits
 
 __all__ = ["DEFAULT_MAX_BYTES", "Coverage", "FileCoverage", "Hits", "percent"]
@@ -215,10 +216,7 @@ def check_size(path: Path, max_bytes: int) -> int:
     except OSError as exc:
         raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
     if size > max_bytes:
-        raise ReportError(
-            f"{path}: report is {size:,} bytes, over the {max_bytes:,}-byte cap",
-            "raise `max_report_bytes` in repos.yaml if this report is genuine",
-        )
+        raise over_cap(path, max_bytes, size)
     if size == 0:
         raise ReportError(f"{path}: report is empty")
     return size

@@ -5,23 +5,39 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gitmetrics.errors import ReportError
 
 JsonObject = dict[str, Any]
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytes:
-    """The whole file, refusing a missing, empty or oversized one."""
+def over_cap(path: Path, max_bytes: int, size: int | None = None) -> ReportError:
+    """The error for a report larger than ``max_bytes`` (``size`` when it is known)."""
+    what = f"{size:,} bytes, over" if size is not None else "over"
+    return ReportError(
+        f"{path}: report is {what} the {max_bytes:,}-byte cap",
+        "raise `max_report_bytes` in repos.yaml if this report is genuine",
+    )
+
+
+def open_report(path: Path, max_bytes: int) -> tuple[BinaryIO, int]:
+    """``path`` opened for reading, and its size; ``ReportError`` if unreadable or too big."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise ReportError(
-                f"{path}: report is {size:,} bytes, over the {max_bytes:,}-byte cap",
-                "raise `max_report_bytes` in repos.yaml if this report is genuine",
-            )
-        data = path.read_bytes()
+            raise over_cap(path, max_bytes, size)
+        return path.open("rb"), size
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The whole file, refusing a missing, empty or oversized one."""
+    fh, _ = open_report(path, max_bytes)
+    try:
+        with fh:
+            data = fh.read()
     except OSError as exc:
         raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
     if not data.strip():

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
 from gitmetrics.errors import ReportError
+from gitmetrics.formats._common import open_report, over_cap
 
 #: bytes read at a time; a member larger than this makes the read grow
 BLOCK_SIZE = 1 << 20
@@ -88,10 +89,7 @@ class _Source:
         self.offset += len(data)
         if self.offset > self.max_bytes:
             # the file grew after its size was checked
-            raise ReportError(
-                f"{self.path}: report is over the {self.max_bytes:,}-byte cap",
-                "raise `max_report_bytes` in repos.yaml if this report is genuine",
-            )
+            raise over_cap(self.path, self.max_bytes)
         self.eof = not raw
         if self.pos:
             if self.dropped_blank:
@@ -255,16 +253,7 @@ def iter_object(
     Everything ``read_json`` refuses is refused with the same ReportError, but only
     once the walk reaches it: a caller must not act on what it got before the end.
     """
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ReportError(
-                f"{path}: report is {size:,} bytes, over the {max_bytes:,}-byte cap",
-                "raise `max_report_bytes` in repos.yaml if this report is genuine",
-            )
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    fh, size = open_report(path, max_bytes)
     with fh:
         try:
             head = fh.read(65536)

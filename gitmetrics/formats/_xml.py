@@ -23,6 +23,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
 
 from gitmetrics.errors import ReportError
+from gitmetrics.formats._common import over_cap
 
 _CHUNK = 256 * 1024
 T = TypeVar("T")
@@ -250,10 +251,7 @@ def _feed(
             read += len(chunk)
             if read > max_bytes:
                 # checked while reading too: the file may grow, or be a pipe or device
-                raise ReportError(
-                    f"{path}: report is over the {max_bytes:,}-byte cap",
-                    "raise `max_report_bytes` in repos.yaml if this report is genuine",
-                )
+                raise over_cap(path, max_bytes)
             if not chunk:
                 if read == 0:
                     raise ReportError(f"{path}: report is empty")

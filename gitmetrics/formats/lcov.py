@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
-from gitmetrics.formats._common import count_text, norm_path
+from gitmetrics.formats._common import count_text, norm_path, open_report
 
 NAME = "lcov"
 FILENAMES: tuple[str, ...] = ("lcov.info", "coverage/lcov.info", "*.lcov", "coverage/*.lcov")
@@ -127,17 +127,7 @@ class _Files:
 
 def _read_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, bytes]]:
     """``(number, line)`` of the report, streamed: a 100 MB tracefile is never held whole."""
-    try:
-        size = path.stat().st_size
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
-    if size > max_bytes:
-        fh.close()
-        raise ReportError(
-            f"{path}: report is {size:,} bytes, over the {max_bytes:,}-byte cap",
-            "raise `max_report_bytes` in repos.yaml if this report is genuine",
-        )
+    fh, _ = open_report(path, max_bytes)
     with fh:
         if b"\x00" in fh.read(65536):
             raise ReportError(f"{path}: binary data where a text report was expected")
