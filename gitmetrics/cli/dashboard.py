@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gitmetrics import config as configmod
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -62,6 +61,8 @@ def dashboard(
     from gitmetrics.snapshot import now_timestamp, parse_timestamp
 
     cfg = load_config(config, required=config is not None or store is None)
+    from gitmetrics import config as configmod
+
     min_coverage = cfg.min_coverage if cfg is not None else configmod.DEFAULT_MIN_COVERAGE
     st = storemod.open_store(store_path(cfg, store))
     try:

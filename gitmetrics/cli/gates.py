@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,10 +27,12 @@ from gitmetrics.cli.common import (
     report_error,
 )
 from gitmetrics.cli.core import load_config, run_collect, store_path
-from gitmetrics.config import Config
 from gitmetrics.errors import ConfigError, GitmetricsError
 from gitmetrics.render import fmt
-from gitmetrics.rules import Breach, CheckResult, Point, Rules
+
+if TYPE_CHECKING:  # imported where used: `gitmetrics --help` stays fast
+    from gitmetrics.config import Config
+    from gitmetrics.rules import Breach, CheckResult, Point, Rules
 
 #: collections read for a check at least (to name the last one above a floor)
 LOOKBACK = 30
@@ -53,7 +55,7 @@ def load_points(st: Any, rules: Rules) -> list[Point]:
             cutoff = when - timedelta(seconds=seconds)
         if i >= count and (not seconds or when < cutoff):
             break
-        points.append(Point(st.snapshot_at(entry), entry.commit))
+        points.append(rulesmod.Point(st.snapshot_at(entry), entry.commit))
     return points
 
 
@@ -76,7 +78,7 @@ def configured_rules(
     """The config's rules with the command-line limits laid over them."""
     from gitmetrics import rules as rulesmod
 
-    base = rulesmod.parse_rules(cfg) if cfg is not None else Rules()
+    base = rulesmod.parse_rules(cfg) if cfg is not None else rulesmod.Rules()
     return rulesmod.override(base, min_coverage=min_coverage, max_drop=max_drop)
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from gitmetrics import config as configmod
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -19,10 +18,10 @@ from gitmetrics.cli.common import (
     print_json,
 )
 from gitmetrics.cli.core import load_config, store_path
-from gitmetrics.config import Config
 from gitmetrics.errors import SyncError
 
 if TYPE_CHECKING:
+    from gitmetrics.config import Config
     from gitmetrics.store import Store
     from gitmetrics.store.sync import Remote, SyncResult
 
@@ -54,6 +53,8 @@ UnrelatedOpt = Annotated[
 
 
 def _optional_config(config: Path | None) -> Config | None:
+    from gitmetrics import config as configmod
+
     if config is None and not configmod.config_path(None).exists():
         return None
     return load_config(config)
@@ -78,16 +79,19 @@ def make_remote(cfg: Config | None, url: str | None, username: str | None) -> Re
 
 
 def _deriving_store(cfg: Config | None, path: Path) -> Store:
+    from gitmetrics import config as configmod
     from gitmetrics import store as storemod
     from gitmetrics.derive import make_deriver
 
     st = storemod.open_store(path)
-    base = cfg or Config(path=configmod.config_path(None), store=path, repos=())
+    base = cfg or configmod.Config(path=configmod.config_path(None), store=path, repos=())
     st.derive = make_deriver(base)
     return st
 
 
 def _retention(cfg: Config | None) -> int:
+    from gitmetrics import config as configmod
+
     return cfg.retention if cfg is not None else configmod.DEFAULT_RETENTION
 
 
@@ -223,11 +227,12 @@ def clone(
 
 def attach_remote(store: Store, cfg: Config | None, url: str, username: str | None) -> Any:
     """Record ``url`` as the store's origin and pull it (used by ``init --remote``)."""
+    from gitmetrics import config as configmod
     from gitmetrics.derive import make_deriver
     from gitmetrics.store import sync as syncmod
 
     rem = make_remote(None, url, username or (cfg.raw.get("remote_username") if cfg else None))
-    base = cfg or Config(path=configmod.config_path(None), store=store.path, repos=())
+    base = cfg or configmod.Config(path=configmod.config_path(None), store=store.path, repos=())
     store.derive = make_deriver(base)
     syncmod.record_remote(store, rem)
     return syncmod.pull(store, rem, retention=_retention(cfg))

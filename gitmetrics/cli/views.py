@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from gitmetrics import config as configmod
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -41,6 +40,8 @@ def open_for_reading(config: Path | None, store: Path | None) -> tuple[Any, floa
     from gitmetrics import store as storemod
 
     cfg = load_config(config, required=config is not None)
+    from gitmetrics import config as configmod
+
     minimum = cfg.min_coverage if cfg is not None else configmod.DEFAULT_MIN_COVERAGE
     return storemod.open_store(store_path(cfg, store)), minimum
 
