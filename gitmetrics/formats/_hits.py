@@ -101,6 +101,14 @@ class Hits(Mapping[K, int], Generic[K]):
         everything.update(theirs)
         return Hits(sorted(hit), sorted(everything - hit))
 
+    @classmethod
+    def union_of(cls, maps: Iterable[Mapping[K, int]]) -> Hits[K]:
+        """The union of ``maps`` (an entry is hit if any hit it); empty for none."""
+        out: Hits[K] | None = None
+        for m in maps:
+            out = Hits.from_counts(m) if out is None else out.union(m)
+        return out if out is not None else cls((), ())
+
     def __len__(self) -> int:
         return _size(self._hit) + _size(self._missed)
 

@@ -223,20 +223,21 @@ def run(path: Path, direct: _Direct, *, max_bytes: int) -> None:
 
     With a cutter, :class:`NotCut` says the file must be read again without one.
     """
-    for _ in _feed(path, max_bytes, direct, direct.cutter):
+    for _ in _feed(path, max_bytes, direct):
         pass
     if direct.cutter is not None:
         direct.cutter.done()
 
 
-def _feed(
-    path: Path, max_bytes: int, collector: _Collector, cutter: Cutter[Any] | None = None
-) -> Iterator[None]:
+def _feed(path: Path, max_bytes: int, collector: _Collector) -> Iterator[None]:
     """Read ``path`` in chunks into a parser for ``collector``; yields after each chunk."""
     parser = _parser(collector)
-    if cutter is not None:
-        names = collector.names if isinstance(collector, _Direct) else []
-        parser.ProcessingInstructionHandler = lambda t, d: cutter.take(t, d, names)
+    cutter: Cutter[Any] | None = None
+    if isinstance(collector, _Direct) and collector.cutter is not None:
+        cutter = collector.cutter
+        # the open elements, innermost last, as expat goes
+        take, names = cutter.take, collector.names
+        parser.ProcessingInstructionHandler = lambda t, d: take(t, d, names)
     read = 0
     try:
         fh = path.open("rb")

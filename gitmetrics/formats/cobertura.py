@@ -69,15 +69,15 @@ class _File:
             self.parts.append(Hits.from_counts(self.lines))
             self.lines = {}
 
+    def add_condition(self, number: int, covered: int, total: int) -> None:
+        """Branch arms of one line; a line repeated across classes keeps the most of each."""
+        old = self.conditions.get(number, (0, 0))
+        self.conditions[number] = (max(covered, old[0]), max(total, old[1]))
+
     def hits(self) -> Hits[int]:
         """Every line of the file; a line repeated across classes is hit if any copy was."""
         self.pack()
-        if len(self.parts) == 1:
-            return self.parts[0]
-        out: Hits[int] = Hits((), ())
-        for part in self.parts:
-            out = out.union(part) if len(out) else part
-        return out
+        return Hits.union_of(self.parts)
 
 
 # The usual <line>s of a class, as coverage.py, gcovr, istanbul and others write them. A
@@ -230,12 +230,8 @@ def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
         if parents[-2] != "class":
             return
         current.parts.append(_simple_hits(found))
-        conditions = current.conditions
         for number, _, covered, total in found.branches:
-            old = conditions.get(number)
-            conditions[number] = (
-                (covered, total) if old is None else (max(covered, old[0]), max(total, old[1]))
-            )
+            current.add_condition(number, covered, total)
 
     cutter = Cutter(b"<lines>", b"</lines>", _simple_lines, simple) if cut else None
     walk = walker(start, cutter)
@@ -261,8 +257,7 @@ def _add_line(path: Path, el: Element, into: _File) -> None:
             )
         covered, total = int(match.group(1)), int(match.group(2))
         check_pair(path, el, covered, total, "branches")
-        old = into.conditions.get(number, (0, 0))
-        into.conditions[number] = (max(covered, old[0]), max(total, old[1]))
+        into.add_condition(number, covered, total)
 
 
 def _totals(path: Path, root: Element, files: dict[str, _File]) -> Coverage:

@@ -98,7 +98,4 @@ def _union(maps: Sequence[Mapping[K, int] | None]) -> Hits[K] | None:
     present = [m for m in maps if m is not None]
     if len(present) < len(maps) or not present:
         return None
-    out = Hits.from_counts(present[0])
-    for m in present[1:]:
-        out = out.union(m)
-    return out
+    return Hits.union_of(present)
