@@ -18,6 +18,8 @@ DEFAULT_STORE = "metrics"
 DEFAULT_RETENTION = 30
 DEFAULT_MIN_COVERAGE = 80.0
 DEFAULT_TIMEOUT = 600.0
+DEFAULT_NETWORK_TIMEOUT = 60.0
+DEFAULT_MAX_REMOTE_FILE_BYTES = 16 * 1024 * 1024
 
 #: Fields that Mahavishnu-style entries carry; kept as they are, unused by gitmetrics.
 KNOWN_EXTRA_FIELDS = ("package", "nickname", "description", "tags", "mcp", "audit")
@@ -55,6 +57,8 @@ class Config:
     min_coverage: float = DEFAULT_MIN_COVERAGE
     max_report_bytes: int = DEFAULT_MAX_BYTES
     jobs: int | None = None
+    network_timeout: float = DEFAULT_NETWORK_TIMEOUT
+    max_remote_file_bytes: int = DEFAULT_MAX_REMOTE_FILE_BYTES
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def select(
@@ -155,6 +159,8 @@ def parse(text: str, path: Path) -> Config:
         min_coverage=float(data.get("min_coverage", DEFAULT_MIN_COVERAGE)),
         max_report_bytes=int(data.get("max_report_bytes", DEFAULT_MAX_BYTES)),
         jobs=data.get("jobs"),
+        network_timeout=float(data.get("network_timeout", DEFAULT_NETWORK_TIMEOUT)),
+        max_remote_file_bytes=int(data.get("max_remote_file_bytes", DEFAULT_MAX_REMOTE_FILE_BYTES)),
         raw=data,
     )
 

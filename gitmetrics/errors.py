@@ -35,3 +35,27 @@ class StoreError(GitmetricsError):
 
 class SyncError(GitmetricsError):
     """A push, pull or sync with a remote failed."""
+
+
+# --- warnings ---------------------------------------------------------------------------
+
+_warned: set[str] = set()
+
+
+def warn(message: str) -> None:
+    """Tell the user about something skipped (once per message), on stderr.
+
+    Readers use it for what they step over (an unreadable collection in history, say), so
+    a command keeps working and says what it left out.
+    """
+    import sys
+
+    if message in _warned:
+        return
+    _warned.add(message)
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def forget_warnings() -> None:
+    """Start a new command: warnings already given may be given again."""
+    _warned.clear()

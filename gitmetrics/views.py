@@ -8,6 +8,7 @@ renderers (terminal, JSON, markdown, CSV, HTML) only format it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,8 +47,8 @@ def entries(store: Store, *, limit: int | None = None) -> list[HistoryEntry]:
 
 def load(store: Store, selected: Iterable[HistoryEntry]) -> Iterator[Collection]:
     """The full snapshot of each entry, read from its own commit."""
-    for entry in selected:
-        yield Collection(entry, store.snapshot_at(entry))
+    for entry, snap in store.readable(selected):
+        yield Collection(entry, snap)
 
 
 _RELATIVE = re.compile(r"(\d+)\s*([hdwm])")
@@ -469,6 +470,11 @@ def _end(spec: str, c: Collection) -> DiffEnd:
     )
 
 
+def _one(store: Store, entry: HistoryEntry) -> Collection:
+    """A collection named on the command line: an unreadable one is an error, not a skip."""
+    return Collection(entry, store.snapshot_at(entry))
+
+
 def build_diff(
     store: Store,
     a: str | None = None,
@@ -478,17 +484,21 @@ def build_diff(
 ) -> DiffView:
     """Compare two collections (default: the previous and the newest)."""
     found = entries(store)
+    # the defaults are the newest two collections that can be read
+    newest = list(itertools.islice(load(store, found), 2)) if a is None or b is None else []
     if a is None:
-        if len(found) < 2:
+        if len(newest) < 2:
             raise StoreError(
                 f"{store.path}: only one collection so far; nothing to compare it with",
                 "collect again later, or name two snapshots",
             )
-        ea, spec_a = found[1], "previous"
+        ca, spec_a = newest[1], "previous"
     else:
-        ea, spec_a = resolve(store, found, a, now), a
-    eb, spec_b = (found[0], "latest") if b is None else (resolve(store, found, b, now), b)
-    ca, cb = (Collection(e, store.snapshot_at(e)) for e in (ea, eb))
+        ca, spec_a = _one(store, resolve(store, found, a, now)), a
+    if b is None:
+        cb, spec_b = newest[0], "latest"
+    else:
+        cb, spec_b = _one(store, resolve(store, found, b, now)), b
     rows = []
     names = sorted(
         {r.name for r in ca.snapshot.repositories} | {r.name for r in cb.snapshot.repositories}

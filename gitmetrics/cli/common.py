@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from gitmetrics.errors import GitmetricsError
+from gitmetrics.errors import GitmetricsError, forget_warnings
 
 app = typer.Typer(
     name="gitmetrics",
@@ -77,6 +77,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        forget_warnings()
         try:
             return func(*args, **kwargs)
         except GitmetricsError as exc:

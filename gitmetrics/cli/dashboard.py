@@ -79,7 +79,7 @@ def dashboard(
             newest = max(parse_timestamp(e.timestamp) for e in entries)
             start = newest - timedelta(days=days)
             entries = [e for e in entries if parse_timestamp(e.timestamp) >= start]
-        points = [shape.Point(st.snapshot_at(e), e.commit) for e in entries]
+        points = [shape.Point(snap, e.commit) for e, snap in st.readable(entries)]
     finally:
         st.close()
     page = render_points(

@@ -49,13 +49,13 @@ def load_points(st: Any, rules: Rules) -> list[Point]:
     count = max(count, LOOKBACK)
     points: list[Point] = []
     cutoff = None
-    for i, entry in enumerate(st.history(limit=MAX_POINTS)):
+    for entry, snap in st.snapshots(limit=MAX_POINTS):
         when = parse_timestamp(entry.timestamp)
         if cutoff is None:
             cutoff = when - timedelta(seconds=seconds)
-        if i >= count and (not seconds or when < cutoff):
+        if len(points) >= count and (not seconds or when < cutoff):
             break
-        points.append(rulesmod.Point(st.snapshot_at(entry), entry.commit))
+        points.append(rulesmod.Point(snap, entry.commit))
     return points
 
 

@@ -43,6 +43,16 @@ UsernameOpt = Annotated[
         show_default=False,
     ),
 ]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        help="Seconds to wait for the remote to connect and for each answer "
+        "(default: `network_timeout:` in the config, else 60).",
+        show_default=False,
+    ),
+]
 UnrelatedOpt = Annotated[
     bool,
     typer.Option(
@@ -60,8 +70,11 @@ def _optional_config(config: Path | None) -> Config | None:
     return load_config(config)
 
 
-def make_remote(cfg: Config | None, url: str | None, username: str | None) -> Remote:
+def make_remote(
+    cfg: Config | None, url: str | None, username: str | None, timeout: float | None = None
+) -> Remote:
     """The remote named by the options, then the config (a path there is relative to it)."""
+    from gitmetrics import config as configmod
     from gitmetrics.store import sync as syncmod
 
     if url is None and cfg is not None and cfg.remote:
@@ -75,7 +88,22 @@ def make_remote(cfg: Config | None, url: str | None, username: str | None) -> Re
         )
     if username is None and cfg is not None:
         username = cfg.raw.get("remote_username")
-    return syncmod.make_remote(url, username=username)
+    if timeout is None:
+        timeout = cfg.network_timeout if cfg is not None else configmod.DEFAULT_NETWORK_TIMEOUT
+    return syncmod.make_remote(url, username=username, timeout=timeout)
+
+
+def limits(cfg: Config | None, store: Path) -> Any:
+    """What a remote may send, from the config (its cap, its issues file in the store)."""
+    from gitmetrics import coordination
+    from gitmetrics.store import gate
+
+    if cfg is None:
+        return gate.Limits()
+    extra = coordination.location(cfg, store).tree_path
+    return gate.Limits(
+        max_file_bytes=cfg.max_remote_file_bytes, extra_paths=(extra,) if extra else ()
+    )
 
 
 def _deriving_store(cfg: Config | None, path: Path) -> Store:
@@ -103,6 +131,7 @@ def _run(
     username: str | None,
     allow_unrelated: bool,
     json_out: bool,
+    timeout: float | None,
 ) -> None:
     from gitmetrics.store import sync as syncmod
 
@@ -112,9 +141,15 @@ def _run(
         recorded = syncmod.recorded_url(st)
         if remote is None and (cfg is None or not cfg.remote):
             remote = recorded
-        rem = make_remote(cfg, remote, username)
+        rem = make_remote(cfg, remote, username, timeout)
         ops = {"push": syncmod.push, "pull": syncmod.pull, "sync": syncmod.sync}
-        result = ops[action](st, rem, retention=_retention(cfg), allow_unrelated=allow_unrelated)
+        result = ops[action](
+            st,
+            rem,
+            retention=_retention(cfg),
+            allow_unrelated=allow_unrelated,
+            limits=limits(cfg, st.path),
+        )
         if recorded is None:
             # like git clone: the first remote a store syncs with becomes its origin
             syncmod.record_remote(st, rem)
@@ -161,10 +196,11 @@ def push(
     remote: RemoteOpt = None,
     username: UsernameOpt = None,
     allow_unrelated: UnrelatedOpt = False,
+    timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Send new snapshots to the remote; merges first when another machine pushed (never forces)."""
-    _run("push", config, store, remote, username, allow_unrelated, json_out)
+    _run("push", config, store, remote, username, allow_unrelated, json_out, timeout)
 
 
 @app.command()
@@ -175,10 +211,11 @@ def pull(
     remote: RemoteOpt = None,
     username: UsernameOpt = None,
     allow_unrelated: UnrelatedOpt = False,
+    timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fetch the remote's snapshots and merge them into the store."""
-    _run("pull", config, store, remote, username, allow_unrelated, json_out)
+    _run("pull", config, store, remote, username, allow_unrelated, json_out, timeout)
 
 
 @app.command()
@@ -189,10 +226,11 @@ def sync(
     remote: RemoteOpt = None,
     username: UsernameOpt = None,
     allow_unrelated: UnrelatedOpt = False,
+    timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Pull then push in one step: afterwards both sides have the same history."""
-    _run("sync", config, store, remote, username, allow_unrelated, json_out)
+    _run("sync", config, store, remote, username, allow_unrelated, json_out, timeout)
 
 
 @app.command()
@@ -208,6 +246,7 @@ def clone(
     config: ConfigOpt = None,
     username: UsernameOpt = None,
     bare: Annotated[bool, typer.Option("--bare", help="Create a bare repository.")] = False,
+    timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Start a store from an existing remote and remember it for push/pull/sync."""
@@ -215,8 +254,10 @@ def clone(
 
     cfg = _optional_config(config)
     target = path if path is not None else store_path(cfg, None)
-    rem = make_remote(None, url, username or (cfg.raw.get("remote_username") if cfg else None))
-    st, result = syncmod.clone(target, rem, retention=_retention(cfg), bare=bare)
+    rem = _named_remote(cfg, url, username, timeout)
+    st, result = syncmod.clone(
+        target, rem, retention=_retention(cfg), bare=bare, limits=limits(cfg, target)
+    )
     st.close()
     if json_out:
         print_json({**result.to_dict(), "store": str(target)})
@@ -231,8 +272,20 @@ def attach_remote(store: Store, cfg: Config | None, url: str, username: str | No
     from gitmetrics.derive import make_deriver
     from gitmetrics.store import sync as syncmod
 
-    rem = make_remote(None, url, username or (cfg.raw.get("remote_username") if cfg else None))
+    rem = _named_remote(cfg, url, username, None)
     base = cfg or configmod.Config(path=configmod.config_path(None), store=store.path, repos=())
     store.derive = make_deriver(base)
     syncmod.record_remote(store, rem)
-    return syncmod.pull(store, rem, retention=_retention(cfg))
+    return syncmod.pull(store, rem, retention=_retention(cfg), limits=limits(cfg, store.path))
+
+
+def _named_remote(
+    cfg: Config | None, url: str, username: str | None, timeout: float | None
+) -> Remote:
+    """A remote given on the command line (never the config's `remote:`), config defaults."""
+    return make_remote(
+        None,
+        url,
+        username or (cfg.raw.get("remote_username") if cfg else None),
+        timeout if timeout is not None or cfg is None else cfg.network_timeout,
+    )

@@ -87,7 +87,7 @@ def sweep(gitdir: Path, worktree: Path | None) -> list[Path]:
     the same grace period as in :func:`clear_stale`.
     """
     removed: list[Path] = []
-    for pattern in ("objects/??/*.lock", "refs/**/*.lock", "*.lock"):
+    for pattern in ("objects/??/*.lock", "objects/pack/*.lock", "refs/**/*.lock", "*.lock"):
         for lock in gitdir.glob(pattern):
             if lock.name != LOCK_NAME and clear_stale(lock):
                 removed.append(lock)

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import math
 import os
 import re
 import stat
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import GitmetricsError, StoreError
+from gitmetrics.errors import GitmetricsError, StoreError, warn
 from gitmetrics.snapshot import Snapshot, Source
+from gitmetrics.store import gate, incoming, locks
 from gitmetrics.store import index as indexmod
-from gitmetrics.store import locks
 
 BRANCH = b"refs/heads/main"
 LATEST = "latest.json"
@@ -319,11 +321,8 @@ class Store:
         heads = list(sides) or ([parent] if parent else [])
 
         def earlier() -> Iterator[tuple[HistoryEntry, Snapshot]]:
-            for entry in self._walk_history(heads):
-                try:
-                    yield entry, self.snapshot_at(entry)
-                except GitmetricsError:
-                    continue  # a derived view must never stop a commit; skip what is unreadable
+            # a derived view must never stop a commit: what is unreadable is skipped
+            return self.readable(self._walk_history(heads))
 
         derived = self.derive(
             DeriveContext(
@@ -335,6 +334,9 @@ class Store:
         for path, content in derived.items():
             if path == LATEST or path.startswith(SNAPSHOT_DIR + "/"):
                 raise StoreError(f"derived file {path!r} would overwrite a snapshot")
+            if not gate.in_layout(path):
+                # the store never writes what it would refuse to pull
+                raise StoreError(f"derived file {path!r} is outside the store's layout")
             if content is None:
                 out[path] = None
                 continue
@@ -349,6 +351,9 @@ class Store:
         with locks.write_lock(self.gitdir) as crashed:
             if crashed:
                 locks.sweep(self.gitdir, None if self.bare else Path(self.repo.path))
+            incoming.sweep(self.gitdir)
+            for stale in (self.gitdir / "objects" / "pack").glob("*.lock"):
+                locks.clear_stale(stale)  # a pack index a killed writer left half-written
             for name in ("HEAD.lock", "index.lock", "packed-refs.lock", "config.lock"):
                 locks.clear_stale(self.gitdir / name)
             locks.clear_stale(self.gitdir / (self.branch_ref().decode() + ".lock"))
@@ -576,6 +581,14 @@ class Store:
                 "give a commit id, a branch, a tag or HEAD~N (see `gitmetrics history`)",
             )
         return commit
+
+    def has_object(self, sha: str) -> bool:
+        """True when the store holds the object (written or admitted by gitmetrics)."""
+        return sha.encode() in self.repo.object_store
+
+    def refresh(self) -> None:
+        """Forget dulwich's view of the object store (after objects were moved in)."""
+        self.close()
 
     def blob(self, sha: bytes) -> bytes:
         """The content of a blob."""
@@ -809,8 +822,7 @@ class Store:
     def snapshot_at(self, entry: HistoryEntry) -> Snapshot:
         """The full snapshot written by a collection (read from its own commit)."""
         commit = self.repo[entry.commit.encode()]
-        files = self.tree_files(commit.tree)
-        sha = files.get(entry.snapshot_path)
+        sha = self.lookup(commit.tree, entry.snapshot_path)
         if sha is None:
             raise StoreError(
                 f"{self.path}: commit {entry.commit[:10]} has no {entry.snapshot_path}"
@@ -818,17 +830,37 @@ class Store:
         return snapmod.from_json(self.blob(sha), f"{entry.snapshot_path}@{entry.commit[:10]}")
 
     def latest(self) -> Snapshot | None:
-        """The newest snapshot (``latest.json`` at the head), or ``None`` when empty."""
+        """The newest snapshot (``latest.json`` at the head), or ``None`` when empty.
+
+        When ``latest.json`` cannot be read, the newest readable collection stands in for it
+        (with a warning), so one bad file never stops the views.
+        """
         files = self.files_at()
         sha = files.get(LATEST)
-        return None if sha is None else snapmod.from_json(self.blob(sha), LATEST)
+        if sha is None:
+            return None
+        try:
+            return snapmod.from_json(self.blob(sha), LATEST)
+        except GitmetricsError as exc:
+            warn(f"{LATEST} cannot be read ({exc.message}); using the newest readable collection")
+        return next((snap for _, snap in self.snapshots()), None)
 
     def snapshots(
         self, limit: int | None = None, rev: str | None = None
     ) -> Iterator[tuple[HistoryEntry, Snapshot]]:
-        """Every collection with its full snapshot, newest first (from ``rev``, default head)."""
-        for entry in self.history(limit=limit, rev=rev):
-            yield entry, self.snapshot_at(entry)
+        """Collections with their full snapshots, newest first (from ``rev``, default head).
+
+        ``limit`` counts collections read; an unreadable one is skipped with a warning.
+        """
+        return self.readable(self.history(limit=limit, rev=rev))
+
+    def readable(self, entries: Iterable[HistoryEntry]) -> Iterator[tuple[HistoryEntry, Snapshot]]:
+        """Each entry with its snapshot; one that cannot be read is skipped with a warning."""
+        for entry in entries:
+            try:
+                yield entry, self.snapshot_at(entry)
+            except GitmetricsError as exc:
+                warn(f"skipped collection {entry.commit[:10]}: {exc.message}")
 
 
 def _reader(
@@ -937,7 +969,12 @@ def _commit_time(raw: bytes) -> int:
         return 0
 
 
-def _entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
+def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None:
+    """The collection a commit message records; ``None`` for merges and foreign commits.
+
+    ``ValueError`` when the trailers are there but malformed (a bad number, a snapshot path
+    outside the layout, a timestamp that is not one).
+    """
     prefix = TRAILER_PREFIX.encode()
     start = 0 if message.startswith(prefix) else message.find(b"\n" + prefix)
     if start < 0:
@@ -952,23 +989,59 @@ def _entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
     if "Snapshot" not in values or "Timestamp" not in values:
         return None
     first = message.split(b"\n", 1)[0].decode("utf-8", "replace").splitlines()
+    snapshot_path = values["Snapshot"]
+    if not snapshot_path.startswith(SNAPSHOT_DIR + "/") or not gate.in_layout(snapshot_path):
+        raise ValueError(f"Gitmetrics-Snapshot: {_shown(snapshot_path)} is not a snapshot path")
+    timestamp = values["Timestamp"]
+    try:
+        datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"Gitmetrics-Timestamp: {_shown(timestamp)} is not a time") from None
 
     def num(key: str) -> float | None:
         v = values.get(key, "n/a")
-        return None if v == "n/a" else float(v)
+        if v == "n/a":
+            return None
+        try:
+            value = float(v)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value <= 100:
+            raise ValueError(f"Gitmetrics-{key}: {_shown(v)} is not a percentage")
+        return value
+
+    def count(key: str) -> int:
+        v = values.get(key, "0")
+        if not v.isdigit() or len(v) > 12:
+            raise ValueError(f"Gitmetrics-{key}: {_shown(v)} is not a count")
+        return int(v)
 
     return HistoryEntry(
         commit=commit_id,
-        timestamp=values["Timestamp"],
-        snapshot_path=values["Snapshot"],
+        timestamp=timestamp,
+        snapshot_path=snapshot_path,
         avg_coverage=num("Avg-Coverage"),
         weighted_coverage=num("Weighted-Coverage"),
-        repos=int(values.get("Repos", "0")),
-        files=int(values.get("Files", "0")),
-        failed=int(values.get("Failed", "0")),
-        host=values.get("Host", ""),
-        subject=first[0] if first else "",
+        repos=count("Repos"),
+        files=count("Files"),
+        failed=count("Failed"),
+        host=values.get("Host", "")[:200],
+        subject=first[0][:500] if first else "",
     )
+
+
+def _entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
+    """:func:`parse_trailers_strict` for readers: a malformed collection is skipped, with a
+    warning naming it, so one bad commit never stops a command."""
+    try:
+        return parse_trailers_strict(commit_id, message)
+    except ValueError as exc:
+        warn(f"skipped collection {commit_id[:10]} in the metrics history: {exc}")
+        return None
+
+
+def _shown(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")[:80]
 
 
 def init(path: Path, *, bare: bool = False) -> Store:
@@ -1005,7 +1078,11 @@ def init(path: Path, *, bare: bool = False) -> Store:
 
 
 def open_store(path: Path) -> Store:
-    """Open an existing metrics repository; ``StoreError`` when there is none."""
+    """Open an existing metrics repository; ``StoreError`` when there is none.
+
+    A git repository that is not a gitmetrics store (its branch has no ``.gitmetrics.json``:
+    a project's own checkout, say) is refused, so gitmetrics never commits onto it.
+    """
     if not path.exists():
         raise StoreError(
             f"{path}: no metrics repository here",
@@ -1013,7 +1090,35 @@ def open_store(path: Path) -> Store:
         )
     store = Store(path)
     _ = store.repo  # raises StoreError when not a repository
+    try:
+        _check_is_store(store)
+    except StoreError:
+        store.close()
+        raise
     return store
+
+
+def _check_is_store(store: Store) -> None:
+    head = store.head()
+    if head is None:
+        # a repository without a commit (`git init metrics`) is a store to be: nothing in it
+        # may be overwritten, so its work tree must be empty
+        if store.bare or not any(p.name != ".git" for p in store.path.iterdir()):
+            return
+        what = "has no commit yet but its directory is not empty"
+    else:
+        try:
+            tree = store.repo[head.encode()].tree
+        except KeyError:
+            raise StoreError(f"{store.path}: the branch points at a missing commit {head[:10]}")
+        if store.lookup(tree, STORE_MARKER) is not None:
+            return
+        what = f"has no {STORE_MARKER} on its branch"
+    raise StoreError(
+        f"{store.path}: is a git repository but not a gitmetrics store (it {what})",
+        "gitmetrics writes only into its own stores: choose another path for `store:` in "
+        "repos.yaml or --store (a new or empty directory)",
+    )
 
 
 def source_of(path: Path) -> Source | None:

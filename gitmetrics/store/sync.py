@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,13 +32,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from gitmetrics import snapshot as snapmod
+from gitmetrics.config import DEFAULT_NETWORK_TIMEOUT
 from gitmetrics.errors import GitmetricsError, StoreError, SyncError
+from gitmetrics.store import gate, incoming, locks
 from gitmetrics.store.repo import (
     BRANCH,
     DERIVE_HISTORY,
     LATEST,
     SNAPSHOT_DIR,
-    STORE_MARKER,
     HistoryEntry,
     Store,
     parse_trailers,
@@ -67,6 +69,8 @@ class Remote:
     url: str
     username: str = DEFAULT_USERNAME
     token: str | None = field(default=None, repr=False)
+    #: seconds to wait for a connection and for each answer (``network_timeout``)
+    timeout: float = DEFAULT_NETWORK_TIMEOUT
 
     @property
     def shown(self) -> str:
@@ -108,6 +112,7 @@ def make_remote(
     *,
     username: str | None = None,
     env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_NETWORK_TIMEOUT,
 ) -> Remote:
     """A :class:`Remote` for ``url``, with the token read from ``$GITMETRICS_TOKEN``.
 
@@ -137,22 +142,38 @@ def make_remote(
                 f"{url}: refusing to send ${TOKEN_ENV} over plain http:// to {host}",
                 "use https:// (plain http with a token is allowed only for 127.0.0.1/localhost)",
             )
-    return Remote(url=url, username=username or url_user or DEFAULT_USERNAME, token=token)
+    return Remote(
+        url=url, username=username or url_user or DEFAULT_USERNAME, token=token, timeout=timeout
+    )
 
 
 def _client(remote: Remote, operation: str) -> tuple[Any, str]:
-    """dulwich's client and remote path for ``remote``."""
-    from dulwich.client import get_transport_and_path
+    """dulwich's client and remote path for ``remote``, with its timeouts set.
+
+    https/http: urllib3's connect and read timeouts (``http.timeout``); git://: the socket's
+    timeout, set as it is created; ssh: OpenSSH's ConnectTimeout and keep-alives, unless
+    ``$GIT_SSH_COMMAND``/``$GIT_SSH`` names a command of the user's own.
+    """
+    from dulwich.client import TCPGitClient, get_transport_and_path
+    from dulwich.config import ConfigDict
 
     kwargs: dict[str, Any] = {}
     kind = remote.kind
-    if kind in ("http", "https") and remote.token is not None:
-        kwargs.update(username=remote.username, password=remote.token)
+    seconds = remote.timeout
+    if kind in ("http", "https"):
+        if remote.token is not None:
+            kwargs.update(username=remote.username, password=remote.token)
+        config = ConfigDict()
+        config.set((b"http",), b"timeout", f"{seconds:g}".encode())
+        kwargs["config"] = config
     if kind == "ssh":
         # dulwich leaves the environment to porcelain; honour git's variables here
         ssh = os.environ.get("GIT_SSH_COMMAND") or os.environ.get("GIT_SSH")
-        if ssh:
-            kwargs["ssh_command"] = ssh
+        alive = max(1, int(seconds // 4))
+        kwargs["ssh_command"] = ssh or (
+            f"ssh -o ConnectTimeout={max(1, int(seconds))} "
+            f"-o ServerAliveInterval={alive} -o ServerAliveCountMax=4"
+        )
     url = remote.url
     if kind == "local":
         url = str(Path(url).expanduser())
@@ -160,6 +181,20 @@ def _client(remote: Remote, operation: str) -> tuple[Any, str]:
         client, path = get_transport_and_path(url, operation=operation, **kwargs)
     except (ValueError, TypeError) as exc:
         raise SyncError(f"{remote.shown}: not a usable remote URL: {exc}") from None
+    if isinstance(client, TCPGitClient):
+        connect = client._connect
+
+        def timed_connect(*args: Any, **kw: Any) -> Any:
+            # dulwich makes the socket inside _connect: a default set around it is that
+            # socket's timeout for connect and every read, and nobody else's
+            old = socket.getdefaulttimeout()
+            socket.setdefaulttimeout(seconds)
+            try:
+                return connect(*args, **kw)
+            finally:
+                socket.setdefaulttimeout(old)
+
+        setattr(client, "_connect", timed_connect)  # noqa: B010 - a method of one instance
     return client, path
 
 
@@ -178,6 +213,8 @@ def _network(remote: Remote, doing: str) -> Iterator[None]:
         yield
     except GitmetricsError:
         raise
+    except TimeoutError:
+        raise _timeout_error(remote, doing) from None
     except (HTTPUnauthorized, HTTPProxyUnauthorized):
         raise _auth_error(remote) from None
     except NotGitRepository:
@@ -210,6 +247,8 @@ def _network(remote: Remote, doing: str) -> Iterator[None]:
         ) from None
     except GitProtocolError as exc:
         text = clean(_text(exc))
+        if "timed out" in text.lower() or "Timeout" in text:
+            raise _timeout_error(remote, doing) from None
         if re.search(r"\b(401|403)\b", text):
             raise _auth_error(remote) from None
         if re.search(r"\b404\b", text):
@@ -230,12 +269,23 @@ def _network(remote: Remote, doing: str) -> Iterator[None]:
             "check the URL, the network, and that the server is running",
         ) from None
     except Exception as exc:
+        if "Timeout" in type(exc).__name__ or "timed out" in _text(exc):
+            raise _timeout_error(remote, doing) from None
         if type(exc).__module__.startswith("urllib3"):
             raise SyncError(
                 f"{where}: cannot reach the remote while {doing}: {type(exc).__name__}",
                 "check the URL, the network, and that the server is running",
             ) from None
         raise
+
+
+def _timeout_error(remote: Remote, doing: str) -> SyncError:
+    return SyncError(
+        f"{remote.shown}: no answer from the remote within {remote.timeout:g}s while {doing} "
+        "(nothing was changed)",
+        "check that the server is up and reachable; raise `network_timeout:` in repos.yaml "
+        "or --timeout for a slow link",
+    )
 
 
 def _text(exc: BaseException) -> str:
@@ -348,17 +398,18 @@ def record_remote(store: Store, remote: Remote) -> None:
 
 
 def pull(
-    store: Store, remote: Remote, *, retention: int, allow_unrelated: bool = False
+    store: Store,
+    remote: Remote,
+    *,
+    retention: int,
+    allow_unrelated: bool = False,
+    limits: gate.Limits = gate.Limits(),
 ) -> SyncResult:
     """Fetch the remote's snapshots and merge them into the store (never sends anything)."""
     client, path = _client(remote, "pull")
-    with store._locked():
-        before = store.head()
-        with _network(remote, "fetching"):
-            theirs = _fetch(store, client, path, remote)
-        done = _integrate(store, before, theirs, remote, retention, allow_unrelated)
-        _track(store, theirs)
-        return _result("pull", store, remote, before, theirs, done, sent_from=None, attempts=1)
+    before = store.head()
+    theirs, done = _receive(store, client, path, remote, retention, allow_unrelated, limits)
+    return _result("pull", store, remote, before, theirs, done, sent_from=None, attempts=1)
 
 
 def push(
@@ -369,8 +420,13 @@ def push(
     allow_unrelated: bool = False,
     attempts: int = MAX_ATTEMPTS,
     action: str = "push",
+    limits: gate.Limits = gate.Limits(),
 ) -> SyncResult:
-    """Send the store's snapshots; when the remote moved, fetch, merge and try again."""
+    """Send the store's snapshots; when the remote moved, fetch, merge and try again.
+
+    The network part runs without the store's lock (a collect meanwhile lands as usual);
+    only integrating what was fetched takes it.
+    """
     client, path = _client(remote, "push")
     if remote.kind in ("local", "file") and (Path(path) / ".git").exists():
         # git itself refuses this: the other store's work tree would silently go stale
@@ -378,40 +434,89 @@ def push(
             f"{remote.shown}: is a store with a work tree; pushing would leave it stale",
             "push to a bare repository (`git init --bare`), or run `gitmetrics pull` there",
         )
-    with store._locked():
-        before = store.head()
-        theirs: str | None = None
-        for attempt in range(1, attempts + 1):
-            with _network(remote, "fetching"):
-                theirs = _fetch(store, client, path, remote)
-            done = _integrate(store, store.head(), theirs, remote, retention, allow_unrelated)
-            _track(store, theirs)
-            mine = store.head()
-            if mine is None or mine == theirs:
-                return _result(action, store, remote, before, theirs, done, theirs, attempt)
-            with _network(remote, "pushing"):
-                sent = _send(store, client, path, expected=theirs, new=mine)
-            if sent:
+    before = store.head()
+    refusal = ""
+    for attempt in range(1, attempts + 1):
+        theirs, done = _receive(store, client, path, remote, retention, allow_unrelated, limits)
+        mine = store.head()
+        if mine is None or mine == theirs:
+            return _result(action, store, remote, before, theirs, done, theirs, attempt)
+        with _network(remote, "pushing"):
+            refusal = _send(store, client, path, remote, expected=theirs, new=mine)
+        if not refusal:
+            with store._locked():
                 _track(store, mine)
-                return _result(action, store, remote, before, mine, done, theirs, attempt)
-            # lost a race against another machine: back off a little and merge again
-            time.sleep(min(0.05 * attempt, 0.5))
+            return _result(action, store, remote, before, mine, done, theirs, attempt)
+        # lost a race against another machine: back off a little and merge again
+        time.sleep(min(0.05 * attempt, 0.5))
+    if "lock" in refusal.lower():
         raise SyncError(
-            f"{remote.shown}: the remote kept moving; gave up after {attempts} attempts "
-            "(nothing was lost: every snapshot is still in the local store)",
-            "other machines are pushing continuously; run `gitmetrics push` again",
+            f"{remote.shown}: the remote's branch stays locked ({refusal}); gave up after "
+            f"{attempts} attempts (nothing was lost: every snapshot is still in the local store)",
+            "a push to it was probably killed: on the server, if no push is running, remove "
+            "refs/heads/main.lock in that repository, then push again",
         )
+    raise SyncError(
+        f"{remote.shown}: the remote kept moving; gave up after {attempts} attempts "
+        "(nothing was lost: every snapshot is still in the local store)",
+        "other machines are pushing continuously; run `gitmetrics push` again",
+    )
 
 
 def sync(
-    store: Store, remote: Remote, *, retention: int, allow_unrelated: bool = False
+    store: Store,
+    remote: Remote,
+    *,
+    retention: int,
+    allow_unrelated: bool = False,
+    limits: gate.Limits = gate.Limits(),
 ) -> SyncResult:
     """Pull then push in one step (a push already merges first, so this is one exchange)."""
-    return push(store, remote, retention=retention, allow_unrelated=allow_unrelated, action="sync")
+    return push(
+        store,
+        remote,
+        retention=retention,
+        allow_unrelated=allow_unrelated,
+        action="sync",
+        limits=limits,
+    )
+
+
+def _receive(
+    store: Store,
+    client: Any,
+    path: str,
+    remote: Remote,
+    retention: int,
+    allow_unrelated: bool,
+    limits: gate.Limits,
+) -> tuple[str | None, _Integrated]:
+    """Fetch into a quarantine, check it, then (under the lock) admit and integrate it."""
+    with incoming.quarantine(store) as q:
+        with _network(remote, "fetching"):
+            theirs = _fetch(q.repo, client, path, remote)
+        if theirs is not None and not store.has_object(theirs):
+            gate.check(
+                q.repo.object_store,
+                theirs,
+                trusted=lambda sha: store.has_object(sha.decode()),
+                limits=limits,
+                where=remote.shown,
+            )
+        with store._locked():
+            incoming.admit(q, store)
+            done = _integrate(store, store.head(), theirs, remote, retention, allow_unrelated)
+            _track(store, theirs)
+    return theirs, done
 
 
 def clone(
-    path: Path, remote: Remote, *, retention: int, bare: bool = False
+    path: Path,
+    remote: Remote,
+    *,
+    retention: int,
+    bare: bool = False,
+    limits: gate.Limits = gate.Limits(),
 ) -> tuple[Store, SyncResult]:
     """Create a store at ``path`` from ``remote`` and record the remote as ``origin``."""
     from gitmetrics.store.repo import init
@@ -425,7 +530,7 @@ def clone(
     store = init(path, bare=bare)
     try:
         record_remote(store, remote)
-        return store, pull(store, remote, retention=retention)
+        return store, pull(store, remote, retention=retention, limits=limits)
     except BaseException:
         store.close()
         # like git clone: a failed clone leaves nothing behind
@@ -441,9 +546,8 @@ def clone(
 # --- the pieces ----------------------------------------------------------------------
 
 
-def _fetch(store: Store, client: Any, path: str, remote: Remote) -> str | None:
-    """Fetch the remote branch's objects into the store; returns the remote head."""
-    repo = store.repo
+def _fetch(repo: Any, client: Any, path: str, remote: Remote) -> str | None:
+    """Fetch the remote branch's objects into ``repo`` (a quarantine); returns its head."""
     advertised: dict[bytes, bytes] = {}
 
     def wants(refs: Mapping[bytes, bytes], depth: int | None = None) -> list[bytes]:
@@ -486,7 +590,6 @@ def _integrate(
     """Bring the local branch to include ``theirs``: fast-forward or merge (under the lock)."""
     if theirs is None or theirs == ours:
         return _Integrated(ours, merged=False, fast_forward=False)
-    _check_remote_tree(store, ours, theirs, remote)
     if ours is None or store.only_root():
         # a store holding only the shared root has nothing to lose: take the remote as it
         # is, even one created before stores had that root (it would look unrelated)
@@ -536,29 +639,6 @@ def _move(store: Store, old: str | None, new: str) -> None:
             "another program wrote to the store; run the command again",
         )
     store._sync_worktree()
-
-
-def _check_remote_tree(store: Store, ours: str | None, theirs: str, remote: Remote) -> None:
-    """Refuse a remote that is not a gitmetrics store, or whose snapshots are too new."""
-    mine = set(store.files_at(ours).values()) if ours else set()
-    files = store.files_at(theirs)
-    snaps = {p: s for p, s in files.items() if _is_snapshot(p)}
-    if LATEST not in files and not snaps and STORE_MARKER not in files:
-        raise SyncError(
-            f"{remote.shown}: not a gitmetrics store (refs/heads/main has no "
-            f"{LATEST} and no {SNAPSHOT_DIR}/)",
-            "point --remote at a metrics repository, or at an empty repository",
-        )
-    to_check = {p: s for p, s in snaps.items() if s not in mine}
-    if LATEST in files:
-        to_check[LATEST] = files[LATEST]
-    for p, sha in sorted(to_check.items()):
-        try:
-            snapmod.from_json(store.blob(sha), f"{remote.shown}: {p}")
-        except GitmetricsError as exc:
-            raise SyncError(
-                f"{exc.message}; nothing was changed", exc.hint or "fix the remote store"
-            ) from None
 
 
 def _is_snapshot(path: str) -> bool:
@@ -611,8 +691,25 @@ def _previous(store: Store, heads: list[str], newest: str) -> list[HistoryEntry]
     return ordered[:DERIVE_HISTORY]
 
 
-def _send(store: Store, client: Any, path: str, *, expected: str | None, new: str) -> bool:
-    """Move the remote branch from ``expected`` to ``new``; False when we lost a race."""
+def _send(
+    store: Store, client: Any, path: str, remote: Remote, *, expected: str | None, new: str
+) -> str:
+    """Move the remote branch from ``expected`` to ``new``; ``""`` when done, else why not.
+
+    A local-path remote is written under its own gitmetrics lock, so a ``.lock`` file a
+    killed push left there is recognised as stale and cleared, as in a local store.
+    """
+    if remote.kind in ("local", "file"):
+        gitdir = Path(path)
+        with locks.write_lock(gitdir, timeout=remote.timeout) as crashed:
+            if crashed:
+                locks.sweep(gitdir, None)
+            locks.clear_stale(gitdir / (BRANCH.decode() + ".lock"))
+            return _send_pack(store, client, path, expected=expected, new=new)
+    return _send_pack(store, client, path, expected=expected, new=new)
+
+
+def _send_pack(store: Store, client: Any, path: str, *, expected: str | None, new: str) -> str:
     from dulwich.file import FileLocked
 
     repo = store.repo
@@ -639,11 +736,13 @@ def _send(store: Store, client: Any, path: str, *, expected: str | None, new: st
     try:
         result = client.send_pack(path.encode(), update_refs, pack_data)
     except FileLocked:
-        return False  # a local remote whose branch another process is writing right now
+        return "refs/heads/main is locked"  # another process is writing it right now
     if lost:
-        return False
-    status = result.ref_status or {}
-    return status.get(BRANCH) is None
+        return "the remote moved"
+    status = (result.ref_status or {}).get(BRANCH)
+    if status is None:
+        return ""
+    return status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
 
 
 def _count(store: Store, include: str | None, exclude: str | None) -> tuple[int, int]:

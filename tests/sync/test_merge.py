@@ -30,7 +30,7 @@ def _derive(ctx: DeriveContext) -> Mapping[str, bytes | None]:
     """A deriver like the README/badge contributors: depends on the newest and the previous."""
     lines = [f"newest {ctx.snapshot.timestamp} {ctx.snapshot.host}"]
     lines += [f"prev {e.timestamp} {e.host}" for e in ctx.previous]
-    return {"SUMMARY.txt": ("\n".join(lines) + "\n").encode()}
+    return {"README.md": ("\n".join(lines) + "\n").encode()}
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_divergent_histories_merge_to_the_union(new_store: NewStore, remote: S.R
     assert len(snaps) == 4
     # latest.json is the newest snapshot by timestamp (runner-a at minute 4)
     assert files["latest.json"] == files[snaps[-1]] and "_runner-a_" in snaps[-1]
-    summary = b.blob(files["SUMMARY.txt"]).decode().splitlines()
+    summary = b.blob(files["README.md"]).decode().splitlines()
     assert summary[0] == "newest 2026-01-01T00:04:00Z runner-a"
     assert [s.split()[1] for s in summary[1:]] == [
         "2026-01-01T00:03:00Z",
@@ -217,7 +217,7 @@ def test_push_gives_up_after_bounded_attempts(
 ) -> None:
     a = new_store("a")
     collect(a, "runner-a", 1)
-    monkeypatch.setattr(S, "_send", lambda *args, **kw: False)  # every race is lost
+    monkeypatch.setattr(S, "_send", lambda *args, **kw: "the remote moved")  # every race is lost
     before = a.head()
     with pytest.raises(SyncError, match="gave up after 3 attempts") as info:
         S.push(a, remote, retention=30, attempts=3)

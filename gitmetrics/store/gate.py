@@ -1,0 +1,291 @@
+"""The trust gate: everything a remote sends is checked here before it can touch the store.
+
+A fetch lands in a quarantine (see :mod:`gitmetrics.store.incoming`); :func:`check` walks
+every commit the store does not have yet and refuses the whole remote on the first thing
+gitmetrics would not have written itself:
+
+- a tree entry that is not a regular file (mode 100644) or a directory: symlinks, gitlinks
+  and executables are refused;
+- a path outside the store's layout (:func:`in_layout`): no ``..``, no absolute path, no
+  ``.git`` in any spelling, because every name must match a short portable pattern;
+- a blob over the size cap, a snapshot that does not validate (or is newer than this
+  gitmetrics), a ``latest.json``, alert state or issues file that does not parse;
+- a collection commit whose trailers do not parse, or that names a snapshot its own tree
+  does not hold.
+
+Objects already in the store were written or checked by gitmetrics, so they are trusted and
+never walked again: a pull costs what it brings, not the size of the history.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gitmetrics.config import DEFAULT_MAX_REMOTE_FILE_BYTES
+from gitmetrics.errors import GitmetricsError, SyncError
+
+#: Largest commit object: a collection's message is a subject and a dozen trailers.
+MAX_COMMIT_BYTES = 64 * 1024
+
+FILE_MODE = 0o100644
+TREE_MODE = 0o040000
+
+#: One path component: portable on every file system git hosts run on, never hidden.
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+_LAYOUT = re.compile(
+    r"|".join(
+        [
+            r"\.gitmetrics\.json",
+            r"README\.md",
+            r"latest\.json",
+            rf"snapshots/\d{{4}}/\d{{2}}/{_NAME}\.json",
+            rf"badges/{_NAME}\.svg",
+            r"alerts/state\.json",
+            r"coordination/issues\.yaml",
+            r"dashboard/index\.html",
+            rf"repos/{_NAME}/{_NAME}",
+        ]
+    )
+)
+_COMPONENT = re.compile(_NAME)
+
+
+def in_layout(path: str, extra: Iterable[str] = ()) -> bool:
+    """True for a path gitmetrics itself writes in a store (``extra``: configured paths)."""
+    if path in extra:
+        return all(
+            _COMPONENT.fullmatch(part) and not part.endswith(".") for part in path.split("/")
+        )
+    return _LAYOUT.fullmatch(path) is not None and not any(
+        part.endswith(".") for part in path.split("/")
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a remote may send."""
+
+    max_file_bytes: int = DEFAULT_MAX_REMOTE_FILE_BYTES
+    #: tree paths the config adds to the layout (an ``issues_file:`` inside the store)
+    extra_paths: tuple[str, ...] = ()
+
+
+class Refused(GitmetricsError):
+    """What the gate found; turned into a :class:`SyncError` naming the remote."""
+
+
+def check(
+    objects: Any,
+    head: str,
+    *,
+    trusted: Callable[[bytes], bool],
+    limits: Limits = Limits(),
+    where: str = "the remote",
+) -> int:
+    """Check every commit reachable from ``head`` that is not ``trusted``; returns how many.
+
+    ``objects`` is an object store that holds the fetched objects (the quarantine);
+    ``trusted(sha)`` says whether the store already has an object. Raises
+    :class:`SyncError` naming the commit and path of the first problem found.
+    """
+    from gitmetrics.store.repo import parse_trailers_strict
+
+    if not trusted(head.encode()):
+        _looks_like_store(objects, head, where)
+    seen_trees: set[bytes] = set()
+    seen_blobs: set[tuple[bytes, str]] = set()
+    stack = [head.encode()]
+    seen: set[bytes] = set()
+    checked = 0
+    while stack:
+        sha = stack.pop()
+        if sha in seen or trusted(sha):
+            continue
+        seen.add(sha)
+        short = sha.decode()[:10]
+        try:
+            commit = _read(objects, sha, "commit", MAX_COMMIT_BYTES)
+            _check_tree(objects, commit.tree, "", seen_trees, seen_blobs, trusted, limits)
+            try:
+                entry = parse_trailers_strict(sha.decode(), commit.message)
+            except ValueError as exc:
+                raise Refused(f"its message has a malformed trailer: {exc}") from None
+            if entry is not None and not _holds(objects, commit.tree, entry.snapshot_path):
+                raise Refused(f"its trailers name {entry.snapshot_path}, which it does not hold")
+        except Refused as exc:
+            raise _refusal(where, f"commit {short}: {exc.message}", exc.hint) from None
+        checked += 1
+        stack.extend(commit.parents)
+    return checked
+
+
+def _looks_like_store(objects: Any, head: str, where: str) -> None:
+    """Refuse at once a remote whose branch is plainly something else (a project's repo)."""
+    try:
+        commit = _read(objects, head.encode(), "commit", MAX_COMMIT_BYTES)
+        names = {e.path for e in _read(objects, commit.tree, "tree", MAX_COMMIT_BYTES).iteritems()}
+    except Refused as exc:
+        raise _refusal(where, f"commit {head[:10]}: {exc.message}") from None
+    if not names & {b".gitmetrics.json", b"latest.json", b"snapshots"}:
+        raise SyncError(
+            f"{where}: not a gitmetrics store (refs/heads/main has no .gitmetrics.json, "
+            "latest.json or snapshots/); nothing was changed",
+            "point --remote at a metrics repository, or at an empty repository",
+        )
+
+
+def _holds(objects: Any, tree_id: bytes, path: str) -> bool:
+    """True when ``path`` is a file of the tree (new or known subtrees alike)."""
+    from dulwich.object_store import tree_lookup_path
+    from dulwich.objects import ObjectID
+
+    try:
+        mode, _ = tree_lookup_path(objects.__getitem__, ObjectID(tree_id), path.encode())
+    except (KeyError, NotADirectoryError):
+        return False
+    return bool(mode == FILE_MODE)
+
+
+def _refusal(where: str, detail: str, hint: str | None = None) -> SyncError:
+    return SyncError(
+        f"{where}: refused: {detail}; nothing was changed",
+        hint
+        or "the remote is not a gitmetrics store or has been tampered with; "
+        "check what pushed to it (`git log --stat` there)",
+    )
+
+
+def _read(objects: Any, sha: bytes, kind: str, cap: int) -> Any:
+    """An object of the expected ``kind``, refused when missing, malformed or too large."""
+    try:
+        type_num, raw = objects.get_raw(sha)
+    except KeyError:
+        raise Refused(f"object {sha.decode()[:10]} is missing") from None
+    except Exception as exc:
+        raise Refused(f"object {sha.decode()[:10]} cannot be read ({type(exc).__name__})") from None
+    names = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
+    if names.get(type_num) != kind:
+        raise Refused(f"object {sha.decode()[:10]} is a {names.get(type_num, '?')}, not a {kind}")
+    if len(raw) > cap:
+        raise Refused(
+            f"object {sha.decode()[:10]} is {len(raw):,} bytes, over the cap of {cap:,}"
+            + (" (max_remote_file_bytes in repos.yaml)" if kind == "blob" else "")
+        )
+    if kind == "blob":
+        return bytes(raw)
+    from dulwich.objects import ObjectID, ShaFile
+
+    try:
+        obj = ShaFile.from_raw_string(type_num, raw, sha=ObjectID(sha))
+        obj.check()
+    except Exception as exc:
+        raise Refused(f"{kind} {sha.decode()[:10]} is malformed ({_why(exc)})") from None
+    return obj
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(a) for a in exc.args if isinstance(a, str))
+    return text[:200] or type(exc).__name__
+
+
+def _check_tree(
+    objects: Any,
+    tree_id: bytes,
+    prefix: str,
+    seen_trees: set[bytes],
+    seen_blobs: set[tuple[bytes, str]],
+    trusted: Callable[[bytes], bool],
+    limits: Limits,
+) -> None:
+    """Check one tree and everything new under it (known trees are skipped)."""
+    if tree_id in seen_trees or trusted(tree_id):
+        return
+    tree = _read(objects, tree_id, "tree", limits.max_file_bytes)
+    seen_trees.add(tree_id)
+    names: set[bytes] = set()
+    for entry in tree.iteritems():
+        raw_name = entry.path
+        if raw_name in names:
+            raise Refused(f"{prefix}{_shown(raw_name)}: the name appears twice in one tree")
+        names.add(raw_name)
+        try:
+            name = raw_name.decode("ascii")
+        except UnicodeDecodeError:
+            raise Refused(f"{prefix}{_shown(raw_name)}: not a name gitmetrics writes") from None
+        path = prefix + name
+        if entry.mode == TREE_MODE:
+            if not _COMPONENT.fullmatch(name) or name.endswith("."):
+                raise Refused(f"{_shown(path.encode())}/: not a directory of the store's layout")
+            _check_tree(objects, entry.sha, path + "/", seen_trees, seen_blobs, trusted, limits)
+            continue
+        if entry.mode != FILE_MODE:
+            kind = _mode_kind(entry.mode)
+            raise Refused(f"{_shown(path.encode())}: a {kind} (mode {entry.mode:o}); only files")
+        if not in_layout(path, limits.extra_paths):
+            raise Refused(f"{_shown(path.encode())}: not a file of the store's layout")
+        kind = _parsed_kind(path)
+        if (entry.sha, kind) in seen_blobs:
+            continue
+        seen_blobs.add((entry.sha, kind))
+        # a blob the store has is parsed again when it turns up where gitmetrics reads it
+        if kind or not trusted(entry.sha):
+            _check_blob(path, kind, _read(objects, entry.sha, "blob", limits.max_file_bytes))
+
+
+def _mode_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    if mode == 0o160000:
+        return "gitlink (submodule)"
+    if mode == 0o100755:
+        return "executable file"
+    return "special entry"
+
+
+def _shown(raw: bytes) -> str:
+    """A path as it may be printed: anything odd made visible, never raw."""
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)[:200]
+
+
+def _parsed_kind(path: str) -> str:
+    """How gitmetrics reads a file back: ``snapshot``, ``json``, ``yaml``, or ``""`` (never)."""
+    if path == "latest.json" or path.startswith("snapshots/"):
+        return "snapshot"
+    if path.endswith(".json"):
+        return "json"
+    if path.endswith(".yaml"):
+        return "yaml"
+    return ""
+
+
+def _check_blob(path: str, kind: str, data: bytes) -> None:
+    """Parse what gitmetrics reads back: snapshots, ``latest.json``, its JSON and YAML state."""
+    from gitmetrics import snapshot as snapmod
+
+    if kind == "snapshot":
+        try:
+            snapmod.from_json(data, path)
+        except GitmetricsError as exc:
+            raise Refused(exc.message, exc.hint) from None
+    elif kind == "json":
+        try:
+            value = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise Refused(f"{path}: not valid JSON") from None
+        if not isinstance(value, dict):
+            raise Refused(f"{path}: not a JSON object")
+    elif kind == "yaml":
+        import yaml
+
+        try:
+            value = yaml.safe_load(data)
+        except (yaml.YAMLError, UnicodeDecodeError):
+            raise Refused(f"{path}: not valid YAML") from None
+        if value is not None and not isinstance(value, dict | list):
+            raise Refused(f"{path}: not a YAML mapping")

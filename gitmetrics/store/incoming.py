@@ -1,0 +1,147 @@
+"""The quarantine: where a fetch lands until the trust gate has checked it.
+
+A fetch writes into a bare repository of its own under ``<gitdir>/gitmetrics-incoming/``,
+whose object store borrows the store's objects (``objects/info/alternates``), so the remote
+is told what we have and sends only what is new. Nothing of the store changes while objects
+arrive, so no lock is needed for the network part. Once :mod:`gitmetrics.store.gate` has
+accepted the objects they are moved into the store (packs by rename: cheap and atomic),
+under the store's lock; a refused remote's quarantine is deleted, and the store is exactly
+as it was. A quarantine left by a killed process is swept by the next writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitmetrics.store.repo import Store
+
+INCOMING = "gitmetrics-incoming"
+#: A quarantine older than this is swept even when its process id is alive again.
+STALE_SECONDS = 24 * 3600
+
+
+@dataclass
+class Quarantine:
+    """A bare repository that receives a fetch, borrowing the store's objects."""
+
+    path: Path
+    _repo: Any = field(default=None, repr=False)
+
+    @property
+    def repo(self) -> Any:
+        """The dulwich ``Repo`` to fetch into."""
+        if self._repo is None:
+            from dulwich.repo import Repo
+
+            self._repo = Repo(str(self.path))
+        return self._repo
+
+    def close(self) -> None:
+        """Release dulwich's file handles."""
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+    def discard(self) -> None:
+        """Delete the quarantine and everything fetched into it."""
+        self.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def quarantine(store: Store) -> Iterator[Quarantine]:
+    """A fresh quarantine for one fetch; always deleted at the end (moved objects are kept)."""
+    from dulwich.repo import Repo
+
+    top = store.gitdir / INCOMING
+    top.mkdir(exist_ok=True)
+    path = top / f"{os.getpid()}-{secrets.token_hex(4)}"
+    Repo.init_bare(str(path), mkdir=True).close()
+    objects = Path(store.repo.object_store.path).resolve()
+    (path / "objects" / "info" / "alternates").write_text(f"{objects}\n")
+    q = Quarantine(path)
+    head = store.head()
+    if head is not None:
+        # the fetch tells the remote what we have from the refs of its target
+        q.repo.refs[b"refs/heads/main"] = head.encode()
+    try:
+        yield q
+    finally:
+        q.discard()
+
+
+def admit(q: Quarantine, store: Store) -> int:
+    """Move every object of the quarantine into the store (call under the store's lock).
+
+    Pack files are renamed data file first, index last: a pack becomes visible only once
+    whole. Returns how many files were moved.
+    """
+    q.close()
+    source = q.path / "objects"
+    target = Path(store.repo.object_store.path)
+    moved = 0
+    packs = source / "pack"
+    if packs.is_dir():
+        names = sorted(packs.iterdir(), key=lambda p: p.suffix == ".idx")  # .idx last
+        (target / "pack").mkdir(exist_ok=True)
+        for src in names:
+            if src.suffix not in (".pack", ".idx") or src.name.startswith("tmp"):
+                continue
+            dest = target / "pack" / src.name
+            if not dest.exists():
+                src.replace(dest)
+                moved += 1
+    for sub in sorted(source.iterdir()):
+        if len(sub.name) != 2 or not sub.is_dir():
+            continue
+        for src in sub.iterdir():
+            if len(src.name) != 38:
+                continue
+            dest = target / sub.name / src.name
+            if not dest.exists():
+                dest.parent.mkdir(exist_ok=True)
+                src.replace(dest)
+                moved += 1
+    if moved:
+        store.refresh()
+    return moved
+
+
+def sweep(gitdir: Path) -> list[Path]:
+    """Remove quarantines whose process is gone (call under the store's write lock)."""
+    top = gitdir / INCOMING
+    removed: list[Path] = []
+    if not top.is_dir():
+        return removed
+    for path in top.iterdir():
+        pid_text = path.name.split("-", 1)[0]
+        try:
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if pid_text.isdigit() and _alive(int(pid_text)) and age < STALE_SECONDS:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
