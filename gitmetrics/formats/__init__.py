@@ -143,6 +143,7 @@ FORMATS: dict[str, str] = {
     "cobertura": "gitmetrics.formats.cobertura",
     "jacoco": "gitmetrics.formats.jacoco",
     "clover": "gitmetrics.formats.clover",
+    "opencover": "gitmetrics.formats.opencover",
     #
     # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",
@@ -163,6 +164,7 @@ PRODUCERS: dict[str, str] = {
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",
+    "opencover": "an OpenCover XML report (OpenCover, coverlet)",
     "lcov": "an LCOV tracefile",
     "go": "a Go coverprofile",
     "coverage-data": "a coverage.py data file",

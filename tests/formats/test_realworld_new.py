@@ -34,7 +34,9 @@ MANIFEST: dict[str, Any] = (
 )
 
 #: the manifest's description of a new format -> gitmetrics' name for it
-NEW_FORMATS: dict[str, str] = {}
+NEW_FORMATS: dict[str, str] = {
+    "new:OpenCover XML (coverlet)": "opencover",
+}
 
 CASES = [c for c in MANIFEST["cases"] if c["format"] in NEW_FORMATS]
 needs_realworld = pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not here")

@@ -1,0 +1,123 @@
+"""Hostile input to the parsers added since 0.3: a ReportError naming the file and the place.
+
+Each format has a small valid report (written here by hand after the producer's docs) and
+edits of it: a wrong type, a negative count, a count past 2**53 and a 5000-digit one.
+The bad value is never quoted back: reports are other people's files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gitmetrics import formats
+from gitmetrics.errors import ReportError
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A small valid report, the name it is written as, and its totals."""
+
+    name: str
+    text: str
+    totals: tuple[int, int, int | None, int | None]
+    #: for the bad-value edits: the text to replace, its replacement with ``{}`` for the
+    #: bad value, and where the error must point
+    slot: tuple[str, str, str]
+
+
+OPENCOVER = """<?xml version="1.0" encoding="utf-8"?>
+<CoverageSession>
+  <Summary numSequencePoints="3" visitedSequencePoints="2" numBranchPoints="2"
+    visitedBranchPoints="1" sequenceCoverage="66.67" branchCoverage="50" />
+  <Modules>
+    <Module skippedDueTo="MissingPdb"><ModulePath>Skipped.dll</ModulePath>
+      <Files><File uid="1" fullPath="C:\\src\\Skipped.cs" /></Files>
+    </Module>
+    <Module hash="X">
+      <ModulePath>App.dll</ModulePath>
+      <Files><File uid="1" fullPath="C:\\src\\App\\Calc.cs" /></Files>
+      <Classes><Class><FullName>App.Calc</FullName><Methods>
+        <Method><Name>System.Int32 App.Calc::Add(System.Int32)</Name><FileRef uid="1" />
+          <SequencePoints>
+            <SequencePoint vc="3" sl="5" el="5" fileid="1" />
+            <SequencePoint vc="0" sl="6" el="6" fileid="1" />
+            <SequencePoint vc="1" sl="7" el="7" />
+          </SequencePoints>
+          <BranchPoints>
+            <BranchPoint vc="1" sl="6" offset="4" offsetend="6" path="0" fileid="1" />
+            <BranchPoint vc="0" sl="6" offset="4" offsetend="9" path="1" fileid="1" />
+          </BranchPoints>
+          <MethodPoint vc="3" sl="5" fileid="1" />
+        </Method>
+      </Methods></Class></Classes>
+    </Module>
+  </Modules>
+</CoverageSession>
+"""
+
+SAMPLES: dict[str, Sample] = {
+    "opencover": Sample(
+        "coverage.opencover.xml",
+        OPENCOVER,
+        (2, 3, 1, 2),
+        ('vc="0" sl="6"', "vc='{}' sl='6'", "line 16: <SequencePoint> vc"),
+    ),
+}
+FORMATS = sorted(SAMPLES)
+
+
+def _write(tmp_path: Path, fmt: str, text: str | bytes) -> Path:
+    path = tmp_path / SAMPLES[fmt].name
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def _refused(path: Path, fmt: str) -> ReportError:
+    with pytest.raises(ReportError) as err:
+        formats.get(fmt).parse(path)
+    assert str(path) in err.value.message
+    assert "Traceback" not in str(err.value)
+    return err.value
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_sample_gives_its_totals(tmp_path: Path, fmt: str) -> None:
+    path = _write(tmp_path, fmt, SAMPLES[fmt].text)
+    cov = formats.get(fmt).parse(path)
+    got = (cov.lines_covered, cov.lines_valid, cov.branches_covered, cov.branches_valid)
+    assert got == SAMPLES[fmt].totals
+    assert formats.detect_content(path) == fmt
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.9])
+def test_truncated(tmp_path: Path, fmt: str, cut: float) -> None:
+    text = SAMPLES[fmt].text
+    _refused(_write(tmp_path, fmt, text[: int(len(text) * cut)]), fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("content", [b"", b" \n\n", b"\x00\x01garbage\xff" + os.urandom(512)])
+def test_empty_or_binary(tmp_path: Path, fmt: str, content: bytes) -> None:
+    _refused(_write(tmp_path, fmt, content), fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "bad", ["-7", "1.5", "x7", "90071992547409930", "9" * 5000, "null", '"37"', "[17]"]
+)
+def test_bad_values_name_the_place_and_are_not_quoted(tmp_path: Path, fmt: str, bad: str) -> None:
+    sample = SAMPLES[fmt]
+    old, template, where = sample.slot
+    assert old in sample.text
+    err = _refused(_write(tmp_path, fmt, sample.text.replace(old, template.format(bad), 1)), fmt)
+    assert where in err.message
+    shown = str(err)
+    assert bad.strip('"[]') not in shown.replace(str(tmp_path), "")
