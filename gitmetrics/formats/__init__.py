@@ -138,6 +138,7 @@ FORMATS: dict[str, str] = {
     "gcovr-summary": "gitmetrics.formats.gcovr_summary",
     "istanbul-summary": "gitmetrics.formats.istanbul_summary",
     "istanbul-final": "gitmetrics.formats.istanbul_final",
+    "coverlet-json": "gitmetrics.formats.coverlet_json",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
@@ -161,6 +162,7 @@ PRODUCERS: dict[str, str] = {
     "gcovr-summary": "gcovr's JSON summary",
     "istanbul-summary": "an istanbul (nyc, c8, jest) JSON summary",
     "istanbul-final": "istanbul's coverage-final.json (nyc, c8, jest)",
+    "coverlet-json": "coverlet's JSON report",
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",

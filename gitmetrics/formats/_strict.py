@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics.errors import ReportError
+from gitmetrics.formats._jsonstream import Member, iter_object
 from gitmetrics.formats._xml import Element
 
 #: the largest count accepted: above it a JSON number is no longer exact
@@ -151,3 +152,16 @@ def first_error(entries: Mapping[Any, object]) -> None:
     for entry in entries.values():
         if isinstance(entry, ReportError):
             raise entry
+
+
+def members(path: Path, max_bytes: int, stream: str | None = None) -> Iterator[Member]:
+    """:func:`iter_object`, with a number too long for Python's int a ReportError too."""
+    try:
+        yield from iter_object(path, max_bytes, stream)
+    except ValueError as exc:
+        # json refuses to convert integers of more than 4300 digits (int_max_str_digits)
+        if "digits" not in str(exc):
+            raise
+        raise ReportError(
+            f"{path}: a number of thousands of digits", "the report is damaged; regenerate it"
+        ) from None

@@ -10,6 +10,7 @@ from gitmetrics import formats
 from gitmetrics.errors import ReportError
 
 from .conftest import FIXTURES
+from .test_hostile_new import SAMPLES
 
 LCOV = FIXTURES / "lcov" / "lcov-gcc" / "lcov.info"
 
@@ -47,3 +48,19 @@ def test_a_damaged_report_of_the_named_format_keeps_its_own_error(tmp_path: Path
 
 def test_every_format_has_a_producer_for_messages() -> None:
     assert set(formats.PRODUCERS) == set(formats.FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "producer"),
+    [("coverlet-json", "coverlet's JSON report")],
+)
+def test_a_coverage_json_that_is_not_coveragepys(tmp_path: Path, fmt: str, producer: str) -> None:
+    path = tmp_path / "coverage.json"
+    path.write_text(SAMPLES[fmt].text)
+    assert formats.detect(path) == fmt
+    with pytest.raises(ReportError) as err:
+        formats.parse(path, "coverage-json")
+    assert err.value.message == (
+        f"{path}: this is {producer} (format `{fmt}`), not coverage.py's JSON report"
+    )
+    assert "NoneType" not in str(err.value)

@@ -36,6 +36,7 @@ MANIFEST: dict[str, Any] = (
 #: the manifest's description of a new format -> gitmetrics' name for it
 NEW_FORMATS: dict[str, str] = {
     "new:OpenCover XML (coverlet)": "opencover",
+    "new:coverlet native JSON": "coverlet-json",
 }
 
 CASES = [c for c in MANIFEST["cases"] if c["format"] in NEW_FORMATS]
