@@ -139,6 +139,8 @@ FORMATS: dict[str, str] = {
     "istanbul-summary": "gitmetrics.formats.istanbul_summary",
     "istanbul-final": "gitmetrics.formats.istanbul_final",
     "coverlet-json": "gitmetrics.formats.coverlet_json",
+    "simplecov-resultset": "gitmetrics.formats.simplecov_resultset",
+    "simplecov-json": "gitmetrics.formats.simplecov_json",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
@@ -163,6 +165,8 @@ PRODUCERS: dict[str, str] = {
     "istanbul-summary": "an istanbul (nyc, c8, jest) JSON summary",
     "istanbul-final": "istanbul's coverage-final.json (nyc, c8, jest)",
     "coverlet-json": "coverlet's JSON report",
+    "simplecov-resultset": "SimpleCov's .resultset.json",
+    "simplecov-json": "SimpleCov's JSON formatter output",
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",

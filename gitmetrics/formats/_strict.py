@@ -9,11 +9,12 @@ it is converted, so a 5000-digit count is a clear error, not Python's digit limi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from gitmetrics.errors import ReportError
+from gitmetrics.formats import Coverage, FileCoverage
 from gitmetrics.formats._jsonstream import Member, iter_object
 from gitmetrics.formats._xml import Element
 
@@ -165,3 +166,31 @@ def members(path: Path, max_bytes: int, stream: str | None = None) -> Iterator[M
         raise ReportError(
             f"{path}: a number of thousands of digits", "the report is damaged; regenerate it"
         ) from None
+
+
+class Maps:
+    """The line and branch hits of one source file, summed as its entries come in."""
+
+    __slots__ = ("branches", "lines")
+
+    def __init__(self) -> None:
+        self.lines: dict[int, int] = {}
+        self.branches: dict[str, int] = {}
+
+    def merge(self, other: Maps) -> None:
+        """Add ``other``'s hits to these (a line hit in either is hit)."""
+        for n, hits in other.lines.items():
+            add(self.lines, n, hits)
+        for key, hits in other.branches.items():
+            add(self.branches, key, hits)
+
+
+def merged(fmt: str, parts: Iterable[Mapping[str, Maps]]) -> Coverage:
+    """The coverage of several parts of a report (modules, runs), added up per file."""
+    files: dict[str, Maps] = {}
+    for part in parts:
+        for name, maps in part.items():
+            files.setdefault(name, Maps()).merge(maps)
+    return Coverage.from_files(
+        fmt, tuple(FileCoverage.from_maps(n, m.lines, m.branches) for n, m in files.items())
+    )

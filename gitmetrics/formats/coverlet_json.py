@@ -14,9 +14,10 @@ import re
 from pathlib import Path
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
 from gitmetrics.formats._common import json_head, norm_path
 from gitmetrics.formats._strict import (
+    Maps,
     add,
     array,
     count,
@@ -25,6 +26,7 @@ from gitmetrics.formats._strict import (
     items,
     line_number,
     members,
+    merged,
     obj,
 )
 
@@ -41,44 +43,26 @@ def detect(path: Path, head: bytes) -> bool:
     return text.startswith("{") and bool(_LINES.search(text)) and bool(_BRANCHES.search(text))
 
 
-class _File:
-    def __init__(self) -> None:
-        self.lines: dict[int, int] = {}
-        self.branches: dict[str, int] = {}
-
-
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Lines and branches of every method, summed per source file (one module at a time)."""
     # json.loads keeps the last of duplicate keys: so does a dict of modules
-    modules: dict[str, dict[str, _File] | ReportError] = {}
+    modules: dict[str, dict[str, Maps] | ReportError] = {}
     for i, (name, _, value) in enumerate(members(path, max_bytes)):
         try:
             modules[name] = _module(value, f"{path}: module {i + 1}")
         except ReportError as exc:
             modules[name] = exc
     first_error(modules)
-    merged: dict[str, _File] = {}
-    for files in modules.values():
-        assert not isinstance(files, ReportError)
-        for file_name, f in files.items():
-            into = merged.setdefault(file_name, _File())
-            for n, hits in f.lines.items():
-                add(into.lines, n, hits)
-            for key, hits in f.branches.items():
-                add(into.branches, key, hits)
-    return Coverage.from_files(
-        NAME,
-        tuple(FileCoverage.from_maps(n, f.lines, f.branches) for n, f in merged.items()),
-    )
+    return merged(NAME, (m for m in modules.values() if not isinstance(m, ReportError)))
 
 
-def _module(value: object, where: str) -> dict[str, _File]:
-    files: dict[str, _File] = {}
+def _module(value: object, where: str) -> dict[str, Maps]:
+    files: dict[str, Maps] = {}
     for j, (file_name, classes) in enumerate(items(value, where)):
         here = f"{where}, file {j + 1}"
         if not file_name:
             raise ReportError(f"{here}: a source file without a name")
-        into = files.setdefault(norm_path(file_name), _File())
+        into = files.setdefault(norm_path(file_name), Maps())
         for k, (_, methods) in enumerate(items(classes, here)):
             for m, (signature, method) in enumerate(items(methods, f"{here}, class {k + 1}")):
                 at = f"{here}, class {k + 1}, method {m + 1}"
@@ -86,7 +70,7 @@ def _module(value: object, where: str) -> dict[str, _File]:
     return files
 
 
-def _method(signature: str, method: dict[str, object], into: _File, where: str) -> None:
+def _method(signature: str, method: dict[str, object], into: Maps, where: str) -> None:
     for i, (line, hits) in enumerate(items(method.get("Lines", {}), f"{where}: Lines")):
         here = f"{where}: Lines entry {i + 1}"
         n = count_text(line, here)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
 from gitmetrics.formats._common import norm_path
-from gitmetrics.formats._strict import add, attr, line_number, required_attr
+from gitmetrics.formats._strict import Maps, add, attr, line_number, merged, required_attr
 from gitmetrics.formats._xml import Element, expect_root, iter_elements, sniff
 
 NAME = "opencover"
@@ -34,15 +34,9 @@ def detect(path: Path, head: bytes) -> bool:
     return found is not None and found.root == "CoverageSession"
 
 
-class _Files:
-    def __init__(self) -> None:
-        self.lines: dict[str, dict[int, int]] = {}
-        self.branches: dict[str, dict[str, int]] = {}
-
-
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Lines and branch points of every measured module, per source file."""
-    files = _Files()
+    files: dict[str, Maps] = {}
     seen_root = False
     skipped = False  # inside a module OpenCover did not instrument
     uids: dict[str, str] = {}  # the module's file uid -> path
@@ -65,7 +59,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
                     "the report is damaged; regenerate it",
                 )
             uids[uid] = norm_path(name)
-            files.lines.setdefault(uids[uid], {})
+            files.setdefault(uids[uid], Maps())
         elif el.tag == "Method":
             method_file = None
         elif el.tag == "FileRef" and el.parent == "Method":
@@ -73,21 +67,15 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         elif el.tag == "SequencePoint" and el.parent == "SequencePoints":
             name = _file_of(path, el, uids, method_file)
             line = _start_line(path, el)
-            add(files.lines.setdefault(name, {}), line, required_attr(path, el, "vc"))
+            add(files.setdefault(name, Maps()).lines, line, required_attr(path, el, "vc"))
         elif el.tag == "BranchPoint" and el.parent == "BranchPoints":
             name = _file_of(path, el, uids, method_file)
             line = _start_line(path, el)
             key = ":".join(
                 (str(line), *(el.attrib.get(a, "") for a in ("offset", "offsetend", "path")))
             )
-            add(files.branches.setdefault(name, {}), key, required_attr(path, el, "vc"))
-    return Coverage.from_files(
-        NAME,
-        tuple(
-            FileCoverage.from_maps(name, lines, files.branches.get(name, {}))
-            for name, lines in files.lines.items()
-        ),
-    )
+            add(files.setdefault(name, Maps()).branches, key, required_attr(path, el, "vc"))
+    return merged(NAME, [files])
 
 
 def _start_line(path: Path, el: Element) -> int:

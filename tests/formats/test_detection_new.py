@@ -51,12 +51,17 @@ def test_every_format_has_a_producer_for_messages() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "producer"),
-    [("coverlet-json", "coverlet's JSON report")],
+    ("case", "producer"),
+    [
+        ("coverlet-json", "coverlet's JSON report"),
+        ("simplecov-json", "SimpleCov's JSON formatter output"),
+        ("simplecov-json/gem", "SimpleCov's JSON formatter output"),
+    ],
 )
-def test_a_coverage_json_that_is_not_coveragepys(tmp_path: Path, fmt: str, producer: str) -> None:
+def test_a_coverage_json_that_is_not_coveragepys(tmp_path: Path, case: str, producer: str) -> None:
     path = tmp_path / "coverage.json"
-    path.write_text(SAMPLES[fmt].text)
+    path.write_text(SAMPLES[case].text)
+    fmt = SAMPLES[case].fmt
     assert formats.detect(path) == fmt
     with pytest.raises(ReportError) as err:
         formats.parse(path, "coverage-json")

@@ -19,8 +19,9 @@ from gitmetrics.errors import ReportError
 
 @dataclass(frozen=True)
 class Sample:
-    """A small valid report, the name it is written as, and its totals."""
+    """A small valid report of a format, the name it is written as, and its totals."""
 
+    fmt: str
     name: str
     text: str
     totals: tuple[int, int, int | None, int | None]
@@ -77,26 +78,101 @@ COVERLET_JSON = """{
 }
 """
 
+RESULTSET = """{
+  "RSpec": {
+    "coverage": {
+      "/src/lib/calc.rb": {
+        "lines": [null, 1, 1, 0, null, 2],
+        "branches": {"[:if, 0, 3, 4, 5, 7]": {"[:then, 1, 4, 6, 4, 9]": 0, "[:else, 2, 6, 6, 6, 9]": 2}}
+      },
+      "/src/lib/old.rb": [1, null, 0]
+    },
+    "timestamp": 1700000000
+  },
+  "Minitest": {
+    "coverage": {"/src/lib/calc.rb": {"lines": [null, 0, 0, 3, null, 0], "branches": {}}},
+    "timestamp": 1700000001
+  }
+}
+"""
+
+SIMPLECOV_FORMATTER = """{
+  "meta": {"simplecov_version": "0.21.2"},
+  "coverage": {
+    "/src/lib/calc.rb": {
+      "lines": [null, 1, 1, 0, null, 2, "ignored", "ignored"],
+      "branches": [
+        {"type": "then", "start_line": 4, "end_line": 4, "coverage": 0},
+        {"type": "else", "start_line": 6, "end_line": 6, "coverage": 2}
+      ]
+    }
+  },
+  "groups": {}
+}
+"""
+
+SIMPLECOV_GEM = """{
+  "timestamp": 1700000000,
+  "command_name": "RSpec",
+  "files": [
+    {"filename": "/src/lib/calc.rb", "covered_percent": 75.0,
+     "coverage": {"lines": [null, 1, 1, 0, null, 2]}, "covered_strength": 1.0,
+     "covered_lines": 3, "lines_of_code": 4},
+    {"filename": "/src/lib/old.rb", "covered_percent": 50.0, "coverage": [1, null, 0],
+     "covered_lines": 1, "lines_of_code": 2}
+  ],
+  "metrics": {"covered_percent": 66.67, "covered_strength": 1.0, "covered_lines": 4,
+              "total_lines": 6}
+}
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
+        "opencover",
         "coverage.opencover.xml",
         OPENCOVER,
         (2, 3, 1, 2),
         ('vc="0" sl="6"', "vc='{}' sl='6'", "line 16: <SequencePoint> vc"),
     ),
     "coverlet-json": Sample(
+        "coverlet-json",
         "coverage.json",
         COVERLET_JSON,
         (2, 3, 1, 2),
         ('"6": 0', '"6": {}', "module 1, file 1, class 1, method 1: Lines entry 2"),
     ),
+    "simplecov-resultset": Sample(
+        "simplecov-resultset",
+        ".resultset.json",
+        RESULTSET,
+        (5, 6, 1, 2),
+        (
+            '9]": 0',
+            '9]": {}',
+            "command 1, file 1: branches entry 1, arm 1",
+        ),
+    ),
+    "simplecov-json": Sample(
+        "simplecov-json",
+        "coverage.json",
+        SIMPLECOV_FORMATTER,
+        (3, 4, 1, 2),
+        ('"coverage": 0', '"coverage": {}', "coverage entry 1: branches[0].coverage"),
+    ),
+    "simplecov-json/gem": Sample(
+        "simplecov-json",
+        "coverage.json",
+        SIMPLECOV_GEM,
+        (4, 6, None, None),
+        ('"lines_of_code": 2', '"lines_of_code": {}', "files[1].lines_of_code"),
+    ),
 }
 FORMATS = sorted(SAMPLES)
-JSON_FORMATS = {f for f, s in SAMPLES.items() if s.name.endswith(".json")}
+JSON_FORMATS = {case for case, s in SAMPLES.items() if s.name.endswith(".json")}
 
 
-def _write(tmp_path: Path, fmt: str, text: str | bytes) -> Path:
-    path = tmp_path / SAMPLES[fmt].name
+def _write(tmp_path: Path, case: str, text: str | bytes) -> Path:
+    path = tmp_path / SAMPLES[case].name
     if isinstance(text, str):
         path.write_text(text, encoding="utf-8")
     else:
@@ -104,9 +180,9 @@ def _write(tmp_path: Path, fmt: str, text: str | bytes) -> Path:
     return path
 
 
-def _refused(path: Path, fmt: str) -> ReportError:
+def _refused(path: Path, case: str) -> ReportError:
     with pytest.raises(ReportError) as err:
-        formats.get(fmt).parse(path)
+        formats.get(SAMPLES[case].fmt).parse(path)
     assert str(path) in err.value.message
     assert "Traceback" not in str(err.value)
     return err.value
@@ -114,11 +190,12 @@ def _refused(path: Path, fmt: str) -> ReportError:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_sample_gives_its_totals(tmp_path: Path, fmt: str) -> None:
-    path = _write(tmp_path, fmt, SAMPLES[fmt].text)
-    cov = formats.get(fmt).parse(path)
+    sample = SAMPLES[fmt]
+    path = _write(tmp_path, fmt, sample.text)
+    cov = formats.get(sample.fmt).parse(path)
     got = (cov.lines_covered, cov.lines_valid, cov.branches_covered, cov.branches_valid)
-    assert got == SAMPLES[fmt].totals
-    assert formats.detect_content(path) == fmt
+    assert got == sample.totals
+    assert formats.detect_content(path) == sample.fmt
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

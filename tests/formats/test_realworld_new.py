@@ -37,6 +37,8 @@ MANIFEST: dict[str, Any] = (
 NEW_FORMATS: dict[str, str] = {
     "new:OpenCover XML (coverlet)": "opencover",
     "new:coverlet native JSON": "coverlet-json",
+    "new:SimpleCov .resultset.json": "simplecov-resultset",
+    "new:SimpleCov JSON formatter coverage/coverage.json (Ruby)": "simplecov-json",
 }
 
 CASES = [c for c in MANIFEST["cases"] if c["format"] in NEW_FORMATS]
