@@ -141,6 +141,7 @@ FORMATS: dict[str, str] = {
     "coverlet-json": "gitmetrics.formats.coverlet_json",
     "simplecov-resultset": "gitmetrics.formats.simplecov_resultset",
     "simplecov-json": "gitmetrics.formats.simplecov_json",
+    "coveralls": "gitmetrics.formats.coveralls",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
@@ -167,6 +168,7 @@ PRODUCERS: dict[str, str] = {
     "coverlet-json": "coverlet's JSON report",
     "simplecov-resultset": "SimpleCov's .resultset.json",
     "simplecov-json": "SimpleCov's JSON formatter output",
+    "coveralls": "a Coveralls JSON report (ExCoveralls, gcovr, coveralls-python)",
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",

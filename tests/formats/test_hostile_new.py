@@ -126,6 +126,17 @@ SIMPLECOV_GEM = """{
 }
 """
 
+COVERALLS = """{
+  "service_name": "github", "repo_token": "not-a-real-token",
+  "source_files": [
+    {"name": "lib/calc.ex", "source_digest": "0", "coverage": [null, 1, 0, 4, null],
+     "branches": [3, 0, 0, 2, 3, 0, 1, 0]},
+    {"name": "lib/empty.ex", "coverage": [null, null]},
+    {"name": "lib/calc.ex", "coverage": [null, 0, 2, 0, null]}
+  ]
+}
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
         "opencover",
@@ -158,6 +169,13 @@ SAMPLES: dict[str, Sample] = {
         SIMPLECOV_FORMATTER,
         (3, 4, 1, 2),
         ('"coverage": 0', '"coverage": {}', "coverage entry 1: branches[0].coverage"),
+    ),
+    "coveralls": Sample(
+        "coveralls",
+        "coveralls.json",
+        COVERALLS,
+        (3, 3, 1, 2),
+        ("3, 0, 1, 0]", "3, 0, 1, {}]", "source_files[0].branches[7]"),
     ),
     "simplecov-json/gem": Sample(
         "simplecov-json",
