@@ -142,6 +142,7 @@ FORMATS: dict[str, str] = {
     "simplecov-resultset": "gitmetrics.formats.simplecov_resultset",
     "simplecov-json": "gitmetrics.formats.simplecov_json",
     "coveralls": "gitmetrics.formats.coveralls",
+    "dart-json": "gitmetrics.formats.dart_json",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
@@ -169,6 +170,7 @@ PRODUCERS: dict[str, str] = {
     "simplecov-resultset": "SimpleCov's .resultset.json",
     "simplecov-json": "SimpleCov's JSON formatter output",
     "coveralls": "a Coveralls JSON report (ExCoveralls, gcovr, coveralls-python)",
+    "dart-json": "Dart's package:coverage JSON",
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",

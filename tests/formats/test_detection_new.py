@@ -56,6 +56,7 @@ def test_every_format_has_a_producer_for_messages() -> None:
         ("coverlet-json", "coverlet's JSON report"),
         ("simplecov-json", "SimpleCov's JSON formatter output"),
         ("simplecov-json/gem", "SimpleCov's JSON formatter output"),
+        ("dart-json", "Dart's package:coverage JSON"),
     ],
 )
 def test_a_coverage_json_that_is_not_coveragepys(tmp_path: Path, case: str, producer: str) -> None:

@@ -137,6 +137,13 @@ COVERALLS = """{
 }
 """
 
+DART = """{"type": "CodeCoverage", "coverage": [
+  {"source": "package:calc/calc.dart", "script": {"type": "@Script", "uri": "package:calc/calc.dart"},
+   "hits": [3, 1, 4, 0, 5, 2, "7-8", 0], "branchHits": [4, 0, 5, 2]},
+  {"source": "package:calc/calc.dart", "hits": [4, 3, 9, 0], "branchHits": [4, 1]}
+]}
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
         "opencover",
@@ -176,6 +183,13 @@ SAMPLES: dict[str, Sample] = {
         COVERALLS,
         (3, 3, 1, 2),
         ("3, 0, 1, 0]", "3, 0, 1, {}]", "source_files[0].branches[7]"),
+    ),
+    "dart-json": Sample(
+        "dart-json",
+        "coverage.json",
+        DART,
+        (3, 6, 2, 2),
+        ("[4, 3, 9, 0]", "[4, 3, 9, {}]", "coverage[1].hits[3]"),
     ),
     "simplecov-json/gem": Sample(
         "simplecov-json",

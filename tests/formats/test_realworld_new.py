@@ -40,6 +40,7 @@ NEW_FORMATS: dict[str, str] = {
     "new:SimpleCov .resultset.json": "simplecov-resultset",
     "new:SimpleCov JSON formatter coverage/coverage.json (Ruby)": "simplecov-json",
     "new:Coveralls JSON (ExCoveralls, Elixir)": "coveralls",
+    "new:Dart package:coverage JSON (coverage/coverage.json)": "dart-json",
 }
 
 #: formats whose producers count every file they list, code or not (ExCoveralls lists a
