@@ -153,6 +153,7 @@ FORMATS: dict[str, str] = {
     # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",
     "go": "gitmetrics.formats.gocover",
+    "jacoco-csv": "gitmetrics.formats.jacoco_csv",
     #
     # data files that need the source to be measured
     "coverage-data": "gitmetrics.formats.coveragepy_data",
@@ -177,6 +178,7 @@ PRODUCERS: dict[str, str] = {
     "opencover": "an OpenCover XML report (OpenCover, coverlet)",
     "lcov": "an LCOV tracefile",
     "go": "a Go coverprofile",
+    "jacoco-csv": "a JaCoCo CSV report",
     "coverage-data": "a coverage.py data file",
 }
 
