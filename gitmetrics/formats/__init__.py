@@ -143,6 +143,7 @@ FORMATS: dict[str, str] = {
     "simplecov-json": "gitmetrics.formats.simplecov_json",
     "coveralls": "gitmetrics.formats.coveralls",
     "dart-json": "gitmetrics.formats.dart_json",
+    "llvm-cov-json": "gitmetrics.formats.llvmcov_json",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
@@ -172,6 +173,7 @@ PRODUCERS: dict[str, str] = {
     "simplecov-json": "SimpleCov's JSON formatter output",
     "coveralls": "a Coveralls JSON report (ExCoveralls, gcovr, coveralls-python)",
     "dart-json": "Dart's package:coverage JSON",
+    "llvm-cov-json": "an llvm-cov export (llvm-cov export, cargo llvm-cov --json)",
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",

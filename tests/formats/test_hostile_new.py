@@ -152,6 +152,18 @@ app,calc,Calc.Inner,1,2,0,0,1,1,0,1,0,1
 app,calc,Main,3,22,0,0,1,3,1,1,1,1
 """
 
+LLVM_COV = """{"data": [{"files": [{"filename": "/src/calc.c",
+  "segments": [[1, 10, 2, true, true, false], [3, 1, 0, true, true, false],
+               [4, 2, 0, false, false, false]],
+  "branches": [[2, 5, 2, 9, 2, 0, 0, 0, 4]], "expansions": [],
+  "summary": {"lines": {"count": 4, "covered": 2, "percent": 50},
+              "branches": {"count": 2, "covered": 1, "notcovered": 1, "percent": 50}}}],
+  "functions": [],
+  "totals": {"lines": {"count": 4, "covered": 2, "percent": 50},
+             "branches": {"count": 2, "covered": 1, "notcovered": 1, "percent": 50}}}],
+ "type": "llvm.coverage.json.export", "version": "2.0.1"}
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
         "opencover",
@@ -205,6 +217,17 @@ SAMPLES: dict[str, Sample] = {
         JACOCO_CSV,
         (11, 18, 6, 10),
         ("Main,3,22,0,0,1,3", "Main,3,22,0,0,{},3", "line 4: LINE_MISSED"),
+    ),
+    "llvm-cov-json": Sample(
+        "llvm-cov-json",
+        "llvm-cov.json",
+        LLVM_COV,
+        (2, 4, 1, 2),
+        (
+            '"totals": {"lines": {"count": 4',
+            '"totals": {{"lines": {{"count": {}',
+            "data[0].totals.lines.count",
+        ),
     ),
     "simplecov-json/gem": Sample(
         "simplecov-json",
