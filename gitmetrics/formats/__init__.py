@@ -144,6 +144,7 @@ FORMATS: dict[str, str] = {
     "coveralls": "gitmetrics.formats.coveralls",
     "dart-json": "gitmetrics.formats.dart_json",
     "llvm-cov-json": "gitmetrics.formats.llvmcov_json",
+    "grcov-covdir": "gitmetrics.formats.grcov_covdir",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
@@ -174,6 +175,7 @@ PRODUCERS: dict[str, str] = {
     "coveralls": "a Coveralls JSON report (ExCoveralls, gcovr, coveralls-python)",
     "dart-json": "Dart's package:coverage JSON",
     "llvm-cov-json": "an llvm-cov export (llvm-cov export, cargo llvm-cov --json)",
+    "grcov-covdir": "grcov's covdir JSON",
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",

@@ -164,6 +164,15 @@ LLVM_COV = """{"data": [{"files": [{"filename": "/src/calc.c",
  "type": "llvm.coverage.json.export", "version": "2.0.1"}
 """
 
+COVDIR = """{"children": {
+  "src": {"children": {
+     "calc.rs": {"coverage": [-1, 2, 0, 1, -1], "coveragePercent": 66.67, "linesCovered": 2,
+                 "linesMissed": 1, "linesTotal": 3, "name": "calc.rs"}},
+          "coveragePercent": 66.67, "linesCovered": 2, "linesMissed": 1, "linesTotal": 3,
+          "name": "src"}},
+ "coveragePercent": 66.67, "linesCovered": 2, "linesMissed": 1, "linesTotal": 3, "name": ""}
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
         "opencover",
@@ -228,6 +237,13 @@ SAMPLES: dict[str, Sample] = {
             '"totals": {{"lines": {{"count": {}',
             "data[0].totals.lines.count",
         ),
+    ),
+    "grcov-covdir": Sample(
+        "grcov-covdir",
+        "covdir.json",
+        COVDIR,
+        (2, 3, None, None),
+        ("[-1, 2, 0, 1", "[-1, 2, {}, 1", "children entry 1.children entry 1.coverage[2]"),
     ),
     "simplecov-json/gem": Sample(
         "simplecov-json",
