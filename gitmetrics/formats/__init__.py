@@ -151,6 +151,7 @@ FORMATS: dict[str, str] = {
     "jacoco": "gitmetrics.formats.jacoco",
     "clover": "gitmetrics.formats.clover",
     "opencover": "gitmetrics.formats.opencover",
+    "sonar-generic": "gitmetrics.formats.sonar_generic",
     #
     # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",
@@ -180,6 +181,7 @@ PRODUCERS: dict[str, str] = {
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",
     "opencover": "an OpenCover XML report (OpenCover, coverlet)",
+    "sonar-generic": "a SonarQube generic coverage report",
     "lcov": "an LCOV tracefile",
     "go": "a Go coverprofile",
     "jacoco-csv": "a JaCoCo CSV report",

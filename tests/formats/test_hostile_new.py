@@ -173,6 +173,21 @@ COVDIR = """{"children": {
  "coveragePercent": 66.67, "linesCovered": 2, "linesMissed": 1, "linesTotal": 3, "name": ""}
 """
 
+SONAR = """<?xml version="1.0"?>
+<coverage version="1">
+  <file path="src/hello/NoConditions.xoo">
+    <lineToCover lineNumber="6" covered="true"/>
+    <lineToCover lineNumber="7" covered="false"/>
+  </file>
+  <file path="src/hello/WithConditions.xoo">
+    <lineToCover lineNumber="3" covered="true" branchesToCover="2" coveredBranches="1"/>
+  </file>
+  <file path="src/hello/NoConditions.xoo">
+    <lineToCover lineNumber="7" covered="true"/>
+  </file>
+</coverage>
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
         "opencover",
@@ -244,6 +259,13 @@ SAMPLES: dict[str, Sample] = {
         COVDIR,
         (2, 3, None, None),
         ("[-1, 2, 0, 1", "[-1, 2, {}, 1", "children entry 1.children entry 1.coverage[2]"),
+    ),
+    "sonar-generic": Sample(
+        "sonar-generic",
+        "sonar-coverage.xml",
+        SONAR,
+        (3, 3, 1, 2),
+        ('branchesToCover="2"', "branchesToCover='{}'", "line 8: <lineToCover> branchesToCover"),
     ),
     "simplecov-json/gem": Sample(
         "simplecov-json",
