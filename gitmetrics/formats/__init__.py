@@ -152,6 +152,7 @@ FORMATS: dict[str, str] = {
     "clover": "gitmetrics.formats.clover",
     "opencover": "gitmetrics.formats.opencover",
     "sonar-generic": "gitmetrics.formats.sonar_generic",
+    "phpunit-xml": "gitmetrics.formats.phpunit_xml",
     #
     # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",
@@ -182,6 +183,7 @@ PRODUCERS: dict[str, str] = {
     "clover": "a Clover XML report",
     "opencover": "an OpenCover XML report (OpenCover, coverlet)",
     "sonar-generic": "a SonarQube generic coverage report",
+    "phpunit-xml": "PHPUnit's --coverage-xml index.xml",
     "lcov": "an LCOV tracefile",
     "go": "a Go coverprofile",
     "jacoco-csv": "a JaCoCo CSV report",

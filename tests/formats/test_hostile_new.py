@@ -188,6 +188,26 @@ SONAR = """<?xml version="1.0"?>
 </coverage>
 """
 
+PHPUNIT_XML = """<?xml version="1.0"?>
+<phpunit xmlns="https://schema.phpunit.de/coverage/1.0">
+  <build time="now" phpunit="9.6.7" coverage="9.2.26"/>
+  <project source="/src">
+    <directory name="/">
+      <totals><lines total="30" comments="2" code="28" executable="6" executed="4" percent="66.67"/></totals>
+      <directory name="Util">
+        <totals><lines total="9" comments="0" code="9" executable="2" executed="1" percent="50"/></totals>
+        <file name="Text.php" href="Util/Text.php.xml">
+          <totals><lines total="9" comments="0" code="9" executable="2" executed="1" percent="50"/></totals>
+        </file>
+      </directory>
+      <file name="Calc.php" href="Calc.php.xml">
+        <totals><lines total="21" comments="2" code="19" executable="4" executed="3" percent="75"/></totals>
+      </file>
+    </directory>
+  </project>
+</phpunit>
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
         "opencover",
@@ -266,6 +286,13 @@ SAMPLES: dict[str, Sample] = {
         SONAR,
         (3, 3, 1, 2),
         ('branchesToCover="2"', "branchesToCover='{}'", "line 8: <lineToCover> branchesToCover"),
+    ),
+    "phpunit-xml": Sample(
+        "phpunit-xml",
+        "index.xml",
+        PHPUNIT_XML,
+        (4, 6, None, None),
+        ('executable="4"', "executable='{}'", "line 14: <lines> executable"),
     ),
     "simplecov-json/gem": Sample(
         "simplecov-json",
