@@ -145,6 +145,7 @@ FORMATS: dict[str, str] = {
     "dart-json": "gitmetrics.formats.dart_json",
     "llvm-cov-json": "gitmetrics.formats.llvmcov_json",
     "grcov-covdir": "gitmetrics.formats.grcov_covdir",
+    "tarpaulin-json": "gitmetrics.formats.tarpaulin_json",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
@@ -178,6 +179,7 @@ PRODUCERS: dict[str, str] = {
     "dart-json": "Dart's package:coverage JSON",
     "llvm-cov-json": "an llvm-cov export (llvm-cov export, cargo llvm-cov --json)",
     "grcov-covdir": "grcov's covdir JSON",
+    "tarpaulin-json": "cargo-tarpaulin's JSON report",
     "cobertura": "a Cobertura XML report",
     "jacoco": "a JaCoCo XML report",
     "clover": "a Clover XML report",

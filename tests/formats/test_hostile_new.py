@@ -208,6 +208,14 @@ PHPUNIT_XML = """<?xml version="1.0"?>
 </phpunit>
 """
 
+TARPAULIN = """{"files": [
+  {"path": ["/", "src", "calc", "src", "lib.rs"], "content": "pub fn add() {}",
+   "traces": [{"line": 3, "address": [4096], "length": 1, "stats": {"Line": 2}, "fn_name": "add"},
+              {"line": 4, "address": [4100], "length": 1, "stats": {"Line": 0}, "fn_name": "add"}],
+   "covered": 1, "coverable": 2}],
+ "coverage": 50.0, "covered": 1, "coverable": 2}
+"""
+
 SAMPLES: dict[str, Sample] = {
     "opencover": Sample(
         "opencover",
@@ -293,6 +301,13 @@ SAMPLES: dict[str, Sample] = {
         PHPUNIT_XML,
         (4, 6, None, None),
         ('executable="4"', "executable='{}'", "line 14: <lines> executable"),
+    ),
+    "tarpaulin-json": Sample(
+        "tarpaulin-json",
+        "tarpaulin-report.json",
+        TARPAULIN,
+        (1, 2, None, None),
+        ('{"Line": 0}', '{{"Line": {}}}', "files[0].traces[1].stats.Line"),
     ),
     "simplecov-json/gem": Sample(
         "simplecov-json",
