@@ -101,3 +101,9 @@ def test_per_file_detail_adds_up_to_the_totals(case: dict[str, Any]) -> None:
         assert "\\" not in f.path
         if f.lines is not None:
             assert (f.lines.covered, len(f.lines)) == (f.lines_covered, f.lines_valid)
+
+
+@needs_realworld
+def test_every_new_format_of_the_manifest_is_read() -> None:
+    new = {c["format"] for c in MANIFEST["cases"] if c["format"].startswith("new:")}
+    assert new <= set(NEW_FORMATS)
