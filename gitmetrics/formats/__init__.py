@@ -138,18 +138,58 @@ FORMATS: dict[str, str] = {
     "gcovr-summary": "gitmetrics.formats.gcovr_summary",
     "istanbul-summary": "gitmetrics.formats.istanbul_summary",
     "istanbul-final": "gitmetrics.formats.istanbul_final",
+    "coverlet-json": "gitmetrics.formats.coverlet_json",
+    "simplecov-resultset": "gitmetrics.formats.simplecov_resultset",
+    "simplecov-json": "gitmetrics.formats.simplecov_json",
+    "coveralls": "gitmetrics.formats.coveralls",
+    "dart-json": "gitmetrics.formats.dart_json",
+    "llvm-cov-json": "gitmetrics.formats.llvmcov_json",
+    "grcov-covdir": "gitmetrics.formats.grcov_covdir",
+    "tarpaulin-json": "gitmetrics.formats.tarpaulin_json",
     #
     # XML reports
     "cobertura": "gitmetrics.formats.cobertura",
     "jacoco": "gitmetrics.formats.jacoco",
     "clover": "gitmetrics.formats.clover",
+    "opencover": "gitmetrics.formats.opencover",
+    "sonar-generic": "gitmetrics.formats.sonar_generic",
+    "phpunit-xml": "gitmetrics.formats.phpunit_xml",
     #
     # line-oriented reports
     "lcov": "gitmetrics.formats.lcov",
     "go": "gitmetrics.formats.gocover",
+    "jacoco-csv": "gitmetrics.formats.jacoco_csv",
     #
     # data files that need the source to be measured
     "coverage-data": "gitmetrics.formats.coveragepy_data",
+}
+
+
+#: format name -> what writes it, for messages that say what a file looks like
+PRODUCERS: dict[str, str] = {
+    "coverage-json": "coverage.py's JSON report",
+    "gcovr-json": "gcovr's JSON report",
+    "gcovr-summary": "gcovr's JSON summary",
+    "istanbul-summary": "an istanbul (nyc, c8, jest) JSON summary",
+    "istanbul-final": "istanbul's coverage-final.json (nyc, c8, jest)",
+    "coverlet-json": "coverlet's JSON report",
+    "simplecov-resultset": "SimpleCov's .resultset.json",
+    "simplecov-json": "SimpleCov's JSON formatter output",
+    "coveralls": "a Coveralls JSON report (ExCoveralls, gcovr, coveralls-python)",
+    "dart-json": "Dart's package:coverage JSON",
+    "llvm-cov-json": "an llvm-cov export (llvm-cov export, cargo llvm-cov --json)",
+    "grcov-covdir": "grcov's covdir JSON",
+    "tarpaulin-json": "cargo-tarpaulin's JSON report",
+    "cobertura": "a Cobertura XML report",
+    "jacoco": "a JaCoCo XML report",
+    "clover": "a Clover XML report",
+    "opencover": "an OpenCover XML report (OpenCover, coverlet)",
+    "sonar-generic": "a SonarQube generic coverage report",
+    "phpunit-xml": "PHPUnit's --coverage-xml index.xml",
+    "lcov": "an LCOV tracefile",
+    "go": "a Go coverprofile",
+    "jacoco-csv": "a JaCoCo CSV report",
+    "coverage-data": "a coverage.py data file",
 }
 
 
@@ -182,17 +222,27 @@ def candidate_paths(root: Path) -> list[Path]:
     return found
 
 
-def detect(path: Path, *, hint: Iterable[str] = ()) -> str:
-    """The format of ``path``, by content first and by file name second."""
+def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as fh:
-            head = fh.read(64 * 1024)
+            return fh.read(64 * 1024)
     except OSError as exc:
         raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+
+
+def detect_content(path: Path, *, hint: Iterable[str] = ()) -> str | None:
+    """The format ``path``'s first bytes show, or ``None`` when no format claims them."""
+    head = _head(path)
     order = [*hint, *(n for n in FORMATS if n not in hint)]
-    for name in order:
-        if get(name).detect(path, head):
-            return name
+    return next((name for name in order if get(name).detect(path, head)), None)
+
+
+def detect(path: Path, *, hint: Iterable[str] = ()) -> str:
+    """The format of ``path``, by content first and by file name second."""
+    found = detect_content(path, hint=hint)
+    if found is not None:
+        return found
+    order = [*hint, *(n for n in FORMATS if n not in hint)]
     for name in order:
         if any(fnmatch.fnmatch(path.name, Path(p).name) for p in get(name).FILENAMES):
             return name
@@ -206,7 +256,25 @@ def parse(path: Path, fmt: str | None = None, *, max_bytes: int = DEFAULT_MAX_BY
     """Parse one report, detecting its format unless ``fmt`` names it."""
     name = fmt or detect(path)
     check_size(path, max_bytes)
-    return get(name).parse(path, max_bytes=max_bytes)
+    try:
+        return get(name).parse(path, max_bytes=max_bytes)
+    except ReportError as exc:
+        # a report of another format (a coverlet or SimpleCov `coverage.json` read as
+        # coverage.py's) fails deep inside the wrong parser: say what it is instead
+        other = detect_content(path)
+        if other is None and fmt is None:
+            raise ReportError(
+                exc.message,
+                f"its content matches no format gitmetrics reads: it was read as"
+                f" {PRODUCERS.get(name, name)} because of its file name only",
+            ) from None
+        if other is None or other == name:
+            raise
+        raise ReportError(
+            f"{path}: this is {PRODUCERS.get(other, other)} (format `{other}`),"
+            f" not {PRODUCERS.get(name, name)}",
+            f"set `format: {other}` for this repo in repos.yaml, or remove `format:` to detect it",
+        ) from None
 
 
 def check_size(path: Path, max_bytes: int) -> int:
