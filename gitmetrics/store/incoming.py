@@ -77,6 +77,8 @@ def quarantine(store: Store) -> Iterator[Quarantine]:
         yield q
     finally:
         q.discard()
+        with contextlib.suppress(OSError):
+            top.rmdir()  # only when no other fetch is using it: a store as it was
 
 
 def admit(q: Quarantine, store: Store) -> int:

@@ -655,6 +655,13 @@ class Store:
         self._mark_synced(index_path, new_tree)
 
     def _write_file(self, target: Path, sha: bytes) -> None:
+        top = Path(self.repo.path)
+        if not target.is_relative_to(top) or any(
+            part in (".", "..") or (part.casefold().startswith(".git") and part != STORE_MARKER)
+            for part in target.relative_to(top).parts
+        ):
+            # the gate keeps such paths out of the store; never write one regardless
+            raise StoreError(f"{self.path}: refusing to write {str(target)!r} into the work tree")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
         tmp.write_bytes(self.blob(sha))
@@ -1110,7 +1117,9 @@ def _check_is_store(store: Store) -> None:
         try:
             tree = store.repo[head.encode()].tree
         except KeyError:
-            raise StoreError(f"{store.path}: the branch points at a missing commit {head[:10]}")
+            raise StoreError(
+                f"{store.path}: the branch points at a missing commit {head[:10]}"
+            ) from None
         if store.lookup(tree, STORE_MARKER) is not None:
             return
         what = f"has no {STORE_MARKER} on its branch"
