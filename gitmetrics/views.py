@@ -45,6 +45,29 @@ def entries(store: Store, *, limit: int | None = None) -> list[HistoryEntry]:
     return found
 
 
+def newest(store: Store, count: int) -> list[Collection]:
+    """The newest ``count`` collections that can be read; ``StoreError`` when there is none."""
+    found = list(itertools.islice(load(store, store.history()), count))
+    if not found:
+        entries(store, limit=1)  # the usual message for an empty store
+        raise StoreError(
+            f"{store.path}: no collection in the metrics history can be read",
+            "see the warnings above; run `gitmetrics collect` to add a readable one",
+        )
+    return found
+
+
+def _readable(store: Store, cols: Iterable[Collection]) -> list[Collection]:
+    """``cols`` as a list, which must not be empty (every one of them may have been skipped)."""
+    found = list(cols)
+    if not found:
+        raise StoreError(
+            f"{store.path}: no collection that can be read in the history asked for",
+            "see the warnings above; run `gitmetrics collect` to add a readable one",
+        )
+    return found
+
+
 def load(store: Store, selected: Iterable[HistoryEntry]) -> Iterator[Collection]:
     """The full snapshot of each entry, read from its own commit."""
     for entry, snap in store.readable(selected):
@@ -250,8 +273,7 @@ def build_status(
     roles: Sequence[str] = (),
 ) -> StatusView:
     """The newest collection as a table, with the change since the one before it."""
-    found = entries(store, limit=2)
-    cols = list(load(store, found))
+    cols = newest(store, 2)
     latest = cols[0]
     prev = cols[1].snapshot if len(cols) > 1 else None
     kept = _filter_or_fail(latest.snapshot, names, roles)
@@ -361,7 +383,7 @@ def build_report(
 ) -> ReportView:
     """The newest snapshot with, per repository, its history (best, worst, trend)."""
     found = entries(store)
-    cols = list(load(store, found))[::-1]  # oldest first
+    cols = _readable(store, load(store, found))[::-1]  # oldest first
     latest = cols[-1]
     prev = cols[-2].snapshot if len(cols) > 1 else None
     recent = cols[-window:]
@@ -485,18 +507,18 @@ def build_diff(
     """Compare two collections (default: the previous and the newest)."""
     found = entries(store)
     # the defaults are the newest two collections that can be read
-    newest = list(itertools.islice(load(store, found), 2)) if a is None or b is None else []
+    two = newest(store, 2) if a is None or b is None else []
     if a is None:
-        if len(newest) < 2:
+        if len(two) < 2:
             raise StoreError(
                 f"{store.path}: only one collection so far; nothing to compare it with",
                 "collect again later, or name two snapshots",
             )
-        ca, spec_a = newest[1], "previous"
+        ca, spec_a = two[1], "previous"
     else:
         ca, spec_a = _one(store, resolve(store, found, a, now)), a
     if b is None:
-        cb, spec_b = newest[0], "latest"
+        cb, spec_b = two[0], "latest"
     else:
         cb, spec_b = _one(store, resolve(store, found, b, now)), b
     rows = []
@@ -619,7 +641,7 @@ def build_trends(
     found = entries(store)
     end = parse_timestamp(found[0].timestamp)
     window = since(found, end - timedelta(days=days))
-    cols = list(load(store, window))[::-1]  # oldest first
+    cols = _readable(store, load(store, window))[::-1]  # oldest first
     latest = cols[-1].snapshot
     kept = _filter_or_fail(latest, names, roles)
     stamps = tuple(c.snapshot.timestamp for c in cols)

@@ -836,22 +836,6 @@ class Store:
             )
         return snapmod.from_json(self.blob(sha), f"{entry.snapshot_path}@{entry.commit[:10]}")
 
-    def latest(self) -> Snapshot | None:
-        """The newest snapshot (``latest.json`` at the head), or ``None`` when empty.
-
-        When ``latest.json`` cannot be read, the newest readable collection stands in for it
-        (with a warning), so one bad file never stops the views.
-        """
-        files = self.files_at()
-        sha = files.get(LATEST)
-        if sha is None:
-            return None
-        try:
-            return snapmod.from_json(self.blob(sha), LATEST)
-        except GitmetricsError as exc:
-            warn(f"{LATEST} cannot be read ({exc.message}); using the newest readable collection")
-        return next((snap for _, snap in self.snapshots()), None)
-
     def snapshots(
         self, limit: int | None = None, rev: str | None = None
     ) -> Iterator[tuple[HistoryEntry, Snapshot]]:
