@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from gitmetrics import formats, snapshot
 from gitmetrics.config import Config, RepoConfig
-from gitmetrics.errors import GitmetricsError
+from gitmetrics.errors import GitmetricsError, ReportError
 from gitmetrics.formats.merge import merge
 from gitmetrics.snapshot import RepoResult, ReportRef, Snapshot, Source
 
@@ -132,7 +133,7 @@ def collect_one(
         message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
         return _error(repo, message, source, log, started)
     except Exception as exc:  # a parser bug must not lose the other repositories
-        return _error(repo, f"internal error: {type(exc).__name__}: {exc}", source, log, started)
+        return _error(repo, internal_error(exc), source, log, started)
 
 
 def _error(
@@ -149,19 +150,40 @@ def _error(
     )
 
 
+def internal_error(exc: Exception) -> str:
+    """The one-line reason for a bug: the exception's type and where it was raised.
+
+    The exception's own text is left out: it may quote the report (``int('...')``), and
+    the reason is committed and pushed.
+    """
+    package = Path(__file__).resolve().parent
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):  # the innermost of gitmetrics'
+        path = Path(frame.filename)
+        if path.is_relative_to(package):
+            where = f" at {path.relative_to(package.parent).as_posix()}:{frame.lineno}"
+    return f"internal error: {type(exc).__name__}{where} (a bug in gitmetrics: please report it)"
+
+
 def report_paths(config: Config, repo: RepoConfig) -> list[Path]:
-    """The report files of a repo: those named in the config, else the first one found."""
+    """The report files of a repo: those named in the config, else the first one found.
+
+    Each must be a regular file inside the repository (after symlinks and ``..``),
+    unless the repo has ``follow_symlinks: true``.
+    """
     if repo.coverage:
         paths = [repo.path / c for c in repo.coverage]
-        for i, p in enumerate(paths):
-            if not p.is_file():
-                suffix = f"[{i}]" if len(paths) > 1 else ""
+        for i, (name, p) in enumerate(zip(repo.coverage, paths, strict=True)):
+            suffix = f"[{i}]" if len(paths) > 1 else ""
+            where = f"{config.path.name}: {repo.where}.coverage{suffix}: {p}"
+            if not p.exists():
                 raise GitmetricsError(
-                    f"{config.path.name}: {repo.where}.coverage{suffix}: {p} does not exist",
+                    f"{where} does not exist",
                     "produce the report first, or run `gitmetrics collect --run`"
                     if repo.command
                     else "produce the report first, or fix the path",
                 )
+            check_report(repo, p, where, name)
         return paths
     found = formats.candidate_paths(repo.path)
     if not found:
@@ -170,7 +192,33 @@ def report_paths(config: Config, repo: RepoConfig) -> list[Path]:
             "set `coverage:` for this repo in repos.yaml, or produce a report "
             "(coverage.json, coverage.xml, lcov.info, ...)",
         )
+    check_report(repo, found[0], str(found[0]), found[0].relative_to(repo.path).as_posix())
     return found[:1]
+
+
+def check_report(repo: RepoConfig, path: Path, where: str, name: str) -> None:
+    """``ReportError`` unless ``path`` (``name`` in the repo) is a regular file inside it."""
+    if not repo.follow_symlinks and not path.resolve().is_relative_to(repo.path.resolve()):
+        if Path(name).is_absolute():
+            how = "an absolute path"
+        elif Path(os.path.normpath(name)).parts[:1] == (os.pardir,):
+            how = "through `..`"
+        else:
+            how = "through a symbolic link"
+        raise ReportError(
+            f"{where} leads outside the repository ({how})",
+            "put the report inside the repository, or set `follow_symlinks: true` for this "
+            "repo in repos.yaml to read it anyway",
+        )
+    try:
+        kind = formats.file_kind(path.stat().st_mode)
+    except OSError as exc:
+        raise ReportError(f"{where}: cannot read report: {exc.strerror or exc}") from None
+    if kind is not None:
+        raise ReportError(
+            f"{where} is not a regular file ({kind})",
+            "point `coverage:` at the report file itself",
+        )
 
 
 def new_log_path(repo: RepoConfig, directory: Path) -> Path:
@@ -215,7 +263,8 @@ def run_command(repo: RepoConfig, log: Path) -> None:
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    fh, _ = formats.open_regular(path)
+    with fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

@@ -34,6 +34,8 @@ class RepoConfig:
     format: str | None = None
     command: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    #: read reports (and report candidates) that resolve outside ``path``
+    follow_symlinks: bool = False
     index: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -142,6 +144,7 @@ def parse(text: str, path: Path) -> Config:
                 format=entry.get("format"),
                 command=entry.get("command"),
                 timeout=float(entry.get("timeout", DEFAULT_TIMEOUT)),
+                follow_symlinks=bool(entry.get("follow_symlinks", False)),
                 index=i,
                 extra={k: entry[k] for k in KNOWN_EXTRA_FIELDS if k in entry},
             )
