@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import shlex
-import signal
 import socket
-import subprocess
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitmetrics import formats, snapshot
+from gitmetrics.command import Commands
+from gitmetrics.command import run as run_command
 from gitmetrics.config import Config, RepoConfig
 from gitmetrics.errors import GitmetricsError, ReportError
 from gitmetrics.formats.merge import merge
@@ -59,18 +57,30 @@ def collect_all(
     on_result: Progress | None = None,
     host: str | None = None,
 ) -> Snapshot:
-    """Collect every repo in parallel and build one snapshot (errors recorded per repo)."""
+    """Collect every repo in parallel and build one snapshot (errors recorded per repo).
+
+    Interrupted (Ctrl-C, or SIGTERM turned into :class:`~gitmetrics.errors.Interrupted`
+    by :func:`gitmetrics.command.interrupts`), it stops every running command with all
+    it started, waits for the workers and re-raises.
+    """
     jobs = options.jobs or config.jobs or default_jobs()
     results: list[RepoResult] = []
+    commands = Commands()
 
     def one(repo: RepoConfig) -> RepoResult:
-        return collect_one(config, repo, options=options, provenance=provenance)
+        return collect_one(config, repo, options=options, provenance=provenance, commands=commands)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1)))
+    try:
         for result in pool.map(one, repos):
             results.append(result)
             if on_result is not None:
                 on_result(result)
+    except BaseException:
+        commands.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return snapshot.build(results, host=host or socket.gethostname())
 
 
@@ -80,6 +90,7 @@ def collect_one(
     *,
     options: Options = Options(),
     provenance: Provenance | None = None,
+    commands: Commands | None = None,
 ) -> RepoResult:
     """Measure one repository; every failure becomes a result with status ``error``."""
     started = time.monotonic()
@@ -94,7 +105,7 @@ def collect_one(
         if options.run and repo.command:
             log_path = new_log_path(repo, options.log_dir or log_dir())
             log = str(log_path)
-            run_command(repo, log_path)
+            run_command(config, repo, log_path, commands)
         paths = report_paths(config, repo)
         parsed = []
         refs = []
@@ -226,38 +237,6 @@ def new_log_path(repo: RepoConfig, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return directory / f"{snapshot.safe_host(repo.name)}-{stamp}-{os.getpid()}.log"
-
-
-def run_command(repo: RepoConfig, log: Path) -> None:
-    """Run a repo's ``command:`` in it, output to ``log``; ``GitmetricsError`` on failure."""
-    assert repo.command is not None
-    with log.open("wb") as out:
-        out.write(f"$ cd {shlex.quote(str(repo.path))} && {repo.command}\n".encode())
-        out.flush()
-        proc = subprocess.Popen(
-            repo.command,
-            shell=True,
-            cwd=repo.path,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a timeout stops it all
-        )
-        try:
-            proc.wait(timeout=repo.timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise GitmetricsError(
-                f"command timed out after {repo.timeout:g}s: {repo.command}",
-                f"see the log: {log}",
-            ) from None
-    if proc.returncode != 0:
-        raise GitmetricsError(
-            f"command failed with exit code {proc.returncode}: {repo.command}",
-            f"see the log: {log}",
-        )
 
 
 def sha256_file(path: Path) -> str:

@@ -18,6 +18,8 @@ DEFAULT_STORE = "metrics"
 DEFAULT_RETENTION = 30
 DEFAULT_MIN_COVERAGE = 80.0
 DEFAULT_TIMEOUT = 600.0
+#: the output of a ``collect --run`` command kept in its log (the last bytes of it)
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
 
 #: Fields that Mahavishnu-style entries carry; kept as they are, unused by gitmetrics.
 KNOWN_EXTRA_FIELDS = ("package", "nickname", "description", "tags", "mcp", "audit")
@@ -34,6 +36,10 @@ class RepoConfig:
     format: str | None = None
     command: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    #: variables let through to ``command`` although gitmetrics would remove them
+    #: (the top-level ``pass_env:`` and the repo's own)
+    pass_env: tuple[str, ...] = ()
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     #: read reports (and report candidates) that resolve outside ``path``
     follow_symlinks: bool = False
     index: int = 0
@@ -57,6 +63,8 @@ class Config:
     min_coverage: float = DEFAULT_MIN_COVERAGE
     max_report_bytes: int = DEFAULT_MAX_BYTES
     jobs: int | None = None
+    pass_env: tuple[str, ...] = ()
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def select(
@@ -122,6 +130,8 @@ def parse(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}{_line(node, parts)}: {schema.json_path(parts)}: {message}{more}")
 
     base = path.resolve().parent
+    pass_env = tuple(data.get("pass_env") or ())
+    log_max_bytes = int(data.get("log_max_bytes", DEFAULT_LOG_MAX_BYTES))
     repos: list[RepoConfig] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(data.get("repos") or []):
@@ -144,6 +154,8 @@ def parse(text: str, path: Path) -> Config:
                 format=entry.get("format"),
                 command=entry.get("command"),
                 timeout=float(entry.get("timeout", DEFAULT_TIMEOUT)),
+                pass_env=tuple(dict.fromkeys((*pass_env, *(entry.get("pass_env") or ())))),
+                log_max_bytes=int(entry.get("log_max_bytes", log_max_bytes)),
                 follow_symlinks=bool(entry.get("follow_symlinks", False)),
                 index=i,
                 extra={k: entry[k] for k in KNOWN_EXTRA_FIELDS if k in entry},
@@ -158,6 +170,8 @@ def parse(text: str, path: Path) -> Config:
         min_coverage=float(data.get("min_coverage", DEFAULT_MIN_COVERAGE)),
         max_report_bytes=int(data.get("max_report_bytes", DEFAULT_MAX_BYTES)),
         jobs=data.get("jobs"),
+        pass_env=pass_env,
+        log_max_bytes=log_max_bytes,
         raw=data,
     )
 
