@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import shlex
-import signal
 import socket
-import subprocess
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitmetrics import formats, snapshot
+from gitmetrics.command import Commands
+from gitmetrics.command import run as run_command
 from gitmetrics.config import Config, RepoConfig
-from gitmetrics.errors import GitmetricsError
+from gitmetrics.errors import GitmetricsError, ReportError
 from gitmetrics.formats.merge import merge
 from gitmetrics.snapshot import RepoResult, ReportRef, Snapshot, Source
 
@@ -58,18 +57,30 @@ def collect_all(
     on_result: Progress | None = None,
     host: str | None = None,
 ) -> Snapshot:
-    """Collect every repo in parallel and build one snapshot (errors recorded per repo)."""
+    """Collect every repo in parallel and build one snapshot (errors recorded per repo).
+
+    Interrupted (Ctrl-C, or SIGTERM turned into :class:`~gitmetrics.errors.Interrupted`
+    by :func:`gitmetrics.command.interrupts`), it stops every running command with all
+    it started, waits for the workers and re-raises.
+    """
     jobs = options.jobs or config.jobs or default_jobs()
     results: list[RepoResult] = []
+    commands = Commands()
 
     def one(repo: RepoConfig) -> RepoResult:
-        return collect_one(config, repo, options=options, provenance=provenance)
+        return collect_one(config, repo, options=options, provenance=provenance, commands=commands)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1)))
+    try:
         for result in pool.map(one, repos):
             results.append(result)
             if on_result is not None:
                 on_result(result)
+    except BaseException:
+        commands.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return snapshot.build(results, host=host or socket.gethostname())
 
 
@@ -79,6 +90,7 @@ def collect_one(
     *,
     options: Options = Options(),
     provenance: Provenance | None = None,
+    commands: Commands | None = None,
 ) -> RepoResult:
     """Measure one repository; every failure becomes a result with status ``error``."""
     started = time.monotonic()
@@ -93,7 +105,7 @@ def collect_one(
         if options.run and repo.command:
             log_path = new_log_path(repo, options.log_dir or log_dir())
             log = str(log_path)
-            run_command(repo, log_path)
+            run_command(config, repo, log_path, commands)
         paths = report_paths(config, repo)
         parsed = []
         refs = []
@@ -132,7 +144,7 @@ def collect_one(
         message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
         return _error(repo, message, source, log, started)
     except Exception as exc:  # a parser bug must not lose the other repositories
-        return _error(repo, f"internal error: {type(exc).__name__}: {exc}", source, log, started)
+        return _error(repo, internal_error(exc), source, log, started)
 
 
 def _error(
@@ -149,19 +161,40 @@ def _error(
     )
 
 
+def internal_error(exc: Exception) -> str:
+    """The one-line reason for a bug: the exception's type and where it was raised.
+
+    The exception's own text is left out: it may quote the report (``int('...')``), and
+    the reason is committed and pushed.
+    """
+    package = Path(__file__).resolve().parent
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):  # the innermost of gitmetrics'
+        path = Path(frame.filename)
+        if path.is_relative_to(package):
+            where = f" at {path.relative_to(package.parent).as_posix()}:{frame.lineno}"
+    return f"internal error: {type(exc).__name__}{where} (a bug in gitmetrics: please report it)"
+
+
 def report_paths(config: Config, repo: RepoConfig) -> list[Path]:
-    """The report files of a repo: those named in the config, else the first one found."""
+    """The report files of a repo: those named in the config, else the first one found.
+
+    Each must be a regular file inside the repository (after symlinks and ``..``),
+    unless the repo has ``follow_symlinks: true``.
+    """
     if repo.coverage:
         paths = [repo.path / c for c in repo.coverage]
-        for i, p in enumerate(paths):
-            if not p.is_file():
-                suffix = f"[{i}]" if len(paths) > 1 else ""
+        for i, (name, p) in enumerate(zip(repo.coverage, paths, strict=True)):
+            suffix = f"[{i}]" if len(paths) > 1 else ""
+            where = f"{config.path.name}: {repo.where}.coverage{suffix}: {p}"
+            if not p.exists():
                 raise GitmetricsError(
-                    f"{config.path.name}: {repo.where}.coverage{suffix}: {p} does not exist",
+                    f"{where} does not exist",
                     "produce the report first, or run `gitmetrics collect --run`"
                     if repo.command
                     else "produce the report first, or fix the path",
                 )
+            check_report(repo, p, where, name)
         return paths
     found = formats.candidate_paths(repo.path)
     if not found:
@@ -170,7 +203,33 @@ def report_paths(config: Config, repo: RepoConfig) -> list[Path]:
             "set `coverage:` for this repo in repos.yaml, or produce a report "
             "(coverage.json, coverage.xml, lcov.info, ...)",
         )
+    check_report(repo, found[0], str(found[0]), found[0].relative_to(repo.path).as_posix())
     return found[:1]
+
+
+def check_report(repo: RepoConfig, path: Path, where: str, name: str) -> None:
+    """``ReportError`` unless ``path`` (``name`` in the repo) is a regular file inside it."""
+    if not repo.follow_symlinks and not path.resolve().is_relative_to(repo.path.resolve()):
+        if Path(name).is_absolute():
+            how = "an absolute path"
+        elif Path(os.path.normpath(name)).parts[:1] == (os.pardir,):
+            how = "through `..`"
+        else:
+            how = "through a symbolic link"
+        raise ReportError(
+            f"{where} leads outside the repository ({how})",
+            "put the report inside the repository, or set `follow_symlinks: true` for this "
+            "repo in repos.yaml to read it anyway",
+        )
+    try:
+        kind = formats.file_kind(path.stat().st_mode)
+    except OSError as exc:
+        raise ReportError(f"{where}: cannot read report: {exc.strerror or exc}") from None
+    if kind is not None:
+        raise ReportError(
+            f"{where} is not a regular file ({kind})",
+            "point `coverage:` at the report file itself",
+        )
 
 
 def new_log_path(repo: RepoConfig, directory: Path) -> Path:
@@ -180,42 +239,11 @@ def new_log_path(repo: RepoConfig, directory: Path) -> Path:
     return directory / f"{snapshot.safe_host(repo.name)}-{stamp}-{os.getpid()}.log"
 
 
-def run_command(repo: RepoConfig, log: Path) -> None:
-    """Run a repo's ``command:`` in it, output to ``log``; ``GitmetricsError`` on failure."""
-    assert repo.command is not None
-    with log.open("wb") as out:
-        out.write(f"$ cd {shlex.quote(str(repo.path))} && {repo.command}\n".encode())
-        out.flush()
-        proc = subprocess.Popen(
-            repo.command,
-            shell=True,
-            cwd=repo.path,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a timeout stops it all
-        )
-        try:
-            proc.wait(timeout=repo.timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise GitmetricsError(
-                f"command timed out after {repo.timeout:g}s: {repo.command}",
-                f"see the log: {log}",
-            ) from None
-    if proc.returncode != 0:
-        raise GitmetricsError(
-            f"command failed with exit code {proc.returncode}: {repo.command}",
-            f"see the log: {log}",
-        )
-
-
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    fh, _ = formats.open_regular(path)
+    with fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

@@ -20,6 +20,8 @@ DEFAULT_MIN_COVERAGE = 80.0
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_NETWORK_TIMEOUT = 60.0
 DEFAULT_MAX_REMOTE_FILE_BYTES = 16 * 1024 * 1024
+#: the output of a ``collect --run`` command kept in its log (the last bytes of it)
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
 
 #: Fields that Mahavishnu-style entries carry; kept as they are, unused by gitmetrics.
 KNOWN_EXTRA_FIELDS = ("package", "nickname", "description", "tags", "mcp", "audit")
@@ -36,6 +38,12 @@ class RepoConfig:
     format: str | None = None
     command: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    #: variables let through to ``command`` although gitmetrics would remove them
+    #: (the top-level ``pass_env:`` and the repo's own)
+    pass_env: tuple[str, ...] = ()
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    #: read reports (and report candidates) that resolve outside ``path``
+    follow_symlinks: bool = False
     index: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -59,6 +67,8 @@ class Config:
     jobs: int | None = None
     network_timeout: float = DEFAULT_NETWORK_TIMEOUT
     max_remote_file_bytes: int = DEFAULT_MAX_REMOTE_FILE_BYTES
+    pass_env: tuple[str, ...] = ()
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def select(
@@ -124,6 +134,8 @@ def parse(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}{_line(node, parts)}: {schema.json_path(parts)}: {message}{more}")
 
     base = path.resolve().parent
+    pass_env = tuple(data.get("pass_env") or ())
+    log_max_bytes = int(data.get("log_max_bytes", DEFAULT_LOG_MAX_BYTES))
     repos: list[RepoConfig] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(data.get("repos") or []):
@@ -146,6 +158,9 @@ def parse(text: str, path: Path) -> Config:
                 format=entry.get("format"),
                 command=entry.get("command"),
                 timeout=float(entry.get("timeout", DEFAULT_TIMEOUT)),
+                pass_env=tuple(dict.fromkeys((*pass_env, *(entry.get("pass_env") or ())))),
+                log_max_bytes=int(entry.get("log_max_bytes", log_max_bytes)),
+                follow_symlinks=bool(entry.get("follow_symlinks", False)),
                 index=i,
                 extra={k: entry[k] for k in KNOWN_EXTRA_FIELDS if k in entry},
             )
@@ -161,6 +176,8 @@ def parse(text: str, path: Path) -> Config:
         jobs=data.get("jobs"),
         network_timeout=float(data.get("network_timeout", DEFAULT_NETWORK_TIMEOUT)),
         max_remote_file_bytes=int(data.get("max_remote_file_bytes", DEFAULT_MAX_REMOTE_FILE_BYTES)),
+        pass_env=pass_env,
+        log_max_bytes=log_max_bytes,
         raw=data,
     )
 

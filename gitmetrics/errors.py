@@ -59,3 +59,16 @@ def warn(message: str) -> None:
 def forget_warnings() -> None:
     """Start a new command: warnings already given may be given again."""
     _warned.clear()
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; unwinds like Ctrl-C so that what was started is stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 128 + the signal's number (130 for SIGINT, 143 SIGTERM)."""
+        return 128 + self.signum

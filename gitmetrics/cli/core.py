@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,7 +24,7 @@ from gitmetrics.cli.common import (
     print_json,
     progress_enabled,
 )
-from gitmetrics.errors import ConfigError, GitmetricsError
+from gitmetrics.errors import ConfigError, GitmetricsError, Interrupted
 from gitmetrics.render import fmt
 
 if TYPE_CHECKING:
@@ -147,19 +148,30 @@ def collect(
     json_out: JsonOpt = False,
 ) -> None:
     """Read every repository's coverage report and commit one snapshot to the metrics repo."""
+    from gitmetrics.command import interrupts
+
     cfg = load_config(config)
     assert cfg is not None
-    done = run_collect(
-        cfg,
-        store,
-        repo=tuple(repo or ()),
-        role=tuple(role or ()),
-        run=run,
-        jobs=jobs,
-        dry_run=dry_run,
-        create_issues=create_issues,
-        issue_floor=min_coverage,
-    )
+    try:
+        with interrupts():
+            done = run_collect(
+                cfg,
+                store,
+                repo=tuple(repo or ()),
+                role=tuple(role or ()),
+                run=run,
+                jobs=jobs,
+                dry_run=dry_run,
+                create_issues=create_issues,
+                issue_floor=min_coverage,
+            )
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT.value
+        console_err.print(
+            f"[bold red]collect: interrupted by {signal.Signals(signum).name}[/]"
+            + (": every command it ran was stopped with what it started" if run else "")
+        )
+        raise typer.Exit(exc.exit_code if isinstance(exc, Interrupted) else 128 + signum) from None
     _render_collect(done.snapshot, json_out, done.result)
     if done.snapshot.summary.repos_ok == 0:
         raise GitmetricsError(
@@ -212,6 +224,8 @@ def run_collect(
             + (" match the filters" if repo or role else " (the `repos:` list is empty)"),
             "add entries under `repos:`" if not (repo or role) else "check --repo/--role",
         )
+    if not dry_run:
+        storemod.check_path(store_path(cfg, store))  # before minutes of measuring, not after
     options = collectmod.Options(run=run, jobs=jobs)
     snap = _collect_with_progress(cfg, repos, options)
     data = snapmod.to_json(snap)  # validates before anything is written

@@ -16,10 +16,19 @@ from types import ModuleType
 from typing import Protocol, cast
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats._common import over_cap
+from gitmetrics.formats._common import file_kind, open_regular, over_cap, report_size
 from gitmetrics.formats._hits import Hits
 
-__all__ = ["DEFAULT_MAX_BYTES", "Coverage", "FileCoverage", "Hits", "percent"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Coverage",
+    "FileCoverage",
+    "Hits",
+    "file_kind",
+    "open_regular",
+    "percent",
+    "report_size",
+]
 
 #: Reports larger than this are refused unless the config raises the cap.
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -210,21 +219,28 @@ def names() -> list[str]:
 
 
 def candidate_paths(root: Path) -> list[Path]:
-    """Report files found under ``root`` at the usual places, in a stable order."""
+    """Report files found under ``root`` at the usual places, in a stable order.
+
+    Every entry of a report's name counts except directories and dangling links: a
+    FIFO, a device or a link that leads out of ``root`` is a candidate too, so that the
+    caller refuses it by name instead of silently reading the next one.
+    """
     found: list[Path] = []
     seen: set[Path] = set()
     for name in FORMATS:
         for pattern in get(name).FILENAMES:
             for p in sorted(root.glob(pattern)):
-                if p.is_file() and p not in seen:
-                    seen.add(p)
-                    found.append(p)
+                if p in seen or p.is_dir() or not p.exists():
+                    continue
+                seen.add(p)
+                found.append(p)
     return found
 
 
 def _head(path: Path) -> bytes:
+    fh, _ = open_regular(path)
     try:
-        with path.open("rb") as fh:
+        with fh:
             return fh.read(64 * 1024)
     except OSError as exc:
         raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
@@ -278,11 +294,9 @@ def parse(path: Path, fmt: str | None = None, *, max_bytes: int = DEFAULT_MAX_BY
 
 
 def check_size(path: Path, max_bytes: int) -> int:
-    """The size of ``path``; ``ReportError`` when it is missing, empty or over the cap."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    """The size of ``path``; ``ReportError`` when it is missing, not a regular file, empty
+    or over the cap."""
+    size = report_size(path)
     if size > max_bytes:
         raise over_cap(path, max_bytes, size)
     if size == 0:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,15 +23,75 @@ def over_cap(path: Path, max_bytes: int, size: int | None = None) -> ReportError
     )
 
 
-def open_report(path: Path, max_bytes: int) -> tuple[BinaryIO, int]:
-    """``path`` opened for reading, and its size; ``ReportError`` if unreadable or too big."""
+def file_kind(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is when it is not a regular file (else ``None``)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def not_regular(path: Path, kind: str) -> ReportError:
+    """The error for a report path that names a directory, FIFO, device or socket."""
+    return ReportError(
+        f"{path}: not a regular file ({kind})",
+        "point repos.yaml at the report file itself",
+    )
+
+
+def report_size(path: Path) -> int:
+    """The size of the regular file ``path`` (symlinks followed); ``ReportError`` otherwise."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise over_cap(path, max_bytes, size)
-        return path.open("rb"), size
+        st = path.stat()
     except OSError as exc:
         raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    kind = file_kind(st.st_mode)
+    if kind is not None:
+        raise not_regular(path, kind)
+    return st.st_size
+
+
+def open_regular(path: Path) -> tuple[BinaryIO, int]:
+    """``path`` opened for reading, and its size; ``ReportError`` unless a regular file.
+
+    Never blocks and never opens a device: the file's kind is checked before it is
+    opened, the open is non-blocking (should a FIFO take its place meanwhile), and the
+    kind is checked again on the open descriptor.
+    """
+    report_size(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        kind = file_kind(st.st_mode)
+        if kind is not None:
+            raise not_regular(path, kind)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb"), st.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_report(path: Path, max_bytes: int) -> tuple[BinaryIO, int]:
+    """``path`` opened for reading, and its size; ``ReportError`` if unreadable or too big."""
+    fh, size = open_regular(path)
+    if size > max_bytes:
+        fh.close()
+        raise over_cap(path, max_bytes, size)
+    return fh, size
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -65,7 +127,7 @@ def read_json(path: Path, max_bytes: int) -> JsonObject:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportError(
-            f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})",
+            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})",
             "the report may be truncated; run the coverage tool again",
         ) from None
     except RecursionError:
@@ -82,15 +144,38 @@ def json_head(head: bytes) -> str:
     return head.decode("utf-8-sig", errors="replace").lstrip()
 
 
+def kind_of(value: object) -> str:
+    """What a JSON value is, for a message that must not quote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        if value < 0:
+            return "a negative number"
+        return "a number" if isinstance(value, int) or value.is_integer() else "a fraction"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def count(value: object, where: str) -> int:
-    """A non-negative integer count; ``where`` names the file and place for the error."""
+    """A non-negative integer count; ``where`` names the file and place for the error.
+
+    Like every parser message, the error says what kind of value was found, never the
+    value itself: a report may be a link to a secret, and errors are committed.
+    """
     # bool is an int subclass but never a valid count
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer() and value >= 0:
             return int(value)
-        raise ReportError(f"{where}: expected a count, got {value!r}")
+        raise ReportError(f"{where}: expected a count, got {kind_of(value)}")
     if value < 0:
-        raise ReportError(f"{where}: negative count {value}")
+        raise ReportError(f"{where}: expected a count, got {kind_of(value)}")
     return value
 
 
@@ -98,14 +183,14 @@ def count_text(text: str, where: str) -> int:
     """A non-negative decimal integer written as text."""
     text = text.strip()
     if not text.isascii() or not text.isdigit():
-        raise ReportError(f"{where}: expected a non-negative integer, got {text!r}")
+        raise ReportError(f"{where}: expected a non-negative whole number")
     return int(text)
 
 
 def obj(value: object, where: str) -> JsonObject:
     """``value`` as a JSON object, or a ReportError naming the place."""
     if not isinstance(value, dict):
-        raise ReportError(f"{where}: expected an object, got {type(value).__name__}")
+        raise ReportError(f"{where}: expected an object, got {kind_of(value)}")
     return value
 
 
@@ -117,7 +202,7 @@ def items(value: object, where: str) -> Iterator[tuple[str, Any]]:
 def array(value: object, where: str) -> list[Any]:
     """``value`` as a JSON array, or a ReportError naming the place."""
     if not isinstance(value, list):
-        raise ReportError(f"{where}: expected an array, got {type(value).__name__}")
+        raise ReportError(f"{where}: expected an array, got {kind_of(value)}")
     return value
 
 

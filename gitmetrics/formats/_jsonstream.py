@@ -64,6 +64,7 @@ class _Source:
         self.buf = ""
         self.pos = 0
         self.lines = 0  # newlines in the text dropped before buf
+        self.column = 0  # characters after the last newline in the text dropped before buf
         self.offset = 0  # file bytes fed to the decoder
         self.eof = False
         self.bom = False
@@ -94,7 +95,10 @@ class _Source:
         if self.pos:
             if self.dropped_blank:
                 self.dropped_blank = _BLANK.match(self.buf, 0, self.pos).end() == self.pos  # type: ignore[union-attr]
-            self.lines += self.buf.count("\n", 0, self.pos)
+            newlines = self.buf.count("\n", 0, self.pos)
+            self.lines += newlines
+            last = self.buf.rfind("\n", 0, self.pos)
+            self.column = self.pos - last - 1 if newlines else self.column + self.pos
             self.buf = self.buf[self.pos :] + text
             self.pos = 0
         else:
@@ -157,6 +161,8 @@ class _Source:
     def error(self, msg: str, pos: int) -> ReportError:
         """The ReportError json.loads would have led to, for an error at ``pos``."""
         line = self.lines + self.buf.count("\n", 0, pos) + 1
+        last = self.buf.rfind("\n", 0, pos)
+        column = pos - last if last >= 0 else self.column + pos + 1
         blank = not self.bom and self.dropped_blank and _blank(self.buf)
         # read_text refused these before JSON was looked at: keep that order
         while not self.eof:
@@ -165,7 +171,9 @@ class _Source:
             blank = blank and _blank(self.buf)
         if blank:
             return ReportError(f"{self.path}: report is empty")
-        return ReportError(f"{self.path}: line {line}: invalid JSON ({msg})", _HINT)
+        return ReportError(
+            f"{self.path}: line {line}, column {column}: invalid JSON ({msg})", _HINT
+        )
 
 
 def _blank(text: str) -> bool:

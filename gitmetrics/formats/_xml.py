@@ -23,12 +23,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats._common import over_cap
+from gitmetrics.formats._common import open_regular, over_cap
 
 _CHUNK = 256 * 1024
 T = TypeVar("T")
 #: Real reports nest about ten deep; far deeper means a hostile or broken file.
 MAX_DEPTH = 200
+#: the root elements of the XML formats gitmetrics knows (and of a few it does not)
+KNOWN_ROOTS = frozenset({"coverage", "report", "project", "html", "testsuites", "testsuite"})
 
 
 class Element(NamedTuple):
@@ -239,10 +241,7 @@ def _feed(path: Path, max_bytes: int, collector: _Collector) -> Iterator[None]:
         take, names = cutter.take, collector.names
         parser.ProcessingInstructionHandler = lambda t, d: take(t, d, names)
     read = 0
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    fh, _ = open_regular(path)
     with fh:
         while True:
             try:
@@ -300,11 +299,23 @@ def _check_start(path: Path, first: bytes) -> None:
         and not text.startswith(b"<")
         and not text.startswith((b"\xff\xfe<\x00", b"\xfe\xff\x00<"))
     ):
-        shown = text[:20].decode("utf-8", "backslashreplace")
         raise ReportError(
-            f"{path}: line 1: not an XML report (it starts with {shown!r})",
+            f"{path}: line 1: not an XML report ({_looks_like(text)})",
             "point repos.yaml at the XML report, or set `format:` to the report's real format",
         )
+
+
+def _looks_like(text: bytes) -> str:
+    """What a file that is not XML seems to be, said without quoting it."""
+    if b"\x00" in text[:4096]:
+        return "it holds binary data"
+    if text.startswith((b"{", b"[")):
+        return "it looks like JSON"
+    if text.startswith((b"TN:", b"SF:")):
+        return "it looks like an LCOV tracefile"
+    if text.startswith(b"mode:"):
+        return "it looks like a Go coverprofile"
+    return "it does not start with '<'"
 
 
 def _drain(collector: _Collector) -> Iterator[Element]:
@@ -319,10 +330,11 @@ def _guard(path: Path, collector: _Collector, step: Callable[..., object], *args
     except (ParseError, expat.ExpatError) as exc:
         if isinstance(exc, expat.ExpatError):
             line: int | None = exc.lineno
+            column: int | None = exc.offset + 1
         else:
-            line = exc.position[0] if getattr(exc, "position", None) else None
+            line, column = getattr(exc, "position", None) or (None, None)
         raise ReportError(
-            f"{path}: {_where(line)}not well-formed XML: {_reason(exc)}",
+            f"{path}: {_where(line, column)}not well-formed XML: {_reason(exc)}",
             "the report is truncated or not XML; regenerate it",
         ) from None
     except DefusedXmlException as exc:
@@ -336,8 +348,12 @@ def _guard(path: Path, collector: _Collector, step: Callable[..., object], *args
             f"{path}: line {exc.line}: elements nested deeper than {MAX_DEPTH} levels"
         ) from None
     except (ValueError, LookupError, UnicodeError) as exc:
-        # e.g. an unknown encoding in the XML declaration
-        raise ReportError(f"{path}: cannot decode the report: {exc}") from None
+        # e.g. an unknown encoding in the XML declaration (its name is not repeated here)
+        raise ReportError(
+            f"{path}: {_where(_line_of(collector))}cannot decode the report"
+            f" ({type(exc).__name__}: an unknown or unusable encoding)",
+            "write the report as UTF-8",
+        ) from None
 
 
 def _line_of(collector: _Collector) -> int | None:
@@ -345,12 +361,17 @@ def _line_of(collector: _Collector) -> int | None:
     return int(expat.CurrentLineNumber) if expat is not None else None
 
 
-def _where(line: int | None) -> str:
-    return f"line {line}: " if line else ""
+def _where(line: int | None, column: int | None = None) -> str:
+    if not line:
+        return ""
+    return f"line {line}, column {column}: " if column else f"line {line}: "
 
 
 def _reason(exc: ParseError | expat.ExpatError) -> str:
-    # expat says "... : line 3, column 0"; the line is already in front of the message
+    # expat's messages are fixed texts ("mismatched tag"), never the document's own;
+    # it adds ": line 3, column 0", which is already in front of the message
+    if isinstance(exc, expat.ExpatError):
+        return expat.ErrorString(exc.code) or "unknown error"
     return re.sub(r":\s*line \d+, column \d+$", "", str(exc))
 
 
@@ -358,8 +379,10 @@ def expect_root(path: Path, element: Element, *names: str, format_name: str) -> 
     """``ReportError`` unless ``element`` is the root and is named one of ``names``."""
     if element.parents or element.tag not in names:
         wanted = " or ".join(f"<{n}>" for n in names)
+        # a root of another known format is named; any other name could be anything
+        found = f"<{element.tag}>" if element.tag in KNOWN_ROOTS else "an unknown element"
         raise ReportError(
-            f"{path}: line {element.line}: root element is <{element.tag}>, not {wanted}",
+            f"{path}: line {element.line}: root element is {found}, not {wanted}",
             f"this is not a {format_name} report; set `format:` in repos.yaml",
         )
 
@@ -372,8 +395,8 @@ def count(path: Path, element: Element, name: str) -> int | None:
     text = raw.strip()
     if not text.isascii() or not text.isdigit():
         raise ReportError(
-            f"{path}: line {element.line}: <{element.tag}> {name}={raw!r}"
-            " is not a non-negative whole number",
+            f"{path}: line {element.line}: <{element.tag}> {name} is not a non-negative"
+            " whole number",
             "the report is damaged; regenerate it",
         )
     return int(text)

@@ -251,8 +251,7 @@ def _add_line(path: Path, el: Element, into: _File) -> None:
         match = _CONDITION.search(condition)
         if match is None:
             raise ReportError(
-                f"{path}: line {el.line}: <line> condition-coverage={condition!r}"
-                " has no (covered/total) count",
+                f"{path}: line {el.line}: <line> condition-coverage has no (covered/total) count",
                 "the report is damaged; regenerate it",
             )
         covered, total = int(match.group(1)), int(match.group(2))

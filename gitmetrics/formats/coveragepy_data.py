@@ -23,7 +23,7 @@ from typing import Any
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
-from gitmetrics.formats._common import read_bytes
+from gitmetrics.formats._common import open_regular, over_cap, read_bytes, report_size
 from gitmetrics.formats.coveragepy_json import from_report
 
 NAME = "coverage-data"
@@ -38,16 +38,24 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 def data_files(path: Path) -> list[Path]:
-    """``path`` and every ``.coverage``/``.coverage.*`` SQLite data file beside it."""
+    """``path`` and every ``.coverage``/``.coverage.*`` SQLite data file beside it.
+
+    Siblings that are not data files (editor backups, old JSON data), not regular files,
+    or links that lead out of the directory are skipped: coverage.py writes its
+    parallel files as plain files next to each other.
+    """
     found = {path}
+    here = path.parent.resolve()
     for p in path.parent.glob(".coverage*"):
         if p.name == ".coverage" or p.name.startswith(".coverage."):
-            # siblings that are not data files (editor backups, old JSON data) are skipped
+            if not p.resolve().is_relative_to(here):
+                continue
             try:
-                with p.open("rb") as fh:
+                fh, _ = open_regular(p)
+                with fh:
                     if fh.read(len(_SQLITE)) == _SQLITE:
                         found.add(p)
-            except OSError:
+            except (ReportError, OSError):
                 continue
     return sorted(found)
 
@@ -69,13 +77,15 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             "coverage.py before 5.0 wrote JSON data files; run the tests again with coverage 7",
         )
     files = data_files(path)
-    for f in files:
-        read_bytes(f, max_bytes)  # the size cap holds for every combined file
+    for f in files:  # the size cap holds for every combined file
+        size = report_size(f)
+        if size > max_bytes:
+            raise over_cap(f, max_bytes, size)
     with tempfile.TemporaryDirectory(prefix="gitmetrics-coverage-") as tmp:
         combined = coverage.CoverageData(basename=str(Path(tmp) / ".coverage"))
         has_arcs = False
         for f in files:
-            has_arcs = _add(coverage, combined, f, Path(tmp), root) or has_arcs
+            has_arcs = _add(coverage, combined, f, max_bytes, Path(tmp), root) or has_arcs
         combined.write()
         cov = coverage.Coverage(
             data_file=str(Path(tmp) / ".coverage"),
@@ -97,11 +107,13 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     return from_report(report, str(path), NAME)
 
 
-def _add(coverage: Any, combined: Any, data_path: Path, tmp: Path, root: Path) -> bool:
+def _add(
+    coverage: Any, combined: Any, data_path: Path, max_bytes: int, tmp: Path, root: Path
+) -> bool:
     """Copy one data file's lines or arcs into ``combined`` with paths moved onto ``root``."""
     # read from a copy: coverage may touch the file it opens, the user's must stay as is
     copy = tmp / f"in-{data_path.name}"
-    copy.write_bytes(data_path.read_bytes())
+    copy.write_bytes(read_bytes(data_path, max_bytes))
     data = coverage.CoverageData(basename=str(copy))
     try:
         data.read()

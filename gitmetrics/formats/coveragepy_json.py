@@ -129,7 +129,7 @@ def _header(data: JsonObject, where: str) -> tuple[int, int, int | None, int | N
     version = meta.get("format")
     if version not in (1, 2, 3):
         raise ReportError(
-            f"{where}: meta.format {version!r} is not a coverage.py JSON format gitmetrics knows",
+            f"{where}: meta.format is not a coverage.py JSON format gitmetrics knows",
             "gitmetrics reads formats 1-3; upgrade gitmetrics for newer ones",
         )
     has_branches = meta.get("branch_coverage") is True
@@ -228,6 +228,6 @@ def _branches(entry: JsonObject, where: str) -> Hits[str]:
         for arc in array(entry.get(key, []), f"{where}.{key}"):
             pair = array(arc, f"{where}.{key}")
             if len(pair) != 2 or not all(isinstance(x, int) for x in pair):
-                raise ReportError(f"{where}.{key}: expected [from, to], got {arc!r}")
+                raise ReportError(f"{where}.{key}: expected [from, to] line numbers")
             branches[f"{pair[0]}:{pair[1]}"] = taken
     return Hits.from_counts(branches)

@@ -71,7 +71,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         if line.startswith("mode:"):
             this = line[5:].strip()
             if this not in _MODES:
-                raise ReportError(f"{where}: unknown coverage mode {this!r}")
+                raise ReportError(f"{where}: unknown coverage mode (expected set, count or atomic)")
             if mode is not None and this != mode:
                 raise ReportError(
                     f"{where}: mode {this!r} after mode {mode!r}: profiles of different "
@@ -85,8 +85,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         m = _BLOCK.match(line)
         if m is None:
             raise ReportError(
-                f"{where}: expected <file>:<line>.<col>,<line>.<col> <statements> <count>: "
-                f"{line[:80]!r}"
+                f"{where}: expected <file>:<line>.<col>,<line>.<col> <statements> <count>"
             )
         block = (int(m[2]), int(m[3]), int(m[4]), int(m[5]))
         if max(*block, int(m[6])) >= 1 << _FIELD_BITS:

@@ -61,7 +61,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             continue
         kind, sep, rest = line.partition(":")
         if not sep:
-            raise ReportError(f"{where}: not an LCOV record: {_clip(line)}")
+            raise ReportError(f"{where}: not an LCOV record (no `TYPE:` prefix)")
         if kind == "SF":
             if not rest:
                 raise ReportError(f"{where}: SF: without a file name")
@@ -74,7 +74,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             # DA:<line>,<hits>[,<checksum>]
             parts_s = rest.split(",")
             if len(parts_s) not in (2, 3):
-                raise ReportError(f"{where}: DA: expected <line>,<hits>: {_clip(line)}")
+                raise ReportError(f"{where}: DA: expected <line>,<hits>")
             n = _line_number(parts_s[0], where)
             hits = count_text(parts_s[1], where)
             file_lines[n] = file_lines.get(n, 0) + hits
@@ -83,9 +83,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             # BRDA:<line>,<block>,<branch>,<taken>; <branch> may itself contain commas
             first = rest.split(",", 2)
             if len(first) < 3 or "," not in first[2]:
-                raise ReportError(
-                    f"{where}: BRDA: expected <line>,<block>,<branch>,<taken>: {_clip(line)}"
-                )
+                raise ReportError(f"{where}: BRDA: expected <line>,<block>,<branch>,<taken>")
             branch, _, taken_text = first[2].rpartition(",")
             n = _line_number(first[0], where)
             block = first[1].strip()
@@ -96,7 +94,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             # newer lcov versions add record types (e.g. MC/DC); they carry no line data
             continue
         else:
-            raise ReportError(f"{where}: unknown LCOV record {kind!r}: {_clip(line)}")
+            raise ReportError(f"{where}: unknown LCOV record type")
     if current is not None and hits_of is not None:  # the last record lacks end_of_record
         files.add(current, hits_of, taken_of)
     if not files.lines:
@@ -166,7 +164,3 @@ def _line_number(text: str, where: str) -> int:
     if n == 0:
         raise ReportError(f"{where}: line number 0")
     return n
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= 80 else line[:77] + "..."

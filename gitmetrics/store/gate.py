@@ -127,10 +127,9 @@ def check(
 def _looks_like_store(objects: Any, head: str, where: str) -> None:
     """Refuse at once a remote whose branch is plainly something else (a project's repo)."""
     try:
-        commit = _read(objects, head.encode(), "commit", MAX_COMMIT_BYTES)
-        names = {e.path for e in _read(objects, commit.tree, "tree", MAX_COMMIT_BYTES).iteritems()}
-    except Refused as exc:
-        raise _refusal(where, f"commit {head[:10]}: {exc.message}") from None
+        names = {e.path for e in objects[objects[head.encode()].tree].iteritems()}
+    except Exception:
+        return  # unreadable: the full check says exactly what is wrong
     if not names & {b".gitmetrics.json", b"latest.json", b"snapshots"}:
         raise SyncError(
             f"{where}: not a gitmetrics store (refs/heads/main has no .gitmetrics.json, "
@@ -182,10 +181,23 @@ def _read(objects: Any, sha: bytes, kind: str, cap: int) -> Any:
 
     try:
         obj = ShaFile.from_raw_string(type_num, raw, sha=ObjectID(sha))
-        obj.check()
+        if kind == "commit":
+            obj.check()  # a tree's names and modes get checks of our own, with their paths
     except Exception as exc:
         raise Refused(f"{kind} {sha.decode()[:10]} is malformed ({_why(exc)})") from None
+    if kind == "tree" and _canonical(obj) != bytes(raw):
+        # unsorted, duplicated or zero-padded entries: git fsck would flag the store
+        raise Refused(f"tree {sha.decode()[:10]} is not in git's canonical form")
     return obj
+
+
+def _canonical(tree: Any) -> bytes:
+    from dulwich.objects import Tree
+
+    fresh = Tree()
+    for item in tree.iteritems():
+        fresh.add(item.path, item.mode, item.sha)
+    return bytes(fresh.as_raw_string())
 
 
 def _why(exc: BaseException) -> str:
@@ -205,7 +217,10 @@ def _check_tree(
     """Check one tree and everything new under it (known trees are skipped)."""
     if tree_id in seen_trees or trusted(tree_id):
         return
-    tree = _read(objects, tree_id, "tree", limits.max_file_bytes)
+    try:
+        tree = _read(objects, tree_id, "tree", limits.max_file_bytes)
+    except Refused as exc:
+        raise Refused(f"{prefix or '/'}: {exc.message}") from None
     seen_trees.add(tree_id)
     names: set[bytes] = set()
     for entry in tree.iteritems():

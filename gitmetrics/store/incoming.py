@@ -48,6 +48,10 @@ class Quarantine:
     def close(self) -> None:
         """Release dulwich's file handles."""
         if self._repo is not None:
+            # the store's objects, opened through the alternates file, are not closed by
+            # dulwich with the repository
+            for alternate in getattr(self._repo.object_store, "_alternates", None) or ():
+                alternate.close()
             self._repo.close()
             self._repo = None
 

@@ -1035,22 +1035,35 @@ def _shown(text: str) -> str:
     return text.encode("unicode_escape").decode("ascii")[:80]
 
 
-def init(path: Path, *, bare: bool = False) -> Store:
-    """Create a metrics repository at ``path`` (or open it when it is one already)."""
+def check_path(path: Path) -> bool:
+    """Whether ``path`` is a store already; ``StoreError`` unless it can become one.
+
+    It can when it does not exist, is an empty directory, or is a git repository with no
+    commit and nothing in its work tree. Nothing is written.
+    """
     from dulwich.errors import NotGitRepository
-    from dulwich.refs import Ref
     from dulwich.repo import Repo
 
     try:
         Repo(str(path)).close()
-        return open_store(path)
     except NotGitRepository:
-        pass
-    if path.exists() and any(path.iterdir()):
-        raise StoreError(
-            f"{path}: exists and is not empty, but is not a git repository",
-            "choose another `store:` path in repos.yaml or --store",
-        )
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise StoreError(
+                f"{path}: exists and is not empty, but is not a git repository",
+                "choose another `store:` path in repos.yaml or --store",
+            ) from None
+        return False
+    open_store(path).close()
+    return True
+
+
+def init(path: Path, *, bare: bool = False) -> Store:
+    """Create a metrics repository at ``path`` (or open it when it is one already)."""
+    from dulwich.refs import Ref
+    from dulwich.repo import Repo
+
+    if check_path(path):
+        return open_store(path)
     path.mkdir(parents=True, exist_ok=True)
     repo = Repo.init_bare(str(path)) if bare else Repo.init(str(path), mkdir=False)
     try:

@@ -237,3 +237,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = line.split("=", 1)[1].strip("'")
     assert f"```sh\n{command}\n```" in readme
     assert "pytest" in command and 'pip install -e ".[test]"' in command
+
+
+def test_every_config_key_is_in_the_readme() -> None:
+    from gitmetrics import schema
+
+    readme = (ROOT / "README.md").read_text()
+    repos = schema.load(schema.REPOS)
+    keys = [*repos["properties"], *repos["$defs"]["repo"]["properties"]]
+    missing = [k for k in keys if f"{k}:" not in readme and f"`{k}`" not in readme]
+    assert missing == [], f"not documented in the README: {missing}"

@@ -201,13 +201,25 @@ def test_windows_paths_are_normalised(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("root", "line", "message"),
     [
-        ('lines-valid="-1" lines-covered="0"', '<line number="1" hits="1"/>', "lines-valid='-1'"),
-        ('lines-valid="ten" lines-covered="1"', '<line number="1" hits="1"/>', "lines-valid='ten'"),
-        ('lines-valid="1.5" lines-covered="1"', '<line number="1" hits="1"/>', "lines-valid='1.5'"),
+        (
+            'lines-valid="-1" lines-covered="0"',
+            '<line number="1" hits="1"/>',
+            "lines-valid is not a non-negative whole number",
+        ),
+        (
+            'lines-valid="ten" lines-covered="1"',
+            '<line number="1" hits="1"/>',
+            "lines-valid is not a non-negative whole number",
+        ),
+        (
+            'lines-valid="1.5" lines-covered="1"',
+            '<line number="1" hits="1"/>',
+            "lines-valid is not a non-negative whole number",
+        ),
         ('lines-valid="3" lines-covered="4"', '<line number="1" hits="1"/>', "4 of 3 lines"),
         ('branches-valid="2" branches-covered="5"', "", "5 of 2 branches"),
-        ("", '<line number="x" hits="1"/>', "number='x'"),
-        ("", '<line number="1" hits="-3"/>', "hits='-3'"),
+        ("", '<line number="x" hits="1"/>', "<line> number is not a non-negative whole number"),
+        ("", '<line number="1" hits="-3"/>', "<line> hits is not a non-negative whole number"),
         ("", '<line hits="1"/>', "has no number"),
         ("", '<line number="1" hits="1" condition-coverage="50% (3/2)"/>', "3 of 2 branches"),
         ("", '<line number="1" hits="1" condition-coverage="half"/>', "condition-coverage"),
@@ -221,6 +233,9 @@ def test_bad_counts_name_the_file_and_line(
         cobertura.parse(path)
     assert info.value.message.startswith(f"{path}: line ")
     assert message in info.value.message
+    # the value itself is never quoted: a report may be a link to a secret
+    for bad in ("ten", "1.5", "-1", "-3", "half", '"x"'):
+        assert bad not in info.value.message.removeprefix(str(path))
 
 
 def test_class_without_filename(tmp_path: Path) -> None:

@@ -83,7 +83,9 @@ def test_formats_1_to_3(tmp_path: Path, fmt: int) -> None:
 def test_unknown_future_format_is_refused(tmp_path: Path) -> None:
     data = json.loads(PLAIN.read_text())
     data["meta"]["format"] = 4
-    with pytest.raises(ReportError, match=r"coverage\.json: meta\.format 4"):
+    with pytest.raises(
+        ReportError, match=r"coverage\.json: meta\.format is not a coverage\.py JSON format"
+    ):
         coveragepy_json.parse(_write(tmp_path, data))
 
 
@@ -181,10 +183,10 @@ def test_a_line_both_missing_and_executed_counts_as_executed(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("key", "bad", "message"),
     [
-        ("executed_lines", [1, "2"], r"\.executed_lines: expected a count, got '2'"),
-        ("executed_lines", [1, True], r"\.executed_lines: expected a count, got True"),
-        ("missing_lines", [-4], r"\.missing_lines: negative count -4"),
-        ("missing_lines", {"1": 2}, r"\.missing_lines: expected an array, got dict"),
+        ("executed_lines", [1, "2"], r"\.executed_lines: expected a count, got a string"),
+        ("executed_lines", [1, True], r"\.executed_lines: expected a count, got true or false"),
+        ("missing_lines", [-4], r"\.missing_lines: expected a count, got a negative number"),
+        ("missing_lines", {"1": 2}, r"\.missing_lines: expected an array, got an object"),
     ],
 )
 def test_bad_line_lists_name_the_place(tmp_path: Path, key: str, bad: object, message: str) -> None:
@@ -208,7 +210,7 @@ def test_a_syntax_error_after_a_bad_entry_is_the_error_reported(tmp_path: Path) 
     text = '{"meta": {"format": 3}, "files": {"a.py": 3}, "totals": {}'
     path = tmp_path / "coverage.json"
     path.write_text(text)
-    with pytest.raises(ReportError, match=r"line 1: invalid JSON"):
+    with pytest.raises(ReportError, match=r"line 1, column \d+: invalid JSON"):
         coveragepy_json.parse(path)
 
 

@@ -98,5 +98,5 @@ def test_detail_duplicate_files_key_keeps_the_last_list(tmp_path: Path) -> None:
 def test_detail_json_error_wins_over_a_bad_file_before_it(tmp_path: Path) -> None:
     path = tmp_path / "coverage.json"
     path.write_text('{"gcovr/format_version": "0.6", "files": [{"no name": 1}], ')
-    with pytest.raises(ReportError, match=r"line 1: invalid JSON"):
+    with pytest.raises(ReportError, match=r"line 1, column \d+: invalid JSON"):
         gcovr_json.parse(path)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,3 +152,60 @@ def test_detection_of_every_real_report_is_unambiguous() -> None:
         head = path.read_bytes()[:65536]
         claimed = [n for n in REAL if formats.get(n).detect(path, head)]
         assert claimed == [fmt], path
+
+
+MARK = "ghp_s3cr3tv4lu3"
+
+
+def _leaves(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """The paths of every scalar in a JSON document."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaves(v, (*path, i))]
+    return [path]
+
+
+def _replaced(doc: object, path: tuple[object, ...], new: object) -> object:
+    doc = json.loads(json.dumps(doc))
+    parent: Any = doc
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = new
+    return doc
+
+
+def _with_the_mark(fmt: str, rng: random.Random) -> list[str]:
+    """Copies of a real report with a secret-looking string put where values go."""
+    text = REAL[fmt].read_text()
+    if text.lstrip().startswith("{"):
+        doc = json.loads(text)
+        leaves = _leaves(doc)
+        picked = rng.sample(leaves, min(40, len(leaves)))
+        cases = [json.dumps(_replaced(doc, p, MARK)) for p in picked]
+        cases += [json.dumps(_replaced(doc, p, [MARK])) for p in picked[:10]]
+        # and broken JSON right at the mark
+        cases += [text[: len(text) // 2] + MARK, text.replace(":", ": " + MARK, 1)]
+        return cases
+    lines = text.splitlines()
+    cases = []
+    for i in rng.sample(range(len(lines)), min(30, len(lines))):
+        kind = lines[i].partition(":")[0]
+        for new in (MARK, f"{lines[i]}{MARK}", f"{kind}:{MARK}", f"{kind}:1,{MARK}"):
+            cases.append("\n".join([*lines[:i], new, *lines[i + 1 :]]) + "\n")
+    return cases
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_errors_never_quote_the_report(tmp_path: Path, fmt: str) -> None:
+    """Errors are committed and pushed: they give the place and the kind, never content."""
+    path = tmp_path / REAL[fmt].name
+    refused = 0
+    for case in _with_the_mark(fmt, random.Random(fmt)):
+        path.write_text(case)
+        try:
+            formats.get(fmt).parse(path)
+        except ReportError as exc:
+            refused += 1
+            assert MARK not in str(exc), (case, str(exc))
+    assert refused >= 10  # the marks were where the parser looks

@@ -109,7 +109,9 @@ def test_final_negative_branch_count(tmp_path: Path) -> None:
     data = json.loads(FINAL.read_text())
     entry = next(iter(data.values()))
     entry["b"]["0"][0] = -2
-    with pytest.raises(ReportError, match=r"coverage-final\.json: .*negative count"):
+    with pytest.raises(
+        ReportError, match=r"coverage-final\.json: .*expected a count, got a negative number"
+    ):
         istanbul_final.parse(_write(tmp_path, "coverage-final.json", data))
 
 

@@ -123,10 +123,10 @@ def test_same_file_name_in_two_packages_is_two_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("counter", "message"),
     [
-        (_counter("LINE", -1, 2), "missed='-1'"),
-        (_counter("LINE", 1, "many"), "covered='many'"),
+        (_counter("LINE", -1, 2), "missed is not a non-negative whole number"),
+        (_counter("LINE", 1, "many"), "covered is not a non-negative whole number"),
         ('<counter type="LINE" missed="1"/>', "has no covered attribute"),
-        (_counter("BRANCH", "1e3", 0), "missed='1e3'"),
+        (_counter("BRANCH", "1e3", 0), "missed is not a non-negative whole number"),
     ],
 )
 def test_bad_counters_name_the_file_and_line(counter: str, message: str, tmp_path: Path) -> None:
@@ -142,8 +142,9 @@ def test_bad_line_element(tmp_path: Path) -> None:
         "A.java", "\n<line nr='1' mi='x' ci='0'/>", ""
     )
     path = _write(tmp_path, body + "</package></report>")
-    with pytest.raises(ReportError, match=r"jacoco\.xml: line 3: <line> mi='x'"):
+    with pytest.raises(ReportError, match=r"jacoco\.xml: line 3: <line> mi is not a non-") as err:
         jacoco.parse(path)
+    assert "'x'" not in str(err.value)
 
 
 def test_sourcefile_without_name(tmp_path: Path) -> None:

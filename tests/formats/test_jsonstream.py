@@ -102,8 +102,8 @@ def test_truncated_report_names_the_real_line(tmp_path: Path, cut: int) -> None:
     with pytest.raises(ReportError) as err:
         _load(path, 7)
     assert (
-        err.value.message
-        == f"{path}: line {expected.value.lineno}: invalid JSON ({expected.value.msg})"
+        err.value.message == f"{path}: line {expected.value.lineno}, column {expected.value.colno}:"
+        f" invalid JSON ({expected.value.msg})"
     )
     assert err.value.hint == "the report may be truncated; run the coverage tool again"
 
@@ -112,7 +112,7 @@ def test_line_number_counts_the_lines_already_dropped(tmp_path: Path) -> None:
     body = ",\n".join(f'"k{i}": {i}' for i in range(5000))
     path = _write(tmp_path, "{\n" + body + "\n  oops}")
     with pytest.raises(
-        ReportError, match=r"report\.json: line 5002: invalid JSON \(Expecting ',' "
+        ReportError, match=r"report\.json: line 5002, column 3: invalid JSON \(Expecting ',' "
     ):
         _load(path, 64)
 
@@ -128,7 +128,7 @@ def test_top_level_array_or_scalar_is_not_an_object(tmp_path: Path) -> None:
     for text in ('[{"files": {}}, 1]', '"text"', "12", "null"):
         with pytest.raises(ReportError, match="expected a JSON object at the top level"):
             _load(_write(tmp_path, text), 3)
-    with pytest.raises(ReportError, match=r"line 2: invalid JSON \(Expecting value\)"):
+    with pytest.raises(ReportError, match=r"line 2, column 1: invalid JSON \(Expecting value\)"):
         _load(_write(tmp_path, "[1,\n]"), 3)
 
 

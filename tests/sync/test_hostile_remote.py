@@ -93,6 +93,31 @@ def gitlink() -> Attack:
     return attack
 
 
+def raw_tree(mangle: Callable[[bytes], bytes]) -> Attack:
+    """An attack whose root tree is the head's, its raw bytes changed by ``mangle``."""
+
+    def attack(repo: Repo) -> str:
+        import hashlib as h
+        import zlib
+
+        head = repo[repo.refs[b"refs/heads/main"]]
+        assert isinstance(head, Commit)
+        raw = mangle(repo[head.tree].as_raw_string())
+        data = b"tree %d\0" % len(raw) + raw
+        sha = h.sha1(data).hexdigest()
+        obj = Path(repo.object_store.path) / sha[:2] / sha[2:]
+        obj.parent.mkdir(exist_ok=True)
+        obj.write_bytes(zlib.compress(data))
+        return _commit_on_top(repo, sha.encode())
+
+    return attack
+
+
+def _first_entry(raw: bytes) -> bytes:
+    end = raw.index(b"\0") + 21
+    return raw[:end]
+
+
 def message(text: bytes) -> Attack:
     """A collection commit whose message is ``text`` (its tree unchanged)."""
 
@@ -148,6 +173,8 @@ ATTACKS: dict[str, Attack] = {
     "latest-invalid": entry([b"latest.json"], _invalid),
     "oversize": entry([b"dashboard", b"index.html"], b"x" * (gate.MAX_COMMIT_BYTES * 20)),
     "bad-trailer": bad_trailer(),
+    "duplicate-entry": raw_tree(lambda raw: _first_entry(raw) + raw),
+    "zero-padded-mode": raw_tree(lambda raw: raw.replace(b"100644 ", b"0100644 ", 1)),
     "trailer-names-missing-snapshot": message(
         b"collect: 1 repos\n\nGitmetrics-Snapshot: snapshots/2026/01/metrics_gone.json\n"
         b"Gitmetrics-Timestamp: 2026-01-01T00:09:00Z\n"
