@@ -40,12 +40,45 @@ def json_path(parts: Iterable[str | int]) -> str:
     return out or "(top level)"
 
 
-def errors(name: str, instance: Any) -> list[tuple[list[str | int], str]]:
-    """Every violation of schema ``name`` as (path, message), most specific first."""
+@cache
+def _fast(name: str) -> Any:
+    """Schema ``name`` compiled to Python by fastjsonschema (about 50x jsonschema's speed).
+
+    The shipped schemas use only what draft 7 has, so they compile as draft 7; a test
+    checks that both validators agree on every case.
+    """
+    import copy
+
+    import fastjsonschema
+
+    data = copy.deepcopy(load(name))
+    data["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(data)
+
+
+def is_valid(name: str, instance: Any) -> bool:
+    """True when ``instance`` satisfies schema ``name`` (the fast check, no messages)."""
+    import fastjsonschema
+
+    try:
+        _fast(name)(instance)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+@cache
+def _validator(name: str) -> Any:
     import jsonschema
 
-    validator_cls = jsonschema.validators.validator_for(load(name))
-    validator = validator_cls(load(name))
+    return jsonschema.validators.validator_for(load(name))(load(name))
+
+
+def errors(name: str, instance: Any) -> list[tuple[list[str | int], str]]:
+    """Every violation of schema ``name`` as (path, message), most specific first."""
+    if is_valid(name, instance):
+        return []
+    validator = _validator(name)
     found: list[tuple[list[str | int], str]] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
         leaf = error
