@@ -13,7 +13,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from gitmetrics.errors import GitmetricsError
+from gitmetrics.errors import GitmetricsError, os_error
 from gitmetrics.render.escape import terminal
 
 app = typer.Typer(
@@ -74,17 +74,24 @@ R = TypeVar("R")
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a :class:`GitmetricsError` into a message on stderr and exit code 1."""
+    """Turn a :class:`GitmetricsError` or an ``OSError`` (a full disk, a read-only or
+    unreadable path) into a message on stderr and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except GitmetricsError as exc:
-            report_error(exc)
-            raise typer.Exit(exc.exit_code) from None
+        except (GitmetricsError, OSError) as exc:
+            error = user_error(exc, func.__name__)
+            report_error(error)
+            raise typer.Exit(error.exit_code) from None
 
     return wrapper
+
+
+def user_error(exc: GitmetricsError | OSError, command: str) -> GitmetricsError:
+    """``exc`` as a user-facing error of ``gitmetrics <command>``."""
+    return exc if isinstance(exc, GitmetricsError) else os_error(exc, command)
 
 
 def report_error(exc: GitmetricsError) -> None:

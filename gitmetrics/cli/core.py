@@ -22,7 +22,7 @@ from gitmetrics.cli.common import (
     print_json,
     progress_enabled,
 )
-from gitmetrics.errors import ConfigError, GitmetricsError
+from gitmetrics.errors import ConfigError, GitmetricsError, after_commit_error
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import terminal
 
@@ -78,12 +78,16 @@ def init(
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Create an empty metrics repository (collect also creates it on first use)."""
+    """Create an empty metrics repository (collect also creates it on first use).
+
+    On an existing store, bring its work tree up to date (after a full disk, say).
+    """
     from gitmetrics import store as storemod
 
     cfg = load_config(config, required=False)
     target = path if path is not None else store_path(cfg, None)
     st = storemod.init(target, bare=bare)
+    st.update_worktree()  # an existing store's work tree may be behind (a full disk, say)
     console.print(f"Metrics repository ready at [bold]{terminal(str(st.path))}[/]")
     if remote is not None:
         from gitmetrics.cli.sync import attach_remote, render
@@ -232,7 +236,19 @@ def run_collect(
     else:
         result["snapshot_path"] = snapmod.file_name(snap, data)
     if issues is not None:
-        result["issues"] = issues.finish(snap, dry_run)
+        try:
+            result["issues"] = issues.finish(snap, dry_run)
+        except OSError as exc:
+            if result["commit"] is None:
+                raise
+            raise after_commit_error(
+                exc,
+                issues.loc.file,
+                result["commit"],
+                "the collection",
+                f"the issues file {issues.loc.describe()} was not updated",
+                "run `gitmetrics collect --create-issues` again",
+            ) from exc
     return Collected(snap, result)
 
 

@@ -24,9 +24,10 @@ from gitmetrics.cli.common import (
     handle_errors,
     print_json,
     report_error,
+    user_error,
 )
 from gitmetrics.cli.core import load_config, run_collect, store_path
-from gitmetrics.errors import ConfigError, GitmetricsError
+from gitmetrics.errors import ConfigError, GitmetricsError, after_commit_error
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import markdown as md_escape
 from gitmetrics.render.escape import terminal
@@ -326,10 +327,20 @@ def watch_round(
         out["deliveries"] = [vars(d) for d in deliveries]
         if new_state != state:
             sent = sum(d.new + d.recovered for d in deliveries if d.ok)
-            st.commit_files(
-                {notify.STATE_PATH: notify.dump_state(new_state)},
-                f"alerts: {sent} notification(s) sent\n",
-            )
+            try:
+                st.commit_files(
+                    {notify.STATE_PATH: notify.dump_state(new_state)},
+                    f"alerts: {sent} notification(s) sent\n",
+                )
+            except OSError as exc:
+                raise after_commit_error(
+                    exc,
+                    st.path,
+                    out["commit"],
+                    "the collection",
+                    f"the alerts just sent are not recorded in {notify.STATE_PATH}",
+                    "expect the next round to send them again",
+                ) from exc
     finally:
         st.close()
     return out
@@ -403,8 +414,8 @@ def watch(
                     create_issues=create_issues,
                     threshold=threshold,
                 )
-            except GitmetricsError as exc:
-                report_error(exc)
+            except (GitmetricsError, OSError) as exc:  # a full disk: the next round retries
+                report_error(user_error(exc, "watch"))
                 if once:
                     raise typer.Exit(1) from None
             if once:
