@@ -283,3 +283,15 @@ def test_a_snapshot_with_an_unportable_name_is_refused(name: str) -> None:
     data["repositories"][0]["name"] = name
     with pytest.raises(SnapshotError, match=r"repositories\[0\]\.name"):
         snapmod.from_json(json.dumps(data), "pulled.json")
+
+
+def test_a_stored_repo_named_average_leaves_the_average_badge_alone(tmp_path: Path) -> None:
+    st = init(tmp_path / "metrics")
+    st.derive = make_deriver(Config(path=tmp_path / "repos.yaml", store=st.path, repos=()))
+    st.commit_snapshot(
+        snapmod.build([repo_result("average", 10)], host="old", timestamp="2026-11-01T10:00:00Z"),
+        retention=0,
+    )
+    st.close()
+    badge = (tmp_path / "metrics" / "badges" / "average.svg").read_text()
+    assert "average coverage" in badge
