@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,29 @@ DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
 
 #: Fields that Mahavishnu-style entries carry; kept as they are, unused by gitmetrics.
 KNOWN_EXTRA_FIELDS = ("package", "nickname", "description", "tags", "mcp", "audit")
+
+#: Repository names become file names (``badges/<name>.svg``) and appear in markdown, SVG,
+#: HTML and terminals, so they come from a portable set (``$defs/repo_name`` in the schema).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+NAME_MAX = 100
+#: Names a repository cannot take, in any case: ``average`` is the average's badge
+#: (``badges/average.svg``); the Windows device names cannot be checked out there, alone
+#: or before a dot (``nul.svg`` is the device too).
+RESERVED_NAMES = frozenset({"average"})
+DEVICE_NAMES = frozenset(
+    {
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        *(f"com{i}" for i in range(1, 10)),
+        *(f"lpt{i}" for i in range(1, 10)),
+    }
+)
+NAME_RULE = (
+    f"a repository name is 1 to {NAME_MAX} letters, digits, '.', '_' or '-', starting with a "
+    "letter or digit; `average` and the Windows device names (con, nul, com1, ...) are reserved"
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +151,7 @@ def parse(text: str, path: Path) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping with a `repos:` list")
+    _check_names(data, node, path)
     problems = schema.errors(schema.REPOS, data)
     if problems:
         parts, message = problems[0]
@@ -140,13 +165,19 @@ def parse(text: str, path: Path) -> Config:
     seen: dict[str, int] = {}
     for i, entry in enumerate(data.get("repos") or []):
         name = str(entry["name"])
-        if name in seen:
+        # names become file names, and two that differ only in case are one file on macOS
+        # and Windows
+        first = seen.get(name.lower())
+        if first is not None:
+            earlier = data["repos"][first]["name"]
+            same = f"is already used by repos[{first}]"
+            if earlier != name:
+                same = f"is the name of repos[{first}] ({earlier!r}) in another case"
             raise ConfigError(
-                f"{path}{_line(node, ['repos', i, 'name'])}: repos[{i}].name: "
-                f"{name!r} is already used by repos[{seen[name]}]",
-                "repository names must be unique",
+                f"{path}{_line(node, ['repos', i, 'name'])}: repos[{i}].name: {name!r} {same}",
+                "repository names must be unique, ignoring case (they become file names)",
             )
-        seen[name] = i
+        seen[name.lower()] = i
         cov = entry.get("coverage")
         coverage = (cov,) if isinstance(cov, str) else tuple(cov or ())
         repos.append(
@@ -180,6 +211,45 @@ def parse(text: str, path: Path) -> Config:
         log_max_bytes=log_max_bytes,
         raw=data,
     )
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a repository (``None`` when it can); see :data:`NAME_RULE`."""
+    bad = next((ch for ch in name if ch < " " or "\x7f" <= ch <= "\x9f"), None)
+    if bad is not None:
+        return f"contains a control character ({bad!r})"
+    if not name:
+        return "is empty"
+    if len(name) > NAME_MAX:
+        return f"is {len(name)} characters long (at most {NAME_MAX})"
+    if NAME_PATTERN.fullmatch(name) is None:
+        if NAME_PATTERN.match(name[0]) is None:
+            return f"starts with {name[0]!r}"
+        bad = next(ch for ch in name if NAME_PATTERN.fullmatch("a" + ch) is None)
+        return f"contains {bad!r}"
+    if name.lower() in RESERVED_NAMES:
+        return "is reserved: gitmetrics writes badges/average.svg for the average"
+    if name.lower().partition(".")[0] in DEVICE_NAMES:
+        return "is a Windows device name, which cannot be a file name there"
+    return None
+
+
+def _check_names(data: Mapping[str, Any], node: Any, path: Path) -> None:
+    """Refuse the first unusable repository name, with its place and what is allowed."""
+    entries = data.get("repos")
+    if not isinstance(entries, list):
+        return
+    for i, entry in enumerate(entries):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            continue  # the schema says what is wrong
+        problem = name_problem(name)
+        if problem is not None:
+            shown = name if len(name) <= 40 else name[:40] + "..."
+            raise ConfigError(
+                f"{path}{_line(node, ['repos', i, 'name'])}: repos[{i}].name: {shown!r} {problem}",
+                NAME_RULE,
+            )
 
 
 def _resolve(base: Path, value: str) -> Path:

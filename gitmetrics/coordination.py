@@ -21,6 +21,7 @@ import yaml
 
 from gitmetrics.config import Config
 from gitmetrics.errors import ConfigError
+from gitmetrics.render.escape import visible
 from gitmetrics.snapshot import RepoResult, Snapshot
 
 DEFAULT_TREE_PATH = "coordination/issues.yaml"
@@ -122,8 +123,8 @@ def _describe(r: RepoResult, target: float, snap: Snapshot) -> str:
         else ""
     )
     return (
-        f"{r.name} ({r.role}) has {r.coverage:.2f}% line coverage{lines}, below the target "
-        f"of {target:g}%. Measured by gitmetrics at {snap.timestamp} on source commit {commit}; "
+        f"{r.name} ({visible(r.role)}) has {r.coverage:.2f}% line coverage{lines}, below the "
+        f"target of {target:g}%. Measured by gitmetrics at {snap.timestamp} on source commit {commit}; "
         f"raise coverage to at least {target:g}% to resolve this issue."
     )
 
@@ -175,7 +176,7 @@ def reconcile(
                 "dependencies": [],
                 "blocking": [],
                 "assignee": None,
-                "labels": ["quality", "coverage", f"role:{r.role}"],
+                "labels": ["quality", "coverage", f"role:{visible(r.role)}"],
                 "metadata": _metadata(r, target, snap),
             }
             out.append(issue)

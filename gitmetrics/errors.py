@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 
 class GitmetricsError(Exception):
     """Base class: a user-facing error, printed without a traceback, exit code 1."""
@@ -72,3 +75,63 @@ class Interrupted(KeyboardInterrupt):
     def exit_code(self) -> int:
         """The shell's convention: 128 + the signal's number (130 for SIGINT, 143 SIGTERM)."""
         return 128 + self.signum
+
+
+class AfterCommitError(StoreError):
+    """A commit landed, but something written after it (the work tree, a file) was not."""
+
+    def __init__(self, message: str, hint: str | None, commit: str) -> None:
+        super().__init__(message, hint)
+        self.commit = commit
+
+
+#: What to do about the usual OSErrors of a command that writes files.
+_FIXES = {
+    errno.ENOSPC: "free space on the file system that holds it",
+    errno.EDQUOT: "free space or raise your disk quota",
+    errno.EROFS: "the file system is read-only: remount it read-write or choose another path",
+    errno.EACCES: "check the permissions of that path and of its directory",
+    errno.EPERM: "check the permissions of that path and of its directory",
+    errno.ENAMETOOLONG: "the path is too long for its file system: choose a shorter one",
+    errno.EMFILE: "too many open files: raise the limit (ulimit -n)",
+    errno.ENFILE: "the system has too many open files: close some programs",
+    errno.EIO: "the disk reported an I/O error: check it",
+}
+
+
+def os_problem(exc: OSError, where: str | os.PathLike[str] | None = None) -> tuple[str, str]:
+    """``(path: what happened, what to fix)`` for an OSError, one line each.
+
+    ``where`` names the place when the error does not (a failed ``write()`` names no file).
+    """
+    what = " ".join((exc.strerror or str(exc) or type(exc).__name__).split())
+    found = exc.filename if exc.filename is not None else exc.filename2
+    fix = _FIXES.get(exc.errno or 0, "fix the cause")
+    place = where if found is None else found
+    if place is None:
+        return what, fix
+    return f"{os.fsdecode(place)}: {what}", fix
+
+
+def os_error(exc: OSError, command: str) -> GitmetricsError:
+    """An OSError of ``gitmetrics <command>`` as a user error: where, what, what to do."""
+    problem, fix = os_problem(exc)
+    return GitmetricsError(problem, f"{fix}, then run `gitmetrics {command}` again")
+
+
+def after_commit_error(
+    exc: OSError,
+    where: str | os.PathLike[str] | None,
+    commit: str,
+    what: str,
+    missing: str,
+    then: str,
+) -> AfterCommitError:
+    """An OSError once ``commit`` landed: says that ``what`` is committed, what is
+    ``missing``, and ``then`` what to do."""
+    problem, fix = os_problem(exc, where)
+    return AfterCommitError(
+        f"{problem}; {what} is committed as {commit[:10]}, but {missing}",
+        f"{fix}, then {then}",
+        commit,
+    )

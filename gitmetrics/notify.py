@@ -22,6 +22,7 @@ from typing import Any
 
 from gitmetrics.config import Config
 from gitmetrics.errors import ConfigError
+from gitmetrics.render.escape import slack, visible
 from gitmetrics.rules import Breach, CheckResult
 
 STATE_PATH = "alerts/state.json"
@@ -244,7 +245,7 @@ def breach_line(b: Breach) -> str:
         where = f" [source {_short(b.from_commit)}..{_short(b.to_commit)}]"
     elif b.to_commit:
         where = f" [source {_short(b.to_commit)}]"
-    return f"{who}: {b.rule}: {b.message}{where}"
+    return visible(f"{who}: {b.rule}: {b.message}{where}")
 
 
 def subject(news: News) -> str:
@@ -258,8 +259,8 @@ def subject(news: News) -> str:
 
 
 def text(news: News, result: CheckResult) -> str:
-    """The plain-text body of an alert."""
-    lines = [f"gitmetrics: {subject(news)} (collection of {result.timestamp})", ""]
+    """The plain-text body of an alert (every line with its control characters shown)."""
+    lines = [f"gitmetrics: {subject(news)} (collection of {visible(result.timestamp)})", ""]
     if news.new:
         lines.append("New breaches:")
         lines.extend(f"  - {breach_line(b)}" for b in news.new)
@@ -269,8 +270,10 @@ def text(news: News, result: CheckResult) -> str:
         lines.append("Recovered:")
         for r in news.recovered:
             lines.append(
-                f"  - {r.get('repo') or '(all repositories)'}: {r.get('rule')} "
-                f"is met again (was {r.get('value')}, limit {r.get('limit')})"
+                visible(
+                    f"  - {r.get('repo') or '(all repositories)'}: {r.get('rule')} "
+                    f"is met again (was {r.get('value')}, limit {r.get('limit')})"
+                )
             )
     still = len(result.breaches) - len(news.new)
     if still > 0:
@@ -282,7 +285,7 @@ def payload(channel: WebhookChannel, news: News, result: CheckResult) -> dict[st
     """The JSON body for a webhook: Slack-compatible ``text``, or structured data."""
     body = text(news, result)
     if channel.format == "slack":
-        return {"text": body}
+        return {"text": slack(body)}
     return {
         "event": "gitmetrics.alert",
         "timestamp": result.timestamp,

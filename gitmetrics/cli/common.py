@@ -12,9 +12,9 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from gitmetrics.errors import GitmetricsError, forget_warnings
+from gitmetrics.errors import GitmetricsError, forget_warnings, os_error
+from gitmetrics.render.escape import terminal
 
 app = typer.Typer(
     name="gitmetrics",
@@ -32,9 +32,10 @@ def _width() -> int | None:
     return None if sys.stdout.isatty() else 120
 
 
-console = Console(highlight=False, width=_width())
+# no highlighting and no :emoji: codes: text from a config or a snapshot is shown as it is
+console = Console(highlight=False, emoji=False, width=_width())
 # messages are never wrapped: a path or URL must stay on one line to be copied
-console_err = Console(stderr=True, highlight=False, soft_wrap=True)
+console_err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -73,30 +74,39 @@ R = TypeVar("R")
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a :class:`GitmetricsError` into a message on stderr and exit code 1."""
+    """Turn a :class:`GitmetricsError` or an ``OSError`` (a full disk, a read-only or
+    unreadable path) into a message on stderr and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         forget_warnings()
         try:
             return func(*args, **kwargs)
-        except GitmetricsError as exc:
-            report_error(exc)
-            raise typer.Exit(exc.exit_code) from None
+        except (GitmetricsError, OSError) as exc:
+            error = user_error(exc, func.__name__)
+            report_error(error)
+            raise typer.Exit(error.exit_code) from None
 
     return wrapper
 
 
+def user_error(exc: GitmetricsError | OSError, command: str) -> GitmetricsError:
+    """``exc`` as a user-facing error of ``gitmetrics <command>``."""
+    return exc if isinstance(exc, GitmetricsError) else os_error(exc, command)
+
+
 def report_error(exc: GitmetricsError) -> None:
     """Print a user-facing error (and its hint) on stderr."""
-    console_err.print(f"[bold red]error:[/] {escape(exc.message)}")
+    console_err.print(f"[bold red]error:[/] {terminal(exc.message)}")
     if exc.hint:
-        console_err.print(f"  [dim]hint:[/] {escape(exc.hint)}")
+        console_err.print(f"  [dim]hint:[/] {terminal(exc.hint)}")
 
 
 def print_json(data: Any) -> None:
     """JSON on stdout, stable and readable (sorted keys, indent 2)."""
-    typer.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    from gitmetrics.render.escape import json_text
+
+    typer.echo(json_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)))
 
 
 def progress_enabled() -> bool:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from gitmetrics.cli.common import (
     ConfigOpt,
@@ -24,8 +23,9 @@ from gitmetrics.cli.common import (
     print_json,
     progress_enabled,
 )
-from gitmetrics.errors import ConfigError, GitmetricsError, Interrupted
+from gitmetrics.errors import ConfigError, GitmetricsError, Interrupted, after_commit_error
 from gitmetrics.render import fmt
+from gitmetrics.render.escape import terminal
 
 if TYPE_CHECKING:
     from gitmetrics.config import Config
@@ -79,13 +79,17 @@ def init(
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Create an empty metrics repository (collect also creates it on first use)."""
+    """Create an empty metrics repository (collect also creates it on first use).
+
+    On an existing store, bring its work tree up to date (after a full disk, say).
+    """
     from gitmetrics import store as storemod
 
     cfg = load_config(config, required=False)
     target = path if path is not None else store_path(cfg, None)
     st = storemod.init(target, bare=bare)
-    console.print(f"Metrics repository ready at [bold]{escape(str(st.path))}[/]")
+    st.update_worktree()  # an existing store's work tree may be behind (a full disk, say)
+    console.print(f"Metrics repository ready at [bold]{terminal(str(st.path))}[/]")
     if remote is not None:
         from gitmetrics.cli.sync import attach_remote, render
 
@@ -184,7 +188,7 @@ def collect(
         below = below_floor(done.snapshot, fail_below)
         if below:
             for line in below:
-                console_err.print(f"[red]below {fail_below:g}%:[/] {escape(line)}")
+                console_err.print(f"[red]below {fail_below:g}%:[/] {terminal(line)}")
             raise typer.Exit(1)
 
 
@@ -246,7 +250,19 @@ def run_collect(
     else:
         result["snapshot_path"] = snapmod.file_name(snap, data)
     if issues is not None:
-        result["issues"] = issues.finish(snap, dry_run)
+        try:
+            result["issues"] = issues.finish(snap, dry_run)
+        except OSError as exc:
+            if result["commit"] is None:
+                raise
+            raise after_commit_error(
+                exc,
+                issues.loc.file,
+                result["commit"],
+                "the collection",
+                f"the issues file {issues.loc.describe()} was not updated",
+                "run `gitmetrics collect --create-issues` again",
+            ) from exc
     return Collected(snap, result)
 
 
@@ -312,7 +328,7 @@ def _collect_with_progress(cfg: Config, repos: Any, options: Any) -> Snapshot:
         task = progress.add_task("", total=len(repos))
 
         def advance(r: RepoResult) -> None:
-            progress.update(task, advance=1, description=escape(r.name))
+            progress.update(task, advance=1, description=terminal(r.name))
 
         return collectmod.collect_all(
             cfg, repos, options=options, provenance=source_of, on_result=advance
@@ -335,16 +351,16 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
     for r in snap.repositories:
         if r.ok:
             table.add_row(
-                escape(r.name),
-                escape(r.role),
+                terminal(r.name),
+                terminal(r.role),
                 fmt.pct(r.coverage),
                 fmt.pct(r.branch_coverage),
                 str(r.files_tested),
-                escape(f"{r.report} ({r.format})"),
+                terminal(f"{r.report} ({r.format})"),
             )
         else:
             table.add_row(
-                escape(r.name), escape(r.role), "[red]error[/]", "", "", "[red]see below[/]"
+                terminal(r.name), terminal(r.role), "[red]error[/]", "", "", "[red]see below[/]"
             )
     console.print(table)
     failures = [r for r in snap.repositories if not r.ok]
@@ -352,7 +368,9 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
         console.print("\n[bold red]Errors:[/]")
         for r in failures:
             # one unwrapped line each, so paths and log names can be copied
-            console.print(f"  [bold]{escape(r.name)}[/]: {escape(r.error or '')}", soft_wrap=True)
+            console.print(
+                f"  [bold]{terminal(r.name)}[/]: {terminal(r.error or '')}", soft_wrap=True
+            )
     s = snap.summary
     failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
     console.print(
@@ -361,7 +379,7 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
         f"{s.total_files_tested} files"
     )
     if result.get("commit"):
-        console.print(f"Committed {result['commit'][:10]}: {escape(result['snapshot_path'])}")
+        console.print(f"Committed {result['commit'][:10]}: {terminal(result['snapshot_path'])}")
         if result.get("pruned"):
             console.print(
                 f"Retention pruned {len(result['pruned'])} old snapshot file(s) from the tree"
@@ -373,12 +391,12 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
         acts = issues["actions"]
         verb = "written" if issues["written"] else "not written (dry run)"
         if not acts:
-            console.print(f"Coordination issues: no change ({escape(issues['file'])})")
+            console.print(f"Coordination issues: no change ({terminal(issues['file'])})")
         else:
-            console.print(f"Coordination issues {verb}: {escape(issues['file'])}")
+            console.print(f"Coordination issues {verb}: {terminal(issues['file'])}")
         for a in acts:
             console.print(
-                f"  {a['action']:<8} {escape(a['id'])}  {escape(a['repo'])} "
+                f"  {a['action']:<8} {terminal(a['id'])}  {terminal(a['repo'])} "
                 f"{fmt.pct(a['coverage'])} (target {a['target']:g}%)"
             )
 
@@ -461,7 +479,7 @@ def history(
         )
     if repo is not None or role is not None:
         what = f"repository {repo}" if repo is not None else f"role {role}"
-        console.print(f"History of {escape(what)}")
+        console.print(f"History of {terminal(what)}")
     console.print(table)
 
 

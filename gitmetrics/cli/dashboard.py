@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from gitmetrics.cli.common import (
     ConfigOpt,
@@ -20,6 +19,7 @@ from gitmetrics.cli.common import (
 )
 from gitmetrics.cli.core import load_config, store_path
 from gitmetrics.errors import GitmetricsError
+from gitmetrics.render.escape import terminal
 
 
 @app.command()
@@ -104,8 +104,8 @@ def dashboard(
         )
     else:
         console.print(
-            f"Wrote [bold]{escape(str(output))}[/] ({len(points)} snapshots, "
-            f"{len(page.encode()) / 1024:,.0f} KiB)" + (f" as of {escape(at)}" if at else "")
+            f"Wrote [bold]{terminal(str(output))}[/] ({len(points)} snapshots, "
+            f"{len(page.encode()) / 1024:,.0f} KiB)" + (f" as of {terminal(at)}" if at else "")
         )
     if open_page:
         import webbrowser

@@ -12,7 +12,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from gitmetrics.cli.common import (
     ConfigOpt,
@@ -25,10 +24,13 @@ from gitmetrics.cli.common import (
     handle_errors,
     print_json,
     report_error,
+    user_error,
 )
 from gitmetrics.cli.core import load_config, run_collect, store_path
-from gitmetrics.errors import ConfigError, GitmetricsError
+from gitmetrics.errors import ConfigError, GitmetricsError, after_commit_error
 from gitmetrics.render import fmt
+from gitmetrics.render.escape import markdown as md_escape
+from gitmetrics.render.escape import terminal
 
 if TYPE_CHECKING:  # imported where used: `gitmetrics --help` stays fast
     from gitmetrics.config import Config
@@ -107,7 +109,8 @@ def markdown(result: CheckResult) -> str:
     lines = [
         head,
         "",
-        f"Collection of {result.timestamp}{where}: {len(result.checked)} repositories checked"
+        f"Collection of {md_escape(result.timestamp)}{where}: "
+        f"{len(result.checked)} repositories checked"
         + (f", {len(result.unmeasured)} not measured" if result.unmeasured else "")
         + ".",
     ]
@@ -121,10 +124,9 @@ def markdown(result: CheckResult) -> str:
             value, limit = _value(b)
             rng = _range(b)
             rng = f"`{rng}`" if rng != "-" else rng
-            detail = b.message.replace("|", "\\|")
-            lines.append(
-                f"| {b.repo or '(all)'} | `{b.rule}` | {value} | {limit} | {rng} | {detail} |"
-            )
+            who = md_escape(b.repo or "(all)")
+            detail = md_escape(b.message)
+            lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {rng} | {detail} |")
     return "\n".join(lines) + "\n"
 
 
@@ -134,7 +136,7 @@ def render_check(result: CheckResult) -> None:
     unmeasured = f", {len(result.unmeasured)} not measured" if result.unmeasured else ""
     console.print(
         f"Checked {len(result.checked)} repositories{unmeasured} "
-        f"(collection of {result.timestamp}{where})"
+        f"(collection of {terminal(result.timestamp)}{where})"
     )
     if result.ok:
         console.print("[green]All rules pass.[/]")
@@ -150,11 +152,13 @@ def render_check(result: CheckResult) -> None:
         table.add_column(col, justify=justify)
     for b in result.breaches:
         value, limit = _value(b)
-        table.add_row(escape(b.repo or "(all)"), b.rule, f"[red]{value}[/]", limit, _range(b))
+        table.add_row(terminal(b.repo or "(all)"), b.rule, f"[red]{value}[/]", limit, _range(b))
     console.print(table)
     console.print("")
     for b in result.breaches:
-        console.print(f"[red]✗[/] {escape(b.repo or '(all repositories)')}: {escape(b.message)}")
+        console.print(
+            f"[red]✗[/] {terminal(b.repo or '(all repositories)')}: {terminal(b.message)}"
+        )
     n = len(result.breaches)
     console.print(f"\n[red]{n} rule{'s' if n != 1 else ''} broken.[/]")
 
@@ -278,7 +282,7 @@ def watch_round(
     s = snap.summary
     for r in snap.repositories:
         if not r.ok:
-            console_err.print(f"[red]{escape(r.name)}: {escape(r.error or 'failed')}[/]")
+            console_err.print(f"[red]{terminal(r.name)}: {terminal(r.error or 'failed')}[/]")
     if s.repos_ok == 0:
         raise GitmetricsError(
             "nothing was collected: every repository failed, so no snapshot was committed",
@@ -290,7 +294,7 @@ def watch_round(
         f"committed {done.result['commit'][:10]}"
     )
     for a in (done.result.get("issues") or {}).get("actions", []):
-        console.print(f"  issue {a['action']} {escape(a['id'])} ({escape(a['repo'])})")
+        console.print(f"  issue {a['action']} {terminal(a['id'])} ({terminal(a['repo'])})")
     out: dict[str, Any] = {"commit": done.result["commit"], "breaches": 0, "deliveries": []}
     if rules.empty:
         return out
@@ -302,7 +306,7 @@ def watch_round(
             console.print("[green]all rules pass[/]")
         for b in result.breaches:
             console.print(
-                f"[red]breach[/] {escape(b.repo or '(all)')}: {b.rule}: {escape(b.message)}"
+                f"[red]breach[/] {terminal(b.repo or '(all)')}: {b.rule}: {terminal(b.message)}"
             )
         if not channels:
             return out
@@ -311,22 +315,32 @@ def watch_round(
         for d in deliveries:
             if not d.ok:
                 console_err.print(
-                    f"[red]alert not delivered[/] via {escape(d.channel)}: {escape(d.error or '')}"
+                    f"[red]alert not delivered[/] via {terminal(d.channel)}: {terminal(d.error or '')}"
                     " (will retry next round)"
                 )
             elif d.new or d.recovered:
                 console.print(
-                    f"alert sent via {escape(d.channel)}: {d.new} new, {d.recovered} recovered"
+                    f"alert sent via {terminal(d.channel)}: {d.new} new, {d.recovered} recovered"
                 )
         if all(d.ok and not d.new and not d.recovered for d in deliveries):
             console.print(f"no new alerts ({len(result.breaches)} breach(es) already reported)")
         out["deliveries"] = [vars(d) for d in deliveries]
         if new_state != state:
             sent = sum(d.new + d.recovered for d in deliveries if d.ok)
-            st.commit_files(
-                {notify.STATE_PATH: notify.dump_state(new_state)},
-                f"alerts: {sent} notification(s) sent\n",
-            )
+            try:
+                st.commit_files(
+                    {notify.STATE_PATH: notify.dump_state(new_state)},
+                    f"alerts: {sent} notification(s) sent\n",
+                )
+            except OSError as exc:
+                raise after_commit_error(
+                    exc,
+                    st.path,
+                    out["commit"],
+                    "the collection",
+                    f"the alerts just sent are not recorded in {notify.STATE_PATH}",
+                    "expect the next round to send them again",
+                ) from exc
     finally:
         st.close()
     return out
@@ -400,8 +414,8 @@ def watch(
                     create_issues=create_issues,
                     threshold=threshold,
                 )
-            except GitmetricsError as exc:
-                report_error(exc)
+            except (GitmetricsError, OSError) as exc:  # a full disk: the next round retries
+                report_error(user_error(exc, "watch"))
                 if once:
                     raise typer.Exit(1) from None
             if once:
@@ -475,7 +489,7 @@ def issues(
         print_json(plain(shown))
         return
     if not shown:
-        console.print(f"No issues in {escape(loc.describe())}" + (" match" if status else ""))
+        console.print(f"No issues in {terminal(loc.describe())}" + (" match" if status else ""))
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("ID", "Status", "Priority", "Repos", "Coverage", "Target", "Updated", "Title"):
@@ -487,14 +501,14 @@ def issues(
         st_text = str(i.get("status", "pending"))
         color = "green" if st_text in coordination.CLOSED else "yellow"
         table.add_row(
-            escape(str(i.get("id"))),
-            f"[{color}]{escape(st_text)}[/]",
-            escape(str(i.get("priority", ""))),
-            escape(", ".join(map(str, i.get("repos") or []))),
+            terminal(str(i.get("id"))),
+            f"[{color}]{terminal(st_text)}[/]",
+            terminal(str(i.get("priority", ""))),
+            terminal(", ".join(map(str, i.get("repos") or []))),
             fmt.pct(cov) if isinstance(cov, int | float) else "-",
             fmt.pct(target, 0) if isinstance(target, int | float) else "-",
-            escape(str(i.get("updated", ""))[:16].replace("T", " ")),
-            escape(str(i.get("title", ""))),
+            terminal(str(i.get("updated", ""))[:16].replace("T", " ")),
+            terminal(str(i.get("title", ""))),
         )
     console.print(table)
-    console.print(f"\n{len(shown)} issue(s) in {escape(loc.describe())}")
+    console.print(f"\n{len(shown)} issue(s) in {terminal(loc.describe())}")

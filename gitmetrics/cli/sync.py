@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from gitmetrics.cli.common import (
     ConfigOpt,
@@ -19,6 +18,7 @@ from gitmetrics.cli.common import (
 )
 from gitmetrics.cli.core import load_config, store_path
 from gitmetrics.errors import SyncError
+from gitmetrics.render.escape import terminal
 
 if TYPE_CHECKING:
     from gitmetrics.config import Config
@@ -164,7 +164,7 @@ def render(result: SyncResult, json_out: bool) -> None:
         print_json(result.to_dict())
         return
     verb = {"push": "Pushed to", "pull": "Pulled from", "sync": "Synced with"}[result.action]
-    console.print(f"{verb} [bold]{escape(result.remote)}[/]")
+    console.print(f"{verb} [bold]{terminal(result.remote)}[/]")
     if result.up_to_date:
         console.print("  already up to date")
     else:
@@ -262,7 +262,7 @@ def clone(
     if json_out:
         print_json({**result.to_dict(), "store": str(target)})
         return
-    console.print(f"Cloned into [bold]{escape(str(target))}[/]")
+    console.print(f"Cloned into [bold]{terminal(str(target))}[/]")
     render(result, json_out=False)
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from gitmetrics.cli.common import (
     ConfigOpt,
@@ -22,6 +21,7 @@ from gitmetrics.cli.common import (
 from gitmetrics.cli.core import load_config, store_path
 from gitmetrics.errors import GitmetricsError
 from gitmetrics.render import fmt
+from gitmetrics.render.escape import terminal
 
 MinOpt = Annotated[
     float | None,
@@ -55,7 +55,7 @@ def _print_json(view: Any) -> None:
 
 def _totals_line(t: Any) -> str:
     counts = ", ".join(f"{n} {fmt.status_markup(k)}" for k, n in t.counts.items() if n)
-    roles = ", ".join(f"{escape(r.role)} {fmt.pct(r.avg_coverage)}" for r in t.roles)
+    roles = ", ".join(f"{terminal(r.role)} {fmt.pct(r.avg_coverage)}" for r in t.roles)
     return (
         f"{t.repos} repos: {counts}. Average [bold]{fmt.pct(t.avg_coverage)}[/], "
         f"lines-weighted {fmt.pct(t.weighted_coverage)}" + (f". By role: {roles}" if roles else "")
@@ -100,17 +100,17 @@ def status(
     for r in view.rows:
         style = fmt.STATUS_STYLE.get(r.status, "")
         table.add_row(
-            escape(r.name),
-            escape(r.role),
+            terminal(r.name),
+            terminal(r.role),
             fmt.pct(r.coverage),
             f"[{style}]{fmt.bar(r.coverage)}[/]",
             fmt.pct(r.branch_coverage),
             str(r.files),
             fmt.trend_markup(r.change),
-            fmt.status_markup(r.status) + (f" [dim]{escape(r.error)}[/]" if r.error else ""),
+            fmt.status_markup(r.status) + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
         )
     console.print(
-        f"Snapshot {fmt.short_time(view.timestamp)} UTC from {escape(view.host)}"
+        f"Snapshot {fmt.short_time(view.timestamp)} UTC from {terminal(view.host)}"
         + (
             f", change since {fmt.short_time(view.previous_timestamp)}"
             if view.previous_timestamp
@@ -168,7 +168,7 @@ def report(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise GitmetricsError(f"{output}: cannot write the report: {exc.strerror}") from None
-    console.print(f"Wrote {format} report of {len(view.rows)} repos to {escape(str(output))}")
+    console.print(f"Wrote {format} report of {len(view.rows)} repos to {terminal(str(output))}")
 
 
 @app.command()
@@ -222,8 +222,8 @@ def diff(
         typer.echo(markdown.diff(view), nl=False)
         return
     console.print(
-        f"{fmt.short_time(view.a.timestamp)} ({escape(view.a.spec)}, {view.a.commit[:10]}) → "
-        f"{fmt.short_time(view.b.timestamp)} ({escape(view.b.spec)}, {view.b.commit[:10]})\n"
+        f"{fmt.short_time(view.a.timestamp)} ({terminal(view.a.spec)}, {view.a.commit[:10]}) → "
+        f"{fmt.short_time(view.b.timestamp)} ({terminal(view.b.spec)}, {view.b.commit[:10]})\n"
     )
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("Repository")
@@ -239,8 +239,8 @@ def diff(
             "failed": "[red]failed[/]",
         }.get(r.kind, "")
         table.add_row(
-            escape(r.name),
-            escape(r.role),
+            terminal(r.name),
+            terminal(r.role),
             "error" if r.status_before == "error" else fmt.pct(r.before),
             "error" if r.status_after == "error" else fmt.pct(r.after),
             fmt.trend_markup(r.change),
@@ -309,7 +309,7 @@ def trends(
         table.add_column(f"Crossing {view.min_coverage:g}%")
     for i, r in enumerate([*view.rows, view.average]):
         cells = [
-            f"[bold]{escape(r.name)}[/]" if r is view.average else escape(r.name),
+            f"[bold]{terminal(r.name)}[/]" if r is view.average else terminal(r.name),
             r.sparkline,
             fmt.pct(r.current),
             fmt.trend_markup(r.change),
@@ -321,7 +321,7 @@ def trends(
             note = f.crossing_text
             if f.verdict in ("flat", "noisy", "too few points"):
                 note = f"{f.verdict}: {note}"
-            cells += [projected, escape(note)]
+            cells += [projected, terminal(note)]
         table.add_row(*cells, end_section=i == len(view.rows) - 1)
     console.print(table)
     if plot:
@@ -331,5 +331,5 @@ def trends(
         lines, legend = draw(series)
         console.print()
         for line in lines:
-            console.print(escape(line))
-        console.print("  ".join(f"{m} {escape(n)}" for m, n in legend))
+            console.print(terminal(line))
+        console.print("  ".join(f"{m} {terminal(n)}" for m, n in legend))

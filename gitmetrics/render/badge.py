@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
-from gitmetrics.render import fmt
+from gitmetrics.render import escape, fmt
 
 #: Rough advance width of Verdana 11px, per character class, so text fits its box.
 _NARROW = set("ijlt.,:;!|'()[] ")
@@ -23,10 +21,10 @@ def badge(label: str, value: str, color: str) -> str:
     """A flat two-part badge: ``label | value`` with the value on ``color``."""
     lw, vw = text_width(label) + 10, text_width(value) + 10
     w = lw + vw
-    label_e, value_e = escape(label), escape(value)
+    label_e, value_e = escape.html(label), escape.html(value)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" '
-        f'aria-label="{escape(label, {chr(34): "&quot;"})}: {escape(value, {chr(34): "&quot;"})}">'
+        f'aria-label="{label_e}: {value_e}">'
         f"<title>{label_e}: {value_e}</title>"
         '<linearGradient id="s" x2="0" y2="100%">'
         '<stop offset="0" stop-color="#bbb" stop-opacity=".1"/>'

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gitmetrics import __version__
 from gitmetrics import dashboard as shape
 from gitmetrics.config import Config
+from gitmetrics.render import escape
 
 if TYPE_CHECKING:
     from gitmetrics.store import DeriveContext
@@ -39,13 +40,7 @@ def _sha256(text: str) -> str:
 def embed_json(data: Any) -> str:
     """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` in it."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("&", "\\u0026")
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    return escape.json_text(text, for_html=True)
 
 
 def content_security_policy(page: str) -> str:

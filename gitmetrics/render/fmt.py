@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from gitmetrics.trends import direction
+
+_NOT_TIME = re.compile(r"[^0-9: -]")
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -32,8 +36,12 @@ def trend_markup(delta: float | None) -> str:
 
 
 def short_time(timestamp: str) -> str:
-    """``2026-11-24T10:00:00Z`` -> ``2026-11-24 10:00``."""
-    return timestamp.replace("T", " ")[:16]
+    """``2026-11-24T10:00:00Z`` -> ``2026-11-24 10:00`` (digits, ``-``, ``:`` and spaces only).
+
+    A timestamp read from a commit trailer is not validated, so anything else in it is
+    dropped: the result is safe in every output.
+    """
+    return _NOT_TIME.sub("", timestamp.replace("T", " ")[:16])
 
 
 def signed(delta: float | None, digits: int = 1) -> str:

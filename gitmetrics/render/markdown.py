@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from gitmetrics.render import fmt
+from gitmetrics.render.escape import markdown as escape
+from gitmetrics.render.escape import markdown_code
 from gitmetrics.views import DiffView, ReportView, StatusRow, Totals
 
 #: The columns of the per-repository report table, in every format that has headings.
@@ -22,8 +23,6 @@ REPORT_HEADERS = (
     "Status",
 )
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-
 #: status -> a marker that reads without color
 STATUS_ICON = {
     "good": "🟢",
@@ -32,11 +31,6 @@ STATUS_ICON = {
     "error": "⚠️",
     "no data": "⚪",
 }
-
-
-def escape(text: str) -> str:
-    """Text that markdown shows literally (also safe inside a table cell)."""
-    return _SPECIAL.sub(r"\\\1", text.replace("\n", " "))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
@@ -100,7 +94,7 @@ def report(view: ReportView) -> str:
     """The report: headline, summary, one row per repository with its trend."""
     lines = [
         "## Coverage report\n",
-        f"Snapshot of {fmt.short_time(view.timestamp)} UTC from `{escape(view.host)}` "
+        f"Snapshot of {fmt.short_time(view.timestamp)} UTC from {markdown_code(view.host)} "
         f"(commit `{view.commit[:10]}`), {view.collections} collections in history; "
         f"trend over the last {view.window}. Good at {view.min_coverage:g}% or more.\n",
         totals_line(view.totals),

@@ -15,7 +15,7 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics import trends
 from gitmetrics.config import Config
 from gitmetrics.errors import GitmetricsError
-from gitmetrics.render import badge, fmt, markdown
+from gitmetrics.render import badge, escape, fmt, markdown
 from gitmetrics.snapshot import Snapshot
 from gitmetrics.views import status_rows, totals
 
@@ -86,7 +86,7 @@ def readme(
     out = [
         "# Coverage metrics\n",
         f"![average coverage]({AVERAGE_BADGE})\n",
-        f"Newest collection: {fmt.short_time(snap.timestamp)} UTC on `{markdown.escape(snap.host)}`"
+        f"Newest collection: {fmt.short_time(snap.timestamp)} UTC on {escape.markdown_code(snap.host)}"
         f" ({s.repos_count} repositories, {s.repos_failed} failed). Average "
         f"**{fmt.pct(s.avg_coverage)}** ({fmt.trend_text(trends.change(s.avg_coverage, prev_avg))}"
         f" since the previous collection), lines-weighted {fmt.pct(s.weighted_coverage)}. "
@@ -121,7 +121,10 @@ def readme(
     ]
     for r in sorted(rows, key=lambda x: x.name):
         path = badge_path(r.name)
-        out.append(f"| ![{markdown.escape(r.name)}]({quote(path)}) | [`{path}`]({quote(path)}) |")
+        out.append(
+            f"| ![{escape.markdown(r.name)}]({quote(path)}) "
+            f"| [{escape.markdown_code(path)}]({quote(path)}) |"
+        )
     return "\n".join(out) + "\n"
 
 

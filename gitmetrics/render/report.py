@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Callable
 
-from gitmetrics.render import fmt, markdown
+from gitmetrics.render import escape, fmt, markdown
 from gitmetrics.views import ReportView, to_data
 
 CSV_COLUMNS = (
@@ -30,7 +29,8 @@ CSV_COLUMNS = (
 
 def to_json(view: ReportView) -> str:
     """The report as JSON (sorted keys, indent 2)."""
-    return json.dumps(to_data(view), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(to_data(view), indent=2, sort_keys=True, ensure_ascii=False)
+    return escape.json_text(text) + "\n"
 
 
 def to_csv(view: ReportView) -> str:
@@ -43,8 +43,15 @@ def to_csv(view: ReportView) -> str:
             **{k: getattr(r, k) for k in CSV_COLUMNS if k != "trend"},
             "trend": " ".join("" if v is None else f"{v:g}" for v in r.trend),
         }
-        writer.writerow(["" if values[k] is None else values[k] for k in CSV_COLUMNS])
+        writer.writerow([_csv_cell(values[k]) for k in CSV_COLUMNS])
     return out.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    """Text with its control characters shown (a CSV is often read in a terminal)."""
+    if value is None:
+        return ""
+    return escape.visible(value) if isinstance(value, str) else value
 
 
 _CSS = """
@@ -59,7 +66,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.up{color:#2a7d2a}.down{
 
 def to_html(view: ReportView) -> str:
     """A self-contained HTML page (inline CSS, no scripts, every value escaped)."""
-    e = html.escape
+    e = escape.html
     t = view.totals
     counts = ", ".join(f"{n} {k}" for k, n in t.counts.items() if n)
     rows = []

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import GitmetricsError, StoreError, warn
+from gitmetrics.errors import GitmetricsError, StoreError, after_commit_error, warn
 from gitmetrics.snapshot import Snapshot, Source
 from gitmetrics.store import gate, incoming, locks
 from gitmetrics.store import index as indexmod
@@ -222,7 +222,7 @@ class Store:
                 commit_id = self._commit_tree(tree_id, [parent], text)
                 # the branch may not exist yet (a `git init` repository): create it then
                 if self._move_branch(old, commit_id):
-                    self._sync_worktree()
+                    self._sync_after(commit_id, "the collection")
                     return CommitResult(commit_id, snap_path, tuple(pruned), attempt, parent)
                 time.sleep(0.01 * (attempt + 1))
         raise self._kept_moving()
@@ -256,7 +256,7 @@ class Store:
                     return None
                 commit_id = self._commit_tree(tree_id, [parent], message)
                 if self._move_branch(old, commit_id):
-                    self._sync_worktree()
+                    self._sync_after(commit_id, "the change")
                     return commit_id
                 time.sleep(0.01 * (attempt + 1))
         raise self._kept_moving()
@@ -348,16 +348,22 @@ class Store:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        with locks.write_lock(self.gitdir) as crashed:
-            if crashed:
-                locks.sweep(self.gitdir, None if self.bare else Path(self.repo.path))
-            incoming.sweep(self.gitdir)
-            for stale in (self.gitdir / "objects" / "pack").glob("*.lock"):
-                locks.clear_stale(stale)  # a pack index a killed writer left half-written
-            for name in ("HEAD.lock", "index.lock", "packed-refs.lock", "config.lock"):
-                locks.clear_stale(self.gitdir / name)
-            locks.clear_stale(self.gitdir / (self.branch_ref().decode() + ".lock"))
-            yield
+        try:
+            with locks.write_lock(self.gitdir) as crashed:
+                if crashed:
+                    locks.sweep(self.gitdir, None if self.bare else Path(self.repo.path))
+                incoming.sweep(self.gitdir)
+                for stale in (self.gitdir / "objects" / "pack").glob("*.lock"):
+                    locks.clear_stale(stale)  # a pack index a killed writer left half-written
+                for name in ("HEAD.lock", "index.lock", "packed-refs.lock", "config.lock"):
+                    locks.clear_stale(self.gitdir / name)
+                locks.clear_stale(self.gitdir / (self.branch_ref().decode() + ".lock"))
+                yield
+        except OSError as exc:
+            if exc.filename is not None or exc.errno is None:
+                raise
+            # a failed write() or flush() names no file: the message names the store
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
 
     def _add_objects(self, objects: Sequence[Any]) -> None:
         from dulwich.file import FileLocked
@@ -371,6 +377,12 @@ class Store:
                 except FileLocked as exc:
                     # a writer killed mid-object left its lock; we hold the store lock
                     locks.clear_stale(Path(os.fsdecode(exc.lockfilename)))
+                except OSError:
+                    # a full disk fails dulwich's flush before its rename, and the lock file
+                    # stays (git fsck: "bad sha1 file"); it is ours, under the store lock
+                    name = obj.id.decode()
+                    _remove(Path(store.path) / name[:2] / f"{name[2:]}.lock")
+                    raise
             else:
                 raise StoreError(f"{self.path}: object {obj.id.decode()} stays locked")
 
@@ -443,6 +455,10 @@ class Store:
             except FileLocked as exc:
                 if not locks.clear_stale(Path(os.fsdecode(exc.lockfilename))):
                     return False
+            except OSError:
+                # the ref did not move (dulwich renames last); drop the lock it left
+                _remove(self.gitdir / f"{ref.decode()}.lock")
+                raise
         return False
 
     def _write_tree(self, files: Mapping[str, bytes]) -> bytes:
@@ -654,6 +670,33 @@ class Store:
         index.write()
         self._mark_synced(index_path, new_tree)
 
+    def _sync_after(self, commit: str, what: str) -> None:
+        """:meth:`_sync_worktree` once ``commit`` has landed: an OSError then says so."""
+        try:
+            self._sync_worktree()
+        except OSError as exc:
+            _remove(self.gitdir / "index.lock")  # ours: a stale one was cleared before
+            raise after_commit_error(
+                exc,
+                self.path,
+                commit,
+                what,
+                "the work tree of the store is behind it",
+                f"run `gitmetrics init {self.path}` to bring the work tree up to date "
+                "(the next collect does too)",
+            ) from exc
+
+    def update_worktree(self) -> None:
+        """Bring the work tree up to the branch head (after a sync that failed, say).
+
+        Only a gitmetrics store's (its tree holds the marker): never another repository's.
+        """
+        with self._locked():
+            head = self.head()
+            if head is None or self.lookup(self.repo[head.encode()].tree, STORE_MARKER) is None:
+                return
+            self._sync_worktree()
+
     def _write_file(self, target: Path, sha: bytes) -> None:
         top = Path(self.repo.path)
         if not target.is_relative_to(top) or any(
@@ -664,8 +707,12 @@ class Store:
             raise StoreError(f"{self.path}: refusing to write {str(target)!r} into the work tree")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
-        tmp.write_bytes(self.blob(sha))
-        tmp.replace(target)
+        try:
+            tmp.write_bytes(self.blob(sha))
+            tmp.replace(target)
+        except OSError:
+            _remove(tmp)
+            raise
 
     def _synced_tree(self, index_path: Path) -> bytes | None:
         """The tree the index holds, if the index is untouched since the last sync."""
@@ -867,6 +914,12 @@ def _reader(
         return None if sha is None else store.blob(sha)
 
     return read
+
+
+def _remove(path: Path) -> None:
+    """Remove a file if it is there; on a failing file system, leave it."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _prune_empty_dirs(directory: Path, top: Path) -> None:

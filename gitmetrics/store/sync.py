@@ -638,7 +638,7 @@ def _move(store: Store, old: str | None, new: str) -> None:
             f"{store.path}: the branch moved while syncing",
             "another program wrote to the store; run the command again",
         )
-    store._sync_worktree()
+    store._sync_after(new, "what was pulled")
 
 
 def _is_snapshot(path: str) -> bool:

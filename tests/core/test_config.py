@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,102 @@ def test_env_var_chooses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("GITMETRICS_CONFIG", str(other))
     assert config.config_path() == other
     assert config.load().repos == ()
+
+
+# --- repository names ---------------------------------------------------------------------
+
+LONGEST = "n" * config.NAME_MAX
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("a\0b", r"'a\x00b' contains a control character ('\x00')"),
+        ("a\nb", r"'a\nb' contains a control character ('\n')"),
+        ("api\x1b[31m", r"'api\x1b[31m' contains a control character ('\x1b')"),
+        ("api\x9b2J", r"contains a control character ('\x9b')"),
+        ("x" * 240, f"'{'x' * 40}...' is 240 characters long (at most 100)"),
+        (LONGEST + "n", "is 101 characters long"),
+        ("average", "'average' is reserved"),
+        ("AVERAGE", "'AVERAGE' is reserved"),
+        ("../x", "'../x' starts with '.'"),
+        (".git", "'.git' starts with '.'"),
+        (".", "'.' starts with '.'"),
+        ("-rf", "'-rf' starts with '-'"),
+        ("a/b", "'a/b' contains '/'"),
+        ("my repo", "'my repo' contains ' '"),
+        ("a|b", "'a|b' contains '|'"),
+        ("café", "'café' contains 'é'"),
+        ("nul", "is a Windows device name"),
+        ("Com1.tools", "is a Windows device name"),
+    ],
+)
+def test_unusable_names_are_refused_with_place_and_rule(
+    tmp_path: Path, name: str, problem: str
+) -> None:
+    entry = "repos:\n  - name: ok\n    path: a\n  - path: b\n    name: {}\n"
+    # a JSON string is a YAML string: every character arrives as written
+    path = _write(tmp_path, entry.format(json.dumps(name)))
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    assert err.value.message.startswith(f"{path}:5: repos[1].name: ")
+    assert problem in err.value.message
+    assert err.value.hint == config.NAME_RULE
+    assert "\n" not in err.value.message and "\x1b" not in err.value.message
+
+
+@pytest.mark.parametrize("name", ["a", "9", LONGEST, "web.api_v2-x", "averages", "console", "Null"])
+def test_portable_names_load(tmp_path: Path, name: str) -> None:
+    text = f"repos:\n  - {{name: {json.dumps(name)}, path: a}}\n"
+    (repo,) = config.load(_write(tmp_path, text)).repos
+    assert repo.name == name
+
+
+def test_names_differing_only_in_case_are_one_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.load(
+            _write(tmp_path, "repos:\n  - {name: Api, path: a}\n  - {name: api, path: b}\n")
+        )
+    assert "repos.yaml:3: repos[1].name: 'api' is the name of repos[0] ('Api') in another case" in (
+        err.value.message
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a",
+        LONGEST,
+        "x.y_z-1",
+        "average",
+        "AVERAGE",
+        "nul",
+        "nul.x",
+        "Lpt9",
+        "com10",
+        "a\0",
+        "",
+        "n" * 101,
+        "../x",
+        ".git",
+        "my repo",
+        "café",
+        "a\n",
+    ],
+)
+def test_schema_and_config_agree_on_names(name: str) -> None:
+    from gitmetrics import schema
+
+    by_schema = not schema.errors(schema.REPOS, {"repos": [{"name": name, "path": "a"}]})
+    assert by_schema == (config.name_problem(name) is None)
+
+
+def test_stored_names_follow_the_portable_pattern() -> None:
+    """A snapshot (from this machine or a remote) holds the same names, reserved ones aside,
+    so a store that once recorded a repository named `average` stays readable."""
+    from gitmetrics import schema
+
+    stored = schema.load(schema.SNAPSHOT)["$defs"]["repository"]["properties"]["name"]
+    configured = schema.load(schema.REPOS)["$defs"]["repo_name"]
+    assert stored["pattern"] == configured["pattern"]
+    assert f"{{0,{config.NAME_MAX - 1}}}" in stored["pattern"]
