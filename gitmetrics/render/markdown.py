@@ -78,9 +78,22 @@ def status_table(rows: Sequence[StatusRow], badges: bool = False) -> str:
             status_cell(r.status),
         ]
         if badges:
-            cells.append(f"![{escape(r.name)}](badges/{badge_file(r.name)})")
+            cells.append(
+                f"![{escape(r.name)}](badges/{badge_file(r.name)})" if has_badge(r.name) else ""
+            )
         out.append(cells)
     return table([*headers, *(["Badge"] if badges else [])], out, right=(2, 3, 4, 5))
+
+
+def has_badge(name: str) -> bool:
+    """Whether a repository gets ``badges/<name>.svg``: only names repos.yaml allows today.
+
+    A store of gitmetrics 0.1.0 may hold others (spaces, any letters); they are shown
+    everywhere, but never become a file name.
+    """
+    from gitmetrics.config import name_problem
+
+    return name_problem(name) is None
 
 
 def badge_file(name: str) -> str:

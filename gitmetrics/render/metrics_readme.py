@@ -119,7 +119,7 @@ def readme(
         "| --- | --- |",
         f"| ![average]({AVERAGE_BADGE}) | [`{AVERAGE_BADGE}`]({AVERAGE_BADGE}) |",
     ]
-    for r in sorted(rows, key=lambda x: x.name):
+    for r in sorted((r for r in rows if markdown.has_badge(r.name)), key=lambda x: x.name):
         path = badge_path(r.name)
         out.append(
             f"| ![{escape.markdown(r.name)}]({quote(path)}) "
@@ -136,7 +136,8 @@ def contribute(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     rows = status_rows(snap.repositories, prev_snap, cfg.min_coverage)
     out: dict[str, bytes | None] = {}
     for r in rows:
-        out[badge_path(r.name)] = badge.coverage_badge(r.coverage, r.status).encode()
+        if markdown.has_badge(r.name):
+            out[badge_path(r.name)] = badge.coverage_badge(r.coverage, r.status).encode()
     avg = snap.summary.avg_coverage
     out[AVERAGE_BADGE] = badge.coverage_badge(
         avg, trends.status(avg, cfg.min_coverage), label="average coverage"

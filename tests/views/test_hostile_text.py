@@ -275,14 +275,37 @@ def test_a_store_written_by_0_1_0_reads_with_the_stricter_names(tmp_path: Path) 
         snapmod.validate(snapmod.to_dict(replace(snap)))
 
 
-@pytest.mark.parametrize("name", ["a\0b", "a\nb", "api\n", "../x", ".git", "x" * 101, "a b"])
-def test_a_snapshot_with_an_unportable_name_is_refused(name: str) -> None:
+@pytest.mark.parametrize("name", ["a\0b", "a\nb", "api\n", "../x", "a\\b", " a", "x" * 201, "\x9b"])
+def test_a_snapshot_with_an_unsafe_name_is_refused(name: str) -> None:
     from gitmetrics.errors import SnapshotError
 
     data = snapmod.to_dict(_snapshots()[0])
     data["repositories"][0]["name"] = name
     with pytest.raises(SnapshotError, match=r"repositories\[0\]\.name"):
         snapmod.from_json(json.dumps(data), "pulled.json")
+
+
+@pytest.mark.parametrize("name", ["my repo", "Dienst für Zahlungen", ".git", "x" * 101, "nul"])
+def test_a_name_0_1_0_allowed_is_read_and_shown_but_never_a_file(tmp_path: Path, name: str) -> None:
+    st = init(tmp_path / "metrics")
+    st.derive = make_deriver(Config(path=tmp_path / "repos.yaml", store=st.path, repos=()))
+    st.commit_snapshot(
+        snapmod.build(
+            [repo_result(name, 10), repo_result("api", 50)],
+            host="old",
+            timestamp="2026-11-01T10:00:00Z",
+        ),
+        retention=0,
+    )
+    st.close()
+    badges = sorted(p.name for p in (tmp_path / "metrics" / "badges").iterdir())
+    assert badges == ["api.svg", "average.svg"]
+    fsck(tmp_path / "metrics")
+    result = CliRunner().invoke(
+        app, ["status", "--store", str(tmp_path / "metrics")], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert name[:20] in result.stdout
 
 
 def test_a_stored_repo_named_average_leaves_the_average_badge_alone(tmp_path: Path) -> None:
