@@ -361,15 +361,23 @@ def test_empty_or_binary(tmp_path: Path, fmt: str, content: bytes) -> None:
     _refused(_write(tmp_path, fmt, content), fmt)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(
-    "bad", ["-7", "1.5", "x7", "90071992547409930", "9" * 5000, "null", '"37"', "[17]"]
-)
+BAD_VALUES = ["-7", "1.5", "x7", "90071992547409930", "9" * 5000, "null", '"37"', "[17]"]
+
+
+def _bad_cases() -> list[tuple[str, str]]:
+    # in CSV a quoted field is its text: "37" is a fine count there, not a bad value
+    return [
+        (fmt, bad)
+        for fmt in FORMATS
+        for bad in BAD_VALUES
+        if not (SAMPLES[fmt].name.endswith(".csv") and bad == '"37"')
+    ]
+
+
+@pytest.mark.parametrize(("fmt", "bad"), _bad_cases())
 def test_bad_values_name_the_place_and_are_not_quoted(tmp_path: Path, fmt: str, bad: str) -> None:
     sample = SAMPLES[fmt]
     old, template, where = sample.slot
-    if sample.name.endswith(".csv") and bad == '"37"':
-        pytest.skip("a quoted CSV field is its text: 37 is a fine count")
     assert old in sample.text
     err = _refused(_write(tmp_path, fmt, sample.text.replace(old, template.format(bad), 1)), fmt)
     if fmt in JSON_FORMATS and bad in ("x7", "9" * 5000):
