@@ -4,6 +4,11 @@ JaCoCo repeats ``<counter>`` elements at method, class, sourcefile, package, gro
 report level; the totals are the LINE and BRANCH counters that are direct children of
 ``<report>`` (``missed`` + ``covered``), which is the Total row of its HTML report. JaCoCo
 writes no counter whose total is 0, so a missing BRANCH counter means "no branches".
+
+A ``<line>`` needs only ``nr``: JaCoCo's DTD makes ``mi``/``ci``/``mb``/``cb`` optional,
+and ``gcovr --jacoco`` writes ``<line nr="4"/>`` (no instruction counts: the line does not
+say whether it ran). A file with such lines takes its counts from its own counters and
+keeps no line map.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
 from gitmetrics.formats._xml import (
     Element,
+    count,
     expect_root,
     iter_elements,
     required_count,
@@ -48,6 +54,8 @@ class _Source:
         self.lines: dict[int, int] = {}
         self.branches: dict[str, int] = {}
         self.counters: dict[str, tuple[int, int]] = {}
+        #: the first <line> without instruction counts (gcovr's), for an error message
+        self.uncounted: Element | None = None
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
@@ -87,7 +95,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         lines_valid=line_total,
         branches_covered=branch[0] if branch else None,
         branches_valid=branch[1] if branch else None,
-        files=tuple(_file_coverage(key, src) for key, src in sources.items()),
+        files=tuple(_file_coverage(path, key, src) for key, src in sources.items()),
     )
 
 
@@ -102,21 +110,33 @@ def _put_counter(path: Path, el: Element, into: dict[str, tuple[int, int]]) -> N
 
 def _add_line(path: Path, el: Element, into: _Source) -> None:
     number = required_count(path, el, "nr")
-    covered_instructions = required_count(path, el, "ci")
-    required_count(path, el, "mi")
-    missed_branches = required_count(path, el, "mb") if "mb" in el.attrib else 0
-    covered_branches = required_count(path, el, "cb") if "cb" in el.attrib else 0
-    # JaCoCo has no hit counts: a line with a covered instruction counts as hit once
-    into.lines[number] = max(1 if covered_instructions > 0 else 0, into.lines.get(number, 0))
+    covered_instructions = count(path, el, "ci")
+    count(path, el, "mi")  # checked, not needed
+    missed_branches = count(path, el, "mb") or 0
+    covered_branches = count(path, el, "cb") or 0
+    if covered_instructions is None:
+        if into.uncounted is None:
+            into.uncounted = el
+    else:
+        # JaCoCo has no hit counts: a line with a covered instruction counts as hit once
+        hit = 1 if covered_instructions > 0 else 0
+        into.lines[number] = max(hit, into.lines.get(number, 0))
     for arm in range(missed_branches + covered_branches):
         # JaCoCo says how many arms were taken, not which: the first ones are marked
         into.branches[f"{number}:{arm}"] = 1 if arm < covered_branches else 0
 
 
-def _file_coverage(key: str, src: _Source) -> FileCoverage:
+def _file_coverage(path: Path, key: str, src: _Source) -> FileCoverage:
     line = src.counters.get("LINE")
     branch = src.counters.get("BRANCH")
     if line is None:
+        if src.uncounted is not None:
+            el = src.uncounted
+            raise ReportError(
+                f"{path}: line {el.line}: <line nr={el.attrib.get('nr', '')!r}> has no ci"
+                f" count and <sourcefile> {key!r} has no LINE counter",
+                "the report does not say which lines ran; regenerate it",
+            )
         line = (sum(1 for h in src.lines.values() if h > 0), len(src.lines))
     return FileCoverage(
         path=key,
@@ -124,6 +144,7 @@ def _file_coverage(key: str, src: _Source) -> FileCoverage:
         lines_valid=line[1],
         branches_covered=branch[0] if branch else None,
         branches_valid=branch[1] if branch else None,
-        lines=dict(sorted(src.lines.items())),
+        # a line without instruction counts does not say whether it ran: no line map
+        lines=dict(sorted(src.lines.items())) if src.uncounted is None else None,
         branches=dict(src.branches) if src.branches else None,
     )
