@@ -7,7 +7,9 @@ also equal the deduplicated class-level ``<line>`` elements; the rounded ``line-
 ``branch-rate`` are never used. ``branches-valid`` 0 or absent means no branch data
 (coverage.py without ``--cov-branch`` writes ``branch-rate="0"``, others write 1 or 1.0).
 Producers that omit the counts get totals from the ``<line>`` elements, deduplicated by
-(file, line) because several ``<class>`` elements can share one file.
+(file, line) because several ``<class>`` elements can share one file; a count written
+``NaN`` (MATLAB's ``branches-valid="NaN"``: it measures no branches) is treated as
+omitted, so MATLAB's reports have line figures and no branch data.
 """
 
 from __future__ import annotations
@@ -260,18 +262,25 @@ def _add_line(path: Path, el: Element, into: _File) -> None:
         into.add_condition(number, covered, total)
 
 
+def _declared(path: Path, root: Element, name: str) -> int | None:
+    """A root count, ``None`` when absent or ``NaN`` (MATLAB's word for "no data")."""
+    if root.attrib.get(name, "").strip().lower() == "nan":
+        return None
+    return count(path, root, name)
+
+
 def _totals(path: Path, root: Element, files: dict[str, _File]) -> Coverage:
     per_file = tuple(_file_coverage(name, f) for name, f in files.items())
-    lines_valid = count(path, root, "lines-valid")
-    lines_covered = count(path, root, "lines-covered")
+    lines_valid = _declared(path, root, "lines-valid")
+    lines_covered = _declared(path, root, "lines-covered")
     if lines_valid is None or lines_covered is None:
         lines_covered = sum(f.lines_covered for f in per_file)
         lines_valid = sum(f.lines_valid for f in per_file)
     else:
         check_pair(path, root, lines_covered, lines_valid, "lines")
 
-    branches_valid = count(path, root, "branches-valid")
-    branches_covered = count(path, root, "branches-covered")
+    branches_valid = _declared(path, root, "branches-valid")
+    branches_covered = _declared(path, root, "branches-covered")
     if branches_valid is None or branches_covered is None:
         branches_covered = sum(f.branches_covered or 0 for f in per_file)
         branches_valid = sum(f.branches_valid or 0 for f in per_file)

@@ -151,6 +151,31 @@ def test_no_branches_in_any_spelling_is_none(attrs: str, tmp_path: Path) -> None
     assert cov.files[0].branches is None
 
 
+@pytest.mark.parametrize(
+    ("attrs", "lines", "branches"),
+    [
+        # MATLAB's CoberturaFormat measures no branches and writes NaN for their counts
+        (
+            'branch-rate="NaN" branches-covered="NaN" branches-valid="NaN" complexity="NaN"'
+            ' line-rate="0.5" lines-covered="7" lines-valid="9"',
+            (7, 9),
+            (None, None),
+        ),
+        # NaN line counts: the <line> elements stand in for them, as for absent counts
+        ('line-rate="NaN" lines-covered="NaN" lines-valid="nan"', (1, 2), (None, None)),
+    ],
+)
+def test_nan_counts_are_no_data(
+    attrs: str, lines: tuple[int, int], branches: tuple[None, None], tmp_path: Path
+) -> None:
+    text = _cobertura(
+        attrs, _class("a.m", '<line hits="5" number="1"/><line hits="0" number="2"/>')
+    )
+    cov = cobertura.parse(_write(tmp_path, text))
+    assert (cov.lines_covered, cov.lines_valid) == lines
+    assert (cov.branches_covered, cov.branches_valid) == branches
+
+
 def test_branch_rate_is_never_trusted(tmp_path: Path) -> None:
     text = _cobertura(
         'lines-valid="1" lines-covered="1" line-rate="1" branch-rate="0.99"'
