@@ -339,6 +339,11 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
         for r in failures:
             # one unwrapped line each, so paths and log names can be copied
             console.print(f"  [bold]{escape(r.name)}[/]: {escape(r.error or '')}", soft_wrap=True)
+    warned = [(r.name, w) for r in snap.repositories for w in r.warnings]
+    if warned:
+        console.print("\n[bold yellow]Warnings:[/]")
+        for name, warning in warned:
+            console.print(f"  [bold]{escape(name)}[/]: {escape(warning)}", soft_wrap=True)
     s = snap.summary
     failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
     console.print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -70,6 +71,9 @@ def read_json(path: Path, max_bytes: int) -> JsonObject:
         ) from None
     except RecursionError:
         raise ReportError(f"{path}: JSON nested too deeply") from None
+    except ValueError:
+        # json refuses to convert an integer of more than 4,300 digits
+        raise too_long_number(path, text, 0, 1) from None
     if not isinstance(data, dict):
         raise ReportError(f"{path}: expected a JSON object at the top level")
     return data
@@ -82,24 +86,89 @@ def json_head(head: bytes) -> str:
     return head.decode("utf-8-sig", errors="replace").lstrip()
 
 
-def count(value: object, where: str) -> int:
-    """A non-negative integer count; ``where`` names the file and place for the error."""
-    # bool is an int subclass but never a valid count
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer() and value >= 0:
-            return int(value)
-        raise ReportError(f"{where}: expected a count, got {value!r}")
-    if value < 0:
-        raise ReportError(f"{where}: negative count {value}")
+#: The largest count (or line number) accepted. Above it a JSON number is no longer exact
+#: (JavaScript, jq), and no real report comes near it: a larger one is damaged or forged.
+MAX_COUNT = 2**53
+_MAX_DIGITS = len(str(MAX_COUNT))
+_BEYOND_HINT = "no real report counts that far: the report is damaged or forged; regenerate it"
+
+
+def shown(text: str) -> str:
+    """A value from a report as an error message shows it: a long one by its length only."""
+    return repr(text) if len(text) <= 24 else f"<{len(text)} characters>"
+
+
+def beyond(where: str, digits: str | int) -> ReportError:
+    """The error for a number above :data:`MAX_COUNT` found at ``where``."""
+    if isinstance(digits, int):
+        # str() of a huge int is itself refused by Python: describe it by its size
+        digits = str(digits) if digits < 10**24 else f"<a {digits.bit_length()}-bit number>"
+    elif len(digits) > 24:
+        digits = f"<a {len(digits)}-digit number>"
+    return ReportError(f"{where}: {digits} is beyond 2**53", _BEYOND_HINT)
+
+
+def digits_value(text: str, where: str) -> int:
+    """The value of a string of ASCII digits, refusing one above :data:`MAX_COUNT`.
+
+    The length is checked first: Python refuses to convert more than 4,300 digits.
+    """
+    significant = text.lstrip("0")
+    if len(significant) > _MAX_DIGITS:
+        raise beyond(where, text)
+    value = int(text)
+    if value > MAX_COUNT:
+        raise beyond(where, text)
     return value
 
 
+_LONG_DIGITS = re.compile(r"[0-9]{4300,}")
+
+
+def too_long_number(path: Path, text: str, start: int, line: int) -> ReportError:
+    """The error for a JSON integer too long to convert, the first after ``start``.
+
+    ``line`` is the line number of ``start``.
+    """
+    found = _LONG_DIGITS.search(text, start)
+    pos = found.start() if found else start
+    size = len(found.group(0)) if found else 0
+    return ReportError(
+        f"{path}: line {line + text.count(chr(10), start, pos)}: a {size}-digit number,"
+        " beyond 2**53",
+        _BEYOND_HINT,
+    )
+
+
+def count(value: object, where: str) -> int:
+    """A count from 0 to 2**53; ``where`` names the file and place for the error."""
+    # bool is an int subclass but never a valid count
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer() and value >= 0:
+            value = int(value)
+        else:
+            raise ReportError(f"{where}: expected a count, got {_shown_value(value)}")
+    if value < 0:
+        raise ReportError(f"{where}: negative count" + (f" {value}" if value > -(10**24) else ""))
+    if value > MAX_COUNT:
+        raise beyond(where, value)
+    return value
+
+
+def _shown_value(value: object) -> str:
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, (list, dict)):
+        return f"a JSON {'array' if isinstance(value, list) else 'object'}"
+    return repr(value)
+
+
 def count_text(text: str, where: str) -> int:
-    """A non-negative decimal integer written as text."""
+    """A non-negative decimal integer written as text, at most 2**53."""
     text = text.strip()
     if not text.isascii() or not text.isdigit():
-        raise ReportError(f"{where}: expected a non-negative integer, got {text!r}")
-    return int(text)
+        raise ReportError(f"{where}: expected a non-negative integer, got {shown(text)}")
+    return digits_value(text, where)
 
 
 def obj(value: object, where: str) -> JsonObject:

@@ -23,7 +23,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats._common import over_cap
+from gitmetrics.formats._common import digits_value, over_cap, shown
 
 _CHUNK = 256 * 1024
 T = TypeVar("T")
@@ -336,8 +336,9 @@ def _guard(path: Path, collector: _Collector, step: Callable[..., object], *args
             f"{path}: line {exc.line}: elements nested deeper than {MAX_DEPTH} levels"
         ) from None
     except (ValueError, LookupError, UnicodeError) as exc:
-        # e.g. an unknown encoding in the XML declaration
-        raise ReportError(f"{path}: cannot decode the report: {exc}") from None
+        # e.g. an unknown encoding in the XML declaration (clipped: it quotes the file)
+        reason = str(exc) if len(str(exc)) <= 120 else str(exc)[:117] + "..."
+        raise ReportError(f"{path}: cannot decode the report: {reason}") from None
 
 
 def _line_of(collector: _Collector) -> int | None:
@@ -365,18 +366,18 @@ def expect_root(path: Path, element: Element, *names: str, format_name: str) -> 
 
 
 def count(path: Path, element: Element, name: str) -> int | None:
-    """A non-negative whole-number attribute, ``None`` when absent; ``ReportError`` if bad."""
+    """A whole-number attribute from 0 to 2**53, ``None`` when absent; ``ReportError`` if bad."""
     raw = element.attrib.get(name)
     if raw is None:
         return None
     text = raw.strip()
     if not text.isascii() or not text.isdigit():
         raise ReportError(
-            f"{path}: line {element.line}: <{element.tag}> {name}={raw!r}"
+            f"{path}: line {element.line}: <{element.tag}> {name}={shown(raw)}"
             " is not a non-negative whole number",
             "the report is damaged; regenerate it",
         )
-    return int(text)
+    return digits_value(text, f"{path}: line {element.line}: <{element.tag}> {name}")
 
 
 def required_count(path: Path, element: Element, name: str) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
 from gitmetrics.formats._common import (
+    MAX_COUNT,
     JsonObject,
     array,
     count,
@@ -162,12 +163,14 @@ def _lines(entry: JsonObject, where: str) -> Hits[int]:
     """The hit map of executed and missing lines; a line in both counts as executed."""
     missing = array(entry.get("missing_lines", []), f"{where}.missing_lines")
     executed = entry.get("executed_lines", [])
-    # the common case, checked and packed in C: plain non-negative ints, no repeats
+    # the common case, checked and packed in C: plain ints from 0 to 2**53, no repeats
     if (
         isinstance(executed, list)
         and set(map(type, missing)) | set(map(type, executed)) <= {int}
         and min(missing, default=0) >= 0
         and min(executed, default=0) >= 0
+        and max(missing, default=0) <= MAX_COUNT
+        and max(executed, default=0) <= MAX_COUNT
     ):
         hit = set(executed)
         if (

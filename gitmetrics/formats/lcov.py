@@ -47,7 +47,14 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         if data.startswith(b"DA:") and hits_of is not None:
             # nearly every record is DA:<line>,<hits>: read it without decoding
             parts = data[3:].split(b",")
-            if len(parts) in (2, 3) and parts[0].isdigit() and parts[1].isdigit():
+            # (15 digits at most: below 2**53, which the slow path checks)
+            if (
+                len(parts) in (2, 3)
+                and parts[0].isdigit()
+                and parts[1].isdigit()
+                and len(parts[0]) < 16
+                and len(parts[1]) < 16
+            ):
                 n = int(parts[0])
                 hits_of[n] = hits_of.get(n, 0) + int(parts[1])
                 continue

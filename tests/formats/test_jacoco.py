@@ -161,6 +161,30 @@ def test_gcovr_lines_without_instruction_counts_use_the_counters() -> None:
     assert calc.branches is not None and len(calc.branches) == 10
 
 
+@pytest.mark.parametrize(
+    "report", sorted(FIXTURES.glob("*/jacoco.xml")), ids=lambda p: p.parent.name
+)
+def test_real_reports_agree_with_themselves(report: Path) -> None:
+    assert jacoco.parse(report).warnings == ()
+
+
+def test_counters_that_disagree_with_the_lines_are_kept_with_a_warning(tmp_path: Path) -> None:
+    sf = _sourcefile(
+        "A.java",
+        "<line nr='1' mi='0' ci='3' mb='1' cb='1'/><line nr='2' mi='2' ci='0'/>",
+        _counter("LINE", 1, 1),
+    )
+    body = f"<report name='r'><package name='p'>{sf}</package>"
+    path = _write(tmp_path, body + _counter("LINE", 3, 5) + _counter("BRANCH", 0, 2) + "</report>")
+    cov = jacoco.parse(path)
+    assert (cov.lines_covered, cov.lines_valid) == (5, 8)
+    assert (cov.branches_covered, cov.branches_valid) == (2, 2)
+    assert cov.warnings == (
+        "report LINE counter 5/8 disagrees with its <line> elements (1/2); the counter is kept",
+        "report BRANCH counter 2/2 disagrees with its <line> elements (1/2); the counter is kept",
+    )
+
+
 def test_line_without_counts_and_no_file_counter_is_refused(tmp_path: Path) -> None:
     body = "<report name='r'><package name='p'>" + _sourcefile("a.c", "\n<line nr='4'/>", "")
     path = _write(tmp_path, body + _counter("LINE", 0, 1) + "</package></report>")

@@ -84,3 +84,18 @@ def test_real_report_is_detected_as_its_format(case: dict[str, Any]) -> None:
     assert REALWORLD is not None
     fmt = _format(case)
     assert formats.detect(REALWORLD / case["file"]) == fmt
+
+
+#: the formats that record a warning where a report's declared totals and its lines disagree
+WARNS = {"cobertura", "jacoco"}
+
+
+@pytest.mark.skipif(REALWORLD is None, reason="the shared realworld/ reports are not here")
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c["format"] in WARNS], ids=lambda c: str(c["id"])
+)
+def test_a_report_that_disagrees_with_itself_gets_a_warning(case: dict[str, Any]) -> None:
+    assert REALWORLD is not None
+    cov = formats.parse(REALWORLD / case["file"], _format(case))
+    # the manifest notes where the file's own elements add up to other figures
+    assert bool(cov.warnings) == ("file recount figures differ" in case["note"])
