@@ -109,6 +109,7 @@ def collect_one(
         paths = report_paths(config, repo)
         parsed = []
         refs = []
+        warnings: list[str] = []
         for path in paths:
             cov = formats.parse(path, repo.format, max_bytes=config.max_report_bytes)
             parsed.append(cov)
@@ -121,6 +122,8 @@ def collect_one(
                     lines_valid=cov.lines_valid,
                 )
             )
+            # one line each, naming the report
+            warnings.extend(" ".join(f"{refs[-1].path}: {w}".split()) for w in cov.warnings)
         cov = merge(parsed, repo.path)
         return RepoResult(
             name=repo.name,
@@ -139,6 +142,7 @@ def collect_one(
             source=source,
             log=log,
             duration_ms=int((time.monotonic() - started) * 1000),
+            warnings=tuple(warnings),
         )
     except GitmetricsError as exc:
         message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"

@@ -57,6 +57,8 @@ class RepoResult:
     source: Source | None = None
     log: str | None = None
     duration_ms: int | None = None
+    #: short notes on reports that were read but are not self-consistent
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -263,6 +265,9 @@ def _repo_dict(r: RepoResult) -> dict[str, Any]:
         out.pop("log")
     if r.duration_ms is None:
         out.pop("duration_ms")
+    if r.warnings:
+        # only when there are some: a snapshot without warnings keeps its old bytes
+        out["warnings"] = list(r.warnings)
     out["reports"] = [{k: v for k, v in vars(ref).items() if v is not None} for ref in r.reports]
     out["source"] = (
         None
@@ -292,6 +297,7 @@ def _repo_from(d: Mapping[str, Any]) -> RepoResult:
         source=None if src is None else Source(src["commit"], src["branch"], src["dirty"]),
         log=d.get("log"),
         duration_ms=d.get("duration_ms"),
+        warnings=tuple(d.get("warnings", ())),
     )
 
 

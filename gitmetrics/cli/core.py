@@ -371,6 +371,11 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
             console.print(
                 f"  [bold]{terminal(r.name)}[/]: {terminal(r.error or '')}", soft_wrap=True
             )
+    warned = [(r.name, w) for r in snap.repositories for w in r.warnings]
+    if warned:
+        console.print("\n[bold yellow]Warnings:[/]")
+        for name, warning in warned:
+            console.print(f"  [bold]{terminal(name)}[/]: {terminal(warning)}", soft_wrap=True)
     s = snap.summary
     failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
     console.print(

@@ -16,7 +16,14 @@ from types import ModuleType
 from typing import Protocol, cast
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats._common import file_kind, open_regular, over_cap, report_size
+from gitmetrics.formats._common import (
+    MAX_COUNT,
+    beyond,
+    file_kind,
+    open_regular,
+    over_cap,
+    report_size,
+)
 from gitmetrics.formats._hits import Hits
 
 __all__ = [
@@ -82,7 +89,12 @@ class FileCoverage:
 
 @dataclass(frozen=True)
 class Coverage:
-    """The totals of one report, as its producing tool reports them."""
+    """The totals of one report, as its producing tool reports them.
+
+    ``warnings`` are short notes on a report that was read but is not self-consistent,
+    e.g. declared totals that disagree with its line elements (the declared ones are
+    kept: they are what the producer printed).
+    """
 
     format: str
     lines_covered: int
@@ -90,6 +102,7 @@ class Coverage:
     branches_covered: int | None = None
     branches_valid: int | None = None
     files: tuple[FileCoverage, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
     @classmethod
     def from_files(cls, fmt: str, files: tuple[FileCoverage, ...]) -> Coverage:
@@ -273,7 +286,7 @@ def parse(path: Path, fmt: str | None = None, *, max_bytes: int = DEFAULT_MAX_BY
     name = fmt or detect(path)
     check_size(path, max_bytes)
     try:
-        return get(name).parse(path, max_bytes=max_bytes)
+        cov = get(name).parse(path, max_bytes=max_bytes)
     except ReportError as exc:
         # a report of another format (a coverlet or SimpleCov `coverage.json` read as
         # coverage.py's) fails deep inside the wrong parser: say what it is instead
@@ -291,6 +304,32 @@ def parse(path: Path, fmt: str | None = None, *, max_bytes: int = DEFAULT_MAX_BY
             f" not {PRODUCERS.get(name, name)}",
             f"set `format: {other}` for this repo in repos.yaml, or remove `format:` to detect it",
         ) from None
+    check_figures(path, cov)
+    return cov
+
+
+def check_figures(path: Path, cov: Coverage) -> None:
+    """``ReportError`` for figures no real report has: covered above total, beyond 2**53.
+
+    Each parser checks the numbers it reads where it reads them; this is the check of
+    what they add up to, whatever the format.
+    """
+    _check_pair(path, "totals", "lines", cov.lines_covered, cov.lines_valid)
+    _check_pair(path, "totals", "branches", cov.branches_covered, cov.branches_valid)
+    for f in cov.files:
+        _check_pair(path, f"file {f.path!r}", "lines", f.lines_covered, f.lines_valid)
+        _check_pair(path, f"file {f.path!r}", "branches", f.branches_covered, f.branches_valid)
+
+
+def _check_pair(path: Path, place: str, what: str, covered: int | None, total: int | None) -> None:
+    for value in (covered, total):
+        if value is not None and value > MAX_COUNT:
+            raise beyond(f"{path}: {place}: {what}", value)
+    if covered is not None and total is not None and covered > total:
+        raise ReportError(
+            f"{path}: {place}: {covered} of {total} {what} covered",
+            "the report is damaged; regenerate it",
+        )
 
 
 def check_size(path: Path, max_bytes: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -132,6 +133,9 @@ def read_json(path: Path, max_bytes: int) -> JsonObject:
         ) from None
     except RecursionError:
         raise ReportError(f"{path}: JSON nested too deeply") from None
+    except ValueError:
+        # json refuses to convert an integer of more than 4,300 digits
+        raise too_long_number(path, text, 0, 1) from None
     if not isinstance(data, dict):
         raise ReportError(f"{path}: expected a JSON object at the top level")
     return data
@@ -163,28 +167,80 @@ def kind_of(value: object) -> str:
     return type(value).__name__
 
 
-def count(value: object, where: str) -> int:
-    """A non-negative integer count; ``where`` names the file and place for the error.
+#: The largest count (or line number) accepted. Above it a JSON number is no longer exact
+#: (JavaScript, jq), and no real report comes near it: a larger one is damaged or forged.
+MAX_COUNT = 2**53
+_MAX_DIGITS = len(str(MAX_COUNT))
+_BEYOND_HINT = "no real report counts that far: the report is damaged or forged; regenerate it"
 
-    Like every parser message, the error says what kind of value was found, never the
-    value itself: a report may be a link to a secret, and errors are committed.
+
+def shown(text: str) -> str:
+    """A value from a report as an error message describes it: by its size, never its text.
+
+    A report may be a link to a secret, and errors are committed and pushed.
     """
+    return f"a value of {len(text)} character{'s' if len(text) != 1 else ''}"
+
+
+def beyond(where: str, digits: str | int) -> ReportError:
+    """The error for a number above :data:`MAX_COUNT` found at ``where`` (never quoted)."""
+    what = f"a {len(digits)}-digit number" if isinstance(digits, str) else "a number"
+    return ReportError(f"{where}: {what} beyond 2**53", _BEYOND_HINT)
+
+
+def digits_value(text: str, where: str) -> int:
+    """The value of a string of ASCII digits, refusing one above :data:`MAX_COUNT`.
+
+    The length is checked first: Python refuses to convert more than 4,300 digits.
+    """
+    significant = text.lstrip("0")
+    if len(significant) > _MAX_DIGITS:
+        raise beyond(where, text)
+    value = int(text)
+    if value > MAX_COUNT:
+        raise beyond(where, text)
+    return value
+
+
+_LONG_DIGITS = re.compile(r"[0-9]{4300,}")
+
+
+def too_long_number(path: Path, text: str, start: int, line: int) -> ReportError:
+    """The error for a JSON integer too long to convert, the first after ``start``.
+
+    ``line`` is the line number of ``start``.
+    """
+    found = _LONG_DIGITS.search(text, start)
+    pos = found.start() if found else start
+    size = len(found.group(0)) if found else 0
+    return ReportError(
+        f"{path}: line {line + text.count(chr(10), start, pos)}: a {size}-digit number,"
+        " beyond 2**53",
+        _BEYOND_HINT,
+    )
+
+
+def count(value: object, where: str) -> int:
+    """A count from 0 to 2**53; ``where`` names the file and place for the error."""
     # bool is an int subclass but never a valid count
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer() and value >= 0:
-            return int(value)
-        raise ReportError(f"{where}: expected a count, got {kind_of(value)}")
+            value = int(value)
+        else:
+            raise ReportError(f"{where}: expected a count, got {kind_of(value)}")
     if value < 0:
         raise ReportError(f"{where}: expected a count, got {kind_of(value)}")
+    if value > MAX_COUNT:
+        raise beyond(where, value)
     return value
 
 
 def count_text(text: str, where: str) -> int:
-    """A non-negative decimal integer written as text."""
+    """A non-negative decimal integer written as text, at most 2**53."""
     text = text.strip()
     if not text.isascii() or not text.isdigit():
         raise ReportError(f"{where}: expected a non-negative whole number")
-    return int(text)
+    return digits_value(text, where)
 
 
 def obj(value: object, where: str) -> JsonObject:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats._common import open_report, over_cap
+from gitmetrics.formats._common import open_report, over_cap, too_long_number
 
 #: bytes read at a time; a member larger than this makes the read grow
 BLOCK_SIZE = 1 << 20
@@ -131,6 +131,10 @@ class _Source:
             except json.JSONDecodeError as exc:
                 if not self._cut(exc):
                     raise self.error(exc.msg, exc.pos) from None
+            except ValueError:
+                # an integer of more than 4,300 digits, which Python refuses to convert
+                line = self.lines + self.buf.count("\n", 0, self.pos) + 1
+                raise too_long_number(self.path, self.buf, self.pos, line) from None
             else:
                 # a number near the end of the buffer ("1.", "-1e") may go on in the next block
                 if end <= len(self.buf) - _MARGIN or self.eof:

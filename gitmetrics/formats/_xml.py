@@ -23,7 +23,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats._common import open_regular, over_cap
+from gitmetrics.formats._common import digits_value, open_regular, over_cap
 
 _CHUNK = 256 * 1024
 T = TypeVar("T")
@@ -388,7 +388,7 @@ def expect_root(path: Path, element: Element, *names: str, format_name: str) -> 
 
 
 def count(path: Path, element: Element, name: str) -> int | None:
-    """A non-negative whole-number attribute, ``None`` when absent; ``ReportError`` if bad."""
+    """A whole-number attribute from 0 to 2**53, ``None`` when absent; ``ReportError`` if bad."""
     raw = element.attrib.get(name)
     if raw is None:
         return None
@@ -399,7 +399,7 @@ def count(path: Path, element: Element, name: str) -> int | None:
             " whole number",
             "the report is damaged; regenerate it",
         )
-    return int(text)
+    return digits_value(text, f"{path}: line {element.line}: <{element.tag}> {name}")
 
 
 def required_count(path: Path, element: Element, name: str) -> int:

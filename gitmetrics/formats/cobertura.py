@@ -4,10 +4,14 @@ Totals are the root ``lines-covered``/``lines-valid`` and ``branches-covered``/
 ``branches-valid``. On every real fixture (pytest-cov with and without branches, gcovr,
 nyc, c8) those root counts are exactly the figures the producing tool printed, and they
 also equal the deduplicated class-level ``<line>`` elements; the rounded ``line-rate`` and
-``branch-rate`` are never used. ``branches-valid`` 0 or absent means no branch data
+``branch-rate`` are never used. Some producers' root counts disagree with their own lines
+(scoverage, slather, jest's flat Cobertura): the root's figures are kept, as the producer
+printed them, and the report gets a warning. ``branches-valid`` 0 or absent means no branch data
 (coverage.py without ``--cov-branch`` writes ``branch-rate="0"``, others write 1 or 1.0).
 Producers that omit the counts get totals from the ``<line>`` elements, deduplicated by
-(file, line) because several ``<class>`` elements can share one file.
+(file, line) because several ``<class>`` elements can share one file; a count written
+``NaN`` (MATLAB's ``branches-valid="NaN"``: it measures no branches) is treated as
+omitted, so MATLAB's reports have line figures and no branch data.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import cast
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
+from gitmetrics.formats._common import digits_value
 from gitmetrics.formats._xml import (
     Cutter,
     Element,
@@ -44,7 +49,7 @@ FILENAMES: tuple[str, ...] = (
     "target/site/cobertura/coverage.xml",
 )
 
-_CONDITION = re.compile(r"\((\d+)\s*/\s*(\d+)\)")
+_CONDITION = re.compile(r"\((\d+)\s*/\s*(\d+)\)", re.ASCII)
 
 
 def detect(path: Path, head: bytes) -> bool:
@@ -84,18 +89,24 @@ class _File:
 # <lines> body made of nothing else (and whitespace) is read with regular expressions
 # instead of one Python call per element: see _xml.Cutter. A body with a line of another
 # shape (e.g. gcovr's <conditions> children) is read element by element.
-_N = rb"(0|[1-9][0-9]*)"
+# Numbers of up to 15 digits (below 2**53, so never refused); a longer one makes the
+# body irregular, and the element path checks it.
+_N = rb"(0|[1-9][0-9]{0,14})"
+_POSITIVE = rb"[1-9][0-9]{0,14}"
 _NO_BRANCH = b' branch="false"'
 _MISSING = b' missing-branches="'
-_HIT = re.compile(rb'<line number="' + _N + rb'" hits="[1-9][0-9]*"/>')
+_HIT = re.compile(rb'<line number="' + _N + rb'" hits="' + _POSITIVE + rb'"/>')
 _MISSED = re.compile(rb'<line number="' + _N + rb'" hits="0"/>')
 # the same with an optional branch="false" (gcovr, istanbul): a slower expression
-_HIT_NB = re.compile(rb'<line number="' + _N + rb'" hits="[1-9][0-9]*"(?: branch="false")?/>')
+_HIT_NB = re.compile(
+    rb'<line number="' + _N + rb'" hits="' + _POSITIVE + rb'"(?: branch="false")?/>'
+)
 _MISSED_NB = re.compile(rb'<line number="' + _N + rb'" hits="0"(?: branch="false")?/>')
 # a line with branches as coverage.py writes it: (number, hits, covered arms, arms)
 _BRANCH = re.compile(
     rb'<line number="' + _N + rb'" hits="' + _N + rb'" branch="true"'
-    rb' condition-coverage="[0-9]+% \(([0-9]+)/([0-9]+)\)"(?: missing-branches="[0-9,-]*")?/>'
+    rb' condition-coverage="[0-9]{1,15}% \(([0-9]{1,15})/([0-9]{1,15})\)"'
+    rb'(?: missing-branches="[0-9,-]*")?/>'
 )
 # bytes that may stand between the elements (character data a parser ignores), and
 # that are left out when the rest of a body is measured against its matches
@@ -202,6 +213,8 @@ def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
             if (
                 number.isdigit()
                 and hits.isdigit()
+                and len(number) < 16
+                and len(hits) < 16
                 and (number + hits).isascii()
                 and "condition-coverage" not in attrib
             ):
@@ -254,28 +267,44 @@ def _add_line(path: Path, el: Element, into: _File) -> None:
                 f"{path}: line {el.line}: <line> condition-coverage has no (covered/total) count",
                 "the report is damaged; regenerate it",
             )
-        covered, total = int(match.group(1)), int(match.group(2))
+        where = f"{path}: line {el.line}: <line> condition-coverage"
+        covered, total = digits_value(match.group(1), where), digits_value(match.group(2), where)
         check_pair(path, el, covered, total, "branches")
         into.add_condition(number, covered, total)
 
 
+def _declared(path: Path, root: Element, name: str) -> int | None:
+    """A root count, ``None`` when absent or ``NaN`` (MATLAB's word for "no data")."""
+    if root.attrib.get(name, "").strip().lower() == "nan":
+        return None
+    return count(path, root, name)
+
+
 def _totals(path: Path, root: Element, files: dict[str, _File]) -> Coverage:
     per_file = tuple(_file_coverage(name, f) for name, f in files.items())
-    lines_valid = count(path, root, "lines-valid")
-    lines_covered = count(path, root, "lines-covered")
-    if lines_valid is None or lines_covered is None:
-        lines_covered = sum(f.lines_covered for f in per_file)
-        lines_valid = sum(f.lines_valid for f in per_file)
-    else:
-        check_pair(path, root, lines_covered, lines_valid, "lines")
-
-    branches_valid = count(path, root, "branches-valid")
-    branches_covered = count(path, root, "branches-covered")
-    if branches_valid is None or branches_covered is None:
-        branches_covered = sum(f.branches_covered or 0 for f in per_file)
-        branches_valid = sum(f.branches_valid or 0 for f in per_file)
-    else:
-        check_pair(path, root, branches_covered, branches_valid, "branches")
+    # what the <line> elements add up to: the totals when the root has none
+    lines = (sum(f.lines_covered for f in per_file), sum(f.lines_valid for f in per_file))
+    arms = (
+        sum(f.branches_covered or 0 for f in per_file),
+        sum(f.branches_valid or 0 for f in per_file),
+    )
+    warnings: list[str] = []
+    totals: list[tuple[int, int]] = []
+    for what, counted in (("lines", lines), ("branches", arms)):
+        covered = _declared(path, root, f"{what}-covered")
+        valid = _declared(path, root, f"{what}-valid")
+        if covered is None or valid is None:
+            totals.append(counted)
+            continue
+        check_pair(path, root, covered, valid, what)
+        totals.append((covered, valid))
+        # a report with no <line> at all has nothing to disagree with
+        if lines[1] and (covered, valid) != counted:
+            warnings.append(
+                f"root {what}-covered/{what}-valid {covered}/{valid} disagree with its"
+                f" <line> elements ({counted[0]}/{counted[1]}); the root's figures are kept"
+            )
+    (lines_covered, lines_valid), (branches_covered, branches_valid) = totals
     has_branches = branches_valid > 0
     return Coverage(
         format=NAME,
@@ -284,6 +313,7 @@ def _totals(path: Path, root: Element, files: dict[str, _File]) -> Coverage:
         branches_covered=branches_covered if has_branches else None,
         branches_valid=branches_valid if has_branches else None,
         files=per_file,
+        warnings=tuple(warnings),
     )
 
 

@@ -9,7 +9,9 @@ JSON report, so they equal ``coverage report`` of the same data.
 
 All ``.coverage`` and ``.coverage.*`` files beside the given one are combined: coverage
 data are sets of lines and arcs, so a combined file next to its parallel parts does not
-count anything twice.
+count anything twice. A file measured but never run (with ``--source``, a module no test
+imported) is in the data with no lines; it is kept, so its statements count as missed,
+as in ``coverage report``.
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ def _add(
         arcs = bool(data.has_arcs())
     except (coverage.exceptions.CoverageException, sqlite3.Error) as exc:
         raise ReportError(f"{data_path}: unreadable coverage.py data file: {exc}") from None
+    found: dict[str, Any] = {}
     for recorded in measured:
         local = remap(recorded, root)
         if local is None:
@@ -130,10 +133,17 @@ def _add(
                 "a coverage.py data file can only be measured against its source: collect "
                 "from a checkout of the tested code, or have the tests write `coverage json`",
             )
-        if arcs:
-            combined.add_arcs({str(local): data.arcs(recorded) or []})
-        else:
-            combined.add_lines({str(local): data.lines(recorded) or []})
+        found[str(local)] = (data.arcs(recorded) if arcs else data.lines(recorded)) or []
+    if arcs:
+        combined.add_arcs(found)
+    else:
+        combined.add_lines(found)
+    # A measured file that never ran (`--source` finds it unimported) is in the data with
+    # no lines or arcs, and add_arcs drops such an entry. coverage's own report counts its
+    # statements (it analyses the file from the source), so keep it in the data too.
+    never_ran = [name for name, measured_data in found.items() if not measured_data]
+    if never_ran:
+        combined.touch_files(never_ran)
     return arcs
 
 

@@ -2,7 +2,9 @@
 
 Line totals are ``covered_lines / num_statements``. ``percent_covered`` is not used:
 with branch coverage on it mixes statements and branches (it is the TOTAL column of
-``coverage report``), so it is not a line rate.
+``coverage report``), so it is not a line rate. coverage.py before 7.0 (5.x, 6.x) wrote
+no ``meta.format`` at all; its ``totals`` and ``files`` have the same meaning, so such a
+report is read the same way (5.5 writes only the branch counts, no branch arcs).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
 from gitmetrics.formats._common import (
+    MAX_COUNT,
     JsonObject,
     array,
     count,
@@ -30,12 +33,13 @@ FILENAMES: tuple[str, ...] = ("coverage.json", "htmlcov/coverage.json")
 
 
 def detect(path: Path, head: bytes) -> bool:
-    """A JSON object whose ``meta`` names coverage.py's report format."""
+    """A JSON object whose ``meta`` names coverage.py's report format (or, before 7.0,
+    carries coverage.py's ``show_contexts`` flag)."""
     text = json_head(head)
     return (
         text.startswith("{")
         and '"meta"' in text
-        and '"format"' in text
+        and ('"format"' in text or '"show_contexts"' in text)
         and ('"executed_lines"' in text or '"totals"' in text or '"branch_coverage"' in text)
     )
 
@@ -126,11 +130,18 @@ def from_report(data: JsonObject, where: str, fmt: str) -> Coverage:
 def _header(data: JsonObject, where: str) -> tuple[int, int, int | None, int | None]:
     """The report's totals, after checking its `meta`."""
     meta = obj(data.get("meta"), f"{where}: meta")
-    version = meta.get("format")
-    if version not in (1, 2, 3):
+    # coverage.py 5.x and 6.x wrote no `format`: their reports read as format 1
+    version = meta.get("format", 1)
+    if type(version) is not int or version not in (1, 2, 3):
+        newer = type(version) is int and version > 3
+        then = (
+            "upgrade gitmetrics for newer ones"
+            if newer
+            else "coverage.py never wrote this one: is this its report?"
+        )
         raise ReportError(
             f"{where}: meta.format is not a coverage.py JSON format gitmetrics knows",
-            "gitmetrics reads formats 1-3; upgrade gitmetrics for newer ones",
+            f"gitmetrics reads formats 1-3, and coverage.py 5 and 6 reports (no format); {then}",
         )
     has_branches = meta.get("branch_coverage") is True
     totals = obj(data.get("totals"), f"{where}: totals")
@@ -152,12 +163,14 @@ def _lines(entry: JsonObject, where: str) -> Hits[int]:
     """The hit map of executed and missing lines; a line in both counts as executed."""
     missing = array(entry.get("missing_lines", []), f"{where}.missing_lines")
     executed = entry.get("executed_lines", [])
-    # the common case, checked and packed in C: plain non-negative ints, no repeats
+    # the common case, checked and packed in C: plain ints from 0 to 2**53, no repeats
     if (
         isinstance(executed, list)
         and set(map(type, missing)) | set(map(type, executed)) <= {int}
         and min(missing, default=0) >= 0
         and min(executed, default=0) >= 0
+        and max(missing, default=0) <= MAX_COUNT
+        and max(executed, default=0) <= MAX_COUNT
     ):
         hit = set(executed)
         if (

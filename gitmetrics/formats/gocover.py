@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import covered, norm_path, read_text
+from gitmetrics.formats._common import count_text, covered, norm_path, read_text
 
 NAME = "go"
 FILENAMES: tuple[str, ...] = ("cover.out", "coverage.out", "*.coverprofile", "coverage.txt")
@@ -87,10 +87,15 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             raise ReportError(
                 f"{where}: expected <file>:<line>.<col>,<line>.<col> <statements> <count>"
             )
-        block = (int(m[2]), int(m[3]), int(m[4]), int(m[5]))
-        if max(*block, int(m[6])) >= 1 << _FIELD_BITS:
+        block = (
+            count_text(m[2], where),
+            count_text(m[3], where),
+            count_text(m[4], where),
+            count_text(m[5], where),
+        )
+        stmts, hits = count_text(m[6], where), count_text(m[7], where)
+        if max(*block, stmts) >= 1 << _FIELD_BITS:
             raise ReportError(f"{where}: block position or statement count out of range")
-        stmts, hits = int(m[6]), int(m[7])
         file_blocks = blocks.setdefault(norm_path(m[1]), {})
         prev = file_blocks.get(block)
         if prev is None:

@@ -56,11 +56,13 @@ def _file(name: str, entry: object, where: str) -> FileCoverage:
     hits = obj(entry.get("s"), f"{where}.s")
     lines: dict[int, int] = {}
     for sid, loc in items(statement_map, f"{where}.statementMap"):
-        start = obj(obj(loc, f"{where}.statementMap.{sid}").get("start"), f"{where}.{sid}")
-        line = count(start.get("line"), f"{where}.statementMap.{sid}.start.line")
+        # ids are short numbers in real reports; a long one is not quoted whole
+        label = sid if len(sid) <= 24 else f"{sid[:21]}..."
+        start = obj(obj(loc, f"{where}.statementMap.{label}").get("start"), f"{where}.{label}")
+        line = count(start.get("line"), f"{where}.statementMap.{label}.start.line")
         if sid not in hits:
-            raise ReportError(f"{where}: statement {sid} has no count in `s`")
-        n = count(hits[sid], f"{where}.s.{sid}")
+            raise ReportError(f"{where}: statement {label} has no count in `s`")
+        n = count(hits[sid], f"{where}.s.{label}")
         lines[line] = max(lines.get(line, 0), n)
     branches: dict[str, int] = {}
     for bid, arms in items(entry.get("b", {}), f"{where}.b"):

@@ -3,7 +3,9 @@
 Totals are recomputed from ``DA:`` and ``BRDA:`` records; ``LF/LH/BRF/BRH`` are ignored
 because some producers omit them and they are wrong for concatenated files. The same
 ``SF:`` may appear in several records (concatenated runs, per-test sections): a line
-(or a (line, block, branch) arm) is hit if any record hit it. Each record is packed
+(or a (line, block, branch) arm) is hit if any record hit it. Line 0 is a line like any
+other, as ``lcov --summary`` counts it: coverage.py 6.5 writes ``BRDA:0,...`` for an arc
+that leaves its function. Each record is packed
 into :class:`Hits` as it ends, so a 100 MB tracefile keeps a few bytes per line.
 """
 
@@ -45,11 +47,17 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         if data.startswith(b"DA:") and hits_of is not None:
             # nearly every record is DA:<line>,<hits>: read it without decoding
             parts = data[3:].split(b",")
-            if len(parts) in (2, 3) and parts[0].isdigit() and parts[1].isdigit():
+            # (15 digits at most: below 2**53, which the slow path checks)
+            if (
+                len(parts) in (2, 3)
+                and parts[0].isdigit()
+                and parts[1].isdigit()
+                and len(parts[0]) < 16
+                and len(parts[1]) < 16
+            ):
                 n = int(parts[0])
-                if n:
-                    hits_of[n] = hits_of.get(n, 0) + int(parts[1])
-                    continue
+                hits_of[n] = hits_of.get(n, 0) + int(parts[1])
+                continue
         line = _decode(path, data, lineno).strip()
         if not line:
             continue
@@ -75,7 +83,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             parts_s = rest.split(",")
             if len(parts_s) not in (2, 3):
                 raise ReportError(f"{where}: DA: expected <line>,<hits>")
-            n = _line_number(parts_s[0], where)
+            n = count_text(parts_s[0], where)
             hits = count_text(parts_s[1], where)
             file_lines[n] = file_lines.get(n, 0) + hits
         elif kind == "BRDA":
@@ -85,7 +93,7 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
             if len(first) < 3 or "," not in first[2]:
                 raise ReportError(f"{where}: BRDA: expected <line>,<block>,<branch>,<taken>")
             branch, _, taken_text = first[2].rpartition(",")
-            n = _line_number(first[0], where)
+            n = count_text(first[0], where)
             block = first[1].strip()
             taken = 0 if taken_text.strip() == "-" else count_text(taken_text, where)
             key = f"{n}:{block}:{branch}"
@@ -157,10 +165,3 @@ def _in_file(record: dict[int, int] | None, where: str, kind: str) -> dict[int, 
     if record is None:
         raise ReportError(f"{where}: {kind}: record outside an SF: section")
     return record
-
-
-def _line_number(text: str, where: str) -> int:
-    n = count_text(text, where)
-    if n == 0:
-        raise ReportError(f"{where}: line number 0")
-    return n

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gitmetrics import collect, config
+from gitmetrics import collect, config, snapshot
 from gitmetrics.cli import app
-from tests.conftest import git
+from gitmetrics.errors import SnapshotError
+from tests.conftest import git, make_snapshot, repo_result
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
 runner = CliRunner()
@@ -164,3 +165,92 @@ def test_report_over_the_size_cap(tmp_path: Path) -> None:
     result = collect.collect_one(cfgobj, cfgobj.repos[0])
     assert result.status == "error"
     assert "over the 100-byte cap" in str(result.error) and "max_report_bytes" in str(result.error)
+
+
+SCOVERAGE_LIKE = (
+    b'<?xml version="1.0" ?>\n<coverage lines-valid="152" lines-covered="80" line-rate="0.5263">'
+    b'<packages><package name="p"><classes><class name="c" filename="src/A.scala"><lines>'
+    b'<line number="1" hits="1"/><line number="2" hits="0"/></lines></class></classes>'
+    b"</package></packages></coverage>\n"
+)
+
+
+def test_a_report_that_disagrees_with_itself_is_kept_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "scala" / "target").mkdir(parents=True)
+    (tmp_path / "scala" / "target" / "cobertura.xml").write_bytes(SCOVERAGE_LIKE)
+    (tmp_path / "good").mkdir()
+    shutil.copy(FIXTURES / "lcov/c8/lcov.info", tmp_path / "good" / "lcov.info")
+    cfg = _config(
+        tmp_path,
+        "repos:\n  - {name: scala, path: scala, coverage: target/cobertura.xml}\n"
+        "  - {name: good, path: good}\n",
+    )
+    warning = (
+        "target/cobertura.xml: root lines-covered/lines-valid 80/152 disagree with its <line>"
+        " elements (1/2); the root's figures are kept"
+    )
+    code, repos = _collect_json(cfg, "--dry-run")
+    assert code == 0
+    assert repos["scala"]["status"] == "ok"
+    assert (repos["scala"]["lines_covered"], repos["scala"]["lines_valid"]) == (80, 152)
+    assert repos["scala"]["warnings"] == [warning]
+    assert "warnings" not in repos["good"]
+    result = runner.invoke(
+        app,
+        ["collect", "-c", str(cfg), "--dry-run"],
+        env={"COLUMNS": "200"},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0
+    assert f"Warnings:\n  scala: {warning}\n" in result.stdout
+    # committed, the warning is in the stored snapshot
+    code, _ = _collect_json(cfg)
+    latest = json.loads((tmp_path / "metrics" / "latest.json").read_text())
+    assert [r.get("warnings") for r in latest["repositories"]] == [None, [warning]]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'<coverage line-rate="1" lines-covered="1" lines-valid="' + b"9" * 5000 + b'"/>',
+            "coverage.xml: line 1: <coverage> lines-valid: a 5000-digit number beyond 2**53",
+        ),
+        (
+            b'<coverage line-rate="1" lines-covered="9007199254740993" lines-valid="1"/>',
+            "coverage.xml: line 1: <coverage> lines-covered: a 16-digit number beyond 2**53",
+        ),
+        (
+            b'<coverage line-rate="1" lines-covered="5" lines-valid="2"/>',
+            "coverage.xml: line 1: <coverage> says 5 of 2 lines are covered",
+        ),
+    ],
+    ids=["5000 digits", "2**53 + 1", "covered above valid"],
+)
+def test_hostile_figures_are_one_repos_clear_error(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "coverage.xml").write_bytes(content)
+    cfg = _config(tmp_path, "repos:\n  - {name: bad, path: bad}\n")
+    cfgobj = config.load(cfg)
+    result = collect.collect_one(cfgobj, cfgobj.repos[0])
+    assert result.status == "error"
+    assert result.error is not None and "internal error" not in result.error
+    assert message in result.error and len(result.error) < 400
+
+
+def test_warnings_round_trip_and_snapshots_without_them_keep_their_shape() -> None:
+    warned = repo_result("a", 1, warnings=("coverage.xml: root and lines disagree",))
+    snap = make_snapshot(1, [warned, repo_result("b", 2)])
+    back = snapshot.from_json(snapshot.to_json(snap))
+    assert back.repositories[0].warnings == ("coverage.xml: root and lines disagree",)
+    assert back.repositories[1].warnings == ()
+    data = snapshot.to_dict(snap)
+    # additive: a result without warnings is written as before, and older readers' files load
+    assert "warnings" not in data["repositories"][1]
+    del data["repositories"][0]["warnings"]
+    snapshot.validate(data)
+    data["repositories"][0]["warnings"] = [3]
+    with pytest.raises(SnapshotError, match=r"repositories\[0\]\.warnings\[0\]"):
+        snapshot.validate(data)

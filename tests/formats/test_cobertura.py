@@ -111,6 +111,36 @@ def test_root_counts_win_over_the_line_elements(tmp_path: Path) -> None:
     text = _cobertura('lines-valid="10" lines-covered="7" line-rate="0.7"', classes)
     cov = cobertura.parse(_write(tmp_path, text))
     assert (cov.lines_covered, cov.lines_valid) == (7, 10)
+    # the disagreement is recorded, not hidden
+    assert cov.warnings == (
+        "root lines-covered/lines-valid 7/10 disagree with its <line> elements (1/1);"
+        " the root's figures are kept",
+    )
+
+
+@pytest.mark.parametrize("expected_path", REAL, ids=lambda p: p.parent.name)
+def test_real_reports_agree_with_themselves(expected_path: Path) -> None:
+    expected = json.loads(expected_path.read_text())
+    assert cobertura.parse(expected_path.parent / expected["report"]).warnings == ()
+
+
+def test_branch_counts_the_lines_do_not_carry_are_a_warning(tmp_path: Path) -> None:
+    # jest's flat Cobertura: the root counts branches its <line> elements never mention
+    text = _cobertura(
+        'lines-valid="1" lines-covered="1" line-rate="1" branches-valid="6" branches-covered="6"',
+        _class("a.js", '<line number="1" hits="1"/>'),
+    )
+    cov = cobertura.parse(_write(tmp_path, text))
+    assert (cov.branches_covered, cov.branches_valid) == (6, 6)
+    assert cov.warnings == (
+        "root branches-covered/branches-valid 6/6 disagree with its <line> elements (0/0);"
+        " the root's figures are kept",
+    )
+
+
+def test_a_report_without_line_elements_has_nothing_to_disagree_with(tmp_path: Path) -> None:
+    text = _cobertura('lines-valid="10" lines-covered="7" line-rate="0.7"', "")
+    assert cobertura.parse(_write(tmp_path, text)).warnings == ()
 
 
 def test_repeated_branch_lines_take_the_best_copy(tmp_path: Path) -> None:
@@ -149,6 +179,31 @@ def test_no_branches_in_any_spelling_is_none(attrs: str, tmp_path: Path) -> None
     assert cov.branches_valid is None and cov.branches_covered is None
     assert cov.branch_rate is None
     assert cov.files[0].branches is None
+
+
+@pytest.mark.parametrize(
+    ("attrs", "lines", "branches"),
+    [
+        # MATLAB's CoberturaFormat measures no branches and writes NaN for their counts
+        (
+            'branch-rate="NaN" branches-covered="NaN" branches-valid="NaN" complexity="NaN"'
+            ' line-rate="0.5" lines-covered="7" lines-valid="9"',
+            (7, 9),
+            (None, None),
+        ),
+        # NaN line counts: the <line> elements stand in for them, as for absent counts
+        ('line-rate="NaN" lines-covered="NaN" lines-valid="nan"', (1, 2), (None, None)),
+    ],
+)
+def test_nan_counts_are_no_data(
+    attrs: str, lines: tuple[int, int], branches: tuple[None, None], tmp_path: Path
+) -> None:
+    text = _cobertura(
+        attrs, _class("a.m", '<line hits="5" number="1"/><line hits="0" number="2"/>')
+    )
+    cov = cobertura.parse(_write(tmp_path, text))
+    assert (cov.lines_covered, cov.lines_valid) == lines
+    assert (cov.branches_covered, cov.branches_valid) == branches
 
 
 def test_branch_rate_is_never_trusted(tmp_path: Path) -> None:

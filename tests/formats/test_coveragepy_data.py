@@ -154,3 +154,34 @@ def test_totals_equal_coverage_report_with_the_repos_config(tmp_path: Path) -> N
     mixed = 100 * (cov.lines_covered + cov.branches_covered) / (stmts + branches)
     assert f"{mixed:.2f}%" == total[-1]
     assert stmts < 17  # the repository's exclusion was honoured
+
+
+def test_a_measured_file_that_never_ran_counts_as_in_coverage_report() -> None:
+    # pycalc/report.py is in the data (found by --source) with no arcs at all
+    cov = coveragepy_data.parse(FIXTURES / "coverage-data" / "never-run" / ".coverage")
+    by_path = {f.path: f for f in cov.files}
+    report = by_path["pycalc/report.py"]
+    assert (report.lines_covered, report.lines_valid) == (0, 8)
+    assert (report.branches_covered, report.branches_valid) == (0, 2)
+    assert (cov.lines_covered, cov.lines_valid) == (11, 25)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("branch", [True, False], ids=["arcs", "lines"])
+def test_never_imported_module_matches_coverage_report(tmp_path: Path, branch: bool) -> None:
+    """Run coverage for real on a package with a module no test imports."""
+    ran = tmp_path / "ci" / "checkout"
+    shutil.copytree(SOURCES / "pycalc", ran)
+    (ran / "pycalc" / "unused.py").write_text(
+        "def f(x):\n    if x:\n        return 1\n    return 2\n"
+    )
+    _run(ran, "run", *(["--branch"] if branch else []), "--source=pycalc", "run_a.py")
+    printed = _run(ran, "report", "--precision=2")
+    assert "pycalc/unused.py" in printed
+    total = next(line for line in printed.splitlines() if line.startswith("TOTAL")).split()
+    moved = tmp_path / "elsewhere" / "repo"
+    shutil.move(ran, moved)
+    cov = coveragepy_data.parse(moved / ".coverage")
+    assert (cov.lines_valid, cov.lines_valid - cov.lines_covered) == (int(total[1]), int(total[2]))
+    if branch:
+        assert cov.branches_valid == int(total[3])

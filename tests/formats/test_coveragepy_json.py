@@ -87,6 +87,56 @@ def test_unknown_future_format_is_refused(tmp_path: Path) -> None:
         ReportError, match=r"coverage\.json: meta\.format is not a coverage\.py JSON format"
     ):
         coveragepy_json.parse(_write(tmp_path, data))
+    with pytest.raises(ReportError, match="upgrade gitmetrics"):
+        coveragepy_json.parse(_write(tmp_path, data))
+
+
+@pytest.mark.parametrize("bad", [0, "3", True, None])
+def test_a_format_coverage_py_never_wrote_is_refused_without_upgrade_advice(
+    tmp_path: Path, bad: object
+) -> None:
+    data = json.loads(PLAIN.read_text())
+    data["meta"]["format"] = bad
+    with pytest.raises(ReportError, match=r"meta\.format") as err:
+        coveragepy_json.parse(_write(tmp_path, data))
+    assert "upgrade" not in str(err.value)
+
+
+OLD = [
+    "coveragepy-5.5-lines",
+    "coveragepy-5.5-branch",
+    "coveragepy-6.5-lines",
+    "coveragepy-6.5-branch",
+]
+
+
+@pytest.mark.parametrize("case", OLD)
+def test_reports_of_coverage_py_before_7_have_no_format_and_are_read(
+    case: str, tmp_path: Path
+) -> None:
+    real = FIXTURES / "coverage-json" / case / "coverage.json"
+    data = json.loads(real.read_text())
+    assert "format" not in data["meta"]
+    expected = json.loads((real.parent / "expected.json").read_text())
+    cov = coveragepy_json.parse(real)
+    assert (cov.lines_covered, cov.lines_valid) == (
+        expected["lines_covered"],
+        expected["lines_valid"],
+    )
+    # detected by content under any name, not only as coverage.json
+    other = tmp_path / "report-from-ci.json"
+    other.write_bytes(real.read_bytes())
+    assert coveragepy_json.detect(other, other.read_bytes())
+
+
+def test_coverage_py_5_branch_counts_without_arcs() -> None:
+    # 5.5 writes each file's branch counts but no executed_branches/missing_branches
+    cov = coveragepy_json.parse(
+        FIXTURES / "coverage-json" / "coveragepy-5.5-branch" / "coverage.json"
+    )
+    calc = next(f for f in cov.files if f.path == "pycalc/calc.py")
+    assert (calc.branches_covered, calc.branches_valid) == (5, 10)
+    assert (cov.branches_covered, cov.branches_valid) == (5, 10)
 
 
 @pytest.mark.parametrize("bad", [-1, "11", None, 1.5, True])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,117 @@ def test_errors_never_quote_the_report(tmp_path: Path, fmt: str) -> None:
             refused += 1
             assert MARK not in str(exc), (case, str(exc))
     assert refused >= 10  # the marks were where the parser looks
+
+
+# --- figures no real report has: beyond 2**53, 5000 digits, covered above total ---------
+
+REPORTS = sorted(
+    p for p in FIXTURES.glob("*/*/expected.json") if p.parent.parent.name != "coverage-data"
+)
+NUMBER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+HUGE = {"5000 digits": "9" * 5000, "2**53 + 1": str(2**53 + 1), "20 digits": "1" * 20}
+
+
+@pytest.mark.parametrize("value", list(HUGE), ids=list(HUGE))
+@pytest.mark.parametrize(
+    "expected_path", REPORTS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}"
+)
+def test_huge_numbers_anywhere_are_refused_or_ignored(
+    tmp_path: Path, expected_path: Path, value: str
+) -> None:
+    """Each of a real report's numbers in turn made huge: a clear refusal, never a crash."""
+    expected = json.loads(expected_path.read_text())
+    text = (expected_path.parent / expected["report"]).read_text()
+    numbers = list(NUMBER.finditer(text))
+    path = tmp_path / Path(expected["report"]).name  # some point at a report of a sibling
+    refused = 0
+    for m in numbers[:: max(1, len(numbers) // 12)]:
+        path.write_text(text[: m.start()] + HUGE[value] + text[m.end() :])
+        try:
+            cov = formats.parse(path, expected["format"])
+        except ReportError as exc:
+            refused += 1
+            assert exc.message.startswith(f"{path}: ")
+            assert len(str(exc)) < 400  # the number is never quoted whole
+            continue
+        # a number gitmetrics does not read (a timestamp, a rate, a complexity)
+        for covered, total in [
+            (cov.lines_covered, cov.lines_valid),
+            (cov.branches_covered or 0, cov.branches_valid or 0),
+            *((f.lines_covered, f.lines_valid) for f in cov.files),
+        ]:
+            assert covered <= total <= formats._common.MAX_COUNT
+    assert refused
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "place"),
+    [
+        ("lcov", "SF:a.c\nDA:1,{n}\nend_of_record\n", "lcov.info: line 2: "),
+        ("lcov", "SF:a.c\nDA:{n},1\nend_of_record\n", "lcov.info: line 2: "),
+        ("lcov", "SF:a.c\nBRDA:1,0,0,{n}\nend_of_record\n", "lcov.info: line 2: "),
+        ("go", "mode: count\na.go:1.1,2.2 1 {n}\n", "cover.out: line 2: "),
+        (
+            "coverage-json",
+            '{{"meta": {{"format": 3}}, "totals": {{"covered_lines": {n}, "num_statements": 2}}}}',
+            "coverage.json: ",
+        ),
+        (
+            "coverage-json",
+            '{{"meta": {{"format": 3}}, "files": {{"a.py": {{"executed_lines": [{n}]}}}},'
+            ' "totals": {{"covered_lines": 1, "num_statements": 1}}}}',
+            "coverage.json: ",
+        ),
+        (
+            "istanbul-summary",
+            '{{"total": {{"lines": {{"total": {n}, "covered": 1}}}}}}',
+            "coverage-summary.json: ",
+        ),
+    ],
+)
+@pytest.mark.parametrize("value", list(HUGE), ids=list(HUGE))
+def test_huge_counts_name_the_file_and_place(
+    tmp_path: Path, fmt: str, text: str, place: str, value: str
+) -> None:
+    path = tmp_path / place.split(":")[0]
+    path.write_text(text.format(n=HUGE[value]))
+    with pytest.raises(ReportError) as err:
+        formats.parse(path, fmt)
+    assert err.value.message.startswith(f"{path.parent}/{place}")
+    assert "2**53" in err.value.message
+    assert err.value.hint is not None and "damaged or forged" in err.value.hint
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "text", "place"),
+    [
+        (
+            "coverage-json",
+            "coverage.json",
+            '{"meta": {"format": 3}, "files": {"a.py": {"executed_lines": [1],'
+            ' "summary": {"covered_lines": 5, "num_statements": 2}}},'
+            ' "totals": {"covered_lines": 1, "num_statements": 2}}',
+            "file 'a.py': 5 of 2 lines covered",
+        ),
+        (
+            "istanbul-summary",
+            "coverage-summary.json",
+            '{"total": {"lines": {"total": 2, "covered": 3}}}',
+            "total.lines: covered 3 > total 2",
+        ),
+        (
+            "gcovr-summary",
+            "coverage-summary.json",
+            '{"gcovr/summary_format_version": "0.6", "line_total": 2, "line_covered": 9,'
+            ' "branch_total": 0, "branch_covered": 0, "files": []}',
+            "line_covered 9 > line_total 2",
+        ),
+    ],
+)
+def test_covered_above_total_is_refused_naming_the_place(
+    tmp_path: Path, fmt: str, name: str, text: str, place: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ReportError, match=re.escape(f"{path}: {place}")):
+        formats.parse(path, fmt)

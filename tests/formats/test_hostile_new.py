@@ -381,7 +381,7 @@ def test_bad_values_name_the_place_and_are_not_quoted(tmp_path: Path, fmt: str, 
     assert old in sample.text
     err = _refused(_write(tmp_path, fmt, sample.text.replace(old, template.format(bad), 1)), fmt)
     if fmt in JSON_FORMATS and bad in ("x7", "9" * 5000):
-        where = "JSON" if bad == "x7" else "digits"  # not JSON / too long for any count
+        where = "JSON" if bad == "x7" else "digit"  # not JSON / too long for any count
     assert where in err.message
     if bad != "null":  # the word for what was found
         assert bad.strip('"[]') not in str(err).replace(str(tmp_path), "")

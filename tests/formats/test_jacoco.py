@@ -13,7 +13,8 @@ from gitmetrics.errors import ReportError
 from gitmetrics.formats import clover, cobertura, jacoco
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports" / "jacoco"
-REAL = sorted(FIXTURES.glob("*/expected.json"))
+# reports written by JaCoCo itself, with the CSV report of the same run beside them
+REAL = sorted(p.with_name("expected.json") for p in FIXTURES.glob("*/jacoco.csv"))
 DOCTYPE = '<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">'
 
 
@@ -145,6 +146,51 @@ def test_bad_line_element(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match=r"jacoco\.xml: line 3: <line> mi is not a non-") as err:
         jacoco.parse(path)
     assert "'x'" not in str(err.value)
+
+
+def test_gcovr_lines_without_instruction_counts_use_the_counters() -> None:
+    # gcovr --jacoco: <line nr="4"/>, valid by JaCoCo's DTD (mi/ci/mb/cb are #IMPLIED)
+    cov = jacoco.parse(FIXTURES / "gcovr-c" / "jacoco.xml")
+    assert (cov.lines_covered, cov.lines_valid) == (12, 23)
+    assert (cov.branches_covered, cov.branches_valid) == (4, 12)
+    by_path = {f.path: f for f in cov.files}
+    calc = by_path["calc.c"]
+    assert (calc.lines_covered, calc.lines_valid) == (8, 18)
+    assert (calc.branches_covered, calc.branches_valid) == (3, 10)
+    # which lines ran is not in the report: no line map is made up
+    assert calc.lines is None
+    assert calc.branches is not None and len(calc.branches) == 10
+
+
+@pytest.mark.parametrize(
+    "report", sorted(FIXTURES.glob("*/jacoco.xml")), ids=lambda p: p.parent.name
+)
+def test_real_reports_agree_with_themselves(report: Path) -> None:
+    assert jacoco.parse(report).warnings == ()
+
+
+def test_counters_that_disagree_with_the_lines_are_kept_with_a_warning(tmp_path: Path) -> None:
+    sf = _sourcefile(
+        "A.java",
+        "<line nr='1' mi='0' ci='3' mb='1' cb='1'/><line nr='2' mi='2' ci='0'/>",
+        _counter("LINE", 1, 1),
+    )
+    body = f"<report name='r'><package name='p'>{sf}</package>"
+    path = _write(tmp_path, body + _counter("LINE", 3, 5) + _counter("BRANCH", 0, 2) + "</report>")
+    cov = jacoco.parse(path)
+    assert (cov.lines_covered, cov.lines_valid) == (5, 8)
+    assert (cov.branches_covered, cov.branches_valid) == (2, 2)
+    assert cov.warnings == (
+        "report LINE counter 5/8 disagrees with its <line> elements (1/2); the counter is kept",
+        "report BRANCH counter 2/2 disagrees with its <line> elements (1/2); the counter is kept",
+    )
+
+
+def test_line_without_counts_and_no_file_counter_is_refused(tmp_path: Path) -> None:
+    body = "<report name='r'><package name='p'>" + _sourcefile("a.c", "\n<line nr='4'/>", "")
+    path = _write(tmp_path, body + _counter("LINE", 0, 1) + "</package></report>")
+    with pytest.raises(ReportError, match=r"jacoco\.xml: line 3: <line nr='4'> has no ci"):
+        jacoco.parse(path)
 
 
 def test_sourcefile_without_name(tmp_path: Path) -> None:

@@ -96,12 +96,23 @@ def test_windows_paths_are_normalised(tmp_path: Path) -> None:
         ("SF:a.c\nBRDA:1,0,0,many\nend_of_record\n", 2),
         ("DA:1,1\n", 1),
         ("SF:a.c\nDA:1,1\nthis is not lcov\n", 3),
-        ("SF:a.c\nDA:0,1\n", 2),
     ],
 )
 def test_malformed_lines_name_file_and_line(tmp_path: Path, text: str, lineno: int) -> None:
     with pytest.raises(ReportError, match=rf"lcov\.info: line {lineno}: "):
         lcov.parse(_write(tmp_path, text))
+
+
+def test_line_zero_counts_as_lcov_counts_it(tmp_path: Path) -> None:
+    # `lcov --summary` (1.16) on this file: 1 of 3 lines, 1 of 2 branches
+    text = "TN:\nSF:a.py\nDA:0,0\nDA:1,1\nDA:2,0\nBRDA:0,0,0,1\nBRDA:0,0,1,-\nend_of_record\n"
+    cov = lcov.parse(_write(tmp_path, text))
+    assert (cov.lines_covered, cov.lines_valid) == (1, 3)
+    assert (cov.branches_covered, cov.branches_valid) == (1, 2)
+    # line 0 in two records of one file is one line, hit if either hit it: 2 of 3
+    text = "SF:a.py\nDA:0,1\nDA:1,1\nDA:2,0\nend_of_record\nSF:a.py\nDA:0,0\nend_of_record\n"
+    cov = lcov.parse(_write(tmp_path, text))
+    assert (cov.lines_covered, cov.lines_valid) == (2, 3)
 
 
 def test_only_functions_and_no_lines_is_valid_with_no_rate(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Real reports of the formats read since 0.3, from public repositories: the producer's totals.
 
-The reports and their totals are in ``shared/realworld/manifest.json`` beside the checkout
+The totals are checked with every other case in test_realworld.py; the reports are in ``shared/realworld/manifest.json`` beside the checkout
 (the cases are other people's files: they are read from there, never copied in). Each case
 whose manifest format is a ``new:`` one must give exactly the totals the manifest records,
 be detected by its content, and keep its per-file detail consistent with its totals.
@@ -8,74 +8,23 @@ be detected by its content, and keep its per-file detail consistent with its tot
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gitmetrics import formats
+from tests.formats.test_realworld import CASES as ALL_CASES
+from tests.formats.test_realworld import READ_AS, REALWORLD
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _realworld() -> Path | None:
-    override = os.environ.get("GITMETRICS_REALWORLD")
-    candidates = [Path(override)] if override else []
-    # the main checkout has shared/ beside it; a worktree one level further down
-    candidates += [ROOT.parent / "shared" / "realworld", ROOT.parents[1] / "shared" / "realworld"]
-    return next((c for c in candidates if (c / "manifest.json").is_file()), None)
-
-
-REALWORLD = _realworld()
-MANIFEST: dict[str, Any] = (
-    json.loads((REALWORLD / "manifest.json").read_text()) if REALWORLD else {"cases": []}
-)
-
-#: the manifest's description of a new format -> gitmetrics' name for it
-NEW_FORMATS: dict[str, str] = {
-    "new:OpenCover XML (coverlet)": "opencover",
-    "new:coverlet native JSON": "coverlet-json",
-    "new:SimpleCov .resultset.json": "simplecov-resultset",
-    "new:SimpleCov JSON formatter coverage/coverage.json (Ruby)": "simplecov-json",
-    "new:Coveralls JSON (ExCoveralls, Elixir)": "coveralls",
-    "new:Dart package:coverage JSON (coverage/coverage.json)": "dart-json",
-}
-
-#: formats whose producers count every file they list, code or not (ExCoveralls lists a
-#: file with no relevant line, e.g. a module of declarations): the manifest counts those
-LISTS_EVERY_FILE = {"coveralls"}
-
-CASES = [c for c in MANIFEST["cases"] if c["format"] in NEW_FORMATS]
+NEW_FORMATS = {k: v for k, v in READ_AS.items() if k.startswith("new:")}
+CASES = [c for c in ALL_CASES if c["format"] in NEW_FORMATS]
 needs_realworld = pytest.mark.skipif(REALWORLD is None, reason="shared/realworld is not here")
 
 
 def _path(case: dict[str, Any]) -> Path:
     assert REALWORLD is not None
     return REALWORLD / case["file"]
-
-
-@needs_realworld
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c["id"])
-def test_gives_the_producers_totals(case: dict[str, Any]) -> None:
-    expected = case["expected"]
-    cov = formats.parse(_path(case))
-    assert cov.format == NEW_FORMATS[case["format"]]
-    got = {
-        "lines_covered": cov.lines_covered,
-        "lines_valid": cov.lines_valid,
-        "branches_covered": cov.branches_covered,
-        "branches_valid": cov.branches_valid,
-        "files": len(cov.files) if cov.format in LISTS_EVERY_FILE else cov.files_tested,
-    }
-    assert got == {k: expected[k] for k in got}
-    for rate, key in ((cov.line_rate, "line_coverage"), (cov.branch_rate, "branch_coverage")):
-        if expected[key] is None:
-            assert rate is None
-        else:
-            assert rate is not None
-            assert round(rate, 2) == pytest.approx(expected[key], abs=0.011)
 
 
 @needs_realworld
@@ -105,5 +54,5 @@ def test_per_file_detail_adds_up_to_the_totals(case: dict[str, Any]) -> None:
 
 @needs_realworld
 def test_every_new_format_of_the_manifest_is_read() -> None:
-    new = {c["format"] for c in MANIFEST["cases"] if c["format"].startswith("new:")}
+    new = {c["format"] for c in ALL_CASES if c["format"].startswith("new:")}
     assert new <= set(NEW_FORMATS)
