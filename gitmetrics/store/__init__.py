@@ -1,29 +1,20 @@
 """The metrics repository (the only part of gitmetrics that touches dulwich)."""
 
-from gitmetrics.store.repo import (
-    LATEST,
-    CommitResult,
-    DeriveContext,
-    Deriver,
-    HistoryEntry,
-    Store,
-    check_path,
-    commit_message,
-    init,
-    open_store,
-    prune,
-    source_of,
-)
+from gitmetrics.store.format import LATEST, STORE_VERSION, check_path, init, open_store
+from gitmetrics.store.provenance import source_of
+from gitmetrics.store.reader import HistoryEntry
+from gitmetrics.store.repo import Store
+from gitmetrics.store.writer import CommitResult, DeriveContext, Deriver, prune
 
 __all__ = [
     "LATEST",
+    "STORE_VERSION",
     "CommitResult",
     "DeriveContext",
     "Deriver",
     "HistoryEntry",
     "Store",
     "check_path",
-    "commit_message",
     "init",
     "open_store",
     "prune",

@@ -43,11 +43,11 @@ def inject(store: Path, files: dict[str, bytes], message: str) -> str:
         head = st.head()
         assert head is not None
         blobs = {p: Blob.from_string(c) for p, c in files.items()}
-        st._add_objects(list(blobs.values()))
+        st.add_objects(list(blobs.values()))
         tree = st.update_tree(st.repo[head.encode()].tree, {p: b.id for p, b in blobs.items()})
-        commit = st._commit_tree(tree, [head], message)
-        assert st._move_branch(head, commit)
-        st._sync_worktree()
+        commit = st.commit_tree(tree, [head], message)
+        assert st.move_branch(head, commit)
+        st.sync_worktree()
         return commit
     finally:
         st.close()
