@@ -58,8 +58,8 @@ def marker_version(data: bytes) -> int | None:
 def newer_store_error(where: str, version: int) -> StoreError:
     """The refusal of a store (or remote) whose format is newer than this gitmetrics."""
     return StoreError(
-        f"{where}: store_version {version} was written by a newer gitmetrics "
-        f"(this one knows {STORE_VERSION}): upgrade",
+        f"{where}: written by a newer gitmetrics: upgrade (store_version {version}; "
+        f"this gitmetrics knows {STORE_VERSION})",
         "upgrade gitmetrics (pip install -U gitmetrics); nothing was changed",
     )
 

@@ -88,12 +88,14 @@ class Problem:
     """One thing gitmetrics would not have written: where it is and what is wrong."""
 
     commit: str
+    #: the file or directory of the commit's tree (``""``: the commit itself, its message)
+    path: str
     message: str
     hint: str | None = None
 
 
-#: Told each problem of a tree as it is found (see :func:`walk`).
-Report = Callable[[Refused], None]
+#: Told each problem of a tree as it is found, with its path (see :func:`walk`).
+Report = Callable[[Refused, str], None]
 
 
 def check(
@@ -149,47 +151,59 @@ def walk(
     limits: Limits,
     report: Callable[[Problem], None],
 ) -> tuple[int, int]:
-    """Check each commit from ``head`` that is not ``trusted``, newest first; ``report`` is
-    given a :class:`Problem` for each thing found (and may raise to stop).
+    """Check each commit from ``head`` that is not ``trusted``; ``report`` is given a
+    :class:`Problem` for each thing found (and may raise to stop).
 
-    Returns how many commits and collections were checked.
+    Commits are checked oldest first (parents before children), so a problem is named with
+    the commit that brought it. Returns how many commits and collections were checked.
     """
     from gitmetrics.store.reader import newer_schema, parse_trailers_strict
 
-    trees = _Trees(objects, trusted, limits)
-    stack = [head.encode()]
-    seen: set[bytes] = set()
-    checked = collections = 0
+    def tell(commit_id: str) -> Report:
+        def found(problem: Refused, path: str) -> None:
+            report(Problem(commit_id, path, problem.message, problem.hint))
+
+        return found
+
+    # first the commits alone, in an order where every parent comes before its children
+    commits: dict[bytes, Any] = {}
+    order: list[bytes] = []
+    stack: list[tuple[bytes, bool]] = [(head.encode(), False)]
     while stack:
-        sha = stack.pop()
-        if sha in seen or trusted(sha):
+        sha, parents_done = stack.pop()
+        if parents_done:
+            order.append(sha)
             continue
-        seen.add(sha)
-        commit_id = sha.decode()
-
-        def tell(problem: Refused, commit_id: str = commit_id) -> None:
-            report(Problem(commit_id, problem.message, problem.hint))
-
+        if sha in commits or trusted(sha):
+            continue
         try:
             commit = _read(objects, sha, "commit", MAX_COMMIT_BYTES)
         except Refused as exc:
-            tell(exc)
+            commits[sha] = None
+            tell(sha.decode())(exc, "")
             continue
-        trees.check(commit.tree, "", tell)
+        commits[sha] = commit
+        stack.append((sha, True))
+        stack.extend((parent, False) for parent in reversed(commit.parents))
+    trees = _Trees(objects, trusted, limits)
+    collections = 0
+    for sha in order:
+        commit, commit_id = commits[sha], sha.decode()
+        found = tell(commit_id)
+        trees.check(commit.tree, "", found)
         try:
             entry = parse_trailers_strict(commit_id, commit.message)
         except ValueError as exc:
-            tell(Refused(f"its message has a malformed trailer: {exc}"))
+            found(Refused(f"its message has a malformed trailer: {exc}"), "")
             entry = None
         if entry is not None:
             collections += 1
             if (why := newer_schema(entry)) is not None:
-                tell(Refused(f"its message has {why}", "upgrade gitmetrics"))
+                found(Refused(f"its message has {why}", "upgrade gitmetrics"), "")
             if not _holds(objects, commit.tree, entry.snapshot_path):
-                tell(Refused(f"its trailers name {entry.snapshot_path}, which it does not hold"))
-        checked += 1
-        stack.extend(commit.parents)
-    return checked, collections
+                missing = f"its trailers name {entry.snapshot_path}, which it does not hold"
+                found(Refused(missing), "")
+    return len(order), collections
 
 
 def _looks_like_store(objects: Any, head: str, where: str) -> None:
@@ -291,14 +305,14 @@ class _Trees:
         try:
             tree = _read(self.objects, tree_id, "tree", self.limits.max_file_bytes)
         except Refused as exc:
-            report(Refused(f"{prefix or '/'}: {exc.message}"))
+            report(Refused(f"{prefix or '/'}: {exc.message}"), prefix or "/")
             return
         names: set[bytes] = set()
         for entry in tree.iteritems():
             try:
                 self._entry(entry, prefix, names, report)
             except Refused as exc:
-                report(exc)
+                report(exc, prefix + _shown(entry.path))
 
     def _entry(self, entry: Any, prefix: str, names: set[bytes], report: Report) -> None:
         """Check one entry of a tree (and what is under it); ``Refused`` for a problem."""
@@ -378,8 +392,8 @@ def _check_blob(path: str, kind: str, data: bytes) -> None:
             version = marker_version(data)
             if version is not None and version > STORE_VERSION:
                 raise Refused(
-                    f"{path}: store_version {version} was written by a newer gitmetrics "
-                    f"(this one knows {STORE_VERSION})",
+                    f"{path}: written by a newer gitmetrics: upgrade (store_version "
+                    f"{version}; this gitmetrics knows {STORE_VERSION})",
                     "upgrade gitmetrics (pip install -U gitmetrics), then sync again",
                 )
     elif kind == "yaml":
