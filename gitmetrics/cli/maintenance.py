@@ -92,7 +92,9 @@ def verify(config: ConfigOpt = None, store: StoreOpt = None, json_out: JsonOpt =
         )
     else:
         for p in found.problems:
-            console.print(f"commit {p.commit[:10]}: {visible(p.message)}", markup=False)
+            console.print(
+                f"commit {p.commit[:10]}: {visible(p.message)}", markup=False, soft_wrap=True
+            )
         counted = f"{found.commits:,} commits ({found.collections:,} collections) of {st.path}"
         if found.problems:
             console.print(f"{len(found.problems)} problem(s) in {counted}", markup=False)
