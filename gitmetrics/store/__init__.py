@@ -1,6 +1,6 @@
 """The metrics repository (the only part of gitmetrics that touches dulwich)."""
 
-from gitmetrics.store.format import LATEST, STORE_VERSION, check_path, init, open_store
+from gitmetrics.store.format import LATEST, check_path, init, open_store
 from gitmetrics.store.provenance import source_of
 from gitmetrics.store.reader import HistoryEntry
 from gitmetrics.store.repo import Store
@@ -8,7 +8,6 @@ from gitmetrics.store.writer import CommitResult, DeriveContext, Deriver, prune
 
 __all__ = [
     "LATEST",
-    "STORE_VERSION",
     "CommitResult",
     "DeriveContext",
     "Deriver",
