@@ -221,8 +221,33 @@ def from_json(data: bytes | str, origin: str = "snapshot") -> Snapshot:
     return from_dict(raw)
 
 
+def read_stored(data: bytes | str, origin: str = "snapshot") -> Snapshot:
+    """A snapshot the store wrote itself: parsed, not validated against the schema again.
+
+    The store validated it before committing it (or the trust gate did, before admitting
+    it), so only what is cheap is checked: a newer ``schema_version`` is refused, and data
+    that does not fit the model raises :class:`SnapshotError` instead of crashing a reader.
+    ``gitmetrics verify`` is the full check.
+    """
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{origin}: not valid JSON: {exc}") from None
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        validate(raw, origin)  # the message that says to upgrade
+    try:
+        return from_dict(raw)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        what = f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else "malformed"
+        raise SnapshotError(
+            f"{origin}: not a snapshot gitmetrics can read ({what})",
+            "run `gitmetrics verify` to check the whole store",
+        ) from None
+
+
 def from_dict(raw: Mapping[str, Any]) -> Snapshot:
-    """Plain data (already validated) back into a :class:`Snapshot`."""
+    """Plain data back into a :class:`Snapshot` (validated by the caller, or trusted)."""
     s = raw["summary"]
     return Snapshot(
         timestamp=raw["timestamp"],

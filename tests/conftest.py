@@ -79,6 +79,35 @@ def make_snapshot(
     return snapshot.build(results, host=host, timestamp=f"2026-11-{day:02d}T{hour:02d}:00:00Z")
 
 
+def inject(store: Path, files: dict[str, bytes], message: str) -> str:
+    """Commit ``files`` on top of the head as a writer with no checks would."""
+    from dulwich.objects import Blob
+
+    from gitmetrics import store as storemod
+
+    st = storemod.open_store(store)
+    try:
+        head = st.head()
+        assert head is not None
+        blobs = {p: Blob.from_string(c) for p, c in files.items()}
+        st.add_objects(list(blobs.values()))
+        tree = st.update_tree(st.repo[head.encode()].tree, {p: b.id for p, b in blobs.items()})
+        commit = st.commit_tree(tree, [head], message)
+        assert st.move_branch(head, commit)
+        st.sync_worktree()
+        return commit
+    finally:
+        st.close()
+
+
+def trailers(path: str, **extra: str) -> str:
+    """A collection's commit message naming ``path`` (``extra``: more or other trailers)."""
+    lines = {"Snapshot": path, "Timestamp": "2026-11-20T10:00:00Z", "Avg-Coverage": "50.00"}
+    lines.update(extra)
+    body = "\n".join(f"Gitmetrics-{k}: {v}" for k, v in lines.items())
+    return f"collect: 1 repos\n\n{body}\n"
+
+
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Iterator[Path]:
     """A path for a new metrics repository."""

@@ -1,6 +1,8 @@
-"""Store maintenance: ``gc`` packs the metrics repository."""
+"""Store maintenance: ``gc`` packs the metrics repository, ``verify`` checks all of it."""
 
 from __future__ import annotations
+
+import typer
 
 from gitmetrics.cli.common import (
     ConfigOpt,
@@ -11,6 +13,7 @@ from gitmetrics.cli.common import (
     handle_errors,
     print_json,
 )
+from gitmetrics.render.escape import visible
 
 
 def _size(n: int) -> str:
@@ -50,3 +53,52 @@ def gc(config: ConfigOpt = None, store: StoreOpt = None, json_out: JsonOpt = Fal
         f"removed {done.loose_removed:,} loose objects and {done.packs_removed} old pack(s)."
     )
     console.print(f"Objects on disk: {_size(done.bytes_before)} -> {_size(done.bytes_after)}")
+
+
+@app.command()
+@handle_errors
+def verify(config: ConfigOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Check every commit of the store: trailers, snapshots, layout (exit 1 on a problem)."""
+    # readers trust what the store wrote; this is the gate's check of what a remote sends,
+    # over the whole history with nothing trusted
+    from gitmetrics import store as storemod
+    from gitmetrics.cli.core import load_config, store_path
+    from gitmetrics.cli.sync import limits
+    from gitmetrics.store import gate
+
+    cfg = load_config(config, required=config is not None)
+    st = storemod.open_store(store_path(cfg, store))
+    try:
+        head = st.head()
+        found = (
+            gate.audit(st.repo.object_store, head, limits=limits(cfg, st.path))
+            if head is not None
+            else gate.Audit(0, 0, ())
+        )
+    finally:
+        st.close()
+    if json_out:
+        print_json(
+            {
+                "store": str(st.path),
+                "ok": not found.problems,
+                "commits": found.commits,
+                "collections": found.collections,
+                "problems": [
+                    {"commit": p.commit, "path": p.path, "message": p.message, "hint": p.hint}
+                    for p in found.problems
+                ],
+            }
+        )
+    else:
+        for p in found.problems:
+            console.print(
+                f"commit {p.commit[:10]}: {visible(p.message)}", markup=False, soft_wrap=True
+            )
+        counted = f"{found.commits:,} commits ({found.collections:,} collections) of {st.path}"
+        if found.problems:
+            console.print(f"{len(found.problems)} problem(s) in {counted}", markup=False)
+        else:
+            console.print(f"verified {counted}: no problems", markup=False)
+    if found.problems:
+        raise typer.Exit(1)

@@ -62,7 +62,7 @@ def _previous_snapshot(ctx: DeriveContext) -> Snapshot | None:
         data = ctx.read(entry.snapshot_path)
         if data is not None:
             try:
-                return snapmod.from_json(data, entry.snapshot_path)
+                return snapmod.read_stored(data, entry.snapshot_path)
             except GitmetricsError:
                 return None
     return None

@@ -9,12 +9,15 @@ gitmetrics would not have written itself:
 - a path outside the store's layout (:func:`in_layout`): no ``..``, no absolute path, no
   ``.git`` in any spelling, because every name must match a short portable pattern;
 - a blob over the size cap, a snapshot that does not validate (or is newer than this
-  gitmetrics), a ``latest.json``, alert state or issues file that does not parse;
-- a collection commit whose trailers do not parse, or that names a snapshot its own tree
-  does not hold.
+  gitmetrics), a ``latest.json``, alert state or issues file that does not parse, a
+  ``.gitmetrics.json`` with a newer ``store_version``;
+- a collection commit whose trailers do not parse, whose ``Gitmetrics-Schema`` is newer
+  than this gitmetrics, or that names a snapshot its own tree does not hold.
 
 Objects already in the store were written or checked by gitmetrics, so they are trusted and
 never walked again: a pull costs what it brings, not the size of the history.
+:func:`audit` runs the same checks over a store's own history with nothing trusted, and
+reports every problem instead of stopping at the first (``gitmetrics verify``).
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import json
 import re
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitmetrics.config import DEFAULT_MAX_REMOTE_FILE_BYTES
 from gitmetrics.errors import GitmetricsError, SyncError
+from gitmetrics.store.format import STORE_MARKER, STORE_VERSION, marker_version
 
 #: Largest commit object: a collection's message is a subject and a dozen trailers.
 MAX_COMMIT_BYTES = 64 * 1024
@@ -79,6 +83,21 @@ class Refused(GitmetricsError):
     """What the gate found; turned into a :class:`SyncError` naming the remote."""
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing gitmetrics would not have written: where it is and what is wrong."""
+
+    commit: str
+    #: the file or directory of the commit's tree (``""``: the commit itself, its message)
+    path: str
+    message: str
+    hint: str | None = None
+
+
+#: Told each problem of a tree as it is found, with its path (see :func:`walk`).
+Report = Callable[[Refused, str], None]
+
+
 def check(
     objects: Any,
     head: str,
@@ -93,35 +112,98 @@ def check(
     ``trusted(sha)`` says whether the store already has an object. Raises
     :class:`SyncError` naming the commit and path of the first problem found.
     """
-    from gitmetrics.store.repo import parse_trailers_strict
-
     if not trusted(head.encode()):
         _looks_like_store(objects, head, where)
-    seen_trees: set[bytes] = set()
-    seen_blobs: set[tuple[bytes, str]] = set()
-    stack = [head.encode()]
-    seen: set[bytes] = set()
-    checked = 0
+
+    def refuse(problem: Problem) -> None:
+        raise _refusal(where, f"commit {problem.commit[:10]}: {problem.message}", problem.hint)
+
+    return walk(objects, head, trusted=trusted, limits=limits, report=refuse)[0]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What :func:`audit` found in a whole history."""
+
+    commits: int
+    collections: int
+    problems: tuple[Problem, ...]
+
+
+def audit(objects: Any, head: str, *, limits: Limits = Limits()) -> Audit:
+    """Check every commit reachable from ``head`` with nothing trusted, reporting every problem.
+
+    Each object is checked once, so a bad file is reported with the first (newest) commit
+    found holding it; a commit whose own object cannot be read is reported and not followed.
+    """
+    problems: list[Problem] = []
+    commits, collections = walk(
+        objects, head, trusted=lambda _: False, limits=limits, report=problems.append
+    )
+    return Audit(commits, collections, tuple(problems))
+
+
+def walk(
+    objects: Any,
+    head: str,
+    *,
+    trusted: Callable[[bytes], bool],
+    limits: Limits,
+    report: Callable[[Problem], None],
+) -> tuple[int, int]:
+    """Check each commit from ``head`` that is not ``trusted``; ``report`` is given a
+    :class:`Problem` for each thing found (and may raise to stop).
+
+    Commits are checked oldest first (parents before children), so a problem is named with
+    the commit that brought it. Returns how many commits and collections were checked.
+    """
+    from gitmetrics.store.reader import newer_schema, parse_trailers_strict
+
+    def tell(commit_id: str) -> Report:
+        def found(problem: Refused, path: str) -> None:
+            report(Problem(commit_id, path, problem.message, problem.hint))
+
+        return found
+
+    # first the commits alone, in an order where every parent comes before its children
+    commits: dict[bytes, Any] = {}
+    order: list[bytes] = []
+    stack: list[tuple[bytes, bool]] = [(head.encode(), False)]
     while stack:
-        sha = stack.pop()
-        if sha in seen or trusted(sha):
+        sha, parents_done = stack.pop()
+        if parents_done:
+            order.append(sha)
             continue
-        seen.add(sha)
-        short = sha.decode()[:10]
+        if sha in commits or trusted(sha):
+            continue
         try:
             commit = _read(objects, sha, "commit", MAX_COMMIT_BYTES)
-            _check_tree(objects, commit.tree, "", seen_trees, seen_blobs, trusted, limits)
-            try:
-                entry = parse_trailers_strict(sha.decode(), commit.message)
-            except ValueError as exc:
-                raise Refused(f"its message has a malformed trailer: {exc}") from None
-            if entry is not None and not _holds(objects, commit.tree, entry.snapshot_path):
-                raise Refused(f"its trailers name {entry.snapshot_path}, which it does not hold")
         except Refused as exc:
-            raise _refusal(where, f"commit {short}: {exc.message}", exc.hint) from None
-        checked += 1
-        stack.extend(commit.parents)
-    return checked
+            commits[sha] = None
+            tell(sha.decode())(exc, "")
+            continue
+        commits[sha] = commit
+        stack.append((sha, True))
+        stack.extend((parent, False) for parent in reversed(commit.parents))
+    trees = _Trees(objects, trusted, limits)
+    collections = 0
+    for sha in order:
+        commit, commit_id = commits[sha], sha.decode()
+        found = tell(commit_id)
+        trees.check(commit.tree, "", found)
+        try:
+            entry = parse_trailers_strict(commit_id, commit.message)
+        except ValueError as exc:
+            found(Refused(f"its message has a malformed trailer: {exc}"), "")
+            entry = None
+        if entry is not None:
+            collections += 1
+            if (why := newer_schema(entry)) is not None:
+                found(Refused(f"its message has {why}", "upgrade gitmetrics"), "")
+            if not _holds(objects, commit.tree, entry.snapshot_path):
+                missing = f"its trailers name {entry.snapshot_path}, which it does not hold"
+                found(Refused(missing), "")
+    return len(order), collections
 
 
 def _looks_like_store(objects: Any, head: str, where: str) -> None:
@@ -205,25 +287,35 @@ def _why(exc: BaseException) -> str:
     return text[:200] or type(exc).__name__
 
 
-def _check_tree(
-    objects: Any,
-    tree_id: bytes,
-    prefix: str,
-    seen_trees: set[bytes],
-    seen_blobs: set[tuple[bytes, str]],
-    trusted: Callable[[bytes], bool],
-    limits: Limits,
-) -> None:
-    """Check one tree and everything new under it (known trees are skipped)."""
-    if tree_id in seen_trees or trusted(tree_id):
-        return
-    try:
-        tree = _read(objects, tree_id, "tree", limits.max_file_bytes)
-    except Refused as exc:
-        raise Refused(f"{prefix or '/'}: {exc.message}") from None
-    seen_trees.add(tree_id)
-    names: set[bytes] = set()
-    for entry in tree.iteritems():
+@dataclass
+class _Trees:
+    """Checks trees and what is under them, each object once per walk."""
+
+    objects: Any
+    trusted: Callable[[bytes], bool]
+    limits: Limits
+    seen_trees: set[bytes] = field(default_factory=set)
+    seen_blobs: set[tuple[bytes, str]] = field(default_factory=set)
+
+    def check(self, tree_id: bytes, prefix: str, report: Report) -> None:
+        """Check one tree and everything new under it (known trees are skipped)."""
+        if tree_id in self.seen_trees or self.trusted(tree_id):
+            return
+        self.seen_trees.add(tree_id)
+        try:
+            tree = _read(self.objects, tree_id, "tree", self.limits.max_file_bytes)
+        except Refused as exc:
+            report(Refused(f"{prefix or '/'}: {exc.message}"), prefix or "/")
+            return
+        names: set[bytes] = set()
+        for entry in tree.iteritems():
+            try:
+                self._entry(entry, prefix, names, report)
+            except Refused as exc:
+                report(exc, prefix + _shown(entry.path))
+
+    def _entry(self, entry: Any, prefix: str, names: set[bytes], report: Report) -> None:
+        """Check one entry of a tree (and what is under it); ``Refused`` for a problem."""
         raw_name = entry.path
         if raw_name in names:
             raise Refused(f"{prefix}{_shown(raw_name)}: the name appears twice in one tree")
@@ -236,20 +328,21 @@ def _check_tree(
         if entry.mode == TREE_MODE:
             if not _COMPONENT.fullmatch(name) or name.endswith("."):
                 raise Refused(f"{_shown(path.encode())}/: not a directory of the store's layout")
-            _check_tree(objects, entry.sha, path + "/", seen_trees, seen_blobs, trusted, limits)
-            continue
+            self.check(entry.sha, path + "/", report)
+            return
         if entry.mode != FILE_MODE:
             kind = _mode_kind(entry.mode)
             raise Refused(f"{_shown(path.encode())}: a {kind} (mode {entry.mode:o}); only files")
-        if not in_layout(path, limits.extra_paths):
+        if not in_layout(path, self.limits.extra_paths):
             raise Refused(f"{_shown(path.encode())}: not a file of the store's layout")
         kind = _parsed_kind(path)
-        if (entry.sha, kind) in seen_blobs:
-            continue
-        seen_blobs.add((entry.sha, kind))
+        if (entry.sha, kind) in self.seen_blobs:
+            return
+        self.seen_blobs.add((entry.sha, kind))
         # a blob the store has is parsed again when it turns up where gitmetrics reads it
-        if kind or not trusted(entry.sha):
-            _check_blob(path, kind, _read(objects, entry.sha, "blob", limits.max_file_bytes))
+        if kind or not self.trusted(entry.sha):
+            data = _read(self.objects, entry.sha, "blob", self.limits.max_file_bytes)
+            _check_blob(path, kind, data)
 
 
 def _mode_kind(mode: int) -> str:
@@ -295,6 +388,14 @@ def _check_blob(path: str, kind: str, data: bytes) -> None:
             raise Refused(f"{path}: not valid JSON") from None
         if not isinstance(value, dict):
             raise Refused(f"{path}: not a JSON object")
+        if path == STORE_MARKER:
+            version = marker_version(data)
+            if version is not None and version > STORE_VERSION:
+                raise Refused(
+                    f"{path}: written by a newer gitmetrics: upgrade (store_version "
+                    f"{version}; this gitmetrics knows {STORE_VERSION})",
+                    "upgrade gitmetrics (pip install -U gitmetrics), then sync again",
+                )
     elif kind == "yaml":
         import yaml
 

@@ -66,7 +66,7 @@ def gc(store: Store) -> GcResult:
     """Pack every object of the store into one deltified pack; remove what it replaces."""
     gitdir = store.gitdir
     before = objects_size(gitdir)
-    with store._locked():
+    with store.locked():
         repo = store.repo
         object_store = repo.object_store
         items = _reachable(store)

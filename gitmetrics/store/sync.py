@@ -35,16 +35,10 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics.config import DEFAULT_NETWORK_TIMEOUT
 from gitmetrics.errors import GitmetricsError, StoreError, SyncError
 from gitmetrics.store import gate, incoming, locks
-from gitmetrics.store.repo import (
-    BRANCH,
-    DERIVE_HISTORY,
-    LATEST,
-    SNAPSHOT_DIR,
-    HistoryEntry,
-    Store,
-    parse_trailers,
-    prune,
-)
+from gitmetrics.store.format import BRANCH, LATEST, SNAPSHOT_DIR
+from gitmetrics.store.reader import HistoryEntry, parse_trailers
+from gitmetrics.store.repo import Store
+from gitmetrics.store.writer import DERIVE_HISTORY, prune
 
 TOKEN_ENV = "GITMETRICS_TOKEN"
 DEFAULT_USERNAME = "x-access-token"
@@ -444,7 +438,7 @@ def push(
         with _network(remote, "pushing"):
             refusal = _send(store, client, path, remote, expected=theirs, new=mine)
         if not refusal:
-            with store._locked():
+            with store.locked():
                 _track(store, mine)
             return _result(action, store, remote, before, mine, done, theirs, attempt)
         # lost a race against another machine: back off a little and merge again
@@ -503,7 +497,7 @@ def _receive(
                 limits=limits,
                 where=remote.shown,
             )
-        with store._locked():
+        with store.locked():
             incoming.admit(q, store)
             done = _integrate(store, store.head(), theirs, remote, retention, allow_unrelated)
             _track(store, theirs)
@@ -519,7 +513,7 @@ def clone(
     limits: gate.Limits = gate.Limits(),
 ) -> tuple[Store, SyncResult]:
     """Create a store at ``path`` from ``remote`` and record the remote as ``origin``."""
-    from gitmetrics.store.repo import init
+    from gitmetrics.store.format import init
 
     if path.exists() and any(path.iterdir()):
         raise StoreError(
@@ -633,12 +627,12 @@ def _ancestors(store: Store, head: str) -> set[str]:
 
 
 def _move(store: Store, old: str | None, new: str) -> None:
-    if not store._move_branch(old, new):
+    if not store.move_branch(old, new):
         raise StoreError(
             f"{store.path}: the branch moved while syncing",
             "another program wrote to the store; run the command again",
         )
-    store._sync_after(new, "what was pulled")
+    store.sync_after(new, "what was pulled")
 
 
 def _is_snapshot(path: str) -> bool:
@@ -669,9 +663,9 @@ def merge_commit(store: Store, ours: str, theirs: str, *, retention: int) -> str
     files.update(snaps)
     files[LATEST] = newest_blob
     prune(files, retention)
-    snap = snapmod.from_json(store.blob(newest_blob), newest)
+    snap = snapmod.read_stored(store.blob(newest_blob), newest)  # the gate checked it
     previous = _previous(store, sides, newest)
-    store._apply_derived(files, snap, primary, previous=previous, sides=sides, snapshot_path=newest)
+    store.apply_derived(files, snap, primary, previous=previous, sides=sides, snapshot_path=newest)
     when = max(repo[c.encode()].commit_time for c in sides)
     text = (
         f"merge: union of {len(snaps)} snapshot file(s), newest {newest.rsplit('/', 1)[-1]}\n\n"

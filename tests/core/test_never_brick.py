@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gitmetrics import store as storemod
 from gitmetrics.cli import app
-from tests.conftest import fsck, git
+from tests.conftest import fsck, git, inject, trailers
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -32,32 +31,6 @@ def workspace(tmp_path: Path) -> Path:
 def run(*args: str | Path) -> tuple[int, str, str]:
     result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
-
-
-def inject(store: Path, files: dict[str, bytes], message: str) -> str:
-    """Commit ``files`` on top of the head as a writer with no checks would."""
-    from dulwich.objects import Blob
-
-    st = storemod.open_store(store)
-    try:
-        head = st.head()
-        assert head is not None
-        blobs = {p: Blob.from_string(c) for p, c in files.items()}
-        st._add_objects(list(blobs.values()))
-        tree = st.update_tree(st.repo[head.encode()].tree, {p: b.id for p, b in blobs.items()})
-        commit = st._commit_tree(tree, [head], message)
-        assert st._move_branch(head, commit)
-        st._sync_worktree()
-        return commit
-    finally:
-        st.close()
-
-
-def trailers(path: str, **extra: str) -> str:
-    lines = {"Snapshot": path, "Timestamp": "2026-11-20T10:00:00Z", "Avg-Coverage": "50.00"}
-    lines.update(extra)
-    body = "\n".join(f"Gitmetrics-{k}: {v}" for k, v in lines.items())
-    return f"collect: 1 repos\n\n{body}\n"
 
 
 def latest_bytes(store: Path) -> dict[str, object]:

@@ -150,6 +150,19 @@ def bad_trailer() -> Attack:
     return attack
 
 
+def newer_schema_trailer() -> Attack:
+    """The head's collection again, its trailers claiming a schema this gitmetrics lacks."""
+
+    def attack(repo: Repo) -> str:
+        head = repo[repo.refs[b"refs/heads/main"]]
+        assert isinstance(head, Commit)
+        text = head.message.replace(b"Gitmetrics-Schema: 1", b"Gitmetrics-Schema: 2")
+        assert text != head.message
+        return _commit_on_top(repo, head.tree, text)
+
+    return attack
+
+
 _valid = snapmod.to_json(snap("evil", 9))
 _newer = json.dumps({**json.loads(_valid), "schema_version": 99}).encode()
 _invalid = json.dumps({**json.loads(_valid), "summary": "nope"}).encode()
@@ -173,6 +186,10 @@ ATTACKS: dict[str, Attack] = {
     "latest-invalid": entry([b"latest.json"], _invalid),
     "oversize": entry([b"dashboard", b"index.html"], b"x" * (gate.MAX_COMMIT_BYTES * 20)),
     "bad-trailer": bad_trailer(),
+    "schema-trailer-newer": newer_schema_trailer(),
+    "store-version-newer": entry(
+        [b".gitmetrics.json"], b'{"kind": "gitmetrics-store", "store_version": 2}\n'
+    ),
     "duplicate-entry": raw_tree(lambda raw: _first_entry(raw) + raw),
     "zero-padded-mode": raw_tree(lambda raw: raw.replace(b"100644 ", b"0100644 ", 1)),
     "trailer-names-missing-snapshot": message(

@@ -190,7 +190,7 @@ def test_a_newer_schema_version_is_refused(new_store: NewStore, remote: S.Remote
     data["schema_version"] = 2
     raw = snapmod.dumps(data)
     blob = Blob.from_string(raw)
-    a._add_objects([blob])
+    a.add_objects([blob])
     files = a.files_at()
     path = snapmod.file_name(collect_snap, raw)
     files[path] = files["latest.json"] = blob.id

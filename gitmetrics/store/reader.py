@@ -1,0 +1,291 @@
+"""The commit reader: collections read back from commit messages (trailers), history walks
+straight from loose and packed objects, and revision names.
+
+A collection commit carries its headline figures as ``Gitmetrics-*`` trailers, so listing
+history never opens a snapshot. Readers skip, with one warning each, a collection whose
+trailers are malformed or whose ``Gitmetrics-Schema`` is newer than this gitmetrics.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gitmetrics.errors import StoreError, warn
+from gitmetrics.snapshot import SCHEMA_VERSION
+from gitmetrics.store.format import SNAPSHOT_DIR
+
+TRAILER_PREFIX = "Gitmetrics-"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One collection, read from its commit object alone (message trailers)."""
+
+    commit: str
+    timestamp: str
+    snapshot_path: str
+    avg_coverage: float | None
+    weighted_coverage: float | None
+    repos: int
+    files: int
+    failed: int
+    host: str
+    subject: str
+    #: the snapshot schema the collection was written with (``Gitmetrics-Schema``)
+    schema: int = 1
+
+
+def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None:
+    """The collection a commit message records; ``None`` for merges and foreign commits.
+
+    ``ValueError`` when the trailers are there but malformed (a bad number, a snapshot path
+    outside the layout, a timestamp that is not one).
+    """
+    from gitmetrics.store.gate import in_layout
+
+    prefix = TRAILER_PREFIX.encode()
+    start = 0 if message.startswith(prefix) else message.find(b"\n" + prefix)
+    if start < 0:
+        return None  # not a collection: no trailer at all
+    values: dict[str, str] = {}
+    cut = len(TRAILER_PREFIX)
+    for line in message[start:].decode("utf-8", "replace").splitlines():
+        if line.startswith(TRAILER_PREFIX):
+            key, sep, value = line[cut:].partition(": ")
+            if sep:
+                values[key] = value.strip()
+    if "Snapshot" not in values or "Timestamp" not in values:
+        return None
+    first = message.split(b"\n", 1)[0].decode("utf-8", "replace").splitlines()
+    snapshot_path = values["Snapshot"]
+    if not snapshot_path.startswith(SNAPSHOT_DIR + "/") or not in_layout(snapshot_path):
+        raise ValueError(f"Gitmetrics-Snapshot: {shown(snapshot_path)} is not a snapshot path")
+    timestamp = values["Timestamp"]
+    try:
+        datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"Gitmetrics-Timestamp: {shown(timestamp)} is not a time") from None
+
+    def num(key: str) -> float | None:
+        v = values.get(key, "n/a")
+        if v == "n/a":
+            return None
+        try:
+            value = float(v)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value <= 100:
+            raise ValueError(f"Gitmetrics-{key}: {shown(v)} is not a percentage")
+        return value
+
+    def count(key: str, default: str = "0") -> int:
+        v = values.get(key, default)
+        if not v.isdigit() or len(v) > 12:
+            raise ValueError(f"Gitmetrics-{key}: {shown(v)} is not a count")
+        return int(v)
+
+    return HistoryEntry(
+        commit=commit_id,
+        timestamp=timestamp,
+        snapshot_path=snapshot_path,
+        avg_coverage=num("Avg-Coverage"),
+        weighted_coverage=num("Weighted-Coverage"),
+        repos=count("Repos"),
+        files=count("Files"),
+        failed=count("Failed"),
+        host=values.get("Host", "")[:200],
+        subject=first[0][:500] if first else "",
+        schema=count("Schema", "1"),
+    )
+
+
+def newer_schema(entry: HistoryEntry) -> str | None:
+    """Why a collection cannot be read by this gitmetrics (a newer schema), else ``None``."""
+    if entry.schema > SCHEMA_VERSION:
+        return (
+            f"Gitmetrics-Schema {entry.schema} is newer than this gitmetrics understands "
+            f"({SCHEMA_VERSION}); upgrade gitmetrics to read it"
+        )
+    return None
+
+
+def entry_from(commit_id: str, message: bytes) -> HistoryEntry | None:
+    """:func:`parse_trailers_strict` for readers: a malformed collection, or one written with
+    a newer schema, is skipped with a warning naming it, so one commit never stops a command.
+    """
+    try:
+        entry = parse_trailers_strict(commit_id, message)
+    except ValueError as exc:
+        warn(f"skipped collection {commit_id[:10]} in the metrics history: {exc}")
+        return None
+    if entry is not None and (why := newer_schema(entry)) is not None:
+        warn(f"skipped collection {commit_id[:10]} in the metrics history: {why}")
+        return None
+    return entry
+
+
+def parse_trailers(commit: Any) -> HistoryEntry | None:
+    """The collection a dulwich commit records, or ``None`` (merges and foreign commits)."""
+    return entry_from(commit.id.decode(), commit.message)
+
+
+def shown(text: str) -> str:
+    """A trailer value as it may be printed (escaped, cut short)."""
+    return text.encode("unicode_escape").decode("ascii")[:80]
+
+
+class CommitReader:
+    """Reads commits newest first, straight from loose files and packs (no dulwich objects)."""
+
+    def __init__(self, repo: Any, where: Path) -> None:
+        self.repo = repo
+        self.where = where
+        self._packed_history = False
+        self._packs: list[tuple[Any, Any]] = []
+
+    def close(self) -> None:
+        """Release the pack maps."""
+        for _, data in self._packs:
+            data.close()
+        self._packs = []
+        self._packed_history = False
+
+    def history(self, heads: Sequence[str]) -> Iterator[HistoryEntry]:
+        """Collections reachable from any of ``heads``, each once, newest commit first."""
+        for sha, message in self.walk([h.encode() for h in heads]):
+            found = entry_from(sha, message)
+            if found is not None:
+                yield found
+
+    def walk(self, heads: Sequence[bytes]) -> Iterator[tuple[str, bytes]]:
+        """``(commit id, message)`` of every commit reachable from ``heads``, newest first."""
+        queue: list[tuple[int, int, bytes]] = []
+        seen = set(heads)
+        pending: dict[bytes, bytes] = {}
+        order = 0
+        for order, head in enumerate(dict.fromkeys(heads)):
+            raw = self.raw_commit(head)
+            heapq.heappush(queue, (-_commit_time(raw), order, head))
+            pending[head] = raw
+        while queue:
+            _, _, sha = heapq.heappop(queue)
+            raw = pending.pop(sha)
+            headers, _, message = raw.partition(b"\n\n")
+            for line in headers.split(b"\n"):
+                if line.startswith(b"parent "):
+                    parent = line[7:47]
+                    if parent not in seen:
+                        seen.add(parent)
+                        order += 1
+                        praw = self.raw_commit(parent)
+                        pending[parent] = praw
+                        heapq.heappush(queue, (-_commit_time(praw), order, parent))
+            yield sha.decode(), message
+
+    def raw_commit(self, sha: bytes) -> bytes:
+        """A commit object's raw text, read straight from its loose file when there is one.
+
+        After the first commit found in a pack (a store after ``gitmetrics gc``), packs are
+        asked first, so a packed history pays no failed file opens.
+        """
+        store = self.repo.object_store
+        if self._packed_history:
+            raw_sha = bytes.fromhex(sha.decode())
+            for pack, data in self._packs:  # asked directly: no store lookups per call
+                try:
+                    offset = pack.index.object_offset(raw_sha)
+                except KeyError:
+                    continue
+                found = _packed_commit(data, offset)
+                if found is not None:
+                    return found
+                return self._checked(sha, *pack.get_raw(raw_sha))  # a delta: dulwich resolves
+        name = sha.decode()
+        try:
+            with open(f"{store.path}/{name[:2]}/{name[2:]}", "rb") as fh:  # noqa: PTH123 - hot
+                data = zlib.decompress(fh.read())
+        except (OSError, zlib.error):
+            self._packed_history = True
+            self._packs = [(p, _map(p._data_path)) for p in store.packs]
+            return self._checked(sha, *store.get_raw(sha))
+        header, _, body = data.partition(b"\0")
+        if not header.startswith(b"commit "):
+            raise StoreError(f"{self.where}: {sha.decode()} is not a commit")
+        return body
+
+    def _checked(self, sha: bytes, kind: int, text: bytes) -> bytes:
+        if kind != 1:
+            raise StoreError(f"{self.where}: {sha.decode()} is not a commit")
+        return bytes(text)
+
+
+def find_commit(repo: Any, rev: str) -> str | None:
+    """The commit a revision names (sha, prefix, ref, ``HEAD~2``, ``main^``), or ``None``."""
+    from dulwich.objects import Commit
+    from dulwich.objectspec import parse_commit
+
+    m = re.fullmatch(r"(.+?)((?:[~^]\d*)*)", rev.strip())
+    if m is None or not m.group(1):
+        return None
+    try:
+        commit = parse_commit(repo, m.group(1))
+    except (KeyError, ValueError):
+        return None
+    for op, count in re.findall(r"([~^])(\d*)", m.group(2)):
+        n = int(count) if count else 1
+        steps = n if op == "~" else 1
+        parent_index = 0 if op == "~" else n - 1
+        if op == "^" and n == 0:
+            continue
+        for _ in range(steps):
+            if parent_index >= len(commit.parents):
+                return None
+            commit = repo[commit.parents[parent_index]]
+            if not isinstance(commit, Commit):
+                return None
+    return str(commit.id.decode())
+
+
+def _map(path: str) -> Any:
+    import mmap
+
+    with open(path, "rb") as fh:  # noqa: PTH123 - the map outlives the file object
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _packed_commit(data: Any, offset: int) -> bytes | None:
+    """A whole commit object stored at ``offset`` of a pack; ``None`` when it is a delta."""
+    byte = data[offset]
+    if (byte >> 4) & 7 != 1:  # not stored whole as a commit
+        return None
+    size = byte & 0x0F
+    shift, pos = 4, offset + 1
+    while byte & 0x80:
+        byte = data[pos]
+        size |= (byte & 0x7F) << shift
+        shift += 7
+        pos += 1
+    inflater = zlib.decompressobj()
+    body = inflater.decompress(data[pos : pos + size + 1024], size)
+    if len(body) != size:
+        return None  # odd compression: leave it to dulwich
+    return body
+
+
+def _commit_time(raw: bytes) -> int:
+    start = raw.find(b"\ncommitter ")
+    if start < 0:
+        return 0
+    line = raw[start + 1 : raw.find(b"\n", start + 1)]
+    try:
+        return int(line.rsplit(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0

@@ -1,0 +1,364 @@
+"""The commit writer: snapshots and files committed straight from the object store.
+
+Commits are built without an index or checkout: blobs and trees are written first, then
+the branch moves by compare-and-swap; when another writer moved it first, the commit is
+rebuilt on the new head (:func:`land`, the one such loop). A crash at any point leaves a
+valid store, because objects are always written before the ref that makes them reachable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gitmetrics import snapshot as snapmod
+from gitmetrics.errors import StoreError
+from gitmetrics.snapshot import Snapshot
+from gitmetrics.store import gate, incoming, locks
+from gitmetrics.store.format import LATEST, SNAPSHOT_DIR, is_snapshot_path, write_root
+from gitmetrics.store.objects import remove
+from gitmetrics.store.reader import HistoryEntry
+
+if TYPE_CHECKING:
+    from gitmetrics.store.repo import Store
+
+MAX_RETRIES = 50
+#: How many earlier collections a deriver is shown.
+DERIVE_HISTORY = 30
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DeriveContext:
+    """What a deriver sees when a snapshot becomes the newest one."""
+
+    snapshot: Snapshot
+    #: earlier collections, newest first (up to DERIVE_HISTORY), not including ``snapshot``
+    previous: Sequence[HistoryEntry]
+    #: reads a file of the tree being replaced (``None`` when absent)
+    read: Callable[[str], bytes | None]
+    #: every path in the new tree before derived files are applied (snapshots, latest.json,
+    #: and the derived files of the tree being replaced)
+    paths: Sequence[str] = ()
+    #: every earlier collection with its full snapshot, newest first, read lazily on demand
+    #: (for derived files that show the whole history, such as the dashboard); snapshots
+    #: that cannot be read are left out
+    earlier: Callable[[], Iterator[tuple[HistoryEntry, Snapshot]]] = lambda: iter(())
+    #: where ``snapshot`` is (or will be) in the tree, e.g. ``snapshots/2026/11/metrics_...json``
+    snapshot_path: str = ""
+
+
+#: Builds the derived files (README.md, badges, ...) for the newest snapshot;
+#: a value of ``None`` removes that path from the tree.
+Deriver = Callable[[DeriveContext], Mapping[str, bytes | None]]
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What a commit of one snapshot did."""
+
+    commit: str
+    snapshot_path: str
+    pruned: tuple[str, ...]
+    retries: int
+    parent: str | None
+
+
+@contextlib.contextmanager
+def locked(store: Store) -> Iterator[None]:
+    """Hold the store's write lock; what a killed writer left behind is cleared first."""
+    gitdir = store.gitdir
+    try:
+        with locks.write_lock(gitdir) as crashed:
+            if crashed:
+                locks.sweep(gitdir, None if store.bare else Path(store.repo.path))
+            incoming.sweep(gitdir)
+            for stale in (gitdir / "objects" / "pack").glob("*.lock"):
+                locks.clear_stale(stale)  # a pack index a killed writer left half-written
+            for name in ("HEAD.lock", "index.lock", "packed-refs.lock", "config.lock"):
+                locks.clear_stale(gitdir / name)
+            locks.clear_stale(gitdir / (store.branch_ref().decode() + ".lock"))
+            yield
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        # a failed write() or flush() names no file: the message names the store
+        raise OSError(exc.errno, exc.strerror, str(store.path)) from exc
+
+
+def move_branch(store: Store, old: str | None, new: str) -> bool:
+    """Move the branch from ``old`` (``None``: create it) to ``new``; False when it moved."""
+    from dulwich.file import FileLocked
+
+    ref = store.branch_ref()
+    refs = store.repo.refs
+    msg = b"gitmetrics: commit"
+    for _ in range(3):
+        try:
+            if old is None:
+                return bool(refs.add_if_new(ref, new.encode(), message=msg))
+            return bool(refs.set_if_equals(ref, old.encode(), new.encode(), message=msg))
+        except FileLocked as exc:
+            if not locks.clear_stale(Path(os.fsdecode(exc.lockfilename))):
+                return False
+        except OSError:
+            # the ref did not move (dulwich renames last); drop the lock it left
+            remove(store.gitdir / f"{ref.decode()}.lock")
+            raise
+    return False
+
+
+@dataclass(frozen=True)
+class Landed:
+    """A commit that moved the branch."""
+
+    commit: str
+    parent: str
+    retries: int
+
+
+def land(
+    store: Store, build: Callable[[str, bytes], tuple[bytes, str, T] | None], what: str
+) -> tuple[Landed, T] | None:
+    """Commit on top of the head by compare-and-swap (call under the write lock).
+
+    ``build(parent, parent_tree)`` returns the new tree, the message and a value handed
+    back, or ``None`` when there is nothing to commit. When another writer moved the
+    branch meanwhile, ``build`` runs again on the new head; the work tree follows once
+    the branch has moved (``what`` names the change if that fails).
+    """
+    for attempt in range(MAX_RETRIES):
+        old = store.head()
+        parent = old or write_root(store)
+        built = build(parent, store.repo[parent.encode()].tree)
+        if built is None:
+            return None
+        tree_id, text, value = built
+        commit_id = store.commit_tree(tree_id, [parent], text)
+        # the branch may not exist yet (a `git init` repository): create it then
+        if store.move_branch(old, commit_id):
+            store.sync_after(commit_id, what)
+            return Landed(commit_id, parent, attempt), value
+        time.sleep(0.01 * (attempt + 1))
+    raise StoreError(
+        f"{store.path}: the branch kept moving; gave up after {MAX_RETRIES} attempts",
+        "another process is committing continuously; try again",
+    )
+
+
+def commit_snapshot(
+    store: Store, snap: Snapshot, *, retention: int, message: str | None = None
+) -> CommitResult:
+    """Commit one snapshot, validated here (the edge); rebuilt when the branch moved."""
+    from dulwich.objects import Blob
+
+    data = snapmod.to_json(snap)  # validates: an invalid snapshot never gets further
+    blob = Blob.from_string(data)
+
+    def build(parent: str, base: bytes) -> tuple[bytes, str, tuple[str, list[str]]]:
+        snap_path = snapmod.file_name(snap, data)
+        repeat = 0
+        while store.lookup(base, snap_path) is not None:
+            repeat += 1  # the same figures twice in one second: a new name
+            snap_path = snapmod.file_name(snap, data, repeat)
+        # only the changed paths are touched: a store with 10,000 snapshot files
+        # costs what a store with ten does
+        changes: dict[str, bytes | None] = {snap_path: blob.id, LATEST: blob.id}
+        pruned: list[str] = []
+        if retention > 0:
+            snaps = dict.fromkeys(store.snapshot_paths(base), b"")
+            snaps[snap_path] = blob.id
+            pruned = prune(snaps, retention)
+            changes.update(dict.fromkeys(pruned, None))
+        if store.derive is not None:
+            paths = set(store.tree_files(base)) | {snap_path}
+            paths.difference_update(pruned)
+            changes.update(
+                derived(
+                    store,
+                    snap,
+                    parent,
+                    _reader(store, base, changes),
+                    paths=tuple(sorted(paths)),
+                    snapshot_path=snap_path,
+                )
+            )
+        prev = next(iter(store.history(limit=1)), None)
+        text = message or commit_message(snap, snap_path, prev)
+        return store.update_tree(base, changes), text, (snap_path, pruned)
+
+    with store.locked():
+        store.add_objects([blob])
+        done = land(store, build, "the collection")
+    assert done is not None  # a snapshot always changes the tree
+    landed, (snap_path, pruned) = done
+    return CommitResult(landed.commit, snap_path, tuple(pruned), landed.retries, landed.parent)
+
+
+def commit_files(store: Store, changes: Mapping[str, bytes | None], message: str) -> str | None:
+    """Commit a few files (``None`` removes one) on top of the head; no snapshot involved.
+
+    Returns the new commit, or ``None`` when nothing changed. Snapshot files are refused.
+    """
+    from dulwich.objects import Blob
+
+    for path in changes:
+        if is_snapshot_path(path):
+            raise StoreError(f"{path!r} is a snapshot file; only collect writes those")
+    blobs = {p: Blob.from_string(c) for p, c in changes.items() if c is not None}
+    edits = {p: None if c is None else blobs[p].id for p, c in changes.items()}
+
+    def build(parent: str, base: bytes) -> tuple[bytes, str, None] | None:
+        tree_id = store.update_tree(base, edits)  # only the changed paths are read
+        return None if tree_id == base else (tree_id, message, None)
+
+    with store.locked():
+        store.add_objects(list(blobs.values()))
+        done = land(store, build, "the change")
+    return None if done is None else done[0].commit
+
+
+def apply_derived(
+    store: Store,
+    files: dict[str, bytes],
+    snap: Snapshot,
+    parent: str | None,
+    previous: Sequence[HistoryEntry] | None = None,
+    sides: Sequence[str] = (),
+    snapshot_path: str = "",
+) -> None:
+    """Regenerate the derived files in ``files`` for ``snap`` as the newest snapshot.
+
+    ``previous`` defaults to the history of ``parent``; a merge passes both sides'
+    history and its ``sides``, so views of the whole history see both.
+    """
+    before = dict(files)
+
+    def read(path: str) -> bytes | None:
+        sha = before.get(path)
+        return None if sha is None else store.blob(sha)
+
+    for path, sha in derived(
+        store,
+        snap,
+        parent,
+        read,
+        previous=previous,
+        sides=sides,
+        paths=tuple(sorted(before)),
+        snapshot_path=snapshot_path,
+    ).items():
+        if sha is None:
+            files.pop(path, None)
+        else:
+            files[path] = sha
+
+
+def derived(
+    store: Store,
+    snap: Snapshot,
+    parent: str | None,
+    read: Callable[[str], bytes | None],
+    *,
+    previous: Sequence[HistoryEntry] | None = None,
+    sides: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    snapshot_path: str = "",
+) -> dict[str, bytes | None]:
+    """The derived files for ``snap`` as ``path -> blob id`` (``None``: remove the path)."""
+    if store.derive is None:
+        return {}
+    from dulwich.objects import Blob
+
+    if previous is None:
+        previous = list(store.history(limit=DERIVE_HISTORY, rev=parent)) if parent else []
+    heads = list(sides) or ([parent] if parent else [])
+
+    def earlier() -> Iterator[tuple[HistoryEntry, Snapshot]]:
+        # a derived view must never stop a commit: what is unreadable is skipped
+        return store.readable(store.walk_history(heads))
+
+    made = store.derive(
+        DeriveContext(
+            snap, previous, read, paths=paths, earlier=earlier, snapshot_path=snapshot_path
+        )
+    )
+    out: dict[str, bytes | None] = {}
+    blobs: list[Any] = []
+    for path, content in made.items():
+        if is_snapshot_path(path):
+            raise StoreError(f"derived file {path!r} would overwrite a snapshot")
+        if not gate.in_layout(path):
+            # the store never writes what it would refuse to pull
+            raise StoreError(f"derived file {path!r} is outside the store's layout")
+        if content is None:
+            out[path] = None
+            continue
+        blob = Blob.from_string(content)
+        blobs.append(blob)
+        out[path] = blob.id
+    store.add_objects(blobs)
+    return out
+
+
+def _reader(
+    store: Store, base: bytes | None, changes: Mapping[str, bytes | None]
+) -> Callable[[str], bytes | None]:
+    """Reads a file of the tree being built: ``changes`` first, then the ``base`` tree."""
+
+    def read(path: str) -> bytes | None:
+        if path in changes:
+            sha = changes[path]
+        else:
+            sha = None if base is None else store.lookup(base, path)
+        return None if sha is None else store.blob(sha)
+
+    return read
+
+
+def prune(files: dict[str, T], retention: int) -> list[str]:
+    """Drop all but the newest ``retention`` snapshot files from ``files`` (0 keeps all)."""
+    if retention <= 0:
+        return []
+    snaps = sorted(p for p in files if p.startswith(SNAPSHOT_DIR + "/") and p.endswith(".json"))
+    # names start with the timestamp, so path order is time order
+    doomed = snaps[:-retention] if len(snaps) > retention else []
+    for p in doomed:
+        del files[p]
+    return doomed
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None) -> str:
+    """Subject with the headline figures, then trailers that ``history`` reads back."""
+    from gitmetrics.store.reader import TRAILER_PREFIX
+
+    s = snap.summary
+    avg = "n/a" if s.avg_coverage is None else f"{s.avg_coverage:.1f}%"
+    delta = ""
+    if previous is not None and previous.avg_coverage is not None and s.avg_coverage is not None:
+        delta = f" ({s.avg_coverage - previous.avg_coverage:+.1f})"
+    failed = f", {s.repos_failed} failed" if s.repos_failed else ""
+    subject = f"collect: {s.repos_count} repos, avg {avg}{delta}{failed}"
+    trailers = {
+        "Schema": str(snap.schema_version),
+        "Snapshot": snap_path,
+        "Timestamp": snap.timestamp,
+        "Avg-Coverage": _fmt(s.avg_coverage),
+        "Weighted-Coverage": _fmt(s.weighted_coverage),
+        "Repos": str(s.repos_count),
+        "Files": str(s.total_files_tested),
+        "Failed": str(s.repos_failed),
+        "Host": snap.host,
+    }
+    body = "\n".join(f"{TRAILER_PREFIX}{k}: {v}" for k, v in trailers.items())
+    return f"{subject}\n\n{body}\n"
