@@ -112,10 +112,3 @@ def print_json(data: Any) -> None:
 def progress_enabled() -> bool:
     """Progress bars only where a person watches (a terminal, not CI logs)."""
     return console_err.is_terminal and not os.environ.get("CI")
-
-
-def Table(*args: Any, **kwargs: Any) -> Any:
-    """rich's Table, imported on first use: `gitmetrics --help` never needs it."""
-    from rich.table import Table as RichTable
-
-    return RichTable(*args, **kwargs)
