@@ -547,11 +547,11 @@ def watch_plan(
     create_issues: bool = False,
 ) -> WatchPlan:
     """Read the config, the interval, the rules and the alert channels of ``watch``."""
+    from gitmetrics import duration
     from gitmetrics import notify as notifymod
-    from gitmetrics import rules as rulesmod
 
     cfg = require_config(config)
-    seconds = rulesmod.parse_duration(interval, "--interval")
+    seconds = duration.parse(interval, "--interval", bare="s")
     rules = configured_rules(cfg, threshold, max_drop)
     channels = tuple(notifymod.channels(cfg, tuple(notify)))
     return WatchPlan(cfg, store, seconds, rules, channels, run, create_issues, threshold)

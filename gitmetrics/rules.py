@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+from gitmetrics import duration
 from gitmetrics.config import Config
-from gitmetrics.errors import ConfigError
 from gitmetrics.snapshot import RepoResult, Snapshot
 
 RULE_NAMES = ("min_coverage", "max_drop", "max_drop_over")
 #: the rule over all repositories (``repo`` is ``None`` in its breaches)
 WEIGHTED = "min_weighted_coverage"
-
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_WINDOW_RE = re.compile(
-    r"^\s*(\d+)\s*(?:(s|m|h|d|w)|\s(snapshots?|collections?|runs?))\s*$", re.IGNORECASE
-)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -143,41 +136,12 @@ class CheckResult:
 # --- parsing ----------------------------------------------------------------------
 
 
-def parse_duration(text: str | float | int, where: str = "duration") -> float:
-    """``90``, ``45s``, ``30m``, ``1h``, ``1d``, ``2w`` -> seconds (plain numbers are seconds)."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        seconds = float(text)
-    else:
-        m = _DURATION_RE.match(str(text))
-        if not m:
-            raise ConfigError(
-                f"{where}: {text!r} is not a duration", "write e.g. 45s, 30m, 1h, 1d or 2w"
-            )
-        seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
-    if seconds <= 0:
-        raise ConfigError(f"{where}: {text!r} must be longer than zero")
-    return seconds
-
-
 def parse_window(value: Any, where: str) -> Window:
-    """``7d``, ``12h``, ``2w`` (time) or ``10 snapshots`` / a plain integer (collections)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 2:
-            raise ConfigError(f"{where}: a window needs at least 2 snapshots")
-        return Window(snapshots=value, text=f"{value} snapshots")
-    m = _WINDOW_RE.match(str(value))
-    if not m:
-        raise ConfigError(
-            f"{where}: {value!r} is not a window", "write e.g. 7d, 12h, 2w or '10 snapshots'"
-        )
-    n = int(m.group(1))
-    if m.group(3):
-        if n < 2:
-            raise ConfigError(f"{where}: a window needs at least 2 snapshots")
-        return Window(snapshots=n, text=f"{n} snapshots")
-    if n <= 0:
-        raise ConfigError(f"{where}: {value!r} must be longer than zero")
-    return Window(seconds=float(n * _UNITS[m.group(2).lower()]), text=f"{n}{m.group(2).lower()}")
+    """``7d``, ``12h``, ``2w``, ``3mo`` (time) or ``10 snapshots`` / a plain integer."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        value = str(value)
+    count, seconds, text = duration.window(value, where)
+    return Window(snapshots=count, seconds=seconds, text=text)
 
 
 def _ruleset(data: Mapping[str, Any], where: str) -> RuleSet:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import trends
+from gitmetrics import duration, trends
 from gitmetrics.errors import StoreError
 from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp, summarize
 
@@ -74,22 +74,18 @@ def load(store: Store, selected: Iterable[HistoryEntry]) -> Iterator[Collection]
         yield Collection(entry, snap)
 
 
-_RELATIVE = re.compile(r"(\d+)\s*([hdwm])")
-_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-
-
 def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = False) -> datetime:
-    """``7d``/``12h``/``2w``/``3m`` ago, or an ISO date/time (UTC); ``StoreError`` otherwise.
+    """A duration ago (``30m``, ``12h``, ``7d``, ``3mo``: see :mod:`gitmetrics.duration`),
+    or an ISO date/time (UTC); ``StoreError`` otherwise.
 
     A bare date means its start, or its end with ``end_of_day`` (``--at 2026-11-01``
     includes collections made during that day).
     """
     now = now or datetime.now(UTC)
     value = text.strip()
-    m = _RELATIVE.fullmatch(value)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        return now - (timedelta(days=30 * n) if unit == "m" else n * _UNITS[unit])
+    ago = duration.seconds(value)
+    if ago is not None:
+        return now - timedelta(seconds=ago)
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             day = date.fromisoformat(value)
@@ -99,14 +95,16 @@ def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = Fal
     except ValueError:
         raise StoreError(
             f"{text!r} is not a date",
-            "use 7d, 12h, 2w, 3m, a date (2026-11-01) or a time (2026-11-01T10:00:00Z)",
+            f"use a duration ({duration.UNITS_HELP}: 30m, 12h, 7d, 3mo), "
+            "a date (2026-11-01) or a time (2026-11-01T10:00:00Z)",
         ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def looks_like_date(text: str) -> bool:
     """True for ``7d``-style durations and ISO dates/times."""
-    return bool(_RELATIVE.fullmatch(text.strip()) or re.match(r"\d{4}-\d{2}-\d{2}", text.strip()))
+    value = text.strip()
+    return duration.seconds(value) is not None or bool(re.match(r"\d{4}-\d{2}-\d{2}", value))
 
 
 def since(found: Sequence[HistoryEntry], cut: datetime) -> list[HistoryEntry]:

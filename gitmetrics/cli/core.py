@@ -22,6 +22,7 @@ from gitmetrics.cli.common import (
     print_json,
     progress_enabled,
 )
+from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError, Interrupted
 from gitmetrics.render import terminal as show
 from gitmetrics.render.escape import terminal
@@ -194,7 +195,9 @@ def history(
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", help="Only collections since then: 7d, 12h, 2w, 3m or a date (2026-11-01)."
+            "--since",
+            help="Only collections since then: a duration ago (30m, 12h, 7d, 2w, 3mo; "
+            f"units: {UNITS_HELP}) or a date (2026-11-01).",
         ),
     ] = None,
     repo: Annotated[

@@ -23,6 +23,7 @@ from gitmetrics.cli.common import (
     report_error,
     user_error,
 )
+from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
 from gitmetrics.render import fmt
 from gitmetrics.render import terminal as show
@@ -171,7 +172,10 @@ def watch(
     interval: Annotated[
         str,
         typer.Option(
-            "--interval", "-i", help="Time between rounds: 90s, 30m, 1h, 1d (plain numbers: s)."
+            "--interval",
+            "-i",
+            help="Time between rounds: 90s, 30m, 1h, 1d (units: "
+            f"{UNITS_HELP}; a plain number is seconds).",
         ),
     ] = "1h",
     once: Annotated[bool, typer.Option("--once", help="Do one round, then exit.")] = False,

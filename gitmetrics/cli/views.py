@@ -18,6 +18,7 @@ from gitmetrics.cli.common import (
     console,
     handle_errors,
 )
+from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
 from gitmetrics.render import terminal as show
 from gitmetrics.render.escape import terminal
@@ -126,7 +127,11 @@ def diff(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Compare the collection as of this long ago (7d, 2w) with B."),
+        typer.Option(
+            "--since",
+            help="Compare the collection as of this long ago (30m, 7d, 2w, 3mo; units: "
+            f"{UNITS_HELP}) with B.",
+        ),
     ] = None,
     at: Annotated[
         str | None,

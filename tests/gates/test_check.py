@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gitmetrics import config as configmod
-from gitmetrics import rules
+from gitmetrics import duration, rules
 from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError
 from gitmetrics.rules import Point
@@ -87,7 +87,7 @@ def test_schema_refuses_an_unknown_rule(tmp_path: Path) -> None:
     ("text", "seconds"), [("90", 90), ("45s", 45), ("30m", 1800), ("1h", 3600), ("2d", 172800)]
 )
 def test_durations(text: str, seconds: float) -> None:
-    assert rules.parse_duration(text) == seconds
+    assert duration.parse(text, bare="s") == seconds
 
 
 # --- evaluation --------------------------------------------------------------------------

@@ -308,6 +308,23 @@ def test_history_since_needs_a_date(known_store: Store) -> None:
     assert "'last tuesday' is not a date" in out
 
 
+def test_history_since_30m_means_minutes(known_store: Store) -> None:
+    # collections at 10:00 on 2026-11-01..05; 30 minutes before 10:20 on the 5th: one
+    rows = build_history(
+        known_store, limit=None, since_text="30m", now=datetime(2026, 11, 5, 10, 20, tzinfo=UTC)
+    )
+    assert [r.timestamp[:10] for r in rows] == ["2026-11-05"]
+    rows = build_history(
+        known_store, limit=None, since_text="3mo", now=datetime(2026, 11, 5, 10, 20, tzinfo=UTC)
+    )
+    assert len(rows) == 5
+
+
+def test_an_ambiguous_unit_is_refused(known_store: Store) -> None:
+    out = fail("history", "--store", str(known_store.path), "--since", "3M")
+    assert "'3M' is ambiguous" in out and "mo for months" in out
+
+
 @pytest.mark.parametrize("cmd", ["status", "report", "diff", "trends", "history"])
 def test_every_command_has_help_and_a_readme_section(cmd: str) -> None:
     out = run(cmd, "--help")
