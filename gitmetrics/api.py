@@ -19,8 +19,9 @@ from gitmetrics.errors import ConfigError, GitmetricsError, SyncError, after_com
 if TYPE_CHECKING:
     from gitmetrics.config import Config
     from gitmetrics.coordination import IssueWriter
+    from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
-    from gitmetrics.rules import CheckResult, Point, Rules
+    from gitmetrics.rules import CheckResult, Rules
     from gitmetrics.snapshot import RepoResult, Snapshot
     from gitmetrics.store import Deriver, Store
     from gitmetrics.store.gate import Limits
@@ -412,17 +413,18 @@ def dashboard(
 ) -> Dashboard:
     """Write the HTML dashboard of the history (up to ``at``, the last ``days`` days)."""
     from gitmetrics import dashboard as shape
+    from gitmetrics import history
     from gitmetrics import store as storemod
     from gitmetrics.render.dashboard import render_points
-    from gitmetrics.snapshot import now_timestamp, parse_timestamp
+    from gitmetrics.snapshot import now_timestamp
 
     cfg = load_config(config, required=config is not None or store is None)
     min_coverage = _min_coverage(cfg, None)
     st = storemod.open_store(store_path(cfg, store))
     try:
         rev = st.resolve(at) if at is not None else st.head()
-        entries = list(st.history(rev=rev)) if rev is not None else []
-        if not entries:
+        cols = list(history.query(st, history.Query(rev=rev))) if rev is not None else []
+        if not cols:
             raise GitmetricsError(
                 f"{st.path}: the metrics repository has no collections"
                 + (f" at {at}" if at else " yet"),
@@ -430,10 +432,9 @@ def dashboard(
             )
         if days is not None:
             # trailers carry the timestamp: skip reading snapshots outside the window
-            newest = max(parse_timestamp(e.timestamp) for e in entries)
-            start = newest - timedelta(days=days)
-            entries = [e for e in entries if parse_timestamp(e.timestamp) >= start]
-        points = [shape.Point(snap, e.commit) for e, snap in st.readable(entries)]
+            start = max(c.when for c in cols) - timedelta(days=days)
+            cols = [c for c in cols if c.when >= start]
+        points = [shape.Point(c.snapshot, c.commit) for c in history.readable(cols)]
     finally:
         st.close()
     page = render_points(
@@ -453,22 +454,21 @@ def dashboard(
 # --- gates -------------------------------------------------------------------------------
 
 
-def load_points(st: Store, rules: Rules) -> list[Point]:
+def load_points(st: Store, rules: Rules) -> list[Collection]:
     """The latest collection and as many earlier ones as the rules look back on."""
+    from gitmetrics import history
     from gitmetrics import rules as rulesmod
-    from gitmetrics.snapshot import parse_timestamp
 
     count, seconds = rulesmod.history_needed(rules)
     count = max(count, LOOKBACK)
-    points: list[Point] = []
+    points: list[Collection] = []
     cutoff = None
-    for entry, snap in st.snapshots(limit=MAX_POINTS):
-        when = parse_timestamp(entry.timestamp)
+    for c in history.readable(history.query(st, history.Query(limit=MAX_POINTS))):
         if cutoff is None:
-            cutoff = when - timedelta(seconds=seconds)
-        if len(points) >= count and (not seconds or when < cutoff):
+            cutoff = c.when - timedelta(seconds=seconds)
+        if len(points) >= count and (not seconds or c.when < cutoff):
             break
-        points.append(rulesmod.Point(snap, entry.commit))
+        points.append(c)
     return points
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from gitmetrics import duration
 from gitmetrics.config import Config
@@ -66,12 +66,16 @@ class Rules:
         return self.min_weighted_coverage is None and all(s == RuleSet() for s in sets)
 
 
-@dataclass(frozen=True)
-class Point:
-    """One collection: its snapshot and the metrics-repo commit that recorded it."""
+class Point(Protocol):
+    """What the rules read of a collection (a :class:`gitmetrics.history.Collection`)."""
 
-    snapshot: Snapshot
-    commit: str | None = None
+    @property
+    def snapshot(self) -> Snapshot:
+        """The full snapshot."""
+
+    @property
+    def commit(self) -> str | None:
+        """The metrics-repo commit that recorded it."""
 
 
 @dataclass(frozen=True)

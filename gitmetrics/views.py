@@ -10,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gitmetrics import duration, trends
+from gitmetrics.duration import DAY
 from gitmetrics.errors import StoreError
+from gitmetrics.history import Collection, Query, collections, query, readable
 from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp, summarize
 
 if TYPE_CHECKING:
@@ -26,28 +28,17 @@ if TYPE_CHECKING:
 # --- reading collections ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Collection:
-    """One collection: its commit (from the trailers) and its full snapshot."""
-
-    entry: HistoryEntry
-    snapshot: Snapshot
-
-
 def entries(store: Store, *, limit: int | None = None) -> list[HistoryEntry]:
     """Collections newest first (commit trailers only); ``StoreError`` on an empty store."""
-    found = list(store.history(limit=limit))
+    found = [c.entry for c in query(store, Query(limit=limit))]
     if not found:
-        raise StoreError(
-            f"{store.path}: the metrics repository has no collections yet",
-            "run `gitmetrics collect` first",
-        )
+        collections(store, Query(limit=1))  # the usual message for an empty store
     return found
 
 
 def newest(store: Store, count: int) -> list[Collection]:
     """The newest ``count`` collections that can be read; ``StoreError`` when there is none."""
-    found = list(itertools.islice(load(store, store.history()), count))
+    found = list(itertools.islice(readable(query(store)), count))
     if not found:
         entries(store, limit=1)  # the usual message for an empty store
         raise StoreError(
@@ -55,23 +46,6 @@ def newest(store: Store, count: int) -> list[Collection]:
             "see the warnings above; run `gitmetrics collect` to add a readable one",
         )
     return found
-
-
-def _readable(store: Store, cols: Iterable[Collection]) -> list[Collection]:
-    """``cols`` as a list, which must not be empty (every one of them may have been skipped)."""
-    found = list(cols)
-    if not found:
-        raise StoreError(
-            f"{store.path}: no collection that can be read in the history asked for",
-            "see the warnings above; run `gitmetrics collect` to add a readable one",
-        )
-    return found
-
-
-def load(store: Store, selected: Iterable[HistoryEntry]) -> Iterator[Collection]:
-    """The full snapshot of each entry, read from its own commit."""
-    for entry, snap in store.readable(selected):
-        yield Collection(entry, snap)
 
 
 def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = False) -> datetime:
@@ -380,8 +354,7 @@ def build_report(
     roles: Sequence[str] = (),
 ) -> ReportView:
     """The newest snapshot with, per repository, its history (best, worst, trend)."""
-    found = entries(store)
-    cols = _readable(store, load(store, found))[::-1]  # oldest first
+    cols = collections(store)[::-1]  # oldest first
     latest = cols[-1]
     prev = cols[-2].snapshot if len(cols) > 1 else None
     recent = cols[-window:]
@@ -492,7 +465,9 @@ def _end(spec: str, c: Collection) -> DiffEnd:
 
 def _one(store: Store, entry: HistoryEntry) -> Collection:
     """A collection named on the command line: an unreadable one is an error, not a skip."""
-    return Collection(entry, store.snapshot_at(entry))
+    found = Collection.at(store, entry)
+    found.snapshot  # noqa: B018 - read it now: an error here names the side asked for
+    return found
 
 
 def build_diff(
@@ -636,10 +611,7 @@ def build_trends(
     forecast_days: int | None = None,
 ) -> TrendsView:
     """Coverage of each repository over the ``days`` up to the newest collection."""
-    found = entries(store)
-    end = parse_timestamp(found[0].timestamp)
-    window = since(found, end - timedelta(days=days))
-    cols = _readable(store, load(store, window))[::-1]  # oldest first
+    cols = collections(store, Query(seconds=days * DAY))[::-1]  # oldest first
     latest = cols[-1].snapshot
     kept = _filter_or_fail(latest, names, roles)
     stamps = tuple(c.snapshot.timestamp for c in cols)
@@ -741,7 +713,7 @@ def build_history(
                 )
             )
     else:
-        for c in load(store, found):
+        for c in readable(Collection.at(store, e) for e in found):
             rows.append(_history_row(c, name, role))
         if not any(r.repos for r in rows):
             what = f"repository {name!r}" if name is not None else f"role {role!r}"

@@ -12,7 +12,7 @@ from gitmetrics import config as configmod
 from gitmetrics import duration, rules
 from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError
-from gitmetrics.rules import Point
+from gitmetrics.history import Collection
 from gitmetrics.snapshot import build
 from tests.gates.conftest import make_store, result, write_config
 
@@ -29,10 +29,11 @@ def cfg_with(tmp_path: Path, extra: dict[str, object]) -> configmod.Config:
     return configmod.load(path)
 
 
-def points(*rounds: tuple[str, list[object]]) -> list[Point]:
+def points(*rounds: tuple[str, list[object]]) -> list[Collection]:
     """Newest first, as the store yields them."""
     return [
-        Point(build(res, host="ci", timestamp=ts), f"m{i}") for i, (ts, res) in enumerate(rounds)
+        Collection.of(build(res, host="ci", timestamp=ts), f"m{i}")
+        for i, (ts, res) in enumerate(rounds)
     ]
 
 
