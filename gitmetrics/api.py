@@ -8,7 +8,7 @@ through this module. Heavy imports happen inside the functions: ``--help`` stays
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -287,13 +287,16 @@ def history(
     since: str | None = None,
     repo: str | None = None,
     role: str | None = None,
-) -> list[HistoryRow]:
-    """Collections newest first (``limit=None``: all); one repository's or role's figures."""
-    from gitmetrics.views import build_history
+) -> Iterator[HistoryRow]:
+    """Collections newest first (``limit=None``: all); one repository's or role's figures.
+
+    Rows come as they are read; the store is closed when the last one has been taken.
+    """
+    from gitmetrics.views import iter_history
 
     st = open_store(config, store)
     try:
-        return build_history(st, limit=limit, since_text=since, name=repo, role=role)
+        yield from iter_history(st, limit=limit, since_text=since, name=repo, role=role)
     finally:
         st.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -678,7 +678,12 @@ def select_entries(
     return found
 
 
-def build_history(
+def build_history(store: Store, **options: Any) -> list[HistoryRow]:
+    """:func:`iter_history` as a list."""
+    return list(iter_history(store, **options))
+
+
+def iter_history(
     store: Store,
     *,
     limit: int | None = 10,
@@ -686,47 +691,55 @@ def build_history(
     name: str | None = None,
     role: str | None = None,
     now: datetime | None = None,
-) -> list[HistoryRow]:
-    """Collections newest first; with ``name`` or ``role`` their own figures per collection."""
+) -> Iterator[HistoryRow]:
+    """:func:`build_history` row by row: each is yielded once the next older one is read."""
     found = select_entries(store, limit=limit, since_text=since_text, now=now)
     cut = parse_when(since_text, now) if since_text else None
     shown = len(found) if limit is None else min(limit, len(found))
     if cut is not None:
         shown = min(shown, len(since(found, cut)))
-    rows: list[HistoryRow] = []
     if name is None and role is None:
-        for e in found:
-            rows.append(
-                HistoryRow(
-                    e.commit,
-                    e.timestamp,
-                    e.snapshot_path,
-                    e.host,
-                    e.avg_coverage,
-                    e.weighted_coverage,
-                    None,
-                    e.repos,
-                    e.failed,
-                    e.files,
-                    None,
-                    None,
-                )
-            )
+        rows = (_entry_row(e) for e in found)
     else:
-        for c in readable(Collection.at(store, e) for e in found):
-            rows.append(_history_row(c, name, role))
-        if not any(r.repos for r in rows):
-            what = f"repository {name!r}" if name is not None else f"role {role!r}"
-            raise StoreError(
-                f"{what} appears in none of these collections",
-                "check the name with `gitmetrics status`",
-            )
-    out = []
-    for i, r in enumerate(rows[:shown]):
-        older = next((o for o in rows[i + 1 :] if o.repos), None)
-        delta = trends.change(r.avg_coverage, older.avg_coverage if older is not None else None)
-        out.append(dataclasses.replace(r, change=delta))
-    return out
+        rows = (
+            _history_row(c, name, role) for c in readable(Collection.at(store, e) for e in found)
+        )
+    pending: list[HistoryRow] = []  # rows waiting for the next older one that has data
+    done = 0
+    for r in rows:
+        if r.repos:
+            for p in pending:
+                if done == shown:
+                    return
+                yield dataclasses.replace(p, change=trends.change(p.avg_coverage, r.avg_coverage))
+                done += 1
+            pending = []
+        pending.append(r)
+    if done == 0 and (name is not None or role is not None) and not any(p.repos for p in pending):
+        what = f"repository {name!r}" if name is not None else f"role {role!r}"
+        raise StoreError(
+            f"{what} appears in none of these collections",
+            "check the name with `gitmetrics status`",
+        )
+    for p in pending[: shown - done]:
+        yield p
+
+
+def _entry_row(e: HistoryEntry) -> HistoryRow:
+    return HistoryRow(
+        e.commit,
+        e.timestamp,
+        e.snapshot_path,
+        e.host,
+        e.avg_coverage,
+        e.weighted_coverage,
+        None,
+        e.repos,
+        e.failed,
+        e.files,
+        None,
+        None,
+    )
 
 
 def _history_row(c: Collection, name: str | None, role: str | None) -> HistoryRow:

@@ -11,6 +11,7 @@ import typer
 from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
     RepoOpt,
     RoleOpt,
@@ -19,8 +20,11 @@ from gitmetrics.cli.common import (
     console,
     console_err,
     handle_errors,
+    pick_format,
     print_json,
+    print_text,
     progress_enabled,
+    stream_json,
 )
 from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError, Interrupted
@@ -211,16 +215,18 @@ def history(
         typer.Option("--role", help="The average of the repositories with this role over time."),
     ] = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Show the coverage trend of the last collections, read from git history."""
-    from gitmetrics.views import to_data
-
+    out = pick_format(format, json_out)
     shown = None if all_ or (since and limit == 10) else limit
     rows = api.history(config=config, store=store, limit=shown, since=since, repo=repo, role=role)
-    if json_out:
-        print_json(to_data(rows))
-    else:
+    if out == "table":
         show.history(console, rows, repo=repo, role=role)
+    elif out == "json":
+        stream_json(rows)
+    else:
+        print_text("history", out, rows)
 
 
 @app.command()

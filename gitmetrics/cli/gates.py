@@ -6,20 +6,22 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
     StoreOpt,
     app,
     console,
     console_err,
     handle_errors,
-    print_json,
+    pick_format,
+    print_text,
     report_error,
     user_error,
 )
@@ -30,7 +32,7 @@ from gitmetrics.render import terminal as show
 from gitmetrics.render.escape import terminal
 
 if TYPE_CHECKING:
-    from gitmetrics.rules import CheckResult
+    pass
 
 MinCoverageOpt = Annotated[
     float | None,
@@ -67,33 +69,17 @@ def check(
         bool,
         typer.Option("--markdown", help="Print Markdown (a PR comment or $GITHUB_STEP_SUMMARY)."),
     ] = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Check the latest collection against the rules; exit 1 when any rule is broken."""
-    from gitmetrics.render import markdown
-
-    if json_out and markdown_out:
-        raise GitmetricsError("--json and --markdown exclude each other", "pick one")
+    out = pick_format(format, json_out, markdown_out)
     result = api.check(config=config, store=store, min_coverage=min_coverage, max_drop=max_drop)
-    if json_out:
-        print_json(check_data(result))
-    elif markdown_out:
-        typer.echo(markdown.check(result), nl=False)
-    else:
+    if out == "table":
         show.check(console, result)
+    else:
+        print_text("check", out, result)
     if not result.ok:
         raise typer.Exit(1)
-
-
-def check_data(result: CheckResult) -> dict[str, Any]:
-    """The check as plain JSON data."""
-    return {
-        "ok": result.ok,
-        "timestamp": result.timestamp,
-        "snapshot": result.snapshot,
-        "checked": list(result.checked),
-        "unmeasured": list(result.unmeasured),
-        "breaches": [b.to_dict() for b in result.breaches],
-    }
 
 
 # --- watch -------------------------------------------------------------------------
@@ -280,12 +266,12 @@ def issues(
         typer.Option("--all", help="Every issue of the file, not only gitmetrics' QUALITY ones."),
     ] = False,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """List the coordination issues written by `collect --create-issues`."""
+    out = pick_format(format, json_out)
     found = api.issues(config=config, store=store, status=status or (), all_issues=all_issues)
-    if json_out:
-        from gitmetrics.coordination import plain
-
-        print_json(plain(list(found.shown)))
-    else:
+    if out == "table":
         show.issues(console, found.shown, found.where, filtered=found.filtered)
+    else:
+        print_text("issues", out, found.shown)

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
+    MarkdownOpt,
     RepoOpt,
     RoleOpt,
     StoreOpt,
     app,
     console,
     handle_errors,
+    pick_format,
+    print_text,
 )
 from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
@@ -35,13 +39,6 @@ MinOpt = Annotated[
 ]
 
 
-def _print_json(view: Any) -> None:
-    from gitmetrics.cli.common import print_json
-    from gitmetrics.views import to_data
-
-    print_json(to_data(view))
-
-
 @app.command()
 @handle_errors
 def status(
@@ -51,15 +48,17 @@ def status(
     role: RoleOpt = None,
     min_coverage: MinOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Show the newest snapshot, worst first, with the change since the previous one."""
+    out = pick_format(format, json_out)
     view = api.status(
         config=config, store=store, repo=repo or (), role=role or (), min_coverage=min_coverage
     )
-    if json_out:
-        _print_json(view)
-    else:
+    if out == "table":
         show.status(console, view)
+    else:
+        print_text("status", out, view)
 
 
 @app.command()
@@ -140,20 +139,16 @@ def diff(
     config: ConfigOpt = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
-    markdown_out: Annotated[
-        bool, typer.Option("--markdown", help="Print a markdown table (for issues and PRs).")
-    ] = False,
+    markdown_out: MarkdownOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Show the per-repository change between two snapshots (repos added and removed too)."""
+    out = pick_format(format, json_out, markdown_out)
     view = api.diff(a, b, since=since, at=at, config=config, store=store)
-    if json_out:
-        _print_json(view)
-    elif markdown_out:
-        from gitmetrics.render import markdown
-
-        typer.echo(markdown.diff(view), nl=False)
-    else:
+    if out == "table":
         show.diff(console, view)
+    else:
+        print_text("diff", out, view)
 
 
 @app.command()
@@ -177,8 +172,10 @@ def trends(
     ] = False,
     min_coverage: MinOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Show each repository's coverage over time: sparkline, change, slope per week, forecast."""
+    out = pick_format(format, json_out)
     view = api.trends(
         config=config,
         store=store,
@@ -188,7 +185,7 @@ def trends(
         forecast_days=30 if forecast else None,
         min_coverage=min_coverage,
     )
-    if json_out:
-        _print_json(view)
-    else:
+    if out == "table":
         show.trends(console, view, plot=plot)
+    else:
+        print_text("trends", out, view)

@@ -6,7 +6,8 @@ function returned; nothing here reads a store or a config.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gitmetrics.render import fmt
@@ -111,47 +112,49 @@ def below(console: Console, floor: float, lines: tuple[str, ...]) -> None:
 # --- history -------------------------------------------------------------------------------
 
 
+#: the history table's columns: heading, width, right-aligned (known before any row is read)
+_HISTORY_STORE = (("Timestamp", 16, False), ("Avg Coverage", 12, True), ("Repos", 15, True),
+                  ("Files", 7, True), ("Trend", 8, True))  # fmt: skip
+_HISTORY_REPO = (("Timestamp", 16, False), ("Coverage", 8, True), ("Branches", 8, True),
+                 ("Files", 7, True), ("Status", 6, False), ("Trend", 8, True))  # fmt: skip
+
+
+def _fixed(cells: Sequence[tuple[str, str]], columns: Sequence[tuple[str, int, bool]]) -> str:
+    """One line of (text, markup) cells padded to the columns' widths, two spaces apart."""
+    out = []
+    for (plain, markup), (_, width, right) in zip(cells, columns, strict=True):
+        pad = " " * max(0, width - len(plain))
+        out.append(pad + markup if right else markup + pad)
+    return "  ".join(out).rstrip()
+
+
 def history(
-    console: Console, rows: list[HistoryRow], *, repo: str | None, role: str | None
+    console: Console, rows: Iterable[HistoryRow], *, repo: str | None, role: str | None
 ) -> None:
-    """Collections newest first: the whole store's figures, or one repository's or role's."""
-    table = _plain_table()
-    table.add_column("Timestamp")
-    if repo is not None:
-        table.add_column("Coverage", justify="right")
-        table.add_column("Branches", justify="right")
-        table.add_column("Files", justify="right")
-        table.add_column("Status")
-    else:
-        table.add_column("Avg Coverage", justify="right")
-        table.add_column("Repos", justify="right")
-        table.add_column("Files", justify="right")
-    table.add_column("Trend", justify="right")
-    for r in rows:
-        if repo is not None:
-            state = r.status or ""
-            shown = f"[red]{state}[/]" if state == "error" else f"[dim]{state}[/]"
-            table.add_row(
-                fmt.short_time(r.timestamp),
-                fmt.pct(r.avg_coverage),
-                fmt.pct(r.branch_coverage),
-                str(r.files),
-                shown,
-                fmt.trend_markup(r.change),
-            )
-            continue
-        repos = str(r.repos) if not r.failed else f"{r.repos} [red]({r.failed} failed)[/]"
-        table.add_row(
-            fmt.short_time(r.timestamp),
-            fmt.pct(r.avg_coverage),
-            repos,
-            str(r.files),
-            fmt.trend_markup(r.change),
-        )
+    """Collections newest first, printed as they come (a row is never held back for widths)."""
+    rows = iter(rows)
+    first = next(rows, None)  # an error (an unknown repository, say) comes before any output
     if repo is not None or role is not None:
         what = f"repository {repo}" if repo is not None else f"role {role}"
         console.print(f"History of {terminal(what)}")
-    console.print(table)
+    columns = _HISTORY_REPO if repo is not None else _HISTORY_STORE
+    console.print(_fixed([(c, f"[bold]{c}[/]") for c, _, _ in columns], columns), soft_wrap=True)
+    if first is None:
+        return
+    for r in itertools.chain([first], rows):
+        trend = fmt.trend_text(r.change)
+        cells = [(fmt.short_time(r.timestamp),) * 2, (fmt.pct(r.avg_coverage),) * 2]
+        if repo is not None:
+            state = r.status or ""
+            shown = f"[red]{state}[/]" if state == "error" else f"[dim]{state}[/]"
+            cells += [(fmt.pct(r.branch_coverage),) * 2, (str(r.files),) * 2, (state, shown)]
+        else:
+            failed = f" ({r.failed} failed)" if r.failed else ""
+            repos = f"{r.repos}{failed}"
+            cells += [(repos, f"{r.repos}[red]{failed}[/]" if failed else repos)]
+            cells += [(str(r.files),) * 2]
+        cells.append((trend, fmt.trend_markup(r.change)))
+        console.print(_fixed(cells, columns), soft_wrap=True)
 
 
 # --- status, diff, trends ----------------------------------------------------------------

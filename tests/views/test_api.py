@@ -30,7 +30,7 @@ def test_views_return_frozen_data(known_store: Store) -> None:
     assert (diff.a.spec, diff.b.spec) == ("previous", "latest")
     trends = api.trends(store=path, days=2, forecast_days=30)
     assert trends.collections == 3
-    rows = api.history(store=path, limit=2)
+    rows = list(api.history(store=path, limit=2))
     assert [r.timestamp for r in rows] == ["2026-11-05T10:00:00Z", "2026-11-04T10:00:00Z"]
     for value in (status, report, diff, trends, rows[0]):
         _frozen(value)
