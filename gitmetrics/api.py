@@ -243,17 +243,22 @@ def _with(base: Deriver, extra: Any) -> Deriver:
 
 
 def below_floor(snap: Snapshot, floor: float) -> list[str]:
-    """What ``--fail-below`` fails on: the plain average and each measured repository."""
-    from gitmetrics.render import fmt
+    """What ``--fail-below`` fails on: the plain average and each measured repository.
 
+    Compared exactly, from each repository's counts: 79.999% is below 80 though it is
+    stored as 80.0, and exactly 80% is not.
+    """
+    from gitmetrics import percent
+
+    measured = [(r, percent.of(r)) for r in snap.repositories if r.ok and r.coverage is not None]
     out = []
-    avg = snap.summary.avg_coverage
-    if avg is not None and avg < floor:
-        out.append(f"average {fmt.pct(avg, 2)}")
+    avg = percent.mean(x for _, x in measured if x is not None)
+    if avg is not None and percent.below(avg, floor):
+        out.append(f"average {percent.text_against(avg, floor)}")
     out += [
-        f"{r.name} {fmt.pct(r.coverage, 2)}"
-        for r in snap.repositories
-        if r.ok and r.coverage is not None and r.coverage < floor
+        f"{r.name} {percent.text_against(x, floor)}"
+        for r, x in measured
+        if x is not None and percent.below(x, floor)
     ]
     return out
 

@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gitmetrics import percent
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import terminal
 
@@ -38,6 +39,12 @@ def _plain_table(*columns: tuple[str, str]) -> Any:
     return table
 
 
+def _counted(covered: int | None, total: int | None, stored: float | None) -> percent.Number | None:
+    """A percentage as shown: from the counts when there are any, else the stored figure."""
+    exact = percent.exact(covered, total)
+    return stored if exact is None else exact
+
+
 # --- collect -----------------------------------------------------------------------------
 
 
@@ -55,8 +62,8 @@ def collect(console: Console, snap: Snapshot, result: Mapping[str, Any]) -> None
             table.add_row(
                 terminal(r.name),
                 terminal(r.role),
-                fmt.pct(r.coverage),
-                fmt.pct(r.branch_coverage),
+                fmt.pct(percent.of(r)),
+                fmt.pct(_counted(r.branches_covered, r.branches_valid, r.branch_coverage)),
                 str(r.files_tested),
                 terminal(f"{r.report} ({r.format})"),
             )
@@ -187,7 +194,7 @@ def status(console: Console, view: StatusView) -> None:
         table.add_row(
             terminal(r.name),
             terminal(r.role),
-            fmt.pct(r.coverage),
+            fmt.pct(_counted(r.lines_covered, r.lines_valid, r.coverage)),
             f"[{style}]{fmt.bar(r.coverage)}[/]",
             fmt.pct(r.branch_coverage),
             str(r.files),
