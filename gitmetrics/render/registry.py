@@ -8,13 +8,16 @@ terminal table (:mod:`gitmetrics.render.terminal`) and text renderers for ``json
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from gitmetrics import views
 from gitmetrics.render import escape
 from gitmetrics.render import markdown as md
+from gitmetrics.rules import Breach
 
 #: what ``--format`` accepts on every command that prints data
 FORMATS = ("table", "json", "markdown", "csv")
@@ -22,9 +25,7 @@ FORMATS = ("table", "json", "markdown", "csv")
 
 def to_data(value: Any) -> Any:
     """A view as plain JSON data."""
-    from gitmetrics.views import to_data as plain
-
-    return plain(value)
+    return views.to_data(value)
 
 
 def json_text(data: Any) -> str:
@@ -51,10 +52,13 @@ def _cell(value: Any) -> object:
     return escape.visible(value) if isinstance(value, str) else value
 
 
-def csv_text(rows: Sequence[Any]) -> str:
-    """One CSV row per item (a dataclass or a mapping); nested values as JSON."""
+def csv_text(rows: Sequence[Any], kind: type | None = None) -> str:
+    """One CSV row per item (a dataclass or a mapping); nested values as JSON.
+
+    ``kind`` (a dataclass) names the columns when there is no row to take them from.
+    """
     records = [to_data(r) for r in rows]
-    columns: list[str] = []
+    columns: list[str] = [f.name for f in dataclasses.fields(kind)] if kind and not rows else []
     for rec in records:
         columns += [k for k in rec if k not in columns]
     out = io.StringIO()
@@ -111,12 +115,12 @@ TEXT: Mapping[str, Mapping[str, Callable[[Any], str]]] = {
     "status": {
         "json": lambda v: json_text(to_data(v)),
         "markdown": _status_md,
-        "csv": lambda v: csv_text(v.rows),
+        "csv": lambda v: csv_text(v.rows, views.StatusRow),
     },
     "diff": {
         "json": lambda v: json_text(to_data(v)),
         "markdown": md.diff,
-        "csv": lambda v: csv_text(v.rows),
+        "csv": lambda v: csv_text(v.rows, views.DiffRow),
     },
     "trends": {
         "json": lambda v: json_text(to_data(v)),
@@ -126,12 +130,12 @@ TEXT: Mapping[str, Mapping[str, Callable[[Any], str]]] = {
     "history": {
         "json": lambda rows: "".join(json_stream(rows)),
         "markdown": lambda rows: markdown_rows(list(rows), _HISTORY_COLUMNS),
-        "csv": lambda rows: csv_text(list(rows)),
+        "csv": lambda rows: csv_text(list(rows), views.HistoryRow),
     },
     "check": {
         "json": lambda r: json_text(check_data(r)),
         "markdown": md.check,
-        "csv": lambda r: csv_text([b.to_dict() for b in r.breaches]),
+        "csv": lambda r: csv_text(r.breaches, Breach),
     },
     "issues": {
         "json": lambda shown: json_text(_issues_data(shown)),
