@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from fractions import Fraction
+from typing import Any, Protocol
 
+from gitmetrics import duration, percent
 from gitmetrics.config import Config
-from gitmetrics.errors import ConfigError
 from gitmetrics.snapshot import RepoResult, Snapshot
 
 RULE_NAMES = ("min_coverage", "max_drop", "max_drop_over")
 #: the rule over all repositories (``repo`` is ``None`` in its breaches)
 WEIGHTED = "min_weighted_coverage"
-
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_WINDOW_RE = re.compile(
-    r"^\s*(\d+)\s*(?:(s|m|h|d|w)|\s(snapshots?|collections?|runs?))\s*$", re.IGNORECASE
-)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -73,12 +67,16 @@ class Rules:
         return self.min_weighted_coverage is None and all(s == RuleSet() for s in sets)
 
 
-@dataclass(frozen=True)
-class Point:
-    """One collection: its snapshot and the metrics-repo commit that recorded it."""
+class Point(Protocol):
+    """What the rules read of a collection (a :class:`gitmetrics.history.Collection`)."""
 
-    snapshot: Snapshot
-    commit: str | None = None
+    @property
+    def snapshot(self) -> Snapshot:
+        """The full snapshot."""
+
+    @property
+    def commit(self) -> str | None:
+        """The metrics-repo commit that recorded it."""
 
 
 @dataclass(frozen=True)
@@ -143,41 +141,12 @@ class CheckResult:
 # --- parsing ----------------------------------------------------------------------
 
 
-def parse_duration(text: str | float | int, where: str = "duration") -> float:
-    """``90``, ``45s``, ``30m``, ``1h``, ``1d``, ``2w`` -> seconds (plain numbers are seconds)."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        seconds = float(text)
-    else:
-        m = _DURATION_RE.match(str(text))
-        if not m:
-            raise ConfigError(
-                f"{where}: {text!r} is not a duration", "write e.g. 45s, 30m, 1h, 1d or 2w"
-            )
-        seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
-    if seconds <= 0:
-        raise ConfigError(f"{where}: {text!r} must be longer than zero")
-    return seconds
-
-
 def parse_window(value: Any, where: str) -> Window:
-    """``7d``, ``12h``, ``2w`` (time) or ``10 snapshots`` / a plain integer (collections)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 2:
-            raise ConfigError(f"{where}: a window needs at least 2 snapshots")
-        return Window(snapshots=value, text=f"{value} snapshots")
-    m = _WINDOW_RE.match(str(value))
-    if not m:
-        raise ConfigError(
-            f"{where}: {value!r} is not a window", "write e.g. 7d, 12h, 2w or '10 snapshots'"
-        )
-    n = int(m.group(1))
-    if m.group(3):
-        if n < 2:
-            raise ConfigError(f"{where}: a window needs at least 2 snapshots")
-        return Window(snapshots=n, text=f"{n} snapshots")
-    if n <= 0:
-        raise ConfigError(f"{where}: {value!r} must be longer than zero")
-    return Window(seconds=float(n * _UNITS[m.group(2).lower()]), text=f"{n}{m.group(2).lower()}")
+    """``7d``, ``12h``, ``2w``, ``3mo`` (time) or ``10 snapshots`` / a plain integer."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        value = str(value)
+    count, seconds, text = duration.window(value, where)
+    return Window(snapshots=count, seconds=seconds, text=text)
 
 
 def _ruleset(data: Mapping[str, Any], where: str) -> RuleSet:
@@ -304,6 +273,7 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
         checked.append(repo.name)
         rs = rules.for_repo(repo.name, repo.role)
         cov = now.coverage
+        exact = _exact(now)
 
         def breach(
             rule: str, value: float, limit: float, message: str, before: Point | None
@@ -324,13 +294,14 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
                 to_snapshot=latest.commit,
             )
 
-        if rs.min_coverage is not None and cov < rs.min_coverage:
+        if rs.min_coverage is not None and percent.below(exact, rs.min_coverage):
+            floor = rs.min_coverage
             last_good = next(
                 (
                     p
                     for p in earlier
                     if (r := _measured(p.snapshot, repo.name)) is not None
-                    and (r.coverage or 0.0) >= rs.min_coverage
+                    and not percent.below(_exact(r), floor)
                 ),
                 None,
             )
@@ -338,8 +309,9 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
                 breach(
                     "min_coverage",
                     cov,
-                    rs.min_coverage,
-                    f"coverage {cov:.2f}% is below the floor of {rs.min_coverage:g}%",
+                    floor,
+                    f"coverage {percent.text_against(exact, floor)} is below the floor of "
+                    f"{floor:g}%",
                     last_good,
                 )
             )
@@ -347,8 +319,9 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
         if rs.max_drop is not None and previous is not None:
             before = _measured(previous.snapshot, repo.name)
             assert before is not None and before.coverage is not None
-            drop = round(before.coverage - cov, 2)
-            if drop > rs.max_drop:
+            fell = _exact(before) - exact
+            drop = round(float(fell), 2)
+            if fell > percent.value(rs.max_drop):
                 breaches.append(
                     breach(
                         "max_drop",
@@ -362,9 +335,11 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
         if rs.max_drop_over is not None:
             found = _window_peak(rs.max_drop_over.window, snap, earlier, repo.name)
             if found is not None:
-                peak_point, peak = found
-                drop = round(peak - cov, 2)
-                if drop > rs.max_drop_over.points:
+                peak_point, peak_exact = found
+                peak = float(peak_exact)
+                fell = peak_exact - exact
+                drop = round(float(fell), 2)
+                if fell > percent.value(rs.max_drop_over.points):
                     w = rs.max_drop_over.window.text
                     breaches.append(
                         breach(
@@ -377,10 +352,14 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
                         )
                     )
     weighted = snap.summary.weighted_coverage
+    weighted_exact = percent.exact(snap.summary.lines_covered, snap.summary.lines_valid)
+    if weighted_exact is None and weighted is not None:
+        weighted_exact = percent.value(weighted)
     if (
         rules.min_weighted_coverage is not None
         and weighted is not None
-        and weighted < rules.min_weighted_coverage
+        and weighted_exact is not None
+        and percent.below(weighted_exact, rules.min_weighted_coverage)
     ):
         breaches.append(
             Breach(
@@ -388,7 +367,8 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
                 rule=WEIGHTED,
                 value=weighted,
                 limit=rules.min_weighted_coverage,
-                message=f"lines-weighted coverage {weighted:.2f}% is below the floor of "
+                message="lines-weighted coverage "
+                f"{percent.text_against(weighted_exact, rules.min_weighted_coverage)} is below the floor of "
                 f"{rules.min_weighted_coverage:g}%",
                 to_timestamp=snap.timestamp,
                 to_snapshot=latest.commit,
@@ -405,7 +385,7 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
 
 def _window_peak(
     window: Window, latest: Snapshot, earlier: Sequence[Point], name: str
-) -> tuple[Point, float] | None:
+) -> tuple[Point, Fraction] | None:
     """The earlier collection with the highest coverage of ``name`` inside the window."""
     if window.snapshots is not None:
         inside = list(earlier[: window.snapshots - 1])
@@ -413,12 +393,19 @@ def _window_peak(
         assert window.seconds is not None
         cutoff = latest.when - timedelta(seconds=window.seconds)
         inside = [p for p in earlier if p.snapshot.when >= cutoff]
-    best: tuple[Point, float] | None = None
+    best: tuple[Point, Fraction] | None = None
     for p in inside:
         r = _measured(p.snapshot, name)
-        if r is not None and r.coverage is not None and (best is None or r.coverage > best[1]):
-            best = (p, r.coverage)
+        if r is not None and (best is None or _exact(r) > best[1]):
+            best = (p, _exact(r))
     return best
+
+
+def _exact(r: RepoResult) -> Fraction:
+    """A measured repository's coverage, exactly (from its counts when it has them)."""
+    found = percent.of(r)
+    assert found is not None  # only measured results are compared
+    return found
 
 
 def floor_for(cfg: Config, override_floor: float | None = None) -> Callable[[RepoResult], float]:

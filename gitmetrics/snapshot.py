@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gitmetrics import __version__, schema
+from gitmetrics import __version__, percent, schema
 from gitmetrics.errors import SnapshotError
 
 SCHEMA_VERSION = 1
@@ -111,10 +111,9 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
 
 
 def pct(covered: int | None, total: int | None) -> float | None:
-    """``covered / total`` in percent with 2 decimals, ``None`` without data."""
-    if covered is None or total is None or total <= 0:
-        return None
-    return rounded(100.0 * covered / total)
+    """``covered / total`` in percent with 2 decimals (never 100 or 0 unless exactly so)."""
+    found = percent.exact(covered, total)
+    return None if found is None else percent.rounded(found, 2)
 
 
 def summarize(results: Iterable[RepoResult]) -> Summary:
@@ -126,7 +125,8 @@ def summarize(results: Iterable[RepoResult]) -> Summary:
     with_branches = [r for r in measured if r.branches_valid is not None]
     br_c = sum(r.branches_covered or 0 for r in with_branches) if with_branches else None
     br_v = sum(r.branches_valid or 0 for r in with_branches) if with_branches else None
-    avg = rounded(sum(r.coverage or 0.0 for r in measured) / len(measured)) if measured else None
+    mean = percent.mean(percent.value(r.coverage or 0.0) for r in measured)
+    avg = None if mean is None else percent.rounded(mean, 2)
     return Summary(
         avg_coverage=avg,
         weighted_coverage=pct(lines_c, lines_v),

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import trends
+from gitmetrics import duration, trends
+from gitmetrics.duration import DAY
 from gitmetrics.errors import StoreError
+from gitmetrics.history import Collection, Query, collections, query, readable
 from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp, summarize
 
 if TYPE_CHECKING:
@@ -26,28 +28,17 @@ if TYPE_CHECKING:
 # --- reading collections ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Collection:
-    """One collection: its commit (from the trailers) and its full snapshot."""
-
-    entry: HistoryEntry
-    snapshot: Snapshot
-
-
 def entries(store: Store, *, limit: int | None = None) -> list[HistoryEntry]:
     """Collections newest first (commit trailers only); ``StoreError`` on an empty store."""
-    found = list(store.history(limit=limit))
+    found = [c.entry for c in query(store, Query(limit=limit))]
     if not found:
-        raise StoreError(
-            f"{store.path}: the metrics repository has no collections yet",
-            "run `gitmetrics collect` first",
-        )
+        collections(store, Query(limit=1))  # the usual message for an empty store
     return found
 
 
 def newest(store: Store, count: int) -> list[Collection]:
     """The newest ``count`` collections that can be read; ``StoreError`` when there is none."""
-    found = list(itertools.islice(load(store, store.history()), count))
+    found = list(itertools.islice(readable(query(store)), count))
     if not found:
         entries(store, limit=1)  # the usual message for an empty store
         raise StoreError(
@@ -57,39 +48,18 @@ def newest(store: Store, count: int) -> list[Collection]:
     return found
 
 
-def _readable(store: Store, cols: Iterable[Collection]) -> list[Collection]:
-    """``cols`` as a list, which must not be empty (every one of them may have been skipped)."""
-    found = list(cols)
-    if not found:
-        raise StoreError(
-            f"{store.path}: no collection that can be read in the history asked for",
-            "see the warnings above; run `gitmetrics collect` to add a readable one",
-        )
-    return found
-
-
-def load(store: Store, selected: Iterable[HistoryEntry]) -> Iterator[Collection]:
-    """The full snapshot of each entry, read from its own commit."""
-    for entry, snap in store.readable(selected):
-        yield Collection(entry, snap)
-
-
-_RELATIVE = re.compile(r"(\d+)\s*([hdwm])")
-_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-
-
 def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = False) -> datetime:
-    """``7d``/``12h``/``2w``/``3m`` ago, or an ISO date/time (UTC); ``StoreError`` otherwise.
+    """A duration ago (``30m``, ``12h``, ``7d``, ``3mo``: see :mod:`gitmetrics.duration`),
+    or an ISO date/time (UTC); ``StoreError`` otherwise.
 
     A bare date means its start, or its end with ``end_of_day`` (``--at 2026-11-01``
     includes collections made during that day).
     """
     now = now or datetime.now(UTC)
     value = text.strip()
-    m = _RELATIVE.fullmatch(value)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        return now - (timedelta(days=30 * n) if unit == "m" else n * _UNITS[unit])
+    ago = duration.seconds(value)
+    if ago is not None:
+        return now - timedelta(seconds=ago)
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             day = date.fromisoformat(value)
@@ -99,14 +69,16 @@ def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = Fal
     except ValueError:
         raise StoreError(
             f"{text!r} is not a date",
-            "use 7d, 12h, 2w, 3m, a date (2026-11-01) or a time (2026-11-01T10:00:00Z)",
+            f"use a duration ({duration.UNITS_HELP}: 30m, 12h, 7d, 3mo), "
+            "a date (2026-11-01) or a time (2026-11-01T10:00:00Z)",
         ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def looks_like_date(text: str) -> bool:
     """True for ``7d``-style durations and ISO dates/times."""
-    return bool(_RELATIVE.fullmatch(text.strip()) or re.match(r"\d{4}-\d{2}-\d{2}", text.strip()))
+    value = text.strip()
+    return duration.seconds(value) is not None or bool(re.match(r"\d{4}-\d{2}-\d{2}", value))
 
 
 def since(found: Sequence[HistoryEntry], cut: datetime) -> list[HistoryEntry]:
@@ -382,8 +354,7 @@ def build_report(
     roles: Sequence[str] = (),
 ) -> ReportView:
     """The newest snapshot with, per repository, its history (best, worst, trend)."""
-    found = entries(store)
-    cols = _readable(store, load(store, found))[::-1]  # oldest first
+    cols = collections(store)[::-1]  # oldest first
     latest = cols[-1]
     prev = cols[-2].snapshot if len(cols) > 1 else None
     recent = cols[-window:]
@@ -494,7 +465,9 @@ def _end(spec: str, c: Collection) -> DiffEnd:
 
 def _one(store: Store, entry: HistoryEntry) -> Collection:
     """A collection named on the command line: an unreadable one is an error, not a skip."""
-    return Collection(entry, store.snapshot_at(entry))
+    found = Collection.at(store, entry)
+    found.snapshot  # noqa: B018 - read it now: an error here names the side asked for
+    return found
 
 
 def build_diff(
@@ -638,10 +611,7 @@ def build_trends(
     forecast_days: int | None = None,
 ) -> TrendsView:
     """Coverage of each repository over the ``days`` up to the newest collection."""
-    found = entries(store)
-    end = parse_timestamp(found[0].timestamp)
-    window = since(found, end - timedelta(days=days))
-    cols = _readable(store, load(store, window))[::-1]  # oldest first
+    cols = collections(store, Query(seconds=days * DAY))[::-1]  # oldest first
     latest = cols[-1].snapshot
     kept = _filter_or_fail(latest, names, roles)
     stamps = tuple(c.snapshot.timestamp for c in cols)
@@ -708,7 +678,12 @@ def select_entries(
     return found
 
 
-def build_history(
+def build_history(store: Store, **options: Any) -> list[HistoryRow]:
+    """:func:`iter_history` as a list."""
+    return list(iter_history(store, **options))
+
+
+def iter_history(
     store: Store,
     *,
     limit: int | None = 10,
@@ -716,47 +691,55 @@ def build_history(
     name: str | None = None,
     role: str | None = None,
     now: datetime | None = None,
-) -> list[HistoryRow]:
-    """Collections newest first; with ``name`` or ``role`` their own figures per collection."""
+) -> Iterator[HistoryRow]:
+    """:func:`build_history` row by row: each is yielded once the next older one is read."""
     found = select_entries(store, limit=limit, since_text=since_text, now=now)
     cut = parse_when(since_text, now) if since_text else None
     shown = len(found) if limit is None else min(limit, len(found))
     if cut is not None:
         shown = min(shown, len(since(found, cut)))
-    rows: list[HistoryRow] = []
     if name is None and role is None:
-        for e in found:
-            rows.append(
-                HistoryRow(
-                    e.commit,
-                    e.timestamp,
-                    e.snapshot_path,
-                    e.host,
-                    e.avg_coverage,
-                    e.weighted_coverage,
-                    None,
-                    e.repos,
-                    e.failed,
-                    e.files,
-                    None,
-                    None,
-                )
-            )
+        rows = (_entry_row(e) for e in found)
     else:
-        for c in load(store, found):
-            rows.append(_history_row(c, name, role))
-        if not any(r.repos for r in rows):
-            what = f"repository {name!r}" if name is not None else f"role {role!r}"
-            raise StoreError(
-                f"{what} appears in none of these collections",
-                "check the name with `gitmetrics status`",
-            )
-    out = []
-    for i, r in enumerate(rows[:shown]):
-        older = next((o for o in rows[i + 1 :] if o.repos), None)
-        delta = trends.change(r.avg_coverage, older.avg_coverage if older is not None else None)
-        out.append(dataclasses.replace(r, change=delta))
-    return out
+        rows = (
+            _history_row(c, name, role) for c in readable(Collection.at(store, e) for e in found)
+        )
+    pending: list[HistoryRow] = []  # rows waiting for the next older one that has data
+    done = 0
+    for r in rows:
+        if r.repos:
+            for p in pending:
+                if done == shown:
+                    return
+                yield dataclasses.replace(p, change=trends.change(p.avg_coverage, r.avg_coverage))
+                done += 1
+            pending = []
+        pending.append(r)
+    if done == 0 and (name is not None or role is not None) and not any(p.repos for p in pending):
+        what = f"repository {name!r}" if name is not None else f"role {role!r}"
+        raise StoreError(
+            f"{what} appears in none of these collections",
+            "check the name with `gitmetrics status`",
+        )
+    for p in pending[: shown - done]:
+        yield p
+
+
+def _entry_row(e: HistoryEntry) -> HistoryRow:
+    return HistoryRow(
+        e.commit,
+        e.timestamp,
+        e.snapshot_path,
+        e.host,
+        e.avg_coverage,
+        e.weighted_coverage,
+        None,
+        e.repos,
+        e.failed,
+        e.files,
+        None,
+        None,
+    )
 
 
 def _history_row(c: Collection, name: str | None, role: str | None) -> HistoryRow:

@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -114,8 +114,45 @@ def progress_enabled() -> bool:
     return console_err.is_terminal and not os.environ.get("CI")
 
 
-def Table(*args: Any, **kwargs: Any) -> Any:
-    """rich's Table, imported on first use: `gitmetrics --help` never needs it."""
-    from rich.table import Table as RichTable
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output: table (the terminal), json, markdown or csv.",
+    ),
+]
+MarkdownOpt = Annotated[
+    bool, typer.Option("--markdown", help="Print Markdown (the same as --format markdown).")
+]
 
-    return RichTable(*args, **kwargs)
+
+def pick_format(fmt: str, json_out: bool = False, markdown_out: bool = False) -> str:
+    """The output format of ``--format``, ``--json`` or ``--markdown`` (one of them)."""
+    from gitmetrics.render.registry import FORMATS
+
+    if fmt not in FORMATS:
+        raise GitmetricsError(
+            f"--format {fmt}: unknown format", f"use one of: {', '.join(FORMATS)}"
+        )
+    aliases = [name for name, on in (("json", json_out), ("markdown", markdown_out)) if on]
+    if len(aliases) > 1 or (aliases and fmt != "table" and fmt != aliases[0]):
+        raise GitmetricsError(
+            "--json, --markdown and --format exclude each other", "pick one of them"
+        )
+    return aliases[0] if aliases else fmt
+
+
+def print_text(view_name: str, fmt: str, view: Any) -> None:
+    """``view`` rendered as ``fmt`` on stdout (json, markdown or csv)."""
+    from gitmetrics.render.registry import text
+
+    typer.echo(text(view_name, fmt, view), nl=False)
+
+
+def stream_json(rows: Iterable[Any]) -> None:
+    """A JSON list on stdout, written a row at a time."""
+    from gitmetrics.render.registry import json_stream
+
+    for chunk in json_stream(rows):
+        typer.echo(chunk, nl=False)

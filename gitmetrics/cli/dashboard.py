@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -17,9 +17,7 @@ from gitmetrics.cli.common import (
     handle_errors,
     print_json,
 )
-from gitmetrics.cli.core import load_config, store_path
-from gitmetrics.errors import GitmetricsError
-from gitmetrics.render.escape import terminal
+from gitmetrics.render import terminal as show
 
 
 @app.command()
@@ -55,58 +53,18 @@ def dashboard(
     json_out: JsonOpt = False,
 ) -> None:
     """Write an HTML dashboard (one file, works offline) of the coverage history."""
-    from gitmetrics import dashboard as shape
-    from gitmetrics import store as storemod
-    from gitmetrics.render.dashboard import render_points
-    from gitmetrics.snapshot import now_timestamp, parse_timestamp
-
-    cfg = load_config(config, required=config is not None or store is None)
-    from gitmetrics import config as configmod
-
-    min_coverage = cfg.min_coverage if cfg is not None else configmod.DEFAULT_MIN_COVERAGE
-    st = storemod.open_store(store_path(cfg, store))
-    try:
-        rev = st.resolve(at) if at is not None else st.head()
-        entries = list(st.history(rev=rev)) if rev is not None else []
-        if not entries:
-            raise GitmetricsError(
-                f"{st.path}: the metrics repository has no collections"
-                + (f" at {at}" if at else " yet"),
-                "run `gitmetrics collect` first" if at is None else "see `gitmetrics history`",
-            )
-        if days is not None:
-            # trailers carry the timestamp: skip reading snapshots outside the window
-            newest = max(parse_timestamp(e.timestamp) for e in entries)
-            start = newest - timedelta(days=days)
-            entries = [e for e in entries if parse_timestamp(e.timestamp) >= start]
-        points = [shape.Point(snap, e.commit) for e, snap in st.readable(entries)]
-    finally:
-        st.close()
-    page = render_points(
-        points, min_coverage=min_coverage, days=days, generated=now_timestamp(), at=at
-    )
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise GitmetricsError(
-            f"{output}: cannot write the dashboard: {exc.strerror or exc}",
-            "choose another --output path",
-        ) from None
+    done = api.dashboard(config=config, store=store, output=output, at=at, days=days)
     if json_out:
         print_json(
             {
                 "output": str(output),
-                "snapshots": len(points),
-                "at": rev,
-                "bytes": len(page.encode()),
+                "snapshots": done.snapshots,
+                "at": done.rev,
+                "bytes": done.bytes,
             }
         )
     else:
-        console.print(
-            f"Wrote [bold]{terminal(str(output))}[/] ({len(points)} snapshots, "
-            f"{len(page.encode()) / 1024:,.0f} KiB)" + (f" as of {terminal(at)}" if at else "")
-        )
+        show.dashboard(console, str(done.output), done.snapshots, done.bytes, done.at)
     if open_page:
         import webbrowser
 

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
+    MarkdownOpt,
     RepoOpt,
     RoleOpt,
     StoreOpt,
-    Table,
     app,
     console,
     handle_errors,
+    pick_format,
+    print_text,
 )
-from gitmetrics.cli.core import load_config, store_path
+from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
-from gitmetrics.render import fmt
+from gitmetrics.render import terminal as show
 from gitmetrics.render.escape import terminal
 
 MinOpt = Annotated[
@@ -35,33 +39,6 @@ MinOpt = Annotated[
 ]
 
 
-def open_for_reading(config: Path | None, store: Path | None) -> tuple[Any, float]:
-    """The store named by the options and the config's ``min_coverage`` (80 without one)."""
-    from gitmetrics import store as storemod
-
-    cfg = load_config(config, required=config is not None)
-    from gitmetrics import config as configmod
-
-    minimum = cfg.min_coverage if cfg is not None else configmod.DEFAULT_MIN_COVERAGE
-    return storemod.open_store(store_path(cfg, store)), minimum
-
-
-def _print_json(view: Any) -> None:
-    from gitmetrics.cli.common import print_json
-    from gitmetrics.views import to_data
-
-    print_json(to_data(view))
-
-
-def _totals_line(t: Any) -> str:
-    counts = ", ".join(f"{n} {fmt.status_markup(k)}" for k, n in t.counts.items() if n)
-    roles = ", ".join(f"{terminal(r.role)} {fmt.pct(r.avg_coverage)}" for r in t.roles)
-    return (
-        f"{t.repos} repos: {counts}. Average [bold]{fmt.pct(t.avg_coverage)}[/], "
-        f"lines-weighted {fmt.pct(t.weighted_coverage)}" + (f". By role: {roles}" if roles else "")
-    )
-
-
 @app.command()
 @handle_errors
 def status(
@@ -71,55 +48,17 @@ def status(
     role: RoleOpt = None,
     min_coverage: MinOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Show the newest snapshot, worst first, with the change since the previous one."""
-    from gitmetrics.views import build_status
-
-    st, minimum = open_for_reading(config, store)
-    view = build_status(
-        st,
-        min_coverage if min_coverage is not None else minimum,
-        names=tuple(repo or ()),
-        roles=tuple(role or ()),
+    out = pick_format(format, json_out)
+    view = api.status(
+        config=config, store=store, repo=repo or (), role=role or (), min_coverage=min_coverage
     )
-    if json_out:
-        _print_json(view)
-        return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in (
-        ("Repository", "left"),
-        ("Role", "left"),
-        ("Coverage", "right"),
-        ("", "left"),
-        ("Branches", "right"),
-        ("Files", "right"),
-        ("Change", "right"),
-        ("Status", "left"),
-    ):
-        table.add_column(name, justify=justify)
-    for r in view.rows:
-        style = fmt.STATUS_STYLE.get(r.status, "")
-        table.add_row(
-            terminal(r.name),
-            terminal(r.role),
-            fmt.pct(r.coverage),
-            f"[{style}]{fmt.bar(r.coverage)}[/]",
-            fmt.pct(r.branch_coverage),
-            str(r.files),
-            fmt.trend_markup(r.change),
-            fmt.status_markup(r.status) + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
-        )
-    console.print(
-        f"Snapshot {fmt.short_time(view.timestamp)} UTC from {terminal(view.host)}"
-        + (
-            f", change since {fmt.short_time(view.previous_timestamp)}"
-            if view.previous_timestamp
-            else " (the first collection)"
-        )
-        + f"; good at {view.min_coverage:g}% or more\n"
-    )
-    console.print(table)
-    console.print("\n" + _totals_line(view.totals))
+    if out == "table":
+        show.status(console, view)
+    else:
+        print_text("status", out, view)
 
 
 @app.command()
@@ -146,29 +85,28 @@ def report(
 ) -> None:
     """Write one report (current, previous, change, best, worst, trend per repo) as a file."""
     from gitmetrics.render.report import RENDERERS
-    from gitmetrics.views import build_report
 
     if format not in RENDERERS:
         raise GitmetricsError(
             f"--format {format}: unknown report format", f"use one of: {', '.join(RENDERERS)}"
         )
-    st, minimum = open_for_reading(config, store)
-    view = build_report(
-        st,
-        min_coverage if min_coverage is not None else minimum,
-        window=last,
-        names=tuple(repo or ()),
-        roles=tuple(role or ()),
-    )
+    view = api.report(
+        config=config, store=store, last=last, repo=repo or (), role=role or (),
+        min_coverage=min_coverage,
+    )  # fmt: skip
     text = RENDERERS[format](view)
     if output is None:
         typer.echo(text, nl=False)
         return
+    _write(output, text, "report")
+    console.print(f"Wrote {format} report of {len(view.rows)} repos to {terminal(str(output))}")
+
+
+def _write(output: Path, text: str, what: str) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise GitmetricsError(f"{output}: cannot write the report: {exc.strerror}") from None
-    console.print(f"Wrote {format} report of {len(view.rows)} repos to {terminal(str(output))}")
+        raise GitmetricsError(f"{output}: cannot write the {what}: {exc.strerror}") from None
 
 
 @app.command()
@@ -188,7 +126,11 @@ def diff(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Compare the collection as of this long ago (7d, 2w) with B."),
+        typer.Option(
+            "--since",
+            help="Compare the collection as of this long ago (30m, 7d, 2w, 3mo; units: "
+            f"{UNITS_HELP}) with B.",
+        ),
     ] = None,
     at: Annotated[
         str | None,
@@ -197,64 +139,16 @@ def diff(
     config: ConfigOpt = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
-    markdown_out: Annotated[
-        bool, typer.Option("--markdown", help="Print a markdown table (for issues and PRs).")
-    ] = False,
+    markdown_out: MarkdownOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Show the per-repository change between two snapshots (repos added and removed too)."""
-    from gitmetrics.views import build_diff
-
-    chosen = [x for x in (since, at) if x is not None]
-    if len(chosen) > 1 or (chosen and a is not None and b is not None):
-        raise GitmetricsError(
-            "diff takes two snapshots at most", "give A and B, or --since/--at and an optional B"
-        )
-    if chosen:
-        a, b = chosen[0], a if a is not None else b
-    st, _ = open_for_reading(config, store)
-    view = build_diff(st, a, b)
-    if json_out:
-        _print_json(view)
-        return
-    if markdown_out:
-        from gitmetrics.render import markdown
-
-        typer.echo(markdown.diff(view), nl=False)
-        return
-    console.print(
-        f"{fmt.short_time(view.a.timestamp)} ({terminal(view.a.spec)}, {view.a.commit[:10]}) → "
-        f"{fmt.short_time(view.b.timestamp)} ({terminal(view.b.spec)}, {view.b.commit[:10]})\n"
-    )
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("Repository")
-    table.add_column("Role")
-    table.add_column("Before", justify="right")
-    table.add_column("After", justify="right")
-    table.add_column("Change", justify="right")
-    table.add_column("")
-    for r in view.rows:
-        kind = {
-            "added": "[cyan]added[/]",
-            "removed": "[magenta]removed[/]",
-            "failed": "[red]failed[/]",
-        }.get(r.kind, "")
-        table.add_row(
-            terminal(r.name),
-            terminal(r.role),
-            "error" if r.status_before == "error" else fmt.pct(r.before),
-            "error" if r.status_after == "error" else fmt.pct(r.after),
-            fmt.trend_markup(r.change),
-            kind,
-        )
-    console.print(table)
-    c = view.counts
-    console.print(
-        f"\nAverage {fmt.pct(view.a.avg_coverage)} → [bold]{fmt.pct(view.b.avg_coverage)}[/] "
-        f"({fmt.trend_markup(view.avg_change)}); lines-weighted "
-        f"{fmt.pct(view.a.weighted_coverage)} → {fmt.pct(view.b.weighted_coverage)}. "
-        f"{c['changed']} changed, {c['failed']} failed, {c['same']} unchanged, {c['added']} added, "
-        f"{c['removed']} removed"
-    )
+    out = pick_format(format, json_out, markdown_out)
+    view = api.diff(a, b, since=since, at=at, config=config, store=store)
+    if out == "table":
+        show.diff(console, view)
+    else:
+        print_text("diff", out, view)
 
 
 @app.command()
@@ -278,58 +172,20 @@ def trends(
     ] = False,
     min_coverage: MinOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Show each repository's coverage over time: sparkline, change, slope per week, forecast."""
-    from gitmetrics.views import build_trends
-
-    st, minimum = open_for_reading(config, store)
-    view = build_trends(
-        st,
-        min_coverage if min_coverage is not None else minimum,
+    out = pick_format(format, json_out)
+    view = api.trends(
+        config=config,
+        store=store,
+        repo=repo or (),
+        role=role or (),
         days=days,
-        names=tuple(repo or ()),
-        roles=tuple(role or ()),
         forecast_days=30 if forecast else None,
+        min_coverage=min_coverage,
     )
-    if json_out:
-        _print_json(view)
-        return
-    console.print(
-        f"{view.collections} collections from {fmt.short_time(view.start)} to "
-        f"{fmt.short_time(view.end)} (last {view.days} days)\n"
-    )
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("Repository")
-    table.add_column("Trend")
-    table.add_column("Now", justify="right")
-    table.add_column("Change", justify="right")
-    table.add_column("Slope", justify="right")
-    if forecast:
-        table.add_column("In 30 days", justify="right")
-        table.add_column(f"Crossing {view.min_coverage:g}%")
-    for i, r in enumerate([*view.rows, view.average]):
-        cells = [
-            f"[bold]{terminal(r.name)}[/]" if r is view.average else terminal(r.name),
-            r.sparkline,
-            fmt.pct(r.current),
-            fmt.trend_markup(r.change),
-            fmt.slope(r.slope_per_week),
-        ]
-        if r.forecast is not None:
-            f = r.forecast
-            projected = fmt.pct(f.projected) if f.projected is not None else "-"
-            note = f.crossing_text
-            if f.verdict in ("flat", "noisy", "too few points"):
-                note = f"{f.verdict}: {note}"
-            cells += [projected, terminal(note)]
-        table.add_row(*cells, end_section=i == len(view.rows) - 1)
-    console.print(table)
-    if plot:
-        from gitmetrics.render.plot import plot as draw
-
-        series = [("average", view.average.values), *((r.name, r.values) for r in view.rows)]
-        lines, legend = draw(series)
-        console.print()
-        for line in lines:
-            console.print(terminal(line))
-        console.print("  ".join(f"{m} {terminal(n)}" for m, n in legend))
+    if out == "table":
+        show.trends(console, view, plot=plot)
+    else:
+        print_text("trends", out, view)

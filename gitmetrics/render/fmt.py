@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 
+from gitmetrics import percent
+from gitmetrics.percent import Number
 from gitmetrics.trends import direction
 
 _NOT_TIME = re.compile(r"[^0-9: -]")
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    """``83.6%``, or ``-`` without data."""
-    return "-" if value is None else f"{value:.{digits}f}%"
+def pct(value: Number | None, digits: int = 1) -> str:
+    """``83.6%``, or ``-`` without data; never ``100.0%`` for less than 100 (or ``0.0%``)."""
+    return percent.text(value, digits)
 
 
 def trend_text(delta: float | None) -> str:

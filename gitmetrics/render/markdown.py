@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import markdown as escape
 from gitmetrics.render.escape import markdown_code
+from gitmetrics.rules import Breach, CheckResult
 from gitmetrics.views import DiffView, ReportView, StatusRow, Totals
 
 #: The columns of the per-repository report table, in every format that has headings.
@@ -168,3 +169,50 @@ def _cov(value: float | None, status: str | None) -> str:
     if status == "error":
         return "error"
     return fmt.pct(value)
+
+
+def breach_range(b: Breach) -> str:
+    """``earlier..latest`` source commits, or the latest alone when there is no earlier one."""
+    if b.from_commit and b.from_commit != b.to_commit:
+        return f"{b.from_commit[:10]}..{(b.to_commit or '?')[:10]}"
+    return b.to_commit[:10] if b.to_commit else "-"
+
+
+def breach_value(b: Breach) -> tuple[str, str]:
+    """The value and the limit of a broken rule, as shown."""
+    if b.rule in ("min_coverage", "min_weighted_coverage"):
+        return f"{b.value:.2f}%", f"{b.limit:g}%"
+    return f"-{b.value:.2f} pts", f"{b.limit:g} pts"
+
+
+def check(result: CheckResult) -> str:
+    """The check as Markdown, for a pull-request comment or ``$GITHUB_STEP_SUMMARY``."""
+    n = len(result.breaches)
+    head = (
+        "## gitmetrics check: all rules pass"
+        if result.ok
+        else f"## gitmetrics check: {n} rule{'s' if n != 1 else ''} broken"
+    )
+    where = f" (metrics commit `{result.snapshot[:10]}`)" if result.snapshot else ""
+    lines = [
+        head,
+        "",
+        f"Collection of {escape(result.timestamp)}{where}: "
+        f"{len(result.checked)} repositories checked"
+        + (f", {len(result.unmeasured)} not measured" if result.unmeasured else "")
+        + ".",
+    ]
+    if result.breaches:
+        lines += [
+            "",
+            "| Repository | Rule | Value | Limit | Source commits | Detail |",
+            "|---|---|---:|---:|---|---|",
+        ]
+        for b in result.breaches:
+            value, limit = breach_value(b)
+            rng = breach_range(b)
+            rng = f"`{rng}`" if rng != "-" else rng
+            who = escape(b.repo or "(all)")
+            detail = escape(b.message)
+            lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {rng} | {detail} |")
+    return "\n".join(lines) + "\n"

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from gitmetrics import config as configmod
-from gitmetrics import rules
+from gitmetrics import duration, rules
 from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError
-from gitmetrics.rules import Point
+from gitmetrics.history import Collection
 from gitmetrics.snapshot import build
 from tests.gates.conftest import make_store, result, write_config
 
@@ -29,10 +29,11 @@ def cfg_with(tmp_path: Path, extra: dict[str, object]) -> configmod.Config:
     return configmod.load(path)
 
 
-def points(*rounds: tuple[str, list[object]]) -> list[Point]:
+def points(*rounds: tuple[str, list[object]]) -> list[Collection]:
     """Newest first, as the store yields them."""
     return [
-        Point(build(res, host="ci", timestamp=ts), f"m{i}") for i, (ts, res) in enumerate(rounds)
+        Collection.of(build(res, host="ci", timestamp=ts), f"m{i}")
+        for i, (ts, res) in enumerate(rounds)
     ]
 
 
@@ -87,7 +88,7 @@ def test_schema_refuses_an_unknown_rule(tmp_path: Path) -> None:
     ("text", "seconds"), [("90", 90), ("45s", 45), ("30m", 1800), ("1h", 3600), ("2d", 172800)]
 )
 def test_durations(text: str, seconds: float) -> None:
-    assert rules.parse_duration(text) == seconds
+    assert duration.parse(text, bare="s") == seconds
 
 
 # --- evaluation --------------------------------------------------------------------------

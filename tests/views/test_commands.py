@@ -308,9 +308,61 @@ def test_history_since_needs_a_date(known_store: Store) -> None:
     assert "'last tuesday' is not a date" in out
 
 
+def test_history_since_30m_means_minutes(known_store: Store) -> None:
+    # collections at 10:00 on 2026-11-01..05; 30 minutes before 10:20 on the 5th: one
+    rows = build_history(
+        known_store, limit=None, since_text="30m", now=datetime(2026, 11, 5, 10, 20, tzinfo=UTC)
+    )
+    assert [r.timestamp[:10] for r in rows] == ["2026-11-05"]
+    rows = build_history(
+        known_store, limit=None, since_text="3mo", now=datetime(2026, 11, 5, 10, 20, tzinfo=UTC)
+    )
+    assert len(rows) == 5
+
+
+def test_an_ambiguous_unit_is_refused(known_store: Store) -> None:
+    out = fail("history", "--store", str(known_store.path), "--since", "3M")
+    assert "'3M' is ambiguous" in out and "mo for months" in out
+
+
 @pytest.mark.parametrize("cmd", ["status", "report", "diff", "trends", "history"])
 def test_every_command_has_help_and_a_readme_section(cmd: str) -> None:
     out = run(cmd, "--help")
     assert "Usage" in out
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert f"gitmetrics {cmd}" in readme
+
+
+@pytest.mark.parametrize("cmd", ["status", "diff", "trends", "history", "check"])
+def test_every_data_command_has_every_format(known_store: Store, cmd: str) -> None:
+    st = str(known_store.path)
+    extra = ["--min-coverage", "60"] if cmd == "check" else []
+    ok = (0, 1) if cmd == "check" else (0,)
+
+    def out(*args: str) -> str:
+        result = CliRunner().invoke(app, [cmd, "--store", st, *extra, *args])
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.exit_code in ok, result.output
+        return result.output
+
+    assert out("--format", "json") == out("--json")
+    rows = list(csv.reader(io.StringIO(out("--format", "csv"))))
+    assert len(rows) >= 2 and all(len(r) == len(rows[0]) for r in rows)
+    assert out("-f", "markdown").splitlines()[0].startswith(("|", "#", "## "))
+    assert out("--format", "table") == out()
+
+
+def test_format_and_its_aliases_exclude_each_other(known_store: Store) -> None:
+    out = fail("diff", "--store", str(known_store.path), "--json", "--format", "csv")
+    assert "exclude each other" in out
+    out = fail("status", "--store", str(known_store.path), "--format", "yaml")
+    assert "use one of: table, json, markdown, csv" in out
+
+
+def test_history_streams_aligned_rows(known_store: Store) -> None:
+    lines = run("history", "--store", str(known_store.path), "--all").splitlines()
+    assert lines[0].split() == ["Timestamp", "Avg", "Coverage", "Repos", "Files", "Trend"]
+    # fixed widths: every row's coverage ends where the heading "Avg Coverage" ends
+    assert {line.index("%") + 1 for line in lines[1:]} == {lines[0].index("Coverage") + 8}
+    rows = json.loads(run("history", "--store", str(known_store.path), "--all", "--json"))
+    assert [r["avg_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]

@@ -1,0 +1,879 @@
+"""One function per command: typed inputs, frozen results, no terminal.
+
+``gitmetrics.cli`` parses options, calls one function here, renders what it returns and
+picks the exit code. Everything a command does besides that (which store, which config,
+which remote, what to read, what to commit) is decided here, so scripts can do the same
+through this module. Heavy imports happen inside the functions: ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitmetrics.errors import ConfigError, GitmetricsError, SyncError, after_commit_error
+
+if TYPE_CHECKING:
+    from gitmetrics.config import Config
+    from gitmetrics.coordination import IssueWriter
+    from gitmetrics.history import Collection
+    from gitmetrics.notify import Channel, Delivery
+    from gitmetrics.rules import CheckResult, Rules
+    from gitmetrics.snapshot import RepoResult, Snapshot
+    from gitmetrics.store import Deriver, Store
+    from gitmetrics.store.gate import Audit, Limits
+    from gitmetrics.store.pack import GcResult
+    from gitmetrics.store.sync import Remote, SyncResult
+    from gitmetrics.views import DiffView, HistoryRow, ReportView, StatusView, TrendsView
+
+#: collections read for a check at least (to name the last one above a floor)
+LOOKBACK = 30
+#: never read more than this many collections for a time window
+MAX_POINTS = 5000
+
+
+# --- config and store ------------------------------------------------------------------
+
+
+def load_config(config: Path | None, *, required: bool = True) -> Config | None:
+    """The config, or ``None`` when it is optional and absent."""
+    from gitmetrics import config as configmod
+
+    path = configmod.config_path(config)
+    if not required and config is None and not path.exists():
+        return None
+    return configmod.load(path)
+
+
+def require_config(config: Path | None) -> Config:
+    """The config, which must exist."""
+    cfg = load_config(config)
+    assert cfg is not None
+    return cfg
+
+
+def store_path(cfg: Config | None, store: Path | None) -> Path:
+    """``--store``, else the config's ``store:``, else ./metrics."""
+    from gitmetrics import config as configmod
+
+    if store is not None:
+        return store
+    if cfg is not None:
+        return cfg.store
+    return Path(configmod.DEFAULT_STORE)
+
+
+def open_store(config: Path | None, store: Path | None) -> Store:
+    """Open the metrics repository named by the options (config optional with --store)."""
+    from gitmetrics import store as storemod
+
+    cfg = None if store is not None else load_config(config, required=config is not None)
+    return storemod.open_store(store_path(cfg, store))
+
+
+def _min_coverage(cfg: Config | None, given: float | None) -> float:
+    from gitmetrics import config as configmod
+
+    if given is not None:
+        return given
+    return cfg.min_coverage if cfg is not None else configmod.DEFAULT_MIN_COVERAGE
+
+
+# --- init and collect --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Initialized:
+    """A store made ready, and what was pulled into it from ``--remote``."""
+
+    path: Path
+    pulled: SyncResult | None
+
+
+def init(
+    path: Path | None, *, config: Path | None = None, bare: bool = False, remote: str | None = None
+) -> Initialized:
+    """Create the store (or bring an existing one's work tree up to date); pull ``remote``."""
+    from gitmetrics import store as storemod
+
+    cfg = load_config(config, required=False)
+    target = path if path is not None else store_path(cfg, None)
+    st = storemod.init(target, bare=bare)
+    st.update_worktree()  # an existing store's work tree may be behind (a full disk, say)
+    pulled = attach_remote(st, cfg, remote, None) if remote is not None else None
+    return Initialized(st.path, pulled)
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """What ``collect`` was asked to do."""
+
+    config: Path | None = None
+    store: Path | None = None
+    repo: tuple[str, ...] = ()
+    role: tuple[str, ...] = ()
+    run: bool = False
+    jobs: int | None = None
+    dry_run: bool = False
+    create_issues: bool = False
+    #: the floor of --create-issues (default: the rules' floor of each repository)
+    issue_floor: float | None = None
+    #: --fail-below: the figures below it are listed in the result
+    fail_below: float | None = None
+
+
+@dataclass(frozen=True)
+class Collected:
+    """One collection's snapshot and what was done with it (the collect command's data)."""
+
+    snapshot: Snapshot
+    result: dict[str, Any]
+    #: what --fail-below fails on (empty without it)
+    below: tuple[str, ...] = ()
+
+    @property
+    def nothing(self) -> bool:
+        """True when every repository failed, so nothing was committed."""
+        return self.snapshot.summary.repos_ok == 0
+
+
+def collect(
+    opts: CollectOptions,
+    *,
+    cfg: Config | None = None,
+    on_result: Callable[[RepoResult], None] | None = None,
+) -> Collected:
+    """Collect the selected repositories and commit the snapshot.
+
+    When every repository failed nothing is committed; the caller decides what to say.
+    """
+    from gitmetrics import collect as collectmod
+    from gitmetrics import snapshot as snapmod
+    from gitmetrics import store as storemod
+    from gitmetrics.derive import make_deriver
+
+    cfg = cfg or require_config(opts.config)
+    repo, role = opts.repo, opts.role
+    repos = cfg.select(repo, role)
+    if not repos:
+        raise ConfigError(
+            f"{cfg.path}: no repositories to collect"
+            + (" match the filters" if repo or role else " (the `repos:` list is empty)"),
+            "add entries under `repos:`" if not (repo or role) else "check --repo/--role",
+        )
+    where = store_path(cfg, opts.store)
+    if not opts.dry_run:
+        storemod.check_path(where)  # before minutes of measuring, not after
+    snap = collectmod.collect_all(
+        cfg,
+        repos,
+        options=collectmod.Options(run=opts.run, jobs=opts.jobs),
+        provenance=storemod.source_of,
+        on_result=on_result,
+    )
+    data = snapmod.to_json(snap)  # validates before anything is written
+    result: dict[str, Any] = {"commit": None, "snapshot_path": None, "dry_run": opts.dry_run}
+    if snap.summary.repos_ok == 0:
+        return Collected(snap, result)
+    issues = _issue_writer(cfg, where, opts.issue_floor) if opts.create_issues else None
+    if not opts.dry_run:
+        st = storemod.init(where)
+        derive = make_deriver(cfg)
+        if issues is not None and issues.contributor is not None:
+            derive = _with(derive, issues.contributor)
+        st.derive = derive
+        done = st.commit_snapshot(snap, retention=cfg.retention)
+        result.update(
+            commit=done.commit, snapshot_path=done.snapshot_path, pruned=list(done.pruned)
+        )
+    else:
+        result["snapshot_path"] = snapmod.file_name(snap, data)
+    if issues is not None:
+        try:
+            result["issues"] = issues.finish(snap, opts.dry_run)
+        except OSError as exc:
+            if result["commit"] is None:
+                raise
+            raise after_commit_error(
+                exc,
+                issues.loc.file,
+                result["commit"],
+                "the collection",
+                f"the issues file {issues.loc.describe()} was not updated",
+                "run `gitmetrics collect --create-issues` again",
+            ) from exc
+    below = () if opts.fail_below is None else tuple(below_floor(snap, opts.fail_below))
+    return Collected(snap, result, below)
+
+
+def _issue_writer(cfg: Config, store: Path, floor: float | None) -> IssueWriter:
+    from gitmetrics import coordination, rules
+
+    loc = coordination.location(cfg, store)
+
+    def read_current() -> bytes | None:
+        if loc.file is not None:
+            return loc.file.read_bytes() if loc.file.exists() else None
+        return _read_store_file(store, loc.tree_path or "")
+
+    return coordination.IssueWriter(loc, rules.floor_for(cfg, floor), read_current, [])
+
+
+def _read_store_file(store: Path, path: str, *, must_exist: bool = False) -> bytes | None:
+    """A file of the store's newest tree; ``None`` when the file (or the store) is absent."""
+    from gitmetrics import store as storemod
+
+    if not must_exist and not store.exists():
+        return None
+    st = storemod.open_store(store)
+    try:
+        return st.read_file(path) if st.head() else None
+    finally:
+        st.close()
+
+
+def _with(base: Deriver, extra: Any) -> Deriver:
+    def derive(ctx: Any) -> Mapping[str, bytes | None]:
+        return {**base(ctx), **extra(ctx)}
+
+    return derive
+
+
+def below_floor(snap: Snapshot, floor: float) -> list[str]:
+    """What ``--fail-below`` fails on: the plain average and each measured repository.
+
+    Compared exactly, from each repository's counts: 79.999% is below 80 though it is
+    stored as 80.0, and exactly 80% is not.
+    """
+    from gitmetrics import percent
+
+    measured = [(r, percent.of(r)) for r in snap.repositories if r.ok and r.coverage is not None]
+    out = []
+    avg = percent.mean(x for _, x in measured if x is not None)
+    if avg is not None and percent.below(avg, floor):
+        out.append(f"average {percent.text_against(avg, floor)}")
+    out += [
+        f"{r.name} {percent.text_against(x, floor)}"
+        for r, x in measured
+        if x is not None and percent.below(x, floor)
+    ]
+    return out
+
+
+def schema(name: str) -> str:
+    """The text of the JSON Schema ``snapshot`` or ``repos`` (the config file)."""
+    from gitmetrics import schema as schemamod
+
+    files = {"snapshot": schemamod.SNAPSHOT, "repos": schemamod.REPOS}
+    if name not in files:
+        raise GitmetricsError(f"unknown schema {name!r}", "use `snapshot` or `repos`")
+    return schemamod.schema_text(files[name])
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+def _reading(config: Path | None, store: Path | None) -> tuple[Store, Config | None]:
+    """The store named by the options, and the config when there is one to read."""
+    from gitmetrics import store as storemod
+
+    cfg = load_config(config, required=config is not None)
+    return storemod.open_store(store_path(cfg, store)), cfg
+
+
+def history(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    limit: int | None = 10,
+    since: str | None = None,
+    repo: str | None = None,
+    role: str | None = None,
+) -> Iterator[HistoryRow]:
+    """Collections newest first (``limit=None``: all); one repository's or role's figures.
+
+    Rows come as they are read; the store is closed when the last one has been taken.
+    """
+    from gitmetrics.views import iter_history
+
+    st = open_store(config, store)
+    try:
+        yield from iter_history(st, limit=limit, since_text=since, name=repo, role=role)
+    finally:
+        st.close()
+
+
+def status(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    repo: Sequence[str] = (),
+    role: Sequence[str] = (),
+    min_coverage: float | None = None,
+) -> StatusView:
+    """The newest snapshot, worst first, with the change since the previous one."""
+    from gitmetrics.views import build_status
+
+    st, cfg = _reading(config, store)
+    try:
+        floor = _min_coverage(cfg, min_coverage)
+        return build_status(st, floor, names=tuple(repo), roles=tuple(role))
+    finally:
+        st.close()
+
+
+def report(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    last: int = 10,
+    repo: Sequence[str] = (),
+    role: Sequence[str] = (),
+    min_coverage: float | None = None,
+) -> ReportView:
+    """The newest snapshot with each repository's history (best, worst, trend)."""
+    from gitmetrics.views import build_report
+
+    st, cfg = _reading(config, store)
+    try:
+        floor = _min_coverage(cfg, min_coverage)
+        return build_report(st, floor, window=last, names=tuple(repo), roles=tuple(role))
+    finally:
+        st.close()
+
+
+def diff(
+    a: str | None = None,
+    b: str | None = None,
+    *,
+    since: str | None = None,
+    at: str | None = None,
+    config: Path | None = None,
+    store: Path | None = None,
+) -> DiffView:
+    """The per-repository change between two collections (default: previous and newest)."""
+    from gitmetrics.views import build_diff
+
+    chosen = [x for x in (since, at) if x is not None]
+    if len(chosen) > 1 or (chosen and a is not None and b is not None):
+        raise GitmetricsError(
+            "diff takes two snapshots at most", "give A and B, or --since/--at and an optional B"
+        )
+    if chosen:
+        a, b = chosen[0], a if a is not None else b
+    st, _ = _reading(config, store)
+    try:
+        return build_diff(st, a, b)
+    finally:
+        st.close()
+
+
+def trends(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    repo: Sequence[str] = (),
+    role: Sequence[str] = (),
+    days: int = 30,
+    forecast_days: int | None = None,
+    min_coverage: float | None = None,
+) -> TrendsView:
+    """Each repository's coverage over the last ``days`` days of collections."""
+    from gitmetrics.views import build_trends
+
+    st, cfg = _reading(config, store)
+    try:
+        floor = _min_coverage(cfg, min_coverage)
+        return build_trends(
+            st,
+            floor,
+            days=days,
+            names=tuple(repo),
+            roles=tuple(role),
+            forecast_days=forecast_days,
+        )
+    finally:
+        st.close()
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The dashboard page written: where, of how many snapshots, as of which revision."""
+
+    output: Path
+    snapshots: int
+    #: the commit the page shows (``None`` never: an empty store is an error)
+    rev: str | None
+    bytes: int
+    at: str | None
+
+
+def dashboard(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    output: Path = Path("dashboard.html"),
+    at: str | None = None,
+    days: int | None = None,
+) -> Dashboard:
+    """Write the HTML dashboard of the history (up to ``at``, the last ``days`` days)."""
+    from gitmetrics import dashboard as shape
+    from gitmetrics import history
+    from gitmetrics import store as storemod
+    from gitmetrics.render.dashboard import render_points
+    from gitmetrics.snapshot import now_timestamp
+
+    cfg = load_config(config, required=config is not None or store is None)
+    min_coverage = _min_coverage(cfg, None)
+    st = storemod.open_store(store_path(cfg, store))
+    try:
+        rev = st.resolve(at) if at is not None else st.head()
+        cols = list(history.query(st, history.Query(rev=rev))) if rev is not None else []
+        if not cols:
+            raise GitmetricsError(
+                f"{st.path}: the metrics repository has no collections"
+                + (f" at {at}" if at else " yet"),
+                "run `gitmetrics collect` first" if at is None else "see `gitmetrics history`",
+            )
+        if days is not None:
+            # trailers carry the timestamp: skip reading snapshots outside the window
+            start = max(c.when for c in cols) - timedelta(days=days)
+            cols = [c for c in cols if c.when >= start]
+        points = [shape.Point(c.snapshot, c.commit) for c in history.readable(cols)]
+    finally:
+        st.close()
+    page = render_points(
+        points, min_coverage=min_coverage, days=days, generated=now_timestamp(), at=at
+    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise GitmetricsError(
+            f"{output}: cannot write the dashboard: {exc.strerror or exc}",
+            "choose another --output path",
+        ) from None
+    return Dashboard(output, len(points), rev, len(page.encode()), at)
+
+
+# --- gates -------------------------------------------------------------------------------
+
+
+def load_points(st: Store, rules: Rules) -> list[Collection]:
+    """The latest collection and as many earlier ones as the rules look back on."""
+    from gitmetrics import history
+    from gitmetrics import rules as rulesmod
+
+    count, seconds = rulesmod.history_needed(rules)
+    count = max(count, LOOKBACK)
+    points: list[Collection] = []
+    cutoff = None
+    for c in history.readable(history.query(st, history.Query(limit=MAX_POINTS))):
+        if cutoff is None:
+            cutoff = c.when - timedelta(seconds=seconds)
+        if len(points) >= count and (not seconds or c.when < cutoff):
+            break
+        points.append(c)
+    return points
+
+
+def evaluate_store(st: Store, rules: Rules) -> CheckResult:
+    """Evaluate the rules on the store's latest collection."""
+    from gitmetrics import rules as rulesmod
+
+    points = load_points(st, rules)
+    if not points:
+        raise GitmetricsError(
+            f"{st.path}: the metrics repository has no collections yet",
+            "run `gitmetrics collect` first",
+        )
+    return rulesmod.evaluate(rules, points)
+
+
+def configured_rules(
+    cfg: Config | None, min_coverage: float | None, max_drop: float | None
+) -> Rules:
+    """The config's rules with the command-line limits laid over them."""
+    from gitmetrics import rules as rulesmod
+
+    base = rulesmod.parse_rules(cfg) if cfg is not None else rulesmod.Rules()
+    return rulesmod.override(base, min_coverage=min_coverage, max_drop=max_drop)
+
+
+def check(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    min_coverage: float | None = None,
+    max_drop: float | None = None,
+) -> CheckResult:
+    """Evaluate the rules (the config's, with these limits over them) on the latest collection."""
+    from gitmetrics import store as storemod
+
+    cfg = load_config(config, required=store is None or config is not None)
+    rules = configured_rules(cfg, min_coverage, max_drop)
+    if rules.empty:
+        where = cfg.path.name if cfg is not None else "the command line"
+        raise ConfigError(
+            f"{where}: no rules to check",
+            "add `min_coverage:` or a `rules:` section to repos.yaml, or pass "
+            "--min-coverage / --max-drop",
+        )
+    st = storemod.open_store(store_path(cfg, store))
+    try:
+        return evaluate_store(st, rules)
+    finally:
+        st.close()
+
+
+@dataclass(frozen=True)
+class WatchPlan:
+    """What every round of ``watch`` does, decided once before the first."""
+
+    cfg: Config
+    store: Path | None
+    interval: float
+    rules: Rules
+    channels: tuple[Channel, ...]
+    run: bool = False
+    create_issues: bool = False
+    threshold: float | None = None
+
+
+def watch_plan(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    interval: str = "1h",
+    threshold: float | None = None,
+    max_drop: float | None = None,
+    notify: Sequence[str] = (),
+    run: bool = False,
+    create_issues: bool = False,
+) -> WatchPlan:
+    """Read the config, the interval, the rules and the alert channels of ``watch``."""
+    from gitmetrics import duration
+    from gitmetrics import notify as notifymod
+
+    cfg = require_config(config)
+    seconds = duration.parse(interval, "--interval", bare="s")
+    rules = configured_rules(cfg, threshold, max_drop)
+    channels = tuple(notifymod.channels(cfg, tuple(notify)))
+    return WatchPlan(cfg, store, seconds, rules, channels, run, create_issues, threshold)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of ``watch``: the collection, the check, the alerts, and what went wrong."""
+
+    collected: Collected
+    check: CheckResult | None = None
+    deliveries: tuple[Delivery, ...] = ()
+    #: how many alert channels the round could use
+    channels: int = 0
+    #: the error that ended the round after what is above was done (reported, not raised)
+    error: GitmetricsError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: the commit, how many rules broke, the deliveries."""
+        return {
+            "commit": self.collected.result.get("commit"),
+            "breaches": 0 if self.check is None else len(self.check.breaches),
+            "deliveries": [vars(d) for d in self.deliveries],
+        }
+
+
+def watch_round(plan: WatchPlan) -> Round:
+    """One round: collect and commit, check the rules, send alerts, remember what was sent."""
+    from gitmetrics import notify
+    from gitmetrics import store as storemod
+
+    done = collect(
+        CollectOptions(
+            store=plan.store,
+            run=plan.run,
+            create_issues=plan.create_issues,
+            issue_floor=plan.threshold,
+        ),
+        cfg=plan.cfg,
+    )
+    if done.nothing:
+        return Round(
+            done,
+            error=GitmetricsError(
+                "nothing was collected: every repository failed, so no snapshot was committed",
+                "fix the errors above; the next round tries again",
+            ),
+        )
+    if plan.rules.empty:
+        return Round(done)
+    st = storemod.open_store(store_path(plan.cfg, plan.store))
+    try:
+        result = evaluate_store(st, plan.rules)
+        if not plan.channels:
+            return Round(done, result)
+        state = notify.load_state(st.read_file(notify.STATE_PATH))
+        deliveries, new_state = notify.notify(result, state, plan.channels)
+        if new_state != state:
+            sent = sum(d.new + d.recovered for d in deliveries if d.ok)
+            try:
+                st.commit_files(
+                    {notify.STATE_PATH: notify.dump_state(new_state)},
+                    f"alerts: {sent} notification(s) sent\n",
+                )
+            except OSError as exc:
+                error = after_commit_error(
+                    exc,
+                    st.path,
+                    done.result["commit"],
+                    "the collection",
+                    f"the alerts just sent are not recorded in {notify.STATE_PATH}",
+                    "expect the next round to send them again",
+                )
+                return Round(done, result, tuple(deliveries), len(plan.channels), error)
+        return Round(done, result, tuple(deliveries), len(plan.channels))
+    finally:
+        st.close()
+
+
+@dataclass(frozen=True)
+class Issues:
+    """The coordination issues shown by ``issues``, and the file they were read from."""
+
+    shown: tuple[Any, ...]
+    where: str
+    filtered: bool = False
+
+
+def issues(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    status: Sequence[str] = (),
+    all_issues: bool = False,
+) -> Issues:
+    """The issues written by ``collect --create-issues`` (only QUALITY ones unless all)."""
+    from gitmetrics import coordination
+
+    cfg = require_config(config)
+    loc = coordination.location(cfg, store_path(cfg, store))
+    if loc.file is not None:
+        data = loc.file.read_bytes() if loc.file.exists() else None
+    else:
+        data = _read_store_file(store_path(cfg, store), loc.tree_path or "", must_exist=True)
+    text = None if data is None else data.decode("utf-8")
+    found = coordination.read_issues(text, loc.describe())
+    shown = [
+        i
+        for i in found
+        if isinstance(i, dict)
+        and (all_issues or coordination.is_quality(i))
+        and (not status or str(i.get("status", "pending")) in status)
+    ]
+    return Issues(tuple(shown), loc.describe(), bool(status))
+
+
+# --- sync ----------------------------------------------------------------------------------
+
+
+def optional_config(config: Path | None) -> Config | None:
+    """The config named by ``--config``, or ./repos.yaml when it exists, else ``None``."""
+    from gitmetrics import config as configmod
+
+    if config is None and not configmod.config_path(None).exists():
+        return None
+    return load_config(config)
+
+
+def make_remote(
+    cfg: Config | None, url: str | None, username: str | None, timeout: float | None = None
+) -> Remote:
+    """The remote named by the options, then the config (a path there is relative to it)."""
+    from gitmetrics import config as configmod
+    from gitmetrics.store import sync as syncmod
+
+    if url is None and cfg is not None and cfg.remote:
+        url = cfg.remote
+        if syncmod.transport_kind(url) == "local" and not Path(url).expanduser().is_absolute():
+            url = str(cfg.path.resolve().parent / url)
+    if url is None:
+        raise SyncError(
+            "no remote to sync with",
+            "set `remote:` in repos.yaml, pass --remote URL, or start with `gitmetrics clone URL`",
+        )
+    if username is None and cfg is not None:
+        username = cfg.raw.get("remote_username")
+    if timeout is None:
+        timeout = cfg.network_timeout if cfg is not None else configmod.DEFAULT_NETWORK_TIMEOUT
+    return syncmod.make_remote(url, username=username, timeout=timeout)
+
+
+def _named_remote(
+    cfg: Config | None, url: str, username: str | None, timeout: float | None
+) -> Remote:
+    """A remote given on the command line (never the config's `remote:`), config defaults."""
+    return make_remote(
+        None,
+        url,
+        username or (cfg.raw.get("remote_username") if cfg else None),
+        timeout if timeout is not None or cfg is None else cfg.network_timeout,
+    )
+
+
+def limits(cfg: Config | None, store: Path) -> Limits:
+    """What a remote may send, from the config (its cap, its issues file in the store)."""
+    from gitmetrics import coordination
+    from gitmetrics.store import gate
+
+    if cfg is None:
+        return gate.Limits()
+    extra = coordination.location(cfg, store).tree_path
+    return gate.Limits(
+        max_file_bytes=cfg.max_remote_file_bytes, extra_paths=(extra,) if extra else ()
+    )
+
+
+def _derive_for(st: Store, cfg: Config | None) -> Store:
+    """``st`` with the deriver of ``cfg`` (defaults without a config) for merges."""
+    from gitmetrics import config as configmod
+    from gitmetrics.derive import make_deriver
+
+    base = cfg or configmod.Config(path=configmod.config_path(None), store=st.path, repos=())
+    st.derive = make_deriver(base)
+    return st
+
+
+def _retention(cfg: Config | None) -> int:
+    from gitmetrics import config as configmod
+
+    return cfg.retention if cfg is not None else configmod.DEFAULT_RETENTION
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Where ``push``/``pull``/``sync`` talk to and how."""
+
+    config: Path | None = None
+    store: Path | None = None
+    remote: str | None = None
+    username: str | None = None
+    allow_unrelated: bool = False
+    timeout: float | None = None
+
+
+def sync(action: str, opts: SyncOptions) -> SyncResult:
+    """``push``, ``pull`` or ``sync`` the store with its remote (the first one becomes origin)."""
+    from gitmetrics import store as storemod
+    from gitmetrics.store import sync as syncmod
+
+    cfg = optional_config(opts.config)
+    st = _derive_for(storemod.open_store(store_path(cfg, opts.store)), cfg)
+    try:
+        recorded = syncmod.recorded_url(st)
+        remote = opts.remote
+        if remote is None and (cfg is None or not cfg.remote):
+            remote = recorded
+        rem = make_remote(cfg, remote, opts.username, opts.timeout)
+        ops = {"push": syncmod.push, "pull": syncmod.pull, "sync": syncmod.sync}
+        result = ops[action](
+            st,
+            rem,
+            retention=_retention(cfg),
+            allow_unrelated=opts.allow_unrelated,
+            limits=limits(cfg, st.path),
+        )
+        if recorded is None:
+            # like git clone: the first remote a store syncs with becomes its origin
+            syncmod.record_remote(st, rem)
+    finally:
+        st.close()
+    return result
+
+
+@dataclass(frozen=True)
+class Cloned:
+    """A store made from a remote."""
+
+    store: Path
+    result: SyncResult
+
+
+def clone(
+    url: str,
+    path: Path | None = None,
+    *,
+    config: Path | None = None,
+    username: str | None = None,
+    bare: bool = False,
+    timeout: float | None = None,
+) -> Cloned:
+    """Start a store from ``url`` and remember it for push/pull/sync."""
+    from gitmetrics.store import sync as syncmod
+
+    cfg = optional_config(config)
+    target = path if path is not None else store_path(cfg, None)
+    rem = _named_remote(cfg, url, username, timeout)
+    st, result = syncmod.clone(
+        target, rem, retention=_retention(cfg), bare=bare, limits=limits(cfg, target)
+    )
+    st.close()
+    return Cloned(target, result)
+
+
+def attach_remote(store: Store, cfg: Config | None, url: str, username: str | None) -> SyncResult:
+    """Record ``url`` as the store's origin and pull it (used by ``init --remote``)."""
+    from gitmetrics.store import sync as syncmod
+
+    rem = _named_remote(cfg, url, username, None)
+    _derive_for(store, cfg)
+    syncmod.record_remote(store, rem)
+    return syncmod.pull(store, rem, retention=_retention(cfg), limits=limits(cfg, store.path))
+
+
+# --- maintenance --------------------------------------------------------------------------
+
+
+def gc(*, config: Path | None = None, store: Path | None = None) -> GcResult:
+    """Pack the metrics repository."""
+    from gitmetrics.store import pack
+
+    st = open_store(config, store)
+    try:
+        return pack.gc(st)
+    finally:
+        st.close()
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What ``gitmetrics verify`` found: the gate's checks over a store's whole history."""
+
+    store: str
+    audit: Audit
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.audit.problems
+
+
+def verify(*, config: Path | None = None, store: Path | None = None) -> Verified:
+    """Check every commit of the store with nothing trusted (readers trust the store)."""
+    from gitmetrics import store as storemod
+    from gitmetrics.store import gate
+
+    cfg = load_config(config, required=config is not None)
+    st = storemod.open_store(store_path(cfg, store))
+    try:
+        head = st.head()
+        found = (
+            gate.audit(st.repo.object_store, head, limits=limits(cfg, st.path))
+            if head is not None
+            else gate.Audit(0, 0, ())
+        )
+    finally:
+        st.close()
+    return Verified(str(st.path), found)

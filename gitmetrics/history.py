@@ -1,0 +1,126 @@
+"""The one reader of collections: which ones (a query), and each one's snapshot, read lazily.
+
+Every view, the rules and the dashboard ask :func:`query` for the collections they show,
+newest first. A :class:`Collection` is the commit's trailers (read from the commit object
+alone, so counting and dating cost no blob) and its full snapshot, read on first use and
+then kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from gitmetrics.errors import GitmetricsError, StoreError, warn
+from gitmetrics.snapshot import Snapshot, parse_timestamp
+
+if TYPE_CHECKING:
+    from gitmetrics.store import HistoryEntry, Store
+
+
+@dataclass(frozen=True, eq=False)
+class Collection:
+    """One collection: its commit (from the trailers) and its snapshot, read once."""
+
+    entry: HistoryEntry
+    _load: Callable[[], Snapshot] = field(repr=False)
+
+    @classmethod
+    def at(cls, store: Store, entry: HistoryEntry) -> Collection:
+        """The collection ``entry`` of ``store``; its snapshot is read when first asked for."""
+        return cls(entry, lambda: store.snapshot_at(entry))
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, commit: str | None = None) -> Collection:
+        """A snapshot in hand (not read from a store) as a collection."""
+        from gitmetrics.store import HistoryEntry
+
+        s = snapshot.summary
+        entry = HistoryEntry(
+            commit=commit or "",
+            timestamp=snapshot.timestamp,
+            snapshot_path="",
+            avg_coverage=s.avg_coverage,
+            weighted_coverage=s.weighted_coverage,
+            repos=s.repos_count,
+            files=s.total_files_tested,
+            failed=s.repos_failed,
+            host=snapshot.host,
+            subject="",
+        )
+        return cls(entry, lambda: snapshot)
+
+    @cached_property
+    def snapshot(self) -> Snapshot:
+        """The full snapshot (``GitmetricsError`` when it cannot be read)."""
+        return self._load()
+
+    @property
+    def commit(self) -> str | None:
+        """The metrics commit that recorded it (``None`` for a snapshot in hand)."""
+        return self.entry.commit or None
+
+    @property
+    def when(self) -> datetime:
+        """Its timestamp, from the trailers."""
+        return parse_timestamp(self.entry.timestamp)
+
+
+def readable(cols: Iterable[Collection]) -> Iterator[Collection]:
+    """The collections whose snapshot can be read; the others are skipped with a warning."""
+    for c in cols:
+        try:
+            c.snapshot  # noqa: B018 - read it now, once
+        except GitmetricsError as exc:
+            warn(f"skipped collection {c.entry.commit[:10]}: {exc.message}")
+            continue
+        yield c
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which collections: at most ``limit``, those within ``seconds`` of the newest (or
+    of ``since``), from revision ``rev`` (default: the head)."""
+
+    limit: int | None = None
+    #: the newest first and every one not older than this many seconds before it
+    seconds: float | None = None
+    #: only collections at or after this time
+    since: datetime | None = None
+    rev: str | None = None
+    #: always at least this many (a gate looks back on a count *and* a time)
+    at_least: int = 0
+
+
+def query(store: Store, q: Query = Query()) -> Iterator[Collection]:
+    """The collections ``q`` asks for, newest first, snapshots unread."""
+    cutoff: datetime | None = q.since
+    for count, entry in enumerate(store.history(rev=q.rev), start=1):
+        when = parse_timestamp(entry.timestamp)
+        if q.seconds is not None and count == 1:
+            window = when - timedelta(seconds=q.seconds)
+            cutoff = window if cutoff is None else max(cutoff, window)
+        if q.limit is not None and count > q.limit:
+            return
+        if cutoff is not None and when < cutoff and count > q.at_least:
+            return
+        yield Collection.at(store, entry)
+
+
+def collections(store: Store, q: Query = Query()) -> list[Collection]:
+    """:func:`query` as a list of readable collections; ``StoreError`` when there is none."""
+    found = list(readable(query(store, q)))
+    if not found:
+        if next(store.history(limit=1, rev=q.rev), None) is None:
+            raise StoreError(
+                f"{store.path}: the metrics repository has no collections yet",
+                "run `gitmetrics collect` first",
+            )
+        raise StoreError(
+            f"{store.path}: no collection that can be read in the history asked for",
+            "see the warnings above; run `gitmetrics collect` to add a readable one",
+        )
+    return found

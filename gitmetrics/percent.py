@@ -1,0 +1,84 @@
+"""Percentages from counts, exactly: the one place figures are computed, rounded and compared.
+
+A percentage is ``covered / total`` as an exact fraction. Rounding for storage or display
+never turns a value that is not 100 into 100, or one that is not 0 into 0 (coverage.py's
+``display_covered`` rule): 99.999% shows as 99.9 (one decimal) or 99.99 (two), 0.001% as
+0.1 or 0.01. Gates compare the exact fractions, never a rounded float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Protocol
+
+Number = Fraction | float | int
+
+
+class Counted(Protocol):
+    """What :func:`of` reads of a repository's result."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def coverage(self) -> float | None: ...
+    @property
+    def lines_covered(self) -> int | None: ...
+    @property
+    def lines_valid(self) -> int | None: ...
+
+
+def exact(covered: int | None, total: int | None) -> Fraction | None:
+    """``covered / total`` in percent, exactly; ``None`` without data."""
+    if covered is None or total is None or total <= 0:
+        return None
+    return Fraction(100 * covered, total)
+
+
+def value(x: Number) -> Fraction:
+    """A float read from a file or an option as the exact decimal it was written as."""
+    return x if isinstance(x, Fraction) else Fraction(str(x))
+
+
+def of(r: Counted) -> Fraction | None:
+    """A measured repository's line coverage: from its counts, else its stored figure."""
+    if not r.ok:
+        return None
+    found = exact(r.lines_covered, r.lines_valid)
+    if found is not None:
+        return found
+    return None if r.coverage is None else value(r.coverage)
+
+
+def mean(values: Iterable[Fraction]) -> Fraction | None:
+    """The plain mean, exactly; ``None`` of nothing."""
+    found = list(values)
+    return sum(found, Fraction(0)) / len(found) if found else None
+
+
+def rounded(x: Number, digits: int) -> float:
+    """``x`` rounded to ``digits`` decimals, but never to 100 (or 0) unless it is 100 (or 0)."""
+    exact_x = value(x)
+    near0 = Fraction(1, 10**digits)
+    if 0 < exact_x < near0:
+        return float(near0)
+    if 100 - near0 < exact_x < 100:
+        return float(100 - near0)
+    return round(float(exact_x), digits)
+
+
+def below(x: Number, floor: Number) -> bool:
+    """True when ``x`` is strictly below ``floor``, compared exactly."""
+    return value(x) < value(floor)
+
+
+def text(x: Number | None, digits: int = 1) -> str:
+    """``83.6%``, ``99.9%`` for 99.999, or ``-`` without data."""
+    return "-" if x is None else f"{rounded(x, digits):.{digits}f}%"
+
+
+def text_against(x: Number, floor: Number, digits: int = 2) -> str:
+    """``x`` with enough decimals (up to 6) that it does not read as ``floor`` it is below."""
+    while digits < 6 and rounded(x, digits) >= value(floor):
+        digits += 1
+    return text(x, digits)
