@@ -79,6 +79,15 @@ class Hits(Mapping[K, int], Generic[K]):
         missed = [k for k, n in counts.items() if n <= 0]
         return cls(hit, missed)
 
+    @classmethod
+    def from_lists(cls, hit: list[K], missed: list[K]) -> Hits[K]:
+        """From the entries hit and those not hit, either with repeats; one in both was hit."""
+        if len(set(hit).union(missed)) != len(hit) + len(missed):
+            merged: dict[K, int] = dict.fromkeys(missed, 0)
+            merged.update(dict.fromkeys(hit, 1))
+            return cls.from_counts(merged)
+        return cls(hit, missed)
+
     @property
     def covered(self) -> int:
         """How many entries were hit."""

@@ -168,11 +168,7 @@ def _simple_hits(found: _Run) -> Hits[int]:
     hit, missed = cast(tuple[list[int], list[int]], json.loads(both))
     for number, hits, _, _ in found.branches:
         (hit if hits else missed).append(number)
-    if len(set(hit).union(missed)) != len(hit) + len(missed):
-        merged: dict[int, int] = dict.fromkeys(missed, 0)
-        merged.update(dict.fromkeys(hit, 1))
-        return Hits.from_counts(merged)
-    return Hits(hit, missed)
+    return Hits.from_lists(hit, missed)
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:

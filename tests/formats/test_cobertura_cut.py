@@ -18,6 +18,8 @@ from gitmetrics.errors import ReportError
 from gitmetrics.formats import Coverage, _xml, cobertura
 from gitmetrics.formats._xml import NotCut
 
+from .conftest import figures
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports" / "cobertura"
 REAL = sorted(p for p in FIXTURES.glob("*/*.xml"))
 
@@ -30,35 +32,12 @@ def _read(path: Path, *, cut: bool) -> Coverage | str:
         return f"error: {exc}"
 
 
-def _figures(cov: Coverage | str) -> object:
-    if isinstance(cov, str):
-        return cov
-    return (
-        cov.lines_covered,
-        cov.lines_valid,
-        cov.branches_covered,
-        cov.branches_valid,
-        [
-            (
-                f.path,
-                f.lines_covered,
-                f.lines_valid,
-                f.branches_covered,
-                f.branches_valid,
-                dict(f.lines or {}),
-                dict(f.branches or {}),
-            )
-            for f in cov.files
-        ],
-    )
-
-
 def _same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> bool:
     """Assert all readings agree; True when the cut reading went through on its own."""
     monkeypatch.setattr(_xml, "_CHUNK", chunk)
-    slow = _figures(_read(path, cut=False))
+    slow = figures(_read(path, cut=False))
     try:
-        public = _figures(cobertura.parse(path, max_bytes=1 << 30))
+        public = figures(cobertura.parse(path, max_bytes=1 << 30))
     except ReportError as exc:
         public = f"error: {exc}"
     assert public == slow
@@ -68,7 +47,7 @@ def _same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> 
         return False
     if isinstance(fast, str):  # seen through the cut document: parse re-reads for the message
         return False
-    assert _figures(fast) == slow
+    assert figures(fast) == slow
     return True
 
 
