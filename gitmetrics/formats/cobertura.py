@@ -26,6 +26,7 @@ from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
 from gitmetrics.formats._common import digits_value, shown
 from gitmetrics.formats._xml import (
+    Cut,
     Cutter,
     Element,
     NotCut,
@@ -242,7 +243,7 @@ def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
         for number, _, covered, total in found.branches:
             current.add_condition(number, covered, total)
 
-    cutter = Cutter(b"<lines>", b"</lines>", _simple_lines, simple) if cut else None
+    cutter = Cutter(Cut(b"<lines>", b"</lines>", _simple_lines, simple)) if cut else None
     walk = walker(start, cutter)
     run(path, walk, max_bytes=max_bytes)
     if root is None:  # pragma: no cover - the XML parser refuses a document with no element

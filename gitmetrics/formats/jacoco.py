@@ -15,18 +15,25 @@ keeps no line map.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple, cast
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
 from gitmetrics.formats._xml import (
+    Cut,
+    Cutter,
     Element,
+    NotCut,
     count,
     expect_root,
-    iter_elements,
     required_count,
+    run,
     sniff,
+    walker,
 )
 
 NAME = "jacoco"
@@ -55,6 +62,8 @@ class _Source:
 
     def __init__(self) -> None:
         self.lines: dict[int, int] = {}
+        #: runs of lines read by the fast path, packed
+        self.parts: list[Hits[int]] = []
         self.branches: dict[str, int] = {}
         self.counters: dict[str, tuple[int, int]] = {}
         #: the first <line> without instruction counts (gcovr's), for an error message
@@ -63,36 +72,67 @@ class _Source:
         #: lines without instruction counts, branch arms, arms taken
         self.tally = [0, 0, 0, 0, 0]
 
+    def hits(self) -> Hits[int]:
+        """Every line; a line given twice is hit if either copy was."""
+        return Hits.union_of([*self.parts, Hits.from_counts(self.lines)])
+
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
     """Report-level LINE and BRANCH counters, and one entry per source file."""
+    try:
+        return _parse(path, max_bytes, cut=True)
+    except (ReportError, NotCut):
+        # the cut document names other line numbers, and some documents can't be cut:
+        # read it again element by element, which gives the same figures or the error
+        return _parse(path, max_bytes, cut=False)
+
+
+def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
     seen_root = False
     totals: dict[str, tuple[int, int]] = {}
     sources: dict[str, _Source] = {}
     package = ""
     current: _Source | None = None
-    for el in iter_elements(path, max_bytes=max_bytes):
+
+    def start(name: str, attrib: dict[str, str], parents: list[str]) -> None:
+        nonlocal seen_root, package, current
         if not seen_root:
-            expect_root(path, el, "report", format_name="JaCoCo")
+            expect_root(path, walk.element(name, attrib), "report", format_name="JaCoCo")
             seen_root = True
-        elif el.tag == "counter" and el.parents == ("report",):
-            _put_counter(path, el, totals)
-        elif el.tag == "package":
-            package = el.attrib.get("name", "").strip().replace("\\", "/")
-        elif el.tag == "sourcefile" and el.parent == "package":
-            name = el.attrib.get("name", "").strip()
-            if not name:
+        elif name == "counter" and len(parents) == 1:
+            _put_counter(path, walk.element(name, attrib), totals)
+        elif name == "package":
+            package = attrib.get("name", "").strip().replace("\\", "/")
+        elif name == "sourcefile" and parents[-1] == "package":
+            source = attrib.get("name", "").strip()
+            if not source:
                 raise ReportError(
-                    f"{path}: line {el.line}: <sourcefile> has no name",
+                    f"{path}: line {walk.element(name, attrib).line}: <sourcefile> has no name",
                     "the report is damaged; regenerate it",
                 )
-            key = f"{package}/{name}" if package else name
+            key = f"{package}/{source}" if package else source
             current = sources.setdefault(key, _Source())
-        elif current is not None and el.parent == "sourcefile":
-            if el.tag == "line":
-                _add_line(path, el, current)
-            elif el.tag == "counter":
-                _put_counter(path, el, current.counters)
+        elif current is not None and parents[-1] == "sourcefile":
+            if name == "line":
+                _add_line(path, walk.element(name, attrib), current)
+            elif name == "counter":
+                _put_counter(path, walk.element(name, attrib), current.counters)
+
+    def lines(found: _Run, parents: list[str]) -> None:
+        # the same test as for one <line> above
+        if current is not None and parents[-1] == "sourcefile":
+            found.add_to(current)
+
+    cutter = (
+        Cutter(
+            Cut(b"<sourcefile ", b"</sourcefile>", _sourcefile_run, lines, b">"),
+            Cut(b"<class ", b"</class>", _class_run, _ignore, b">"),
+        )
+        if cut
+        else None
+    )
+    walk = walker(start, cutter)
+    run(path, walk, max_bytes=max_bytes)
     line_covered, line_total = totals.get("LINE", (0, 0))
     branch = totals.get("BRANCH")
     files = tuple(_file_coverage(path, key, src) for key, src in sources.items())
@@ -105,6 +145,118 @@ def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
         files=files,
         warnings=_disagreements(totals, sources.values()),
     )
+
+
+# The usual body of a <sourcefile> and of a <class>, as JaCoCo writes them, read with
+# regular expressions instead of one Python call per element (see _xml.Cutter): a body
+# with an element of another shape is read element by element. Numbers have at most 15
+# digits (below 2**53) and no leading zero, as the element path would read them.
+_N = rb"(0|[1-9][0-9]{0,14})"
+_D = rb"(?:0|[1-9][0-9]{0,14})"
+_LINE_HIT = re.compile(
+    rb'<line nr="' + _N + rb'" mi="' + _D + rb'" ci="[1-9][0-9]{0,14}" mb="0" cb="0"/>'
+)
+_LINE_MISSED = re.compile(rb'<line nr="' + _N + rb'" mi="' + _D + rb'" ci="0" mb="0" cb="0"/>')
+# a line with branches: (nr, ci, mb, cb)
+_LINE_BRANCHES = re.compile(
+    rb'<line nr="'
+    + _N
+    + rb'" mi="'
+    + _D
+    + rb'" ci="'
+    + _N
+    + rb'" (?!mb="0" cb="0")mb="'
+    + _N
+    + rb'" cb="'
+    + _N
+    + rb'"/>'
+)
+_COUNTER = re.compile(
+    rb'<counter type="([A-Z]{1,20})" missed="' + _N + rb'" covered="' + _N + rb'"/>'
+)
+_IGNORED = b" \t\r\n0123456789"
+
+
+def _rest(tag: bytes) -> int:
+    return len(tag.translate(None, _IGNORED))
+
+
+_LINE_REST = _rest(b'<line nr="" mi="" ci="" mb="" cb=""/>')
+_COUNTER_REST = _rest(b'<counter type="" missed="" covered=""/>')
+
+
+class _Run(NamedTuple):
+    """What a <sourcefile> body of usual elements says."""
+
+    hits: Hits[int]
+    branch_lines: list[tuple[bytes, bytes, bytes, bytes]]
+    counters: list[tuple[bytes, bytes, bytes]]
+    lines: int
+    hit: int
+
+    def add_to(self, into: _Source) -> None:
+        """Into the source, as the element path adds each element."""
+        into.parts.append(self.hits)
+        tally = into.tally
+        tally[0] += self.lines
+        tally[1] += self.hit
+        for nr, ci, mb, cb in self.branch_lines:
+            number, missed_branches, covered_branches = int(nr), int(mb), int(cb)
+            hit = 1 if ci != b"0" else 0
+            tally[1] += hit
+            tally[3] += missed_branches + covered_branches
+            tally[4] += covered_branches
+            into.lines[number] = max(hit, into.lines.get(number, 0))
+            for arm in range(missed_branches + covered_branches):
+                into.branches[f"{number}:{arm}"] = 1 if arm < covered_branches else 0
+        for kind, missed, covered in self.counters:
+            if kind in (b"LINE", b"BRANCH"):
+                c = int(covered)
+                into.counters[kind.decode()] = (c, c + int(missed))
+
+
+def _sourcefile_run(text: bytes) -> _Run | None:
+    """What a ``<sourcefile>`` body of usual lines and counters says, else ``None``."""
+    hit = _LINE_HIT.findall(text)
+    missed = _LINE_MISSED.findall(text)
+    # lines with branches are a few: look for them only where some line is not branch-free
+    some = text.count(b'" mb="0" cb="0"/>') != text.count(b"<line ")
+    branch_lines = _LINE_BRANCHES.findall(text) if some else []
+    counters = _COUNTER.findall(text)
+    lines = len(hit) + len(missed) + len(branch_lines)
+    if text.count(b"<") != lines + len(counters):
+        return None
+    rest = _LINE_REST * lines + sum(_COUNTER_REST + len(c[0]) for c in counters)
+    if len(text.translate(None, _IGNORED)) != rest:
+        return None
+    numbers = b"[[" + b",".join(hit) + b"],[" + b",".join(missed) + b"]]"
+    hit_n, missed_n = cast(tuple[list[int], list[int]], json.loads(numbers))
+    return _Run(Hits.from_lists(hit_n, missed_n), branch_lines, counters, lines, len(hit))
+
+
+# a <class> body: <method>s holding <counter>s, and <counter>s; nothing in it is read
+_VALUE = rb'"(?:[ !#-%\'-;=-~]|&(?:lt|gt|amp|quot|apos);)*"'
+_CLASS_BODY = re.compile(
+    rb"(?:[ \t\r\n]*(?:"
+    + _COUNTER.pattern
+    + rb"|<method name="
+    + _VALUE
+    + rb" desc="
+    + _VALUE
+    + rb'(?: line="'
+    + _D
+    + rb'")?>(?:[ \t\r\n]*'
+    + _COUNTER.pattern
+    + rb")*[ \t\r\n]*</method>))*[ \t\r\n]*"
+)
+
+
+def _class_run(text: bytes) -> bool | None:
+    return True if _CLASS_BODY.fullmatch(text) else None
+
+
+def _ignore(found: object, parents: list[str]) -> None:
+    return None
 
 
 def _disagreements(
@@ -180,7 +332,8 @@ def _file_coverage(path: Path, key: str, src: _Source) -> FileCoverage:
                 f" count and <sourcefile> {key!r} has no LINE counter",
                 "the report does not say which lines ran; regenerate it",
             )
-        line = (sum(1 for h in src.lines.values() if h > 0), len(src.lines))
+        hits = src.hits()
+        line = (hits.covered, len(hits))
     return FileCoverage(
         path=key,
         lines_covered=line[0],
@@ -188,6 +341,6 @@ def _file_coverage(path: Path, key: str, src: _Source) -> FileCoverage:
         branches_covered=branch[0] if branch else None,
         branches_valid=branch[1] if branch else None,
         # a line without instruction counts does not say whether it ran: no line map
-        lines=dict(sorted(src.lines.items())) if src.uncounted is None else None,
+        lines=src.hits() if src.uncounted is None else None,
         branches=dict(src.branches) if src.branches else None,
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from gitmetrics.formats import Coverage
+from gitmetrics.errors import ReportError
+from gitmetrics.formats import Coverage, _xml
+from gitmetrics.formats._xml import NotCut
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports"
 
@@ -40,3 +43,30 @@ def figures(read: Coverage | str) -> object:
             for f in read.files
         ],
     )
+
+
+def cut_and_uncut_agree(
+    module: ModuleType, path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> bool:
+    """Assert an XML parser's readings with and without its cutter agree (figures or
+    error); True when the cut reading went through on its own."""
+    monkeypatch.setattr(_xml, "_CHUNK", chunk)
+
+    def read(cut: bool | None) -> object:
+        try:
+            if cut is None:
+                return figures(module.parse(path, max_bytes=1 << 30))
+            return figures(module._parse(path, 1 << 30, cut=cut))
+        except ReportError as exc:
+            return f"error: {exc}"
+
+    slow = read(False)
+    assert read(None) == slow
+    try:
+        fast = read(True)
+    except NotCut:
+        return False
+    if isinstance(fast, str):  # seen through the cut document: parse re-reads for the message
+        return False
+    assert fast == slow
+    return True

@@ -14,41 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitmetrics.errors import ReportError
-from gitmetrics.formats import Coverage, _xml, cobertura
-from gitmetrics.formats._xml import NotCut
+from gitmetrics.formats import cobertura
 
-from .conftest import figures
+from .conftest import cut_and_uncut_agree
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports" / "cobertura"
 REAL = sorted(p for p in FIXTURES.glob("*/*.xml"))
 
 
-def _read(path: Path, *, cut: bool) -> Coverage | str:
-    """The coverage read one way, or the error message it ends in."""
-    try:
-        return cobertura._parse(path, 1 << 30, cut=cut)
-    except ReportError as exc:
-        return f"error: {exc}"
-
-
 def _same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> bool:
-    """Assert all readings agree; True when the cut reading went through on its own."""
-    monkeypatch.setattr(_xml, "_CHUNK", chunk)
-    slow = figures(_read(path, cut=False))
-    try:
-        public = figures(cobertura.parse(path, max_bytes=1 << 30))
-    except ReportError as exc:
-        public = f"error: {exc}"
-    assert public == slow
-    try:
-        fast = _read(path, cut=True)
-    except NotCut:
-        return False
-    if isinstance(fast, str):  # seen through the cut document: parse re-reads for the message
-        return False
-    assert figures(fast) == slow
-    return True
+    return cut_and_uncut_agree(cobertura, path, monkeypatch, chunk)
 
 
 @pytest.mark.parametrize("report", REAL, ids=lambda p: p.parent.name)
