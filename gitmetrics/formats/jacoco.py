@@ -72,9 +72,27 @@ class _Source:
         #: lines without instruction counts, branch arms, arms taken
         self.tally = [0, 0, 0, 0, 0]
 
+        #: branch arms packed as for lines
+        self.arm_parts: list[Hits[str]] = []
+
+    def pack(self) -> None:
+        """Keep what was read so far packed (a few bytes a line, not a dict entry)."""
+        if self.lines:
+            self.parts.append(Hits.from_counts(self.lines))
+            self.lines = {}
+        if self.branches:
+            self.arm_parts.append(Hits.from_counts(self.branches))
+            self.branches = {}
+
     def hits(self) -> Hits[int]:
         """Every line; a line given twice is hit if either copy was."""
-        return Hits.union_of([*self.parts, Hits.from_counts(self.lines)])
+        self.pack()
+        return Hits.union_of(self.parts)
+
+    def arms(self) -> Hits[str] | None:
+        """Every branch arm (hit if any copy was), ``None`` without any."""
+        self.pack()
+        return Hits.union_of(self.arm_parts) if self.arm_parts else None
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
@@ -111,6 +129,8 @@ def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
                     "the report is damaged; regenerate it",
                 )
             key = f"{package}/{source}" if package else source
+            if current is not None:
+                current.pack()
             current = sources.setdefault(key, _Source())
         elif current is not None and parents[-1] == "sourcefile":
             if name == "line":
@@ -195,24 +215,37 @@ class _Run(NamedTuple):
     hit: int
 
     def add_to(self, into: _Source) -> None:
-        """Into the source, as the element path adds each element."""
+        """Into the source, as the element path adds each element, packed."""
         into.parts.append(self.hits)
         tally = into.tally
         tally[0] += self.lines
         tally[1] += self.hit
-        for nr, ci, mb, cb in self.branch_lines:
-            number, missed_branches, covered_branches = int(nr), int(mb), int(cb)
-            hit = 1 if ci != b"0" else 0
-            tally[1] += hit
-            tally[3] += missed_branches + covered_branches
-            tally[4] += covered_branches
-            into.lines[number] = max(hit, into.lines.get(number, 0))
-            for arm in range(missed_branches + covered_branches):
-                into.branches[f"{number}:{arm}"] = 1 if arm < covered_branches else 0
+        if self.branch_lines:
+            lines: dict[int, int] = {}
+            arms: dict[str, int] = {}
+            for nr, ci, mb, cb in self.branch_lines:
+                number, covered_branches = int(nr), int(cb)
+                total = int(mb) + covered_branches
+                hit = 1 if ci != b"0" else 0
+                tally[1] += hit
+                tally[3] += total
+                tally[4] += covered_branches
+                lines[number] = max(hit, lines.get(number, 0))
+                _put_arms(arms, number, total, covered_branches)
+            into.parts.append(Hits.from_counts(lines))
+            into.arm_parts.append(Hits.from_counts(arms))
         for kind, missed, covered in self.counters:
             if kind in (b"LINE", b"BRANCH"):
                 c = int(covered)
                 into.counters[kind.decode()] = (c, c + int(missed))
+
+
+def _put_arms(arms: dict[str, int], number: int, total: int, taken: int) -> None:
+    """The arms of one line; an arm given twice is hit if either copy was."""
+    for arm in range(total):
+        # JaCoCo says how many arms were taken, not which: the first ones are marked
+        key = f"{number}:{arm}"
+        arms[key] = max(1 if arm < taken else 0, arms.get(key, 0))
 
 
 def _sourcefile_run(text: bytes) -> _Run | None:
@@ -316,9 +349,7 @@ def _add_line(path: Path, el: Element, into: _Source) -> None:
         hit = 1 if covered_instructions > 0 else 0
         tally[1] += hit
         into.lines[number] = max(hit, into.lines.get(number, 0))
-    for arm in range(missed_branches + covered_branches):
-        # JaCoCo says how many arms were taken, not which: the first ones are marked
-        into.branches[f"{number}:{arm}"] = 1 if arm < covered_branches else 0
+    _put_arms(into.branches, number, missed_branches + covered_branches, covered_branches)
 
 
 def _file_coverage(path: Path, key: str, src: _Source) -> FileCoverage:
@@ -342,5 +373,5 @@ def _file_coverage(path: Path, key: str, src: _Source) -> FileCoverage:
         branches_valid=branch[1] if branch else None,
         # a line without instruction counts does not say whether it ran: no line map
         lines=src.hits() if src.uncounted is None else None,
-        branches=dict(src.branches) if src.branches else None,
+        branches=src.arms(),
     )
