@@ -53,6 +53,11 @@ def _class(filename: str, body: str, methods: str = "<methods/>") -> str:
     return f'<class name="c" filename="{filename}">{methods}<lines>{body}</lines></class>'
 
 
+GCOVR = (
+    '<line number="{n}" hits="{h}" branch="true" condition-coverage="50% ({c}/{t})">'
+    '\n  <conditions>\n    <condition number="0" type="jump" coverage="50%"/>'
+    "\n  </conditions>\n</line>"
+)
 CASES = {
     "plain": _doc([_class("a.py", _simple([(1, 1), (2, 0), (3, 5)]))]),
     "gcovr and istanbul style": _doc(
@@ -93,6 +98,90 @@ CASES = {
                 _simple([(1, 1)])
                 + '<line number="2" hits="1" branch="true" condition-coverage="50% (1/2)"/>',
             )
+        ]
+    ),
+    "gcovr branch lines": _doc(
+        [
+            _class(
+                "a.c",
+                '<line number="1" hits="2" branch="false"/>\n'
+                + GCOVR.format(n=2, h=2, c=1, t=2)
+                + "\n"
+                + GCOVR.format(n=3, h=0, c=0, t=2),
+            )
+        ]
+    ),
+    "gcovr lines repeated under the method": _doc(
+        [
+            _class(
+                "a.c",
+                GCOVR.format(n=2, h=2, c=1, t=2),
+                methods=f'<methods><method name="f"><lines>{GCOVR.format(n=2, h=2, c=1, t=2)}'
+                "</lines></method></methods>",
+            )
+        ]
+    ),
+    "method lines with entities": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="&lt;f&gt;"><lines>'
+                + _simple([(1, 1)])
+                + "&amp;</lines></method></methods>",
+            )
+        ]
+    ),
+    "method with a class in it": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="m"><lines>'
+                + '</lines></method><method name="n"/></methods>',
+            )
+        ]
+    ),
+    "empty method": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="m"/><method name="n"><lines/></method></methods>',
+            )
+        ]
+    ),
+    "unclosed line in a method": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="m"><lines><line number="1" hits="1"></lines></method></methods>',
+            )
+        ]
+    ),
+    "gcovr with two conditions": _doc(
+        [
+            _class(
+                "a.c",
+                GCOVR.format(n=2, h=2, c=1, t=2).replace(
+                    "</conditions>",
+                    '<condition number="1" type="jump" coverage="0%"/></conditions>',
+                ),
+            )
+        ]
+    ),
+    "gcovr switch condition": _doc(
+        [_class("a.c", GCOVR.format(n=2, h=2, c=1, t=2).replace("jump", "switch"))]
+    ),
+    "gcovr condition not closed": _doc(
+        [_class("a.c", GCOVR.format(n=2, h=2, c=1, t=2).replace('%"/>', '%">'))]
+    ),
+    "gcovr more covered than arms": _doc([_class("a.c", GCOVR.format(n=2, h=2, c=3, t=2))]),
+    "same branch line in two classes": _doc(
+        [
+            _class("a.c", GCOVR.format(n=2, h=2, c=1, t=2)),
+            _class("a.c", GCOVR.format(n=2, h=0, c=2, t=4) + _simple([(3, 1)])),
         ]
     ),
     "entity in the run": _doc([_class("a.py", _simple([(1, 1)]) + "&amp;")]),
@@ -136,6 +225,8 @@ def test_odd_documents_read_the_same(
     [
         "real pytest-cov-lines",
         "real pytest-cov-branch",
+        "real gcovr-c",
+        "gcovr branch lines",
         "plain",
         "gcovr and istanbul style",
         "coverage.py branch lines",
