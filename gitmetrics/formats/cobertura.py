@@ -445,14 +445,8 @@ def _file_coverage(name: str, f: _File) -> FileCoverage:
     numbers, covered, total = f.arms()
     lines = f.hits()
     has_branches = sum(total) > 0
-    branches: Hits[str] | None = None
-    if has_branches:
-        # Cobertura says how many arms were taken, not which: the first ones are marked
-        taken = [f"{n}:{a}" for n, c in zip(numbers, covered, strict=True) for a in range(c)]
-        not_taken = [
-            f"{n}:{a}" for n, c, t in zip(numbers, covered, total, strict=True) for a in range(c, t)
-        ]
-        branches = Hits(taken, not_taken)
+    # Cobertura says how many arms were taken, not which: the first ones are marked
+    branches = Hits.of_arms(numbers, covered, total) if has_branches else None
     return FileCoverage(
         path=name,
         lines_covered=lines.covered,

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from itertools import chain, compress
+from operator import add, not_
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
@@ -171,8 +173,10 @@ def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
 # regular expressions instead of one Python call per element (see _xml.Cutter): a body
 # with an element of another shape is read element by element. Numbers have at most 15
 # digits (below 2**53) and no leading zero, as the element path would read them.
-_N = rb"(0|[1-9][0-9]{0,14})"
-_D = rb"(?:0|[1-9][0-9]{0,14})"
+# (a leading zero is left to the element path: the numbers are read as JSON, which
+# refuses one)
+_N = rb"([0-9]{1,15})"
+_D = rb"[0-9]{1,15}"
 _LINE_HIT = re.compile(
     rb'<line nr="' + _N + rb'" mi="' + _D + rb'" ci="[1-9][0-9]{0,14}" mb="0" cb="0"/>'
 )
@@ -208,44 +212,30 @@ _COUNTER_REST = _rest(b'<counter type="" missed="" covered=""/>')
 class _Run(NamedTuple):
     """What a <sourcefile> body of usual elements says."""
 
-    hits: Hits[int]
-    branch_lines: list[tuple[bytes, bytes, bytes, bytes]]
+    hit: list[int]
+    missed: list[int]
+    # each line with branches: its number, covered instructions, missed and covered arms
+    flat: list[int]
     counters: list[tuple[bytes, bytes, bytes]]
-    lines: int
-    hit: int
 
     def add_to(self, into: _Source) -> None:
         """Into the source, as the element path adds each element, packed."""
-        into.parts.append(self.hits)
+        hit, missed = self.hit, self.missed
         tally = into.tally
-        tally[0] += self.lines
-        tally[1] += self.hit
-        if self.branch_lines:
-            lines: dict[int, int] = {}
-            arms: dict[str, int] = {}
-            for nr, ci, mb, cb in self.branch_lines:
-                number, covered_branches = int(nr), int(cb)
-                total = int(mb) + covered_branches
-                hit = 1 if ci != b"0" else 0
-                tally[1] += hit
-                tally[3] += total
-                tally[4] += covered_branches
-                lines[number] = max(hit, lines.get(number, 0))
-                _put_arms(arms, number, total, covered_branches)
-            into.parts.append(Hits.from_counts(lines))
-            into.arm_parts.append(Hits.from_counts(arms))
-        for kind, missed, covered in self.counters:
+        if self.flat:
+            numbers, ci, mb, cb = self.flat[0::4], self.flat[1::4], self.flat[2::4], self.flat[3::4]
+            hit.extend(compress(numbers, ci))
+            missed.extend(compress(numbers, map(not_, ci)))
+            total = list(map(add, mb, cb))
+            tally[3] += sum(total)
+            tally[4] += sum(cb)
+            into.arm_parts.append(Hits.of_arms(numbers, cb, total))
+        tally[0] += len(hit) + len(missed)
+        tally[1] += len(hit)
+        into.parts.append(Hits.from_lists(hit, missed))
+        for kind, m, c in self.counters:
             if kind in (b"LINE", b"BRANCH"):
-                c = int(covered)
-                into.counters[kind.decode()] = (c, c + int(missed))
-
-
-def _put_arms(arms: dict[str, int], number: int, total: int, taken: int) -> None:
-    """The arms of one line; an arm given twice is hit if either copy was."""
-    for arm in range(total):
-        # JaCoCo says how many arms were taken, not which: the first ones are marked
-        key = f"{number}:{arm}"
-        arms[key] = max(1 if arm < taken else 0, arms.get(key, 0))
+                into.counters[kind.decode()] = (int(c), int(c) + int(m))
 
 
 def _sourcefile_run(text: bytes) -> _Run | None:
@@ -262,9 +252,18 @@ def _sourcefile_run(text: bytes) -> _Run | None:
     rest = _LINE_REST * lines + sum(_COUNTER_REST + len(c[0]) for c in counters)
     if len(text.translate(None, _IGNORED)) != rest:
         return None
-    numbers = b"[[" + b",".join(hit) + b"],[" + b",".join(missed) + b"]]"
-    hit_n, missed_n = cast(tuple[list[int], list[int]], json.loads(numbers))
-    return _Run(Hits.from_lists(hit_n, missed_n), branch_lines, counters, lines, len(hit))
+    # digits and commas: the C JSON scanner reads them (and refuses a leading zero)
+    flat = b",".join(chain.from_iterable(branch_lines)).decode()
+    both = f"[[{b','.join(hit).decode()}],[{b','.join(missed).decode()}],[{flat}]]"
+    try:
+        hit_n, missed_n, flat_n = _scan_once(both, 0)[0]
+    except ValueError:
+        return None
+    return _Run(hit_n, missed_n, flat_n, counters)
+
+
+# the C scanner json.loads uses, without its Python layers (bodies are many and small)
+_scan_once = cast(Callable[[str, int], tuple[Any, int]], json.JSONDecoder().scan_once)  # type: ignore[attr-defined]
 
 
 # a <class> body: <method>s holding <counter>s, and <counter>s; nothing in it is read
@@ -349,7 +348,10 @@ def _add_line(path: Path, el: Element, into: _Source) -> None:
         hit = 1 if covered_instructions > 0 else 0
         tally[1] += hit
         into.lines[number] = max(hit, into.lines.get(number, 0))
-    _put_arms(into.branches, number, missed_branches + covered_branches, covered_branches)
+    for arm in range(missed_branches + covered_branches):
+        # JaCoCo says how many arms were taken, not which: the first ones are marked
+        key = f"{number}:{arm}"
+        into.branches[key] = max(1 if arm < covered_branches else 0, into.branches.get(key, 0))
 
 
 def _file_coverage(path: Path, key: str, src: _Source) -> FileCoverage:
