@@ -152,8 +152,141 @@ def cobertura_branches(path: Path, target_bytes: int, seed: int = 1) -> None:
     cobertura(path, target_bytes, seed, branches=True)
 
 
+def cobertura_gcovr(path: Path, target_bytes: int, seed: int = 4) -> None:
+    """A Cobertura report as gcovr writes it: branch lines carry <conditions>, and every
+    line is repeated under its <method>."""
+    files = list(_files(target_bytes, 2 * 44, seed))
+    valid = sum(len(h) for _, h in files)
+    covered = sum(1 for _, h in files for x in h if x)
+    arms = sum(2 for _, h in files for n in range(1, len(h) + 1) if n % 8 == 0)
+    taken = sum(2 if x else 1 for _, h in files for n, x in enumerate(h, 1) if n % 8 == 0)
+
+    def line(n: int, h: int, indent: str) -> str:
+        if n % 8:
+            return f'{indent}<line number="{n}" hits="{h}" branch="false"/>\n'
+        t = 2 if h else 1
+        return (
+            f'{indent}<line number="{n}" hits="{h}" branch="true" '
+            f'condition-coverage="{t * 50}% ({t}/2)">\n{indent}  <conditions>\n'
+            f'{indent}    <condition number="0" type="jump" coverage="{t * 50}%"/>\n'
+            f"{indent}  </conditions>\n{indent}</line>\n"
+        )
+
+    with path.open("w") as out:
+        out.write("<?xml version='1.0' encoding='utf-8'?>\n")
+        out.write(
+            "<!DOCTYPE coverage SYSTEM 'https://github.com/cobertura/cobertura/blob/master/"
+            "cobertura/src/site/htdocs/xml/coverage-04.dtd'>\n"
+            f'<coverage line-rate="{covered / valid}" branch-rate="{taken / arms}" '
+            f'lines-covered="{covered}" lines-valid="{valid}" branches-covered="{taken}" '
+            f'branches-valid="{arms}" complexity="0.0" timestamp="1732000000" '
+            'version="gcovr 8.8">\n  <sources>\n    <source>/src</source>\n  </sources>\n'
+            '  <packages>\n    <package name="" line-rate="0.5" branch-rate="0.5" '
+            'complexity="0.0">\n      <classes>\n'
+        )
+        for name, hits in files:
+            out.write(
+                f'        <class name="{Path(name).stem}" filename="{name}" line-rate="0.5" '
+                'branch-rate="0.5" complexity="0.0">\n          <methods>\n'
+            )
+            # one method per 20 lines, holding those lines again
+            for start in range(0, len(hits), 20):
+                out.write(
+                    f'            <method name="f{start}" signature="" line-rate="0.5" '
+                    'branch-rate="0.5" complexity="0.0">\n              <lines>\n'
+                )
+                for n in range(start + 1, min(start + 20, len(hits)) + 1):
+                    out.write(line(n, hits[n - 1], "                "))
+                out.write("              </lines>\n            </method>\n")
+            out.write("          </methods>\n          <lines>\n")
+            for n, h in enumerate(hits, 1):
+                out.write(line(n, h, "            "))
+            out.write("          </lines>\n        </class>\n")
+        out.write("      </classes>\n    </package>\n  </packages>\n</coverage>\n")
+
+
+def jacoco(path: Path, target_bytes: int, seed: int = 5) -> None:
+    """A JaCoCo XML report as its Maven/Gradle plugins write it: one line of XML, counters
+    per method, class, sourcefile, package and report, one <line> per source line."""
+    kinds = ("INSTRUCTION", "BRANCH", "LINE", "COMPLEXITY", "METHOD")
+    rnd = random.Random(seed)
+    total = {k: [0, 0] for k in (*kinds, "CLASS")}
+
+    def counters(c: dict[str, list[int]]) -> str:
+        return "".join(
+            f'<counter type="{k}" missed="{m}" covered="{v}"/>' for k, (m, v) in c.items() if m + v
+        )
+
+    with path.open("w") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><!DOCTYPE report PUBLIC '
+            '"-//JACOCO//DTD Report 1.1//EN" "report.dtd"><report name="bench">'
+            '<sessioninfo id="ci-1" start="1732000000000" dump="1732000009000"/>'
+        )
+        files = list(_files(target_bytes, 70, seed))
+        for p0 in range(0, len(files), 50):
+            package = f"com/example/pkg{p0 // 50}"
+            out.write(f'<package name="{package}">')
+            sources = []
+            for name, hits in files[p0 : p0 + 50]:
+                cls = Path(name).stem.title().replace("_", "")
+                lines = []
+                per_file = {k: [0, 0] for k in (*kinds, "CLASS")}
+                methods = []
+                for start in range(0, len(hits), 12):
+                    m = {k: [0, 0] for k in kinds}
+                    for n in range(start + 1, min(start + 12, len(hits)) + 1):
+                        h = hits[n - 1]
+                        ins = rnd.randint(2, 9)
+                        mi, ci = (0, ins) if h else (ins, 0)
+                        mb = cb = 0
+                        if n % 8 == 0:
+                            cb = 2 if h else 0
+                            mb = 2 - cb
+                        lines.append(f'<line nr="{n}" mi="{mi}" ci="{ci}" mb="{mb}" cb="{cb}"/>')
+                        for k, (a, b) in (
+                            ("INSTRUCTION", (mi, ci)),
+                            ("BRANCH", (mb, cb)),
+                            ("LINE", (0 if h else 1, 1 if h else 0)),
+                        ):
+                            m[k][0] += a
+                            m[k][1] += b
+                    hit = m["LINE"][1] > 0
+                    m["COMPLEXITY"] = [1, 0] if not hit else [0, 1]
+                    m["METHOD"] = [0, 1] if hit else [1, 0]
+                    methods.append(
+                        f'<method name="m{start}" desc="(Ljava/lang/String;I)V" '
+                        f'line="{start + 1}">{counters(m)}</method>'
+                    )
+                    for k in kinds:
+                        per_file[k][0] += m[k][0]
+                        per_file[k][1] += m[k][1]
+                per_file["CLASS"] = [0, 1] if per_file["METHOD"][1] else [1, 0]
+                out.write(
+                    f'<class name="{package}/{cls}" sourcefilename="{cls}.java">'
+                    + "".join(methods)
+                    + counters(per_file)
+                    + "</class>"
+                )
+                sources.append(
+                    f'<sourcefile name="{cls}.java">'
+                    + "".join(lines)
+                    + counters(per_file)
+                    + "</sourcefile>"
+                )
+                for k in total:
+                    total[k][0] += per_file[k][0]
+                    total[k][1] += per_file[k][1]
+            out.write("".join(sources) + "</package>")
+        out.write(counters(total) + "</report>")
+
+
 #: reports for the parse benchmark only, as (file name, maker, gitmetrics format)
-PARSE_ONLY = {"cobertura-branches": ("coverage.xml", cobertura_branches, "cobertura")}
+PARSE_ONLY = {
+    "cobertura-branches": ("coverage.xml", cobertura_branches, "cobertura"),
+    "cobertura-gcovr": ("coverage.xml", cobertura_gcovr, "cobertura"),
+    "jacoco": ("jacoco.xml", jacoco, "jacoco"),
+}
 
 REPORTS = {
     "cobertura": ("coverage.xml", cobertura),

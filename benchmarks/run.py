@@ -1,6 +1,7 @@
 """Measure gitmetrics against git and the bare parsers; print one Markdown table.
 
     python benchmarks/run.py [--quick] [--only parse,collect,commit,history,size,help]
+                             [--parse cobertura,lcov,jacoco,...]
 
 Every figure is a ratio against a baseline measured in the same run on the same inputs,
 so runs on different machines compare. Inputs are synthetic and built under a temp dir
@@ -113,7 +114,12 @@ def floor_lcov(path: Path) -> None:
             line.partition(":")
 
 
-FLOORS = {"cobertura": floor_xml, "coverage-json": floor_json, "lcov": floor_lcov}
+FLOORS = {
+    "cobertura": floor_xml,
+    "jacoco": floor_xml,
+    "coverage-json": floor_json,
+    "lcov": floor_lcov,
+}
 
 # ru_maxrss survives exec on Linux (a child of a big parent reports the parent's peak), so
 # peaks are read from /proc/self/status: VmHWM belongs to the process image alone
@@ -142,7 +148,7 @@ main()
 )
 
 
-def bench_parse(tmp: Path, quick: bool) -> None:
+def bench_parse(tmp: Path, quick: bool, kinds: set[str] | None = None) -> None:
     from gitmetrics import formats
 
     size = 5_000_000 if quick else 20_000_000
@@ -152,6 +158,8 @@ def bench_parse(tmp: Path, quick: bool) -> None:
         **gen.PARSE_ONLY,
     }
     for kind, (name, make, fmt) in cases.items():
+        if kinds is not None and kind not in kinds:
+            continue
         path = tmp / f"parse-{kind}-{name}"
         make(path, size)
         n = path.stat().st_size
@@ -164,7 +172,7 @@ def bench_parse(tmp: Path, quick: bool) -> None:
             f"{n / floor / 1e6:.1f} MB/s",
             f"{floor / ours:.2f}",
         )
-        if fmt == "cobertura":
+        if FLOORS[fmt] is floor_xml:
             noop = best(lambda p=path: floor_xml(p, handlers=True), 2)
             row(
                 "parse",
@@ -447,8 +455,19 @@ def main() -> None:
         default="parse,collect,commit,history,size,help",
         help="comma-separated groups to run",
     )
+    parser.add_argument(
+        "--parse",
+        default=None,
+        help="comma-separated reports of the parse group (default all): "
+        + ", ".join([*gen.REPORTS, *gen.PARSE_ONLY]),
+    )
     args = parser.parse_args()
     what = set(args.only.split(","))
+    kinds = set(args.parse.split(",")) if args.parse else None
+    if kinds and kinds - {*gen.REPORTS, *gen.PARSE_ONLY}:
+        parser.error(
+            f"unknown report for --parse: {', '.join(sorted(kinds - {*gen.REPORTS, *gen.PARSE_ONLY}))}"
+        )
     started = time.perf_counter()
     print(
         f"gitmetrics benchmarks ({'quick' if args.quick else 'full'}), "
@@ -461,7 +480,7 @@ def main() -> None:
         if "help" in what:
             bench_help(tmp, args.quick)
         if "parse" in what:
-            bench_parse(tmp, args.quick)
+            bench_parse(tmp, args.quick, kinds)
         if "collect" in what:
             bench_collect(tmp, args.quick)
         if what & {"commit", "history", "size"}:

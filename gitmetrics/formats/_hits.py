@@ -79,6 +79,25 @@ class Hits(Mapping[K, int], Generic[K]):
         missed = [k for k, n in counts.items() if n <= 0]
         return cls(hit, missed)
 
+    @classmethod
+    def from_lists(cls, hit: list[K], missed: list[K]) -> Hits[K]:
+        """From the entries hit and those not hit, either with repeats; one in both was hit."""
+        if len(set(hit).union(missed)) != len(hit) + len(missed):
+            merged: dict[K, int] = dict.fromkeys(missed, 0)
+            merged.update(dict.fromkeys(hit, 1))
+            return cls.from_counts(merged)
+        return cls(hit, missed)
+
+    @staticmethod
+    def of_arms(lines: list[int], covered: list[int], total: list[int]) -> Hits[str]:
+        """Branch arms ``"<line>:<arm>"`` of lines that say how many of their arms were
+        taken, not which (Cobertura, JaCoCo): the first ``covered`` are marked hit."""
+        taken = [f"{n}:{a}" for n, c in zip(lines, covered, strict=True) for a in range(c)]
+        not_taken = [
+            f"{n}:{a}" for n, c, t in zip(lines, covered, total, strict=True) for a in range(c, t)
+        ]
+        return Hits.from_lists(taken, not_taken)
+
     @property
     def covered(self) -> int:
         """How many entries were hit."""

@@ -95,7 +95,7 @@ def iter_elements(path: Path, *, max_bytes: int) -> Iterator[Element]:
 class _Direct(_Collector):
     """Calls a handler for each start tag straight from expat: no element objects at all."""
 
-    def __init__(self, handler: StartHandler, cutter: Cutter[Any] | None = None) -> None:
+    def __init__(self, handler: StartHandler, cutter: Cutter | None = None) -> None:
         super().__init__()
         self.handler = handler
         self.names: list[str] = []
@@ -121,7 +121,7 @@ class _Direct(_Collector):
 StartHandler = Callable[[str, dict[str, str], list[str]], None]
 
 
-def walker(handler: StartHandler, cutter: Cutter[Any] | None = None) -> _Direct:
+def walker(handler: StartHandler, cutter: Cutter | None = None) -> _Direct:
     """A walker calling ``handler`` for every start tag; :func:`run` feeds it a file.
 
     The fastest way through a big report: no object is built per element. While the
@@ -140,19 +140,32 @@ class NotCut(Exception):
 CUT_TARGET = "gitmetrics-cut"
 
 
-class Cutter(Generic[T]):
+class Cut(NamedTuple, Generic[T]):
+    """One kind of run a :class:`Cutter` takes out: the text between ``open_tag`` and
+    ``close_tag`` (with ``open_end``, from the end of the start tag the open tag begins:
+    e.g. ``b"<sourcefile "``, ``b">"``)."""
+
+    open_tag: bytes
+    close_tag: bytes
+    extract: Callable[[bytes], T | None]
+    on_cut: Callable[[T, list[str]], None]
+    open_end: bytes = b""
+
+
+class Cutter:
     """Takes runs of simple elements out of the bytes before expat reads them.
 
     Per-element Python calls are what make a parser slow (expat calling even an empty
     Python function per tag runs at a third of its bare speed). A big report is mostly
     a few kinds of simple elements, e.g. Cobertura's ``<line number="3" hits="1"/>``
-    inside ``<lines>...</lines>``. The cutter finds the text between ``open_tag`` and
-    ``close_tag``; when ``extract`` accepts it (it must accept only text that is nothing
-    but well-formed simple elements and whitespace, and return what they say), the text
-    is replaced by a processing instruction ``<?gitmetrics-cut KEY?>`` and ``on_cut`` is
-    called with the extract and the open element names when expat reaches it. expat
-    still reads the rest of the document, so well-formedness and the entity refusals
-    hold for it, and the cut text is well-formed by ``extract``'s own check.
+    inside ``<lines>...</lines>``. For each :class:`Cut`, the cutter finds the text
+    between its open and close tags; when ``extract`` accepts it (it must accept only
+    text that is nothing but well-formed simple elements and whitespace, and return
+    what they say), the text is replaced by a processing instruction
+    ``<?gitmetrics-cut KEY?>`` and ``on_cut`` is called with the extract and the open
+    element names when expat reaches it. expat still reads the rest of the document, so
+    well-formedness and the entity refusals hold for it, and the cut text is well-formed
+    by ``extract``'s own check.
 
     Text that looked like a run but was not element content (inside a comment, CDATA
     section or processing instruction) leaves its instruction unreported: :meth:`done`
@@ -161,45 +174,55 @@ class Cutter(Generic[T]):
     any error, to name the right line.
     """
 
-    def __init__(
-        self,
-        open_tag: bytes,
-        close_tag: bytes,
-        extract: Callable[[bytes], T | None],
-        on_cut: Callable[[T, list[str]], None],
-    ) -> None:
-        self.open_tag, self.close_tag = open_tag, close_tag
-        self.extract, self.on_cut = extract, on_cut
-        self.pending: dict[str, T] = {}
+    def __init__(self, *cuts: Cut[Any]) -> None:
+        self.cuts = cuts
+        self.pending: dict[str, tuple[Cut[Any], Any]] = {}
         self.carry = b""
         self.made = 0
+        self.longest = max(len(c.open_tag) for c in cuts)
         # instructions of the document itself never match ours: they can't guess this
         self.nonce = secrets.token_hex(8)
 
     def feed(self, chunk: bytes, final: bool) -> bytes:
         """What expat should read of ``chunk``; text that may be cut is held back."""
         buf = self.carry + chunk if self.carry else chunk
-        open_tag, close_tag = self.open_tag, self.close_tag
         out: list[bytes] = []
         pos = 0
+        # where each cut's open tag is next found (a cache: finds are not repeated)
+        found_at = [buf.find(c.open_tag) for c in self.cuts]
         while True:
-            i = buf.find(open_tag, pos)
-            if i < 0:
+            for k, at in enumerate(found_at):
+                if 0 <= at < pos:
+                    found_at[k] = buf.find(self.cuts[k].open_tag, pos)
+            nearest = [(at, k) for k, at in enumerate(found_at) if at >= 0]
+            if not nearest:
                 # the end may hold the first bytes of an open tag
-                keep = len(buf) if final else max(pos, len(buf) - len(open_tag) + 1)
+                keep = len(buf) if final else max(pos, len(buf) - self.longest + 1)
                 break
-            body = i + len(open_tag)
-            j = buf.find(close_tag, body)
+            i, k = min(nearest)
+            cut = self.cuts[k]
+            body = i + len(cut.open_tag)
+            if cut.open_end:
+                e = buf.find(cut.open_end, body)
+                if e < 0:
+                    keep = len(buf) if final else i
+                    break
+                if buf[e - 1 : e] == b"/":  # an empty element: no run in it
+                    out.append(buf[pos : e + 1])
+                    pos = e + 1
+                    continue
+                body = e + len(cut.open_end)
+            j = buf.find(cut.close_tag, body)
             if j < 0:
                 keep = len(buf) if final else i
                 break
-            found = self.extract(buf[body:j])
-            if found is None:
+            extracted = cut.extract(buf[body:j])
+            if extracted is None:
                 out.append(buf[pos:j])
             else:
                 self.made += 1
                 key = f"{self.nonce}-{self.made}"
-                self.pending[key] = found
+                self.pending[key] = (cut, extracted)
                 out.append(buf[pos:body])
                 out.append(b"<?%s %s?>" % (CUT_TARGET.encode(), key.encode()))
             pos = j
@@ -208,11 +231,11 @@ class Cutter(Generic[T]):
         return b"".join(out)
 
     def take(self, target: str, data: str, names: list[str]) -> None:
-        """expat met a processing instruction: hand a cut run to ``on_cut``."""
+        """expat met a processing instruction: hand a cut run to its ``on_cut``."""
         if target == CUT_TARGET:
             found = self.pending.pop(data, None)
             if found is not None:
-                self.on_cut(found, names)
+                found[0].on_cut(found[1], names)
 
     def done(self) -> None:
         """:class:`NotCut` unless expat met every cut run as element content."""
@@ -234,7 +257,7 @@ def run(path: Path, direct: _Direct, *, max_bytes: int) -> None:
 def _feed(path: Path, max_bytes: int, collector: _Collector) -> Iterator[None]:
     """Read ``path`` in chunks into a parser for ``collector``; yields after each chunk."""
     parser = _parser(collector)
-    cutter: Cutter[Any] | None = None
+    cutter: Cutter | None = None
     if isinstance(collector, _Direct) and collector.cutter is not None:
         cutter = collector.cutter
         # the open elements, innermost last, as expat goes

@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, compress
+from operator import gt, not_
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
 from gitmetrics.formats._common import digits_value
 from gitmetrics.formats._xml import (
+    Cut,
     Cutter,
     Element,
     NotCut,
@@ -68,16 +73,50 @@ class _File:
     # line -> (covered, total) branch arms, from condition-coverage="50% (1/2)"
     conditions: dict[int, tuple[int, int]] = field(default_factory=dict)
 
+    # conditions of earlier classes, packed: (lines, covered arms, arms)
+    packed: list[tuple[array[int], array[int], array[int]]] = field(default_factory=list)
+
     def pack(self) -> None:
-        """Keep the lines read so far packed (a few bytes a line, not a dict entry)."""
+        """Keep what was read so far packed (a few bytes a line, not a dict entry)."""
         if self.lines:
             self.parts.append(Hits.from_counts(self.lines))
             self.lines = {}
+        if self.conditions:
+            numbers = list(self.conditions)
+            covered, total = zip(*self.conditions.values(), strict=True)
+            self.packed.append((_array(numbers), _array(covered), _array(total)))
+            self.conditions = {}
 
     def add_condition(self, number: int, covered: int, total: int) -> None:
         """Branch arms of one line; a line repeated across classes keeps the most of each."""
         old = self.conditions.get(number, (0, 0))
         self.conditions[number] = (max(covered, old[0]), max(total, old[1]))
+
+    def add_conditions(self, numbers: list[int], covered: list[int], total: list[int]) -> None:
+        """Branch arms of several lines, as :meth:`add_condition` adds each."""
+        new = dict(zip(numbers, zip(covered, total, strict=True), strict=True))
+        if len(new) == len(numbers) and self.conditions.keys().isdisjoint(new):
+            self.conditions.update(new)
+            return
+        for number, c, t in zip(numbers, covered, total, strict=True):
+            self.add_condition(number, c, t)
+
+    def arms(self) -> tuple[list[int], list[int], list[int]]:
+        """Every line with branches, its covered arms and its arms (the most of each copy)."""
+        self.pack()
+        if len(self.packed) == 1:
+            lines, covered, total = self.packed[0]
+            return list(lines), list(covered), list(total)
+        for lines, covered, total in self.packed:
+            for number, c, t in zip(lines, covered, total, strict=True):
+                self.add_condition(number, c, t)
+        self.packed = []
+        numbers = sorted(self.conditions)
+        return (
+            numbers,
+            [self.conditions[n][0] for n in numbers],
+            [self.conditions[n][1] for n in numbers],
+        )
 
     def hits(self) -> Hits[int]:
         """Every line of the file; a line repeated across classes is hit if any copy was."""
@@ -91,7 +130,9 @@ class _File:
 # shape (e.g. gcovr's <conditions> children) is read element by element.
 # Numbers of up to 15 digits (below 2**53, so never refused); a longer one makes the
 # body irregular, and the element path checks it.
-_N = rb"(0|[1-9][0-9]{0,14})"
+# (a leading zero is left to the element path: the numbers are read as JSON, which
+# refuses one)
+_N = rb"([0-9]{1,15})"
 _POSITIVE = rb"[1-9][0-9]{0,14}"
 _NO_BRANCH = b' branch="false"'
 _MISSING = b' missing-branches="'
@@ -108,6 +149,64 @@ _BRANCH = re.compile(
     rb' condition-coverage="[0-9]{1,15}% \(([0-9]{1,15})/([0-9]{1,15})\)"'
     rb'(?: missing-branches="[0-9,-]*")?/>'
 )
+# and as gcovr writes it, with one <condition> in <conditions>: the same four numbers
+_WS = rb"[ \t\r\n]*"
+_GCOVR_BRANCH = re.compile(
+    rb'<line number="' + _N + rb'" hits="' + _N + rb'" branch="true"'
+    rb' condition-coverage="[0-9]{1,15}% \(([0-9]{1,15})/([0-9]{1,15})\)">'
+    + _WS
+    + rb"<conditions>"
+    + _WS
+    + rb'<condition number="[0-9]{1,15}" type="jump" coverage="[0-9]{1,15}%"/>'
+    + _WS
+    + rb"</conditions>"
+    + _WS
+    + rb"</line>"
+)
+# A <method>'s body: its <lines> repeat the class's (gcovr, istanbul) and are not read,
+# so a body of usual lines is only checked and skipped.
+_D = rb"[0-9]{1,15}"
+_METHOD_BODY = re.compile(
+    _WS
+    + rb"(?:<lines/>|<lines>(?:"
+    + _WS
+    + rb'<line number="'
+    + _D
+    + rb'" hits="'
+    + _D
+    + rb'"(?:(?: branch="false")?/>| branch="true" condition-coverage="'
+    + _D
+    + rb"% \("
+    + _D
+    + rb"/"
+    + _D
+    + rb'\)"(?:(?: missing-branches="[0-9,-]*")?/>|>'
+    + _WS
+    + rb"<conditions>"
+    + _WS
+    + rb'<condition number="'
+    + _D
+    + rb'" type="jump" coverage="'
+    + _D
+    + rb'%"/>'
+    + _WS
+    + rb"</conditions>"
+    + _WS
+    + rb"</line>)))*"
+    + _WS
+    + rb"</lines>)"
+    + _WS
+)
+
+
+def _method_body(text: bytes) -> bool | None:
+    return True if _METHOD_BODY.fullmatch(text) else None
+
+
+def _ignore(found: object, parents: list[str]) -> None:
+    return None
+
+
 # bytes that may stand between the elements (character data a parser ignores), and
 # that are left out when the rest of a body is measured against its matches
 _IGNORED = b" \t\r\n0123456789,-"
@@ -119,16 +218,23 @@ def _rest(tag: bytes) -> int:
 
 _SIMPLE_REST = _rest(b'<line number="1" hits="1"/>')
 _BRANCH_REST = _rest(b'<line number="1" hits="1" branch="true" condition-coverage="50% (1/2)"/>')
+_GCOVR_REST = _rest(
+    b'<line number="1" hits="1" branch="true" condition-coverage="50% (1/2)"><conditions>'
+    b'<condition number="0" type="jump" coverage="50%"/></conditions></line>'
+)
 
 
 @dataclass(frozen=True)
 class _Run:
-    """What a <lines> body of usual lines says: numbers as written, branch lines parsed."""
+    """What a <lines> body of usual lines says."""
 
-    hit: list[bytes]
-    missed: list[bytes]
-    # (number, hits, covered arms, arms) of each line with condition-coverage
-    branches: list[tuple[int, int, int, int]]
+    hit: list[int]
+    missed: list[int]
+    # each line with condition-coverage: its number, hits, covered arms and arms
+    numbers: list[int]
+    hits: list[int]
+    covered: list[int]
+    total: list[int]
 
 
 def _simple_lines(text: bytes) -> _Run | None:
@@ -143,36 +249,46 @@ def _simple_lines(text: bytes) -> _Run | None:
     no_branch = text.count(_NO_BRANCH)
     hit = (_HIT_NB if no_branch else _HIT).findall(text)
     missed = (_MISSED_NB if no_branch else _MISSED).findall(text)
-    raw = _BRANCH.findall(text) if b'branch="true"' in text else []
+    # coverage.py's branch lines end ')"/>' or carry missing-branches; gcovr's do neither
+    raw = _BRANCH.findall(text) if b')"/>' in text or _MISSING in text else []
     k = len(hit) + len(missed) + len(raw)
-    if not k or text.count(b"<") != k:
+    elements = text.count(b"<")
+    # gcovr's branch lines, only where the others leave elements unread
+    gcovr = _GCOVR_BRANCH.findall(text) if elements > k and b"<conditions>" in text else []
+    if not k + len(gcovr) or elements != k + 5 * len(gcovr):
         return None
     rest = (
         _SIMPLE_REST * (len(hit) + len(missed))
         + _BRANCH_REST * len(raw)
+        + _GCOVR_REST * len(gcovr)
         + _rest(_NO_BRANCH) * no_branch
         + _rest(_MISSING + b'"') * text.count(_MISSING)
     )
     if len(text.translate(None, _IGNORED)) != rest:
         return None
-    branches = [(int(n), int(h), int(c), int(t)) for n, h, c, t in raw]
-    if any(c > t for _, _, c, t in branches):
+    # digits and commas: the C JSON scanner reads them (and refuses a leading zero)
+    branch_lines = b",".join(chain.from_iterable(raw + gcovr)).decode()
+    both = f"[[{b','.join(hit).decode()}],[{b','.join(missed).decode()}],[{branch_lines}]]"
+    try:
+        hit_n, missed_n, flat = _scan_once(both, 0)[0]
+    except ValueError:
         return None
-    return _Run(hit, missed, branches)
+    covered, total = flat[2::4], flat[3::4]
+    if any(map(gt, covered, total)):
+        return None
+    return _Run(hit_n, missed_n, flat[0::4], flat[1::4], covered, total)
+
+
+# the C scanner json.loads uses, without its Python layers (bodies are many and small)
+_scan_once = cast(Callable[[str, int], tuple[Any, int]], json.JSONDecoder().scan_once)  # type: ignore[attr-defined]
 
 
 def _simple_hits(found: _Run) -> Hits[int]:
     """The Hits of a run's lines (a repeated line is hit if any copy was)."""
-    # digits and commas: json reads them at C speed
-    both = b"[[" + b",".join(found.hit) + b"],[" + b",".join(found.missed) + b"]]"
-    hit, missed = cast(tuple[list[int], list[int]], json.loads(both))
-    for number, hits, _, _ in found.branches:
-        (hit if hits else missed).append(number)
-    if len(set(hit).union(missed)) != len(hit) + len(missed):
-        merged: dict[int, int] = dict.fromkeys(missed, 0)
-        merged.update(dict.fromkeys(hit, 1))
-        return Hits.from_counts(merged)
-    return Hits(hit, missed)
+    hit, missed = found.hit, found.missed
+    hit.extend(compress(found.numbers, found.hits))
+    missed.extend(compress(found.numbers, map(not_, found.hits)))
+    return Hits.from_lists(hit, missed)
 
 
 def parse(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Coverage:
@@ -243,10 +359,17 @@ def _parse(path: Path, max_bytes: int, *, cut: bool) -> Coverage:
         if parents[-2] != "class":
             return
         current.parts.append(_simple_hits(found))
-        for number, _, covered, total in found.branches:
-            current.add_condition(number, covered, total)
+        if found.numbers:
+            current.add_conditions(found.numbers, found.covered, found.total)
 
-    cutter = Cutter(b"<lines>", b"</lines>", _simple_lines, simple) if cut else None
+    cutter = (
+        Cutter(
+            Cut(b"<lines>", b"</lines>", _simple_lines, simple),
+            Cut(b"<method ", b"</method>", _method_body, _ignore, b">"),
+        )
+        if cut
+        else None
+    )
     walk = walker(start, cutter)
     run(path, walk, max_bytes=max_bytes)
     if root is None:  # pragma: no cover - the XML parser refuses a document with no element
@@ -318,19 +441,28 @@ def _totals(path: Path, root: Element, files: dict[str, _File]) -> Coverage:
 
 
 def _file_coverage(name: str, f: _File) -> FileCoverage:
-    branches: dict[str, int] = {}
-    for line, (covered, total) in sorted(f.conditions.items()):
-        # Cobertura says how many arms were taken, not which: the first ones are marked
-        for arm in range(total):
-            branches[f"{line}:{arm}"] = 1 if arm < covered else 0
-    has_branches = bool(branches)
+    numbers, covered, total = f.arms()
     lines = f.hits()
+    has_branches = sum(total) > 0
+    # Cobertura says how many arms were taken, not which: the first ones are marked
+    branches = Hits.of_arms(numbers, covered, total) if has_branches else None
     return FileCoverage(
         path=name,
         lines_covered=lines.covered,
         lines_valid=len(lines),
-        branches_covered=sum(c for c, _ in f.conditions.values()) if has_branches else None,
-        branches_valid=len(branches) if has_branches else None,
+        branches_covered=sum(covered) if has_branches else None,
+        branches_valid=sum(total) if has_branches else None,
         lines=lines,
-        branches=branches if has_branches else None,
+        branches=branches,
     )
+
+
+def _array(values: Iterable[int]) -> array[int]:
+    """Counts packed in the smallest array that holds them (all are below 2**53)."""
+    values = list(values)
+    for code in ("H", "I", "Q"):
+        try:
+            return array(code, values)
+        except OverflowError:
+            continue
+    raise AssertionError("a count beyond 2**64")  # pragma: no cover - counts are checked

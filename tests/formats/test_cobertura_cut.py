@@ -14,62 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitmetrics.errors import ReportError
-from gitmetrics.formats import Coverage, _xml, cobertura
-from gitmetrics.formats._xml import NotCut
+from gitmetrics.formats import cobertura
+
+from .conftest import cut_and_uncut_agree
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports" / "cobertura"
 REAL = sorted(p for p in FIXTURES.glob("*/*.xml"))
 
 
-def _read(path: Path, *, cut: bool) -> Coverage | str:
-    """The coverage read one way, or the error message it ends in."""
-    try:
-        return cobertura._parse(path, 1 << 30, cut=cut)
-    except ReportError as exc:
-        return f"error: {exc}"
-
-
-def _figures(cov: Coverage | str) -> object:
-    if isinstance(cov, str):
-        return cov
-    return (
-        cov.lines_covered,
-        cov.lines_valid,
-        cov.branches_covered,
-        cov.branches_valid,
-        [
-            (
-                f.path,
-                f.lines_covered,
-                f.lines_valid,
-                f.branches_covered,
-                f.branches_valid,
-                dict(f.lines or {}),
-                dict(f.branches or {}),
-            )
-            for f in cov.files
-        ],
-    )
-
-
 def _same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> bool:
-    """Assert all readings agree; True when the cut reading went through on its own."""
-    monkeypatch.setattr(_xml, "_CHUNK", chunk)
-    slow = _figures(_read(path, cut=False))
-    try:
-        public = _figures(cobertura.parse(path, max_bytes=1 << 30))
-    except ReportError as exc:
-        public = f"error: {exc}"
-    assert public == slow
-    try:
-        fast = _read(path, cut=True)
-    except NotCut:
-        return False
-    if isinstance(fast, str):  # seen through the cut document: parse re-reads for the message
-        return False
-    assert _figures(fast) == slow
-    return True
+    return cut_and_uncut_agree(cobertura, path, monkeypatch, chunk)
 
 
 @pytest.mark.parametrize("report", REAL, ids=lambda p: p.parent.name)
@@ -99,6 +53,11 @@ def _class(filename: str, body: str, methods: str = "<methods/>") -> str:
     return f'<class name="c" filename="{filename}">{methods}<lines>{body}</lines></class>'
 
 
+GCOVR = (
+    '<line number="{n}" hits="{h}" branch="true" condition-coverage="50% ({c}/{t})">'
+    '\n  <conditions>\n    <condition number="0" type="jump" coverage="50%"/>'
+    "\n  </conditions>\n</line>"
+)
 CASES = {
     "plain": _doc([_class("a.py", _simple([(1, 1), (2, 0), (3, 5)]))]),
     "gcovr and istanbul style": _doc(
@@ -139,6 +98,90 @@ CASES = {
                 _simple([(1, 1)])
                 + '<line number="2" hits="1" branch="true" condition-coverage="50% (1/2)"/>',
             )
+        ]
+    ),
+    "gcovr branch lines": _doc(
+        [
+            _class(
+                "a.c",
+                '<line number="1" hits="2" branch="false"/>\n'
+                + GCOVR.format(n=2, h=2, c=1, t=2)
+                + "\n"
+                + GCOVR.format(n=3, h=0, c=0, t=2),
+            )
+        ]
+    ),
+    "gcovr lines repeated under the method": _doc(
+        [
+            _class(
+                "a.c",
+                GCOVR.format(n=2, h=2, c=1, t=2),
+                methods=f'<methods><method name="f"><lines>{GCOVR.format(n=2, h=2, c=1, t=2)}'
+                "</lines></method></methods>",
+            )
+        ]
+    ),
+    "method lines with entities": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="&lt;f&gt;"><lines>'
+                + _simple([(1, 1)])
+                + "&amp;</lines></method></methods>",
+            )
+        ]
+    ),
+    "method with a class in it": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="m"><lines>'
+                + '</lines></method><method name="n"/></methods>',
+            )
+        ]
+    ),
+    "empty method": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="m"/><method name="n"><lines/></method></methods>',
+            )
+        ]
+    ),
+    "unclosed line in a method": _doc(
+        [
+            _class(
+                "a.c",
+                _simple([(1, 1)]),
+                methods='<methods><method name="m"><lines><line number="1" hits="1"></lines></method></methods>',
+            )
+        ]
+    ),
+    "gcovr with two conditions": _doc(
+        [
+            _class(
+                "a.c",
+                GCOVR.format(n=2, h=2, c=1, t=2).replace(
+                    "</conditions>",
+                    '<condition number="1" type="jump" coverage="0%"/></conditions>',
+                ),
+            )
+        ]
+    ),
+    "gcovr switch condition": _doc(
+        [_class("a.c", GCOVR.format(n=2, h=2, c=1, t=2).replace("jump", "switch"))]
+    ),
+    "gcovr condition not closed": _doc(
+        [_class("a.c", GCOVR.format(n=2, h=2, c=1, t=2).replace('%"/>', '%">'))]
+    ),
+    "gcovr more covered than arms": _doc([_class("a.c", GCOVR.format(n=2, h=2, c=3, t=2))]),
+    "same branch line in two classes": _doc(
+        [
+            _class("a.c", GCOVR.format(n=2, h=2, c=1, t=2)),
+            _class("a.c", GCOVR.format(n=2, h=0, c=2, t=4) + _simple([(3, 1)])),
         ]
     ),
     "entity in the run": _doc([_class("a.py", _simple([(1, 1)]) + "&amp;")]),
@@ -182,6 +225,8 @@ def test_odd_documents_read_the_same(
     [
         "real pytest-cov-lines",
         "real pytest-cov-branch",
+        "real gcovr-c",
+        "gcovr branch lines",
         "plain",
         "gcovr and istanbul style",
         "coverage.py branch lines",

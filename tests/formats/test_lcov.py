@@ -49,7 +49,7 @@ def test_dash_taken_means_zero_and_merges_with_counts(tmp_path: Path) -> None:
     text = "SF:a.c\nDA:1,1\nBRDA:1,0,0,-\nend_of_record\nSF:a.c\nBRDA:1,0,0,3\nend_of_record\n"
     cov = lcov.parse(_write(tmp_path, text))
     assert (cov.branches_covered, cov.branches_valid) == (1, 1)
-    assert cov.files[0].branches == {"1:0:0": 1}
+    assert cov.files[0].branches == {"1,0,0": 1}
 
 
 def test_branch_expression_with_commas(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_branch_expression_with_commas(tmp_path: Path) -> None:
     cov = lcov.parse(_write(tmp_path, text))
     assert (cov.branches_covered, cov.branches_valid) == (1, 3)
     assert cov.files[0].branches is not None
-    assert cov.files[0].branches["3:0:(a, b) => true"] == 1
+    assert cov.files[0].branches["3,0,(a, b) => true"] == 1
 
 
 def test_lcov2_records_and_checksums_are_tolerated(tmp_path: Path) -> None:

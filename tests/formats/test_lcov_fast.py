@@ -1,0 +1,173 @@
+"""The LCOV fast path (usual records read with regular expressions) changes nothing.
+
+Every tracefile is read twice, record by record and line by line, at several block
+sizes, and the two readings must agree on every figure, every line and every error;
+where a record has a line of another shape the fast path must step aside, not guess.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitmetrics.errors import ReportError
+from gitmetrics.formats import lcov
+
+from .conftest import figures
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports"
+REAL = sorted(
+    p for p in (FIXTURES / "lcov").glob("*/*") if p.name in ("lcov.info", "coverage.lcov")
+)
+
+
+def _line_by_line(path: Path) -> object:
+    try:
+        return figures(lcov._parse(path, 1 << 30, fast=False))
+    except ReportError as exc:
+        return f"error: {exc}"
+
+
+def _parsed(path: Path) -> object:
+    try:
+        return figures(lcov.parse(path))
+    except ReportError as exc:
+        return f"error: {exc}"
+
+
+def _same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(lcov, "_BLOCK", block)
+    assert _parsed(path) == _line_by_line(path)
+
+
+@pytest.mark.parametrize("report", REAL, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("block", [1, 7, 100, 1 << 20])
+def test_real_tracefiles_read_the_same_both_ways(
+    report: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _same_both_ways(report, monkeypatch, block)
+
+
+@pytest.mark.parametrize("report", REAL, ids=lambda p: p.parent.name)
+def test_the_fast_path_takes_the_records_of_real_tracefiles(
+    report: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[object] = []
+    fast = lcov._fast_record
+    monkeypatch.setattr(lcov, "_fast_record", lambda b: taken.append(fast(b)) or taken[-1])
+    lcov.parse(report)
+    assert taken and all(t is not None for t in taken)
+
+
+RECORD = "TN:\nSF:a.c\nFN:1,main\nFNDA:1,main\nDA:1,1\nDA:2,0\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nLF:2\nLH:1\nend_of_record\n"
+CASES = {
+    "usual": RECORD,
+    "crlf": RECORD.replace("\n", "\r\n"),
+    "bom": "\ufeff" + RECORD,
+    "blank lines between records": RECORD + "\n\n" + RECORD.replace("a.c", "b.c"),
+    "blank lines inside": RECORD.replace("DA:1,1\n", "DA:1,1\n\n\n"),
+    "same file twice": RECORD
+    + RECORD.replace("DA:2,0", "DA:2,5").replace("BRDA:2,0,1,-", "BRDA:2,0,1,3"),
+    "repeated lines and arms": RECORD.replace("DA:2,0\n", "DA:2,0\nDA:2,4\nDA:1,0\nBRDA:2,0,0,0\n"),
+    "checksums": RECORD.replace("DA:1,1", "DA:1,1,abc").replace("DA:2,0", "DA:2,0,"),
+    "leading zeros": RECORD.replace("DA:1,1", "DA:01,001").replace("BRDA:2,0,0,1", "BRDA:2,0,0,01"),
+    "spaces": RECORD.replace("DA:1,1", " DA:1,1 ").replace("BRDA:2,0,0,1", "BRDA:2, 0,0,1"),
+    "branch with commas": RECORD.replace("BRDA:2,0,0,1", "BRDA:2,0,jump to, line 3,1"),
+    "line 0": RECORD.replace("DA:1,1", "DA:0,1").replace("BRDA:2,0,0,1", "BRDA:0,0,0,1"),
+    "no TN": RECORD.removeprefix("TN:\n"),
+    "two TN": "TN:\n" + RECORD,
+    "no end_of_record": RECORD.replace("end_of_record\n", "") + RECORD.replace("a.c", "c.c"),
+    "end_of_record with spaces": RECORD.replace("end_of_record", "  end_of_record  "),
+    "unknown upper-case record": RECORD.replace("LF:2", "MCDC:2,1,t,1,0,x"),
+    "unknown record": RECORD.replace("LF:2", "lf:2"),
+    "non-ASCII name and branch": RECORD.replace("a.c", "é.c").replace(
+        "BRDA:2,0,1,-", "BRDA:2,0,→,-"
+    ),
+    "not UTF-8": RECORD.replace("FN:1,main", "FN:1,m\udcffin"),
+    "not UTF-8 in a checksum": RECORD.replace("DA:1,1", "DA:1,1,\udcff"),
+    "NUL in a branch": RECORD.replace("BRDA:2,0,1,-", "BRDA:2,0,\x00,-"),
+    "huge count": RECORD.replace("DA:1,1", "DA:1," + "9" * 40),
+    "16 digits": RECORD.replace("DA:1,1", "DA:1,9007199254740993"),
+    "DA outside a record": "DA:1,1\n" + RECORD,
+    "bad DA": RECORD.replace("DA:1,1", "DA:1,x"),
+    "bad BRDA": RECORD.replace("BRDA:2,0,0,1", "BRDA:2,0,1"),
+    "empty SF": RECORD.replace("SF:a.c", "SF:"),
+    "end_of_record first": "end_of_record\n" + RECORD,
+    "text after the last record": RECORD + "SF:z.c\nDA:1,1\n",
+    "end_of_records": RECORD.replace("end_of_record", "end_of_records"),
+    "only blank": "\n \n\n",
+}
+
+
+def _write(tmp: Path, text: str) -> Path:
+    path = tmp / "lcov.info"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    return path
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("block", [1, 13, 1 << 20])
+def test_odd_tracefiles_read_the_same(
+    name: str, block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _same_both_ways(_write(tmp_path, CASES[name]), monkeypatch, block)
+
+
+LINES = st.sampled_from(
+    [
+        "DA:1,1",
+        "DA:2,0",
+        "DA:1,0",
+        "DA:3,12,md5",
+        "DA:0,1",
+        "DA:07,1",
+        "DA:4,",
+        "BRDA:1,0,0,1",
+        "BRDA:1,0,1,-",
+        "BRDA:1,0,0,0",
+        "BRDA:2,e,a,b,3",
+        "BRDA:2,1,1",
+        "FN:1,f",
+        "FNDA:0,f",
+        "LF:3",
+        "LH:2",
+        "VER:x",
+        "",
+        "  ",
+        "TN:t",
+        "SF:b.c",
+        "end_of_record",
+        "XYZ:1",
+        "oops",
+    ]
+)
+
+
+@st.composite
+def tracefiles(draw: st.DrawFn) -> str:
+    records = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["", "TN:\n", "\n"]),
+                st.sampled_from(["a.c", "b.c", "dir/c.c"]),
+                st.lists(LINES, max_size=8),
+                st.sampled_from(["end_of_record\n", "end_of_record\r\n", ""]),
+            ),
+            max_size=5,
+        )
+    )
+    return "".join(
+        f"{tn}SF:{name}\n" + "".join(f"{line}\n" for line in body) + end
+        for tn, name, body, end in records
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=tracefiles(), block=st.sampled_from([1, 5, 64, 1 << 20]))
+def test_generated_tracefiles_read_the_same(text: str, block: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        _same_both_ways(_write(Path(tmp), text), mp, block)
