@@ -57,7 +57,7 @@ def dashboard(
     """Write an HTML dashboard (one file, works offline) of the coverage history."""
     from gitmetrics import dashboard as shape
     from gitmetrics import store as storemod
-    from gitmetrics.render.dashboard import render_points
+    from gitmetrics.render.dashboard import render
     from gitmetrics.snapshot import now_timestamp, parse_timestamp
 
     cfg = load_config(config, required=config is not None or store is None)
@@ -79,12 +79,18 @@ def dashboard(
             newest = max(parse_timestamp(e.timestamp) for e in entries)
             start = newest - timedelta(days=days)
             entries = [e for e in entries if parse_timestamp(e.timestamp) >= start]
-        points = [shape.Point(snap, e.commit) for e, snap in st.readable(entries)]
+        # one snapshot at a time: only the columns and the newest snapshot are kept
+        data = shape.build(
+            (shape.Point(snap, e.commit, e.snapshot_path) for e, snap in st.readable(entries)),
+            min_coverage=min_coverage,
+            days=days,
+            generated=now_timestamp(),
+            at=at,
+        )
     finally:
         st.close()
-    page = render_points(
-        points, min_coverage=min_coverage, days=days, generated=now_timestamp(), at=at
-    )
+    page = render(data)
+    count = len(data["series"]["t"])
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(page, encoding="utf-8")
@@ -97,14 +103,14 @@ def dashboard(
         print_json(
             {
                 "output": str(output),
-                "snapshots": len(points),
+                "snapshots": count,
                 "at": rev,
                 "bytes": len(page.encode()),
             }
         )
     else:
         console.print(
-            f"Wrote [bold]{terminal(str(output))}[/] ({len(points)} snapshots, "
+            f"Wrote [bold]{terminal(str(output))}[/] ({count} snapshots, "
             f"{len(page.encode()) / 1024:,.0f} KiB)" + (f" as of {terminal(at)}" if at else "")
         )
     if open_page:

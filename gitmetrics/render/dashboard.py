@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: Where ``collect`` writes the dashboard in the metrics repository (``dashboard: true``).
 DERIVED_PATH = "dashboard/index.html"
+#: The page's columns beside it, so the next commit appends instead of reading everything.
+SERIES_PATH = "dashboard/series.json"
 
 _PLACEHOLDER = re.compile(r"@@([A-Z]+)@@")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
@@ -43,6 +45,7 @@ def embed_json(data: Any) -> str:
     return escape.json_text(text, for_html=True)
 
 
+@cache
 def content_security_policy(page: str) -> str:
     """Nothing may load; only this page's own style and script (by hash) may run."""
     styles = " ".join(_sha256(m) for m in _STYLE.findall(page))
@@ -87,11 +90,65 @@ def enabled(cfg: Config) -> bool:
 
 
 def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
-    """``dashboard/index.html`` of the whole history, for the git host's pages feature."""
+    """``dashboard/index.html`` of the whole history, for the git host's pages feature.
+
+    The columns are kept in ``dashboard/series.json``: a commit on top of a collection
+    whose series is there appends the new snapshot to it; anything else (the first
+    commit with ``dashboard: true``, a merge, a series that does not match the history)
+    reads the whole history again. Both give the same bytes.
+    """
     if not enabled(cfg):
         # turned off: drop the page we wrote before, so a stale one is never served
-        return {DERIVED_PATH: None} if ctx.read(DERIVED_PATH) is not None else {}
-    points = [shape.Point(ctx.snapshot, None)]
-    points.extend(shape.Point(snap, entry.commit) for entry, snap in ctx.earlier())
-    page = render_points(points, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp)
-    return {DERIVED_PATH: page.encode()}
+        return {p: None for p in (DERIVED_PATH, SERIES_PATH) if ctx.read(p) is not None}
+    newest = shape.Point(ctx.snapshot, None, ctx.snapshot_path)
+    series = continued(ctx, newest)
+    if series is None:
+        series = rebuilt(ctx, newest)
+    data = shape.page_data(
+        series, newest, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp
+    )
+    return {DERIVED_PATH: render(data).encode(), SERIES_PATH: series.to_json()}
+
+
+def rebuilt(ctx: DeriveContext, newest: shape.Point) -> shape.Series:
+    """The series of every collection reachable from the commit being made, read again."""
+    seen = {newest.path}
+
+    def points() -> Iterator[shape.Point]:
+        yield newest
+        for entry, snap in ctx.earlier():
+            if entry.snapshot_path not in seen:  # a merge sees the newest on one side too
+                seen.add(entry.snapshot_path)
+                yield shape.Point(snap, entry.commit, entry.snapshot_path)
+
+    return shape.series(points())[0]
+
+
+def continued(ctx: DeriveContext, newest: shape.Point) -> shape.Series | None:
+    """The parent's series with ``newest`` appended, or ``None`` when it cannot be trusted.
+
+    The parent's series must hold every recent collection (``ctx.previous``) with its
+    commit, its one collection without a commit (the newest when it was written) must be
+    one of them, and ``newest`` must come after all of it.
+    """
+    raw = ctx.read(SERIES_PATH)
+    s = shape.Series.from_json(raw) if raw is not None else None
+    if s is None:
+        return None
+    at = {path: j for j, path in enumerate(s.paths)}
+    if len(at) != len(s.paths) or newest.path in at:
+        return None
+    for entry in ctx.previous:
+        j = at.get(entry.snapshot_path)
+        if j is None:
+            return None  # a collection the series does not know
+        short = entry.commit[: shape.SHORT]
+        if s.commit[j] is None:
+            s.commit[j] = short
+        elif s.commit[j] != short:
+            return None
+    last = s.last_key()
+    if None in s.commit or last is None or (newest.snapshot.when, newest.path) <= last:
+        return None
+    shape.extend(s, newest)
+    return s
