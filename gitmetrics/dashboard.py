@@ -17,12 +17,16 @@ instead of reading the whole history again, and gets the same bytes as a full re
 from __future__ import annotations
 
 import json
+from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
+from gitmetrics import snapshot as snapmod
+from gitmetrics.errors import warn
 from gitmetrics.render import fmt
 from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp
 from gitmetrics.trends import change
@@ -49,6 +53,23 @@ class Point:
     path: str = ""
 
 
+@dataclass(frozen=True)
+class Stored:
+    """One collection as the store holds it: its snapshot file's data, commit and path.
+
+    Read from the store's own history, so trusted: only the newest one of a history is
+    turned into a :class:`Snapshot`; the others give their figures straight from the data.
+    """
+
+    data: Mapping[str, Any]
+    commit: str | None = None
+    path: str = ""
+
+    def point(self) -> Point:
+        """The collection as a :class:`Point` (its whole snapshot)."""
+        return Point(snapmod.from_dict(self.data), self.commit, self.path)
+
+
 @dataclass(frozen=True, slots=True)
 class _Compact:
     """What the columns keep of one collection (names, roles and sources are shared)."""
@@ -60,12 +81,16 @@ class _Compact:
     avg: float | None
     names: tuple[str, ...]
     roles: tuple[str, ...]
-    measured: tuple[float | None, ...]
+    #: coverage per repository, NaN where it was not measured
+    measured: array[float]
     src: tuple[str | None, ...]
 
     @property
     def key(self) -> tuple[datetime, str]:
         return (self.when, self.path)
+
+    def values(self) -> Iterator[float | None]:
+        return (None if v != v else v for v in self.measured)
 
 
 def window(points: Sequence[Point], days: int | None) -> list[Point]:
@@ -88,8 +113,15 @@ def status_of(coverage: float | None, min_coverage: float) -> str:
     return "poor"
 
 
+#: 0.00% to 100.00% in hundredths, so a long history shares one int object per value
+_INTS = list(range(10_001))
+
+
 def _hundredths(value: float | None) -> int | None:
-    return None if value is None else round(value * 100)
+    if value is None:
+        return None
+    k = round(value * 100)
+    return _INTS[k] if 0 <= k <= 10_000 else k
 
 
 def _measured(r: RepoResult | None) -> float | None:
@@ -101,42 +133,89 @@ def _short(commit: str | None) -> str | None:
 
 
 class _Shared:
-    """Hands out one tuple for equal tuples in a row, so a long history stays small."""
+    """Hands out one object for equal tuples in a row and for equal strings, so a long
+    history costs its distinct values, not one copy per collection."""
 
     def __init__(self) -> None:
         self._last: dict[int, tuple[Any, ...]] = {}
+        self._text: dict[str, str] = {}
 
-    def __call__(self, slot: int, value: tuple[Any, ...]) -> tuple[Any, ...]:
+    def row(self, slot: int, value: tuple[Any, ...]) -> tuple[Any, ...]:
         before = self._last.get(slot)
         if before == value:
             return before
         self._last[slot] = value
         return value
 
+    def short(self, commit: str | None) -> str | None:
+        """``commit`` shortened as the page shows it, one string per distinct commit."""
+        if commit is None:
+            return None
+        short = commit[:SHORT]
+        return self._text.setdefault(short, short)
 
-def _compact(point: Point, shared: _Shared | None = None) -> _Compact:
+
+_NAN = float("nan")
+_NAME = itemgetter("name")
+_ROLE = itemgetter("role")
+
+
+def _compact(point: Point | Stored, share: _Shared) -> _Compact:
+    if isinstance(point, Stored):
+        return _compact_data(point, share)
     s = point.snapshot
     repos = s.repositories
-    share = shared or _Shared()
     return _Compact(
         when=s.when,
         path=point.path,
         timestamp=s.timestamp,
         commit=_short(point.commit),
-        avg=s.summary.avg_coverage,
-        names=share(0, tuple(r.name for r in repos)),
-        roles=share(1, tuple(r.role for r in repos)),
-        measured=tuple(r.coverage if r.status == "ok" else None for r in repos),
-        src=share(
-            2, tuple(_short(r.source.commit) if r.source is not None else None for r in repos)
+        avg=None if s.summary.avg_coverage is None else float(s.summary.avg_coverage),
+        names=share.row(0, tuple(r.name for r in repos)),
+        roles=share.row(1, tuple(r.role for r in repos)),
+        measured=array(
+            "d", (_NAN if r.coverage is None or r.status != "ok" else r.coverage for r in repos)
+        ),
+        src=share.row(
+            2,
+            tuple(share.short(r.source.commit) if r.source is not None else None for r in repos),
         ),
     )
 
 
-def _figures(c: _Compact, measured: bool) -> dict[str, Any]:
+def _compact_data(point: Stored, share: _Shared) -> _Compact:
+    d = point.data
+    repos = d["repositories"]
+    avg = d["summary"]["avg_coverage"]
+    short = share.short
+    return _Compact(
+        when=parse_timestamp(d["timestamp"]),
+        path=point.path,
+        timestamp=d["timestamp"],
+        commit=_short(point.commit),
+        avg=None if avg is None else float(avg),
+        names=share.row(0, tuple(map(_NAME, repos))),
+        roles=share.row(1, tuple(map(_ROLE, repos))),
+        measured=array(
+            "d",
+            [_NAN if r["status"] != "ok" or (v := r.get("coverage")) is None else v for r in repos],
+        ),
+        src=share.row(
+            2,
+            tuple([None if (g := r.get("source")) is None else short(g["commit"]) for r in repos]),
+        ),
+    )
+
+
+_Figures = dict[str, Any] | _Compact | None
+
+
+def _figures(c: _Figures, measured: bool) -> dict[str, Any] | None:
+    if not isinstance(c, _Compact):
+        return c
     out: dict[str, Any] = {"timestamp": c.timestamp, "avg": c.avg}
     if measured:
-        out["measured"] = dict(zip(c.names, c.measured, strict=True))
+        out["measured"] = dict(zip(c.names, c.values(), strict=True))
     return out
 
 
@@ -152,20 +231,43 @@ class Series:
         self.roles: list[str] = []
         self.cov: list[list[int | None]] = []
         self.src: list[list[list[Any]]] = []
-        #: exact figures of the oldest, the one before the newest, and the newest collection
-        self.first: dict[str, Any] | None = None
-        self.prev: dict[str, Any] | None = None
-        self.last: dict[str, Any] | None = None
+        # the oldest, the one before the newest, and the newest collection, whose exact
+        # figures are kept (as read from a series file, or the collection itself)
+        self._first: _Figures = None
+        self._prev: _Figures = None
+        self._last: _Figures = None
         self._index: dict[str, int] = {}
+        # the names and roles of the collection appended last, and where its names are
+        self._names: tuple[str, ...] = ()
+        self._roles: tuple[str, ...] = ()
+        self._at: list[int] = []
+        self._absent: list[list[int | None]] = []
+        self._src: tuple[str | None, ...] = ()
+
+    @property
+    def first(self) -> dict[str, Any] | None:
+        """Time and exact average of the oldest collection."""
+        return _figures(self._first, measured=False)
+
+    @property
+    def prev(self) -> dict[str, Any] | None:
+        """Time, exact average and coverage per repository of the one before the newest."""
+        return _figures(self._prev, measured=True)
+
+    @property
+    def last(self) -> dict[str, Any] | None:
+        """Time, exact average and coverage per repository of the newest collection."""
+        return _figures(self._last, measured=True)
 
     def __len__(self) -> int:
         return len(self.t)
 
     def last_key(self) -> tuple[datetime, str] | None:
         """The order key of the newest collection (time, then snapshot path)."""
-        if self.last is None:
+        last = self.last
+        if last is None:
             return None
-        return (parse_timestamp(self.last["timestamp"]), self.paths[-1])
+        return (parse_timestamp(last["timestamp"]), self.paths[-1])
 
     def _add_name(self, name: str, points: int) -> None:
         at = bisect_left(self.names, name)
@@ -174,6 +276,7 @@ class Series:
         self.cov.insert(at, [None] * points)
         self.src.insert(at, [])
         self._index = {n: i for i, n in enumerate(self.names)}
+        self._names = ()  # where each name is has moved
 
     def append(self, c: _Compact) -> None:
         """Add a collection newer than every one in the series."""
@@ -182,23 +285,41 @@ class Series:
         self.t.append(int(c.when.timestamp()))
         self.commit.append(c.commit)
         self.avg.append(_hundredths(c.avg))
-        for name in c.names:
-            if name not in self._index:
-                self._add_name(name, j)
-        for column in self.cov:
+        if c.names is not self._names:  # usually the very tuple of the collection before
+            for name in c.names:
+                if name not in self._index:
+                    self._add_name(name, j)
+            self._at = [self._index[name] for name in c.names]
+            present = set(self._at)
+            self._absent = [col for i, col in enumerate(self.cov) if i not in present]
+            self._names, self._roles, self._src = c.names, (), ()
+        at, cov = self._at, self.cov
+        for column in self._absent:
             column.append(None)
-        index = self._index
-        for name, role, value, commit in zip(c.names, c.roles, c.measured, c.src, strict=True):
-            i = index[name]
-            self.roles[i] = role  # the newest role wins
-            self.cov[i][j] = _hundredths(value)
-            runs = self.src[i]
-            if commit is not None and (not runs or runs[-1][1] != commit):
-                runs.append([j, commit])
-        if self.first is None:
-            self.first = _figures(c, measured=False)
-        self.prev = self.last
-        self.last = _figures(c, measured=True)
+        for i, value in zip(at, c.measured, strict=True):
+            if value != value:  # NaN: not measured
+                cov[i].append(None)
+            else:
+                k = round(value * 100)
+                cov[i].append(_INTS[k] if 0 <= k <= 10_000 else k)
+        if len(at) != len(set(at)):  # a name twice: the later figure wins, as before
+            for i in set(at):
+                del cov[i][j:-1]
+        if c.roles is not self._roles:
+            for i, role in zip(at, c.roles, strict=True):
+                self.roles[i] = role  # the newest role wins
+            self._roles = c.roles
+        if c.src is not self._src:
+            before = self._src or (None,) * len(at)
+            for i, commit, was in zip(at, c.src, before, strict=True):
+                if commit is not was and commit is not None:
+                    runs = self.src[i]
+                    if not runs or runs[-1][1] != commit:
+                        runs.append([j, commit])
+            self._src = c.src
+        if self._first is None:
+            self._first = c
+        self._prev, self._last = self._last, c
 
     def columns(self) -> dict[str, Any]:
         """The ``series`` the page draws."""
@@ -241,7 +362,7 @@ class Series:
         s = cls()
         s.paths, s.t, s.commit, s.avg = raw["paths"], raw["t"], raw["commit"], raw["avg"]
         s.names, s.roles, s.cov, s.src = raw["names"], raw["roles"], raw["cov"], raw["src"]
-        s.first, s.prev, s.last = raw["first"], raw["prev"], raw["last"]
+        s._first, s._prev, s._last = raw["first"], raw["prev"], raw["last"]
         n = len(s.t)
         if not n or not all(isinstance(v, list) for v in (s.paths, s.commit, s.avg)):
             return None
@@ -271,47 +392,55 @@ class Series:
                 return None
         if not isinstance(s.last, dict) or not isinstance(s.last["measured"], dict):
             return None
-        if n > 1 and not isinstance(s.prev["measured"], dict):
+        prev = s.prev
+        if n > 1 and not (isinstance(prev, dict) and isinstance(prev["measured"], dict)):
             return None
         parse_timestamp(s.last["timestamp"])
         s._index = {name: i for i, name in enumerate(s.names)}
         return s
 
 
-def series(points: Iterable[Point], days: int | None = None) -> tuple[Series, Point]:
+def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[Series, Point]:
     """The columns of a history (any order) and its newest point, read once each.
 
-    Only the newest snapshot is kept whole; the others are reduced to what the columns
-    need as they arrive, so a long history costs its columns, not its snapshots.
+    Only the newest collection is kept whole; the others are reduced to what the columns
+    need as they arrive, so a long history costs its columns, not its snapshots. Stored
+    data without the fields the columns need is skipped with a warning.
     """
-    shared = _Shared()
+    share = _Shared()
     kept: list[_Compact] = []
-    newest: Point | None = None
+    newest: Point | Stored | None = None
     newest_key: tuple[datetime, str] | None = None
     for p in points:
-        c = _compact(p, shared)
+        try:
+            c = _compact(p, share)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            where = f"{p.path}@{(p.commit or '')[:10]}"
+            warn(f"skipped collection {where}: not a snapshot this gitmetrics can read")
+            continue
         kept.append(c)
         if newest_key is None or c.key > newest_key:
             newest, newest_key = p, c.key
     if newest is None or newest_key is None:
         raise ValueError("a dashboard needs at least one snapshot")
     kept.sort(key=lambda c: c.key)
-    if days is not None:
-        start = newest_key[0] - timedelta(days=days)
-        kept = [c for c in kept if c.when >= start]
+    kept.reverse()
+    start = None if days is None else newest_key[0] - timedelta(days=days)
     out = Series()
-    for c in kept:
-        out.append(c)
-    return out, newest
+    while kept:  # oldest first, each let go of once it is in the columns
+        c = kept.pop()
+        if start is None or c.when >= start:
+            out.append(c)
+    return out, newest.point() if isinstance(newest, Stored) else newest
 
 
 def extend(s: Series, point: Point) -> None:
     """Append a collection newer than every one in ``s``."""
-    s.append(_compact(point))
+    s.append(_compact(point, _Shared()))
 
 
 def build(
-    points: Iterable[Point],
+    points: Iterable[Point | Stored],
     *,
     min_coverage: float = 80.0,
     days: int | None = None,

@@ -103,14 +103,15 @@ def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     newest = shape.Point(ctx.snapshot, None, ctx.snapshot_path)
     series = continued(ctx, newest)
     if series is None:
-        series = rebuilt(ctx, newest)
+        # the newest by time, which a snapshot from a clock behind the others is not
+        series, newest = rebuilt(ctx, newest)
     data = shape.page_data(
         series, newest, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp
     )
     return {DERIVED_PATH: render(data).encode(), SERIES_PATH: series.to_json()}
 
 
-def rebuilt(ctx: DeriveContext, newest: shape.Point) -> shape.Series:
+def rebuilt(ctx: DeriveContext, newest: shape.Point) -> tuple[shape.Series, shape.Point]:
     """The series of every collection reachable from the commit being made, read again."""
     seen = {newest.path}
 
@@ -121,7 +122,7 @@ def rebuilt(ctx: DeriveContext, newest: shape.Point) -> shape.Series:
                 seen.add(entry.snapshot_path)
                 yield shape.Point(snap, entry.commit, entry.snapshot_path)
 
-    return shape.series(points())[0]
+    return shape.series(points())
 
 
 def continued(ctx: DeriveContext, newest: shape.Point) -> shape.Series | None:

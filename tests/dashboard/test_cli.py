@@ -226,3 +226,50 @@ def test_an_unreadable_earlier_snapshot_never_stops_a_commit(tmp_path: Path) -> 
     assert data["series"]["avg"] == [7000, 6200, 7887]  # the broken one left out
     assert isinstance(st, storemod.Store)
     st.close()
+
+
+def test_dashboard_reads_the_stored_data_as_the_snapshots_say(store: Path, tmp_path: Path) -> None:
+    from gitmetrics import dashboard as shape
+    from gitmetrics import store as storemod
+
+    out = tmp_path / "dash.html"
+    result = runner.invoke(
+        app, ["dashboard", "--store", str(store), "-o", str(out)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    st = storemod.open_store(store)
+    points = [shape.Point(s, e.commit, e.snapshot_path) for e, s in st.snapshots()]
+    st.close()
+    expected = shape.build(points, generated="x")
+    got = page_data(out.read_text())
+    assert {**got, "generated": "x"} == expected
+
+
+def test_dashboard_skips_an_unreadable_collection_with_a_warning(tmp_path: Path) -> None:
+    from dulwich.objects import Blob
+
+    st = make_store(tmp_path / "metrics", history()[:2])
+    head = st.head()
+    assert head is not None
+    for name, content in (("broken", b'{"not": "a snapshot"}\n'), ("torn", b'{"timest')):
+        bad = Blob.from_string(content)
+        st.repo.object_store.add_object(bad)
+        path = f"snapshots/2026/11/{name}.json"
+        message = (
+            f"collect: {name}\n\nGitmetrics-Snapshot: {path}\n"
+            "Gitmetrics-Timestamp: 2026-11-01T12:00:00Z\n"
+        )
+        head = st.write_commit({**st.files_at(head), path: bad.id}, [head], message)
+    st.repo.refs[st.branch_ref()] = head.encode()
+    st.commit_snapshot(history()[2], retention=0)
+    st.close()
+    out = tmp_path / "dash.html"
+    result = runner.invoke(
+        app,
+        ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "skipped collection" in result.output and "broken.json" in result.output
+    assert "torn.json" in result.output
+    assert page_data(out.read_text())["series"]["avg"] == [7000, 6200, 7887]

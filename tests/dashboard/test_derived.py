@@ -18,7 +18,7 @@ from gitmetrics.snapshot import Snapshot
 from gitmetrics.store import DeriveContext, Store, open_store
 from gitmetrics.store import init as init_store
 from gitmetrics.store import sync as S
-from tests.dashboard.conftest import failed, ok, snap
+from tests.dashboard.conftest import failed, ok, page_data, snap
 
 
 def _config(tmp_path: Path, on: bool = True) -> configmod.Config:
@@ -59,13 +59,15 @@ def collection(k: int, host: str = "ci") -> Snapshot:
 def rebuilt(st: Store) -> tuple[bytes, bytes]:
     """The page and series of the head, made from every collection read again."""
     entries = list(st.snapshots())
-    head = entries[0][0]
-    points = [
-        shape.Point(s, None if e.commit == head.commit else e.commit, e.snapshot_path)
-        for e, s in entries
-    ]
+    # the commit being made has no id yet: the head's own collection, or for a merge the
+    # newest one (the snapshot the merge derives from)
+    own = entries[0][0]
+    if own.commit != st.head():
+        own = max(entries, key=lambda es: (es[1].when, es[0].snapshot_path))[0]
+    points = [shape.Point(s, None if e is own else e.commit, e.snapshot_path) for e, s in entries]
     series, newest = shape.series(points)
-    data = shape.page_data(series, newest, min_coverage=75.0, generated=newest.snapshot.timestamp)
+    generated = next(s for e, s in entries if e is own).timestamp  # when the commit is made
+    data = shape.page_data(series, newest, min_coverage=75.0, generated=generated)
     return page.render(data).encode(), series.to_json()
 
 
@@ -109,6 +111,22 @@ def test_a_series_that_does_not_match_the_history_is_rebuilt(tmp_path: Path) -> 
     st.commit_snapshot(collection(4), retention=0)
     assert spy.rebuilds == 3
     assert stored(st) == rebuilt(st)
+    st.close()
+
+
+def test_a_collection_from_a_clock_behind_the_others_is_placed_by_its_time(
+    tmp_path: Path,
+) -> None:
+    st = init_store(tmp_path / "metrics")
+    spy = Spy(_config(tmp_path))
+    st.derive = spy
+    for k in (0, 1, 5, 2, 6):
+        st.commit_snapshot(collection(k), retention=0)
+        assert stored(st) == rebuilt(st), f"after collection {k}"
+    assert spy.rebuilds == 2  # the first commit, and the one from behind
+    data = page_data(stored(st)[0].decode())
+    assert data["series"]["t"] == sorted(data["series"]["t"])
+    assert data["last"]["timestamp"] == collection(6).timestamp
     st.close()
 
 
