@@ -302,7 +302,9 @@ except SystemExit as exc:
     if exc.code:
         raise
 ru = resource.getrusage(resource.RUSAGE_SELF)
-sys.stderr.write(f"CPU {ru.ru_utime + ru.ru_stime}\\nPEAK {ru.ru_maxrss * 1024}\\n")
+# VmHWM, not ru_maxrss: Linux keeps the parent's ru_maxrss across exec
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")]
+sys.stderr.write(f"CPU {ru.ru_utime + ru.ru_stime}\\nPEAK {int(hwm[0]) * 1024}\\n")
 """
 
 
