@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -219,11 +220,17 @@ def _figures(c: _Figures, measured: bool) -> dict[str, Any] | None:
     return out
 
 
+def _only(values: Iterable[Any], *types: type) -> bool:
+    """True when every value is exactly of one of ``types`` (``bool`` is not an ``int``)."""
+    return set(map(type, values)) <= set(types)
+
+
 class Series:
     """The dashboard's columns of a history, appended to oldest first."""
 
     def __init__(self) -> None:
-        self.paths: list[str] = []
+        #: the snapshot path of the newest collection (orders those of the same second)
+        self.last_path = ""
         self.t: list[int] = []
         self.commit: list[str | None] = []
         self.avg: list[int | None] = []
@@ -267,7 +274,7 @@ class Series:
         last = self.last
         if last is None:
             return None
-        return (parse_timestamp(last["timestamp"]), self.paths[-1])
+        return (parse_timestamp(last["timestamp"]), self.last_path)
 
     def _add_name(self, name: str, points: int) -> None:
         at = bisect_left(self.names, name)
@@ -281,7 +288,7 @@ class Series:
     def append(self, c: _Compact) -> None:
         """Add a collection newer than every one in the series."""
         j = len(self.t)
-        self.paths.append(c.path)
+        self.last_path = c.path
         self.t.append(int(c.when.timestamp()))
         self.commit.append(c.commit)
         self.avg.append(_hundredths(c.avg))
@@ -334,10 +341,10 @@ class Series:
         }
 
     def to_json(self) -> bytes:
-        """The series file: the columns, the snapshot paths, and the exact figures kept."""
+        """The series file: the columns and the exact figures kept."""
         data = {
             "version": SERIES_VERSION,
-            "paths": self.paths,
+            "last_path": self.last_path,
             **self.columns(),
             "first": self.first,
             "prev": self.prev,
@@ -360,33 +367,27 @@ class Series:
         if not isinstance(raw, dict) or raw.get("version") != SERIES_VERSION:
             return None
         s = cls()
-        s.paths, s.t, s.commit, s.avg = raw["paths"], raw["t"], raw["commit"], raw["avg"]
+        s.last_path, s.t, s.commit, s.avg = raw["last_path"], raw["t"], raw["commit"], raw["avg"]
         s.names, s.roles, s.cov, s.src = raw["names"], raw["roles"], raw["cov"], raw["src"]
         s._first, s._prev, s._last = raw["first"], raw["prev"], raw["last"]
         n = len(s.t)
-        if not n or not all(isinstance(v, list) for v in (s.paths, s.commit, s.avg)):
+        if not n or not all(isinstance(v, list) for v in (s.t, s.commit, s.avg, s.cov, s.src)):
             return None
-        if not (len(s.paths) == len(s.commit) == len(s.avg) == n):
+        if not (isinstance(s.last_path, str) and len(s.commit) == len(s.avg) == n):
             return None
         if not (len(s.names) == len(s.roles) == len(s.cov) == len(s.src)):
             return None
-        if s.names != sorted(set(s.names)) or not all(
-            isinstance(x, str) for x in (*s.names, *s.roles, *s.paths)
-        ):
+        if s.names != sorted(set(s.names)) or not _only(s.names, str) or not _only(s.roles, str):
             return None
-        if not all(type(x) is int for x in s.t) or not all(
-            x is None or isinstance(x, str) for x in s.commit
-        ):
+        if not _only(s.t, int) or not _only(s.commit, str, type(None)):
             return None
-        ints = (*s.avg, *(v for col in s.cov for v in col))
-        if any(len(col) != n for col in s.cov) or not all(
-            x is None or type(x) is int for x in ints
-        ):
+        if set(map(len, s.cov)) - {n} or not _only(chain(s.avg, *s.cov), int, type(None)):
             return None
-        for runs in s.src:
-            for j, commit in runs:
-                if type(j) is not int or not isinstance(commit, str):
-                    return None
+        runs = list(chain.from_iterable(s.src))
+        if not _only(runs, list) or set(map(len, runs)) - {2}:
+            return None
+        if not _only(map(itemgetter(0), runs), int) or not _only(map(itemgetter(1), runs), str):
+            return None
         for part in (s.first, s.last) + ((s.prev,) if n > 1 else ()):
             if not isinstance(part, dict) or not isinstance(part["timestamp"], str):
                 return None

@@ -15,6 +15,7 @@ from gitmetrics import __version__
 from gitmetrics import dashboard as shape
 from gitmetrics.config import Config
 from gitmetrics.render import escape
+from gitmetrics.snapshot import parse_timestamp
 
 if TYPE_CHECKING:
     from gitmetrics.store import DeriveContext
@@ -128,28 +129,29 @@ def rebuilt(ctx: DeriveContext, newest: shape.Point) -> tuple[shape.Series, shap
 def continued(ctx: DeriveContext, newest: shape.Point) -> shape.Series | None:
     """The parent's series with ``newest`` appended, or ``None`` when it cannot be trusted.
 
-    The parent's series must hold every recent collection (``ctx.previous``) with its
+    The parent's series must hold every recent collection (``ctx.previous``) by its
     commit, its one collection without a commit (the newest when it was written) must be
-    one of them, and ``newest`` must come after all of it.
+    one of them (same time), and ``newest`` must come after all of it.
     """
     raw = ctx.read(SERIES_PATH)
     s = shape.Series.from_json(raw) if raw is not None else None
     if s is None:
         return None
-    at = {path: j for j, path in enumerate(s.paths)}
-    if len(at) != len(s.paths) or newest.path in at:
+    if s.commit.count(None) != 1:
         return None
+    known = set(s.commit)
+    unknown: int | None = s.commit.index(None)  # the collection made with the series
     for entry in ctx.previous:
-        j = at.get(entry.snapshot_path)
-        if j is None:
-            return None  # a collection the series does not know
         short = entry.commit[: shape.SHORT]
-        if s.commit[j] is None:
-            s.commit[j] = short
-        elif s.commit[j] != short:
-            return None
+        if short in known:
+            continue
+        if unknown is None or s.t[unknown] != int(parse_timestamp(entry.timestamp).timestamp()):
+            return None  # a collection the series does not know
+        s.commit[unknown] = short
+        known.add(short)
+        unknown = None
     last = s.last_key()
-    if None in s.commit or last is None or (newest.snapshot.when, newest.path) <= last:
+    if unknown is not None or last is None or (newest.snapshot.when, newest.path) <= last:
         return None
     shape.extend(s, newest)
     return s
