@@ -27,7 +27,7 @@ from operator import itemgetter
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import warn
+from gitmetrics.errors import SnapshotError, warn
 from gitmetrics.render import fmt
 from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp
 from gitmetrics.trends import change
@@ -186,6 +186,15 @@ def _compact(point: Point | Stored, share: _Shared) -> _Compact:
 
 def _compact_data(point: Stored, share: _Shared) -> _Compact:
     d = point.data
+    version = d.get("schema_version")
+    if type(version) is not int:
+        raise KeyError("schema_version")
+    if version > snapmod.SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{point.path}@{(point.commit or '')[:10]}: schema_version {version} is newer "
+            f"than this gitmetrics understands ({snapmod.SCHEMA_VERSION})",
+            "upgrade gitmetrics: pip install -U gitmetrics",
+        )
     repos = d["repositories"]
     avg = d["summary"]["avg_coverage"]
     short = share.short
@@ -415,13 +424,22 @@ def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[S
     for p in points:
         try:
             c = _compact(p, share)
+        except SnapshotError as exc:
+            warn(f"skipped collection {(p.commit or '')[:10]}: {exc.message}")
+            continue
         except (KeyError, TypeError, ValueError, AttributeError):
             where = f"{p.path}@{(p.commit or '')[:10]}"
-            warn(f"skipped collection {where}: not a snapshot this gitmetrics can read")
+            warn(f"skipped collection {(p.commit or '')[:10]}: {where}: not a snapshot")
             continue
-        kept.append(c)
         if newest_key is None or c.key > newest_key:
+            if isinstance(p, Stored):
+                try:  # the newest is shown whole: it must be a whole snapshot
+                    snapmod.validate(p.data, f"{p.path}@{(p.commit or '')[:10]}")
+                except SnapshotError as exc:
+                    warn(f"skipped collection {(p.commit or '')[:10]}: {exc.message}")
+                    continue
             newest, newest_key = p, c.key
+        kept.append(c)
     if newest is None or newest_key is None:
         raise ValueError("a dashboard needs at least one snapshot")
     kept.sort(key=lambda c: c.key)

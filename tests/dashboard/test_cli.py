@@ -273,3 +273,34 @@ def test_dashboard_skips_an_unreadable_collection_with_a_warning(tmp_path: Path)
     assert "skipped collection" in result.output and "broken.json" in result.output
     assert "torn.json" in result.output
     assert page_data(out.read_text())["series"]["avg"] == [7000, 6200, 7887]
+
+
+def test_a_newest_collection_that_is_not_whole_is_skipped(tmp_path: Path) -> None:
+    from dulwich.objects import Blob
+
+    st = make_store(tmp_path / "metrics", history())
+    head = st.head()
+    assert head is not None
+    # the figures the columns need are there, but not a whole snapshot (no "tool")
+    data = json.loads(st.blob(st.files_at()["latest.json"]))
+    del data["tool"]
+    data["timestamp"] = "2026-12-01T00:00:00Z"
+    bad = Blob.from_string(json.dumps(data).encode())
+    st.repo.object_store.add_object(bad)
+    path = "snapshots/2026/12/metrics_20261201_000000_ci_0000000001.json"
+    message = (
+        f"collect: partial\n\nGitmetrics-Snapshot: {path}\n"
+        "Gitmetrics-Timestamp: 2026-12-01T00:00:00Z\n"
+    )
+    head = st.write_commit({**st.files_at(head), path: bad.id}, [head], message)
+    st.repo.refs[st.branch_ref()] = head.encode()
+    st.close()
+    out = tmp_path / "dash.html"
+    result = runner.invoke(
+        app,
+        ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"skipped collection {head[:10]}" in text(result)
+    assert page_data(out.read_text())["last"]["timestamp"] == history()[-1].timestamp
