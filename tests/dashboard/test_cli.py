@@ -245,30 +245,36 @@ def test_dashboard_reads_the_stored_data_as_the_snapshots_say(store: Path, tmp_p
     assert {**got, "generated": "x"} == expected
 
 
-def test_dashboard_skips_an_unreadable_collection_with_a_warning(tmp_path: Path) -> None:
+def _collection_file(
+    st: Any, head: str, path: str, content: bytes, when: str = "2026-11-01T12:00:00Z"
+) -> str:
+    """Commit ``content`` at ``path`` as a collection on top of ``head``; the branch follows."""
     from dulwich.objects import Blob
 
+    blob = Blob.from_string(content)
+    st.repo.object_store.add_object(blob)
+    message = f"collect: x\n\nGitmetrics-Snapshot: {path}\nGitmetrics-Timestamp: {when}\n"
+    commit: str = st.write_commit({**st.files_at(head), path: blob.id}, [head], message)
+    st.repo.refs[st.branch_ref()] = commit.encode()
+    return commit
+
+
+def _dashboard(store: Path, out: Path) -> Any:
+    return runner.invoke(
+        app, ["dashboard", "--store", str(store), "-o", str(out)], catch_exceptions=False
+    )
+
+
+def test_dashboard_skips_an_unreadable_collection_with_a_warning(tmp_path: Path) -> None:
     st = make_store(tmp_path / "metrics", history()[:2])
     head = st.head()
     assert head is not None
     for name, content in (("broken", b'{"not": "a snapshot"}\n'), ("torn", b'{"timest')):
-        bad = Blob.from_string(content)
-        st.repo.object_store.add_object(bad)
-        path = f"snapshots/2026/11/{name}.json"
-        message = (
-            f"collect: {name}\n\nGitmetrics-Snapshot: {path}\n"
-            "Gitmetrics-Timestamp: 2026-11-01T12:00:00Z\n"
-        )
-        head = st.write_commit({**st.files_at(head), path: bad.id}, [head], message)
-    st.repo.refs[st.branch_ref()] = head.encode()
+        head = _collection_file(st, head, f"snapshots/2026/11/{name}.json", content)
     st.commit_snapshot(history()[2], retention=0)
     st.close()
     out = tmp_path / "dash.html"
-    result = runner.invoke(
-        app,
-        ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out)],
-        catch_exceptions=False,
-    )
+    result = _dashboard(tmp_path / "metrics", out)
     assert result.exit_code == 0, result.output
     assert "skipped collection" in result.output and "broken.json" in result.output
     assert "torn.json" in result.output
@@ -276,8 +282,6 @@ def test_dashboard_skips_an_unreadable_collection_with_a_warning(tmp_path: Path)
 
 
 def test_a_newest_collection_that_is_not_whole_is_skipped(tmp_path: Path) -> None:
-    from dulwich.objects import Blob
-
     st = make_store(tmp_path / "metrics", history())
     head = st.head()
     assert head is not None
@@ -285,22 +289,11 @@ def test_a_newest_collection_that_is_not_whole_is_skipped(tmp_path: Path) -> Non
     data = json.loads(st.blob(st.files_at()["latest.json"]))
     del data["tool"]
     data["timestamp"] = "2026-12-01T00:00:00Z"
-    bad = Blob.from_string(json.dumps(data).encode())
-    st.repo.object_store.add_object(bad)
     path = "snapshots/2026/12/metrics_20261201_000000_ci_0000000001.json"
-    message = (
-        f"collect: partial\n\nGitmetrics-Snapshot: {path}\n"
-        "Gitmetrics-Timestamp: 2026-12-01T00:00:00Z\n"
-    )
-    head = st.write_commit({**st.files_at(head), path: bad.id}, [head], message)
-    st.repo.refs[st.branch_ref()] = head.encode()
+    head = _collection_file(st, head, path, json.dumps(data).encode(), "2026-12-01T00:00:00Z")
     st.close()
     out = tmp_path / "dash.html"
-    result = runner.invoke(
-        app,
-        ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out)],
-        catch_exceptions=False,
-    )
+    result = _dashboard(tmp_path / "metrics", out)
     assert result.exit_code == 0, result.output
     assert f"skipped collection {head[:10]}" in text(result)
     assert page_data(out.read_text())["last"]["timestamp"] == history()[-1].timestamp
