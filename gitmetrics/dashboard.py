@@ -7,16 +7,16 @@ repository was absent or failed). Source commits change rarely, so they are stor
 table, errors) is given ready to show, with text formatted by :mod:`gitmetrics.render.fmt`
 so the page reads exactly like the terminal views.
 
-The columns are a :class:`Series`, built by appending collections oldest first. Its JSON
-form (``dashboard/series.json`` in a store with ``dashboard: true``) keeps, besides the
-columns, the exact figures of the first, previous and newest collection, which is all the
-page needs beyond the newest snapshot itself: so the next commit appends one collection
-instead of reading the whole history again, and gets the same bytes as a full rebuild.
+The columns are a :class:`Series`, built by appending collections oldest first. The page
+also carries (under ``store``) the exact figures of the first, previous and newest
+collection, which is all a page needs beyond the newest snapshot itself: so the next commit
+of a store with ``dashboard: true`` reads the columns back from the page it replaces and
+appends one collection, instead of reading the whole history again, and gets the same
+bytes as a full rebuild.
 """
 
 from __future__ import annotations
 
-import json
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -349,27 +349,24 @@ class Series:
             "src": self.src,
         }
 
-    def to_json(self) -> bytes:
-        """The series file: the columns and the exact figures kept."""
-        data = {
+    def kept(self) -> dict[str, Any]:
+        """What the page carries beside the columns so the next commit can append to them."""
+        return {
             "version": SERIES_VERSION,
             "last_path": self.last_path,
-            **self.columns(),
             "first": self.first,
             "prev": self.prev,
             "last": self.last,
         }
-        return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
 
     @classmethod
-    def from_json(cls, data: bytes) -> Series | None:
-        """A series file read back; ``None`` for anything this version did not write."""
+    def from_page(cls, data: Any) -> Series | None:
+        """The series of a page's data read back; ``None`` for anything this version did not
+        write (every column is checked: the page came from the store, maybe from a remote)."""
         try:
-            raw = json.loads(data)
-            series = cls._from(raw)
+            return cls._from({**data["series"], **data["store"]})
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
-        return series
 
     @classmethod
     def _from(cls, raw: Any) -> Series | None:
@@ -566,6 +563,7 @@ def page_data(
         "last": {"timestamp": last.timestamp, "host": last.host, "commit": newest.commit},
         "cards": cards,
         "series": s.columns(),
+        "store": s.kept(),
         "rows": rows,
         "roles": role_avgs,
         "errors": [{"name": r["name"], "error": r["error"]} for r in rows if r["error"]],

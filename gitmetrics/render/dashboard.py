@@ -22,12 +22,11 @@ if TYPE_CHECKING:
 
 #: Where ``collect`` writes the dashboard in the metrics repository (``dashboard: true``).
 DERIVED_PATH = "dashboard/index.html"
-#: The page's columns beside it, so the next commit appends instead of reading everything.
-SERIES_PATH = "dashboard/series.json"
 
 _PLACEHOLDER = re.compile(r"@@([A-Z]+)@@")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_DATA = re.compile(r'<script type="application/json" id="gm-data">(.*?)</script>', re.S)
 
 
 @cache
@@ -93,14 +92,14 @@ def enabled(cfg: Config) -> bool:
 def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     """``dashboard/index.html`` of the whole history, for the git host's pages feature.
 
-    The columns are kept in ``dashboard/series.json``: a commit on top of a collection
-    whose series is there appends the new snapshot to it; anything else (the first
-    commit with ``dashboard: true``, a merge, a series that does not match the history)
-    reads the whole history again. Both give the same bytes.
+    A commit on top of a collection whose page is there reads the columns back from that
+    page and appends the new snapshot; anything else (the first commit with
+    ``dashboard: true``, a merge, a page that does not match the history) reads the whole
+    history again. Both give the same bytes.
     """
     if not enabled(cfg):
         # turned off: drop the page we wrote before, so a stale one is never served
-        return {p: None for p in (DERIVED_PATH, SERIES_PATH) if ctx.read(p) is not None}
+        return {DERIVED_PATH: None} if ctx.read(DERIVED_PATH) is not None else {}
     newest = shape.Point(ctx.snapshot, None, ctx.snapshot_path)
     series = continued(ctx, newest)
     if series is None:
@@ -109,7 +108,7 @@ def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     data = shape.page_data(
         series, newest, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp
     )
-    return {DERIVED_PATH: render(data).encode(), SERIES_PATH: series.to_json()}
+    return {DERIVED_PATH: render(data).encode()}
 
 
 def rebuilt(ctx: DeriveContext, newest: shape.Point) -> tuple[shape.Series, shape.Point]:
@@ -126,15 +125,26 @@ def rebuilt(ctx: DeriveContext, newest: shape.Point) -> tuple[shape.Series, shap
     return shape.series(points())
 
 
-def continued(ctx: DeriveContext, newest: shape.Point) -> shape.Series | None:
-    """The parent's series with ``newest`` appended, or ``None`` when it cannot be trusted.
+def series_of_page(page: bytes | None) -> shape.Series | None:
+    """The series a page written by this version carries, or ``None``."""
+    found = _DATA.search(page.decode("utf-8", "replace")) if page is not None else None
+    if found is None:
+        return None
+    try:
+        data = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return shape.Series.from_page(data)
 
-    The parent's series must hold every recent collection (``ctx.previous``) by its
+
+def continued(ctx: DeriveContext, newest: shape.Point) -> shape.Series | None:
+    """The parent's page's series with ``newest`` appended, or ``None`` if it cannot be trusted.
+
+    The series must hold every recent collection (``ctx.previous``) by its
     commit, its one collection without a commit (the newest when it was written) must be
     one of them (same time), and ``newest`` must come after all of it.
     """
-    raw = ctx.read(SERIES_PATH)
-    s = shape.Series.from_json(raw) if raw is not None else None
+    s = series_of_page(ctx.read(DERIVED_PATH))
     if s is None:
         return None
     if s.commit.count(None) != 1:

@@ -48,7 +48,6 @@ _LAYOUT = re.compile(
             r"alerts/state\.json",
             r"coordination/issues\.yaml",
             r"dashboard/index\.html",
-            r"dashboard/series\.json",
             rf"repos/{_NAME}/{_NAME}",
         ]
     )

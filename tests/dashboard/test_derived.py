@@ -13,7 +13,7 @@ from gitmetrics import config as configmod
 from gitmetrics import dashboard as shape
 from gitmetrics.derive import make_deriver
 from gitmetrics.render import dashboard as page
-from gitmetrics.render.dashboard import DERIVED_PATH, SERIES_PATH
+from gitmetrics.render.dashboard import DERIVED_PATH, series_of_page
 from gitmetrics.snapshot import Snapshot
 from gitmetrics.store import DeriveContext, Store, open_store
 from gitmetrics.store import init as init_store
@@ -56,8 +56,8 @@ def collection(k: int, host: str = "ci") -> Snapshot:
     return snap(results, k, host=host)
 
 
-def rebuilt(st: Store) -> tuple[bytes, bytes]:
-    """The page and series of the head, made from every collection read again."""
+def rebuilt(st: Store) -> bytes:
+    """The page of the head, made from every collection read again."""
     entries = list(st.snapshots())
     # the commit being made has no id yet: the head's own collection, or for a merge the
     # newest one (the snapshot the merge derives from)
@@ -68,12 +68,11 @@ def rebuilt(st: Store) -> tuple[bytes, bytes]:
     series, newest = shape.series(points)
     generated = next(s for e, s in entries if e is own).timestamp  # when the commit is made
     data = shape.page_data(series, newest, min_coverage=75.0, generated=generated)
-    return page.render(data).encode(), series.to_json()
+    return page.render(data).encode()
 
 
-def stored(st: Store, rev: str | None = None) -> tuple[bytes, bytes]:
-    files = st.files_at(rev)
-    return st.blob(files[DERIVED_PATH]), st.blob(files[SERIES_PATH])
+def stored(st: Store, rev: str | None = None) -> bytes:
+    return st.blob(st.files_at(rev)[DERIVED_PATH])
 
 
 def test_each_commit_appends_and_equals_a_full_rebuild(tmp_path: Path) -> None:
@@ -84,19 +83,19 @@ def test_each_commit_appends_and_equals_a_full_rebuild(tmp_path: Path) -> None:
         st.commit_snapshot(collection(k), retention=3)  # pruned snapshots stay on the page
         assert stored(st) == rebuilt(st), f"after collection {k}"
     assert spy.rebuilds == 1  # only the first commit read the history
-    series = shape.Series.from_json(stored(st)[1])
+    series = series_of_page(stored(st))
     assert series is not None and len(series) == 8
     assert series.names == ["api", "lib", "new-0", "new-1", "new-2", "web"]
     assert series.commit[-1] is None and all(len(c or "") == 10 for c in series.commit[:-1])
     st.close()
 
 
-def test_a_series_that_does_not_match_the_history_is_rebuilt(tmp_path: Path) -> None:
+def test_a_page_that_does_not_match_the_history_is_rebuilt(tmp_path: Path) -> None:
     st = init_store(tmp_path / "metrics")
     spy = Spy(_config(tmp_path))
     st.derive = spy
     st.commit_snapshot(collection(0), retention=0)
-    # a collection written without the series (an older gitmetrics, say): it is now stale
+    # a collection written without the page (an older gitmetrics, say): it is now stale
     st.derive = None
     st.commit_snapshot(collection(1), retention=0)
     st.derive = spy
@@ -104,7 +103,9 @@ def test_a_series_that_does_not_match_the_history_is_rebuilt(tmp_path: Path) -> 
     assert spy.rebuilds == 2
     assert stored(st) == rebuilt(st)
     # a series that is not one: read again rather than trusted
-    st.commit_files({SERIES_PATH: b'{"version": 1, "t": "x"}'}, "break the series")
+    broken = stored(st).replace(b'"t":[', b'"t":["x",')  # not a page this version wrote
+    assert series_of_page(broken) is None
+    st.commit_files({DERIVED_PATH: broken}, "break the page")
     st.commit_snapshot(collection(3), retention=0)
     assert spy.rebuilds == 3
     assert stored(st) == rebuilt(st)
@@ -124,21 +125,21 @@ def test_a_collection_from_a_clock_behind_the_others_is_placed_by_its_time(
         st.commit_snapshot(collection(k), retention=0)
         assert stored(st) == rebuilt(st), f"after collection {k}"
     assert spy.rebuilds == 2  # the first commit, and the one from behind
-    data = page_data(stored(st)[0].decode())
+    data = page_data(stored(st).decode())
     assert data["series"]["t"] == sorted(data["series"]["t"])
     assert data["last"]["timestamp"] == collection(6).timestamp
     st.close()
 
 
-def test_turning_the_dashboard_off_removes_the_page_and_its_series(tmp_path: Path) -> None:
+def test_turning_the_dashboard_off_removes_the_page(tmp_path: Path) -> None:
     st = init_store(tmp_path / "metrics")
     st.derive = make_deriver(_config(tmp_path))
     st.commit_snapshot(collection(0), retention=0)
-    assert {DERIVED_PATH, SERIES_PATH} <= set(st.files_at())
+    assert DERIVED_PATH in st.files_at()
     st.derive = make_deriver(_config(tmp_path, on=False))
     st.commit_snapshot(collection(1), retention=0)
-    assert not {DERIVED_PATH, SERIES_PATH} & set(st.files_at())
-    assert not (tmp_path / "metrics" / SERIES_PATH).exists()
+    assert DERIVED_PATH not in st.files_at()
+    assert not (tmp_path / "metrics" / DERIVED_PATH).exists()
     st.close()
 
 
@@ -171,7 +172,7 @@ def test_a_merge_is_the_same_from_either_side_and_equals_a_full_rebuild(tmp_path
     assert from_a == from_b
     a.repo.refs[a.branch_ref()] = from_a.encode()
     assert stored(a, from_a) == rebuilt(a)
-    data = shape.Series.from_json(stored(a, from_a)[1])
+    data = series_of_page(stored(a, from_a))
     assert data is not None and len(data) == 8  # the newest once, every other collection
     # the next collection after the merge appends again
     before = spy_a.rebuilds
