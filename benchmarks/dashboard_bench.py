@@ -47,7 +47,7 @@ def history(snapshots: int, repos: int) -> list[shape.Point]:
                     files_tested=10 + r,
                     lines_covered=covered,
                     lines_valid=valid,
-                    source=Source(f"{(j // 12) * 1000 + r:040x}", "main", False),
+                    source=Source(f"{(j // 12) * 1000 + r:010x}{r:030x}", "main", False),
                 )
             )
         when = START + timedelta(hours=j)

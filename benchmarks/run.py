@@ -1,6 +1,6 @@
 """Measure gitmetrics against git and the bare parsers; print one Markdown table.
 
-    python benchmarks/run.py [--quick] [--only parse,collect,commit,history,size,help]
+    python benchmarks/run.py [--quick] [--only parse,collect,commit,history,size,dashboard,help]
                              [--parse cobertura,lcov,jacoco,...]
 
 Every figure is a ratio against a baseline measured in the same run on the same inputs,
@@ -292,6 +292,116 @@ def bench_store(tmp: Path, quick: bool, what: set[str]) -> None:
         bench_size(tmp, quick)
 
 
+# --- dashboard: the commit with `dashboard: true`, and `gitmetrics dashboard` -------------
+
+# `gitmetrics dashboard` in this process; prints its CPU seconds and peak RSS. With
+# NOVALIDATE=1 the schema check answers yes without looking (benchmark only), which
+# measures what reading costs besides validation.
+DASHBOARD_CLI = """
+import os, resource, sys
+if os.environ.get("NOVALIDATE") == "1":
+    import gitmetrics.schema
+    gitmetrics.schema.is_valid = lambda name, instance: True
+from gitmetrics.cli import main
+sys.argv = ["gitmetrics", "dashboard", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    if exc.code:
+        raise
+ru = resource.getrusage(resource.RUSAGE_SELF)
+# VmHWM, not ru_maxrss: Linux keeps the parent's ru_maxrss across exec
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")]
+sys.stderr.write(f"CPU {ru.ru_utime + ru.ru_stime}\\nPEAK {int(hwm[0]) * 1024}\\n")
+"""
+
+
+def dashboard_cli(store: Path, out: Path, validate: bool) -> tuple[float, int]:
+    """CPU seconds and peak RSS (bytes) of `gitmetrics dashboard` on ``store``."""
+    env = {**os.environ, "NOVALIDATE": "0" if validate else "1"}
+    args = ["--store", str(store), "-o", str(out)]
+    proc = subprocess.run([PY, "-c", DASHBOARD_CLI, *args], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dashboard failed: {proc.stderr}")
+    found = dict(line.split() for line in proc.stderr.splitlines() if line[:4] in ("CPU ", "PEAK"))
+    return float(found["CPU"]), int(found["PEAK"])
+
+
+def commit_derived(path: Path, snaps: list[tuple[object, bytes]], dashboard: bool) -> list[float]:
+    """Seconds per commit with the real deriver, ``dashboard: true`` or not."""
+    from gitmetrics import config as configmod
+    from gitmetrics import store as storemod
+    from gitmetrics.derive import make_deriver
+
+    text = f"store: metrics\ndashboard: {str(dashboard).lower()}\nrepos: []\n"
+    cfg = configmod.parse(text, path / "repos.yaml")
+    times = []
+    for snap, _ in snaps:
+        t = time.perf_counter()
+        st = storemod.open_store(path)
+        st.derive = make_deriver(cfg)
+        st.commit_snapshot(snap, retention=0)  # type: ignore[arg-type]
+        st.close()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def bench_dashboard(tmp: Path, quick: bool) -> None:
+    for repos in (10, 100):
+        n = 1000
+        path = tmp / f"dash-{n}-{repos}"
+        gen.store(path, repos, n, retention=0)
+        gen.unpack(path)
+        extra = list(gen.snapshots(repos, n + 6))[n:]
+        plain = tmp / f"dash-{n}-{repos}-plain"
+        shutil.copytree(path, plain, symlinks=True)
+        first = commit_derived(path, extra[:1], dashboard=True)[0]
+        ours = statistics.median(commit_derived(path, extra[1:], dashboard=True))
+        theirs = statistics.median(commit_derived(plain, extra[1:], dashboard=False))
+        row(
+            "dashboard",
+            f"commit into {n:,} x {repos} repos, dashboard: true vs false",
+            ms(ours),
+            ms(theirs),
+            x(ours, theirs),
+        )
+        row(
+            "dashboard",
+            f"first commit with dashboard: true into {n:,} x {repos} (reads all) vs false",
+            ms(first),
+            ms(theirs),
+            x(first, theirs),
+        )
+        shutil.rmtree(path)
+        shutil.rmtree(plain)
+    n = 2000 if quick else 10_000
+    path = tmp / f"dash-{n}"
+    gen.store(path, 100, n, retention=30)
+    out = tmp / "dashboard.html"
+    cpu, peak = dashboard_cli(path, out, validate=True)
+    rest, rest_peak = dashboard_cli(path, out, validate=False)
+    size = out.stat().st_size
+    what = f"`gitmetrics dashboard` of {n:,} x 100"
+    row("dashboard", f"{what}: CPU (vs the 10 s target)", f"{cpu:,.1f} s", "10.0 s", x(cpu, 10))
+    row("dashboard", f"{what}: peak memory (vs 300 MB)", mb(peak), mb(300e6), x(peak, 300e6))
+    row(
+        "dashboard",
+        f"{what}: CPU, validation vs the rest",
+        f"{cpu - rest:,.1f} s",
+        f"{rest:,.1f} s",
+        x(cpu - rest, rest),
+    )
+    row(
+        "dashboard",
+        f"{what}: peak memory without validation",
+        mb(rest_peak),
+        mb(300e6),
+        x(rest_peak, 300e6),
+    )
+    row("dashboard", f"{what}: page size (vs 20 MB)", mb(size), mb(20e6), x(size, 20e6))
+    shutil.rmtree(path)
+
+
 def pack_store(path: Path) -> None:
     """Pack as users do: `gitmetrics gc` (git's own repack when this checkout has no gc)."""
     try:
@@ -452,7 +562,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller inputs (under 2 min)")
     parser.add_argument(
         "--only",
-        default="parse,collect,commit,history,size,help",
+        default="parse,collect,commit,history,size,dashboard,help",
         help="comma-separated groups to run",
     )
     parser.add_argument(
@@ -485,6 +595,8 @@ def main() -> None:
             bench_collect(tmp, args.quick)
         if what & {"commit", "history", "size"}:
             bench_store(tmp, args.quick, what)
+        if "dashboard" in what:
+            bench_dashboard(tmp, args.quick)
     print("\n| group | measure | gitmetrics | baseline | ratio |\n|---|---|---:|---:|---:|")
     for r in ROWS:
         print("| " + " | ".join(r) + " |")

@@ -8,7 +8,7 @@ through this module. Heavy imports happen inside the functions: ``--help`` stays
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,11 +19,12 @@ from gitmetrics.errors import ConfigError, GitmetricsError, SyncError, after_com
 if TYPE_CHECKING:
     from gitmetrics.config import Config
     from gitmetrics.coordination import IssueWriter
+    from gitmetrics.dashboard import Stored
     from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
     from gitmetrics.rules import CheckResult, Rules
     from gitmetrics.snapshot import RepoResult, Snapshot
-    from gitmetrics.store import Deriver, Store
+    from gitmetrics.store import Deriver, HistoryEntry, Store
     from gitmetrics.store.gate import Audit, Limits
     from gitmetrics.store.pack import GcResult
     from gitmetrics.store.sync import Remote, SyncResult
@@ -423,7 +424,7 @@ def dashboard(
     from gitmetrics import dashboard as shape
     from gitmetrics import history
     from gitmetrics import store as storemod
-    from gitmetrics.render.dashboard import render_points
+    from gitmetrics.render.dashboard import render
     from gitmetrics.snapshot import now_timestamp
 
     cfg = load_config(config, required=config is not None or store is None)
@@ -442,12 +443,18 @@ def dashboard(
             # trailers carry the timestamp: skip reading snapshots outside the window
             start = max(c.when for c in cols) - timedelta(days=days)
             cols = [c for c in cols if c.when >= start]
-        points = [shape.Point(c.snapshot, c.commit) for c in history.readable(cols)]
+        # one snapshot at a time: only the columns and the newest snapshot are kept
+        data = shape.build(
+            _stored(st, [c.entry for c in cols]),
+            min_coverage=min_coverage,
+            days=days,
+            generated=now_timestamp(),
+            at=at,
+        )
     finally:
         st.close()
-    page = render_points(
-        points, min_coverage=min_coverage, days=days, generated=now_timestamp(), at=at
-    )
+    page = render(data)
+    count = len(data["series"]["t"])
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(page, encoding="utf-8")
@@ -456,7 +463,27 @@ def dashboard(
             f"{output}: cannot write the dashboard: {exc.strerror or exc}",
             "choose another --output path",
         ) from None
-    return Dashboard(output, len(points), rev, len(page.encode()), at)
+    return Dashboard(output, count, rev, len(page.encode()), at)
+
+
+def _stored(st: Store, entries: Iterable[HistoryEntry]) -> Iterator[Stored]:
+    """Each collection's snapshot file as data (the store's own, so not validated again)."""
+    import json
+
+    from gitmetrics import dashboard as shape
+    from gitmetrics.errors import warn
+
+    objects = st.repo.object_store
+    for e in entries:
+        sha = st.lookup(st.repo[e.commit.encode()].tree, e.snapshot_path)
+        try:
+            data = json.loads(objects.get_raw(sha)[1]) if sha is not None else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            warn(f"skipped collection {e.commit[:10]}: no readable {e.snapshot_path}")
+            continue
+        yield shape.Stored(data, e.commit, e.snapshot_path)
 
 
 # --- gates -------------------------------------------------------------------------------

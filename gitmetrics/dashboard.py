@@ -6,36 +6,97 @@ repository was absent or failed). Source commits change rarely, so they are stor
 ``[first_index, commit]``. Everything about the newest snapshot of the window (cards,
 table, errors) is given ready to show, with text formatted by :mod:`gitmetrics.render.fmt`
 so the page reads exactly like the terminal views.
+
+The columns are a :class:`Series`, built by appending collections oldest first. The page
+also carries (under ``store``) the exact figures of the first, previous and newest
+collection, which is all a page needs beyond the newest snapshot itself: so the next commit
+of a store with ``dashboard: true`` reads the columns back from the page it replaces and
+appends one collection, instead of reading the whole history again, and gets the same
+bytes as a full rebuild.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
+from gitmetrics import snapshot as snapmod
+from gitmetrics.errors import SnapshotError, warn
 from gitmetrics.render import fmt
-from gitmetrics.snapshot import RepoResult, Snapshot
+from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp
 from gitmetrics.trends import change
 
 #: Version of the embedded data; the page refuses what it does not know.
 DATA_VERSION = 1
+#: Version of a :class:`Series` file; another version is rebuilt, never read.
+SERIES_VERSION = 1
 #: Below this (and below min_coverage) a repository "needs work".
 FAIR_COVERAGE = 60.0
+#: Digits of a source or metrics commit the page shows.
+SHORT = 10
 
 
 @dataclass(frozen=True)
 class Point:
-    """One collection of the history: its snapshot and, when known, its metrics commit."""
+    """One collection of the history: its snapshot and, when known, its metrics commit.
+
+    ``path`` (the snapshot's file in the store) orders collections made in the same second.
+    """
 
     snapshot: Snapshot
     commit: str | None = None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One collection as the store holds it: its snapshot file's data, commit and path.
+
+    Read from the store's own history, so trusted: only the newest one of a history is
+    turned into a :class:`Snapshot`; the others give their figures straight from the data.
+    """
+
+    data: Mapping[str, Any]
+    commit: str | None = None
+    path: str = ""
+
+    def point(self) -> Point:
+        """The collection as a :class:`Point` (its whole snapshot)."""
+        return Point(snapmod.from_dict(self.data), self.commit, self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compact:
+    """What the columns keep of one collection (names, roles and sources are shared)."""
+
+    when: datetime
+    path: str
+    timestamp: str
+    commit: str | None
+    avg: float | None
+    names: tuple[str, ...]
+    roles: tuple[str, ...]
+    #: coverage per repository, NaN where it was not measured
+    measured: array[float]
+    src: tuple[str | None, ...]
+
+    @property
+    def key(self) -> tuple[datetime, str]:
+        return (self.when, self.path)
+
+    def values(self) -> Iterator[float | None]:
+        return (None if v != v else v for v in self.measured)
 
 
 def window(points: Sequence[Point], days: int | None) -> list[Point]:
     """The points (oldest first) within ``days`` of the newest one; all when ``days`` is None."""
-    ordered = sorted(points, key=lambda p: p.snapshot.when)
+    ordered = sorted(points, key=lambda p: (p.snapshot.when, p.path))
     if days is None or not ordered:
         return ordered
     start = ordered[-1].snapshot.when - timedelta(days=days)
@@ -53,16 +114,349 @@ def status_of(coverage: float | None, min_coverage: float) -> str:
     return "poor"
 
 
+#: 0.00% to 100.00% in hundredths, so a long history shares one int object per value
+_INTS = list(range(10_001))
+
+
 def _hundredths(value: float | None) -> int | None:
-    return None if value is None else round(value * 100)
+    if value is None:
+        return None
+    k = round(value * 100)
+    return _INTS[k] if 0 <= k <= 10_000 else k
 
 
 def _measured(r: RepoResult | None) -> float | None:
     return r.coverage if r is not None and r.ok else None
 
 
+def _short(commit: str | None) -> str | None:
+    return None if commit is None else commit[:SHORT]
+
+
+class _Shared:
+    """Hands out one object for equal tuples in a row and for equal strings, so a long
+    history costs its distinct values, not one copy per collection."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[Any, ...]] = {}
+        self._text: dict[str, str] = {}
+
+    def row(self, slot: int, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        before = self._last.get(slot)
+        if before == value:
+            return before
+        self._last[slot] = value
+        return value
+
+    def short(self, commit: str | None) -> str | None:
+        """``commit`` shortened as the page shows it, one string per distinct commit."""
+        if commit is None:
+            return None
+        short = commit[:SHORT]
+        return self._text.setdefault(short, short)
+
+
+_NAN = float("nan")
+_NAME = itemgetter("name")
+_ROLE = itemgetter("role")
+
+
+def _compact(point: Point | Stored, share: _Shared) -> _Compact:
+    if isinstance(point, Stored):
+        return _compact_data(point, share)
+    s = point.snapshot
+    repos = s.repositories
+    return _Compact(
+        when=s.when,
+        path=point.path,
+        timestamp=s.timestamp,
+        commit=_short(point.commit),
+        avg=None if s.summary.avg_coverage is None else float(s.summary.avg_coverage),
+        names=share.row(0, tuple(r.name for r in repos)),
+        roles=share.row(1, tuple(r.role for r in repos)),
+        measured=array(
+            "d", (_NAN if r.coverage is None or r.status != "ok" else r.coverage for r in repos)
+        ),
+        src=share.row(
+            2,
+            tuple(share.short(r.source.commit) if r.source is not None else None for r in repos),
+        ),
+    )
+
+
+def _compact_data(point: Stored, share: _Shared) -> _Compact:
+    d = point.data
+    version = d.get("schema_version")
+    if type(version) is not int:
+        raise KeyError("schema_version")
+    if version > snapmod.SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{point.path}@{(point.commit or '')[:10]}: schema_version {version} is newer "
+            f"than this gitmetrics understands ({snapmod.SCHEMA_VERSION})",
+            "upgrade gitmetrics: pip install -U gitmetrics",
+        )
+    repos = d["repositories"]
+    avg = d["summary"]["avg_coverage"]
+    short = share.short
+    return _Compact(
+        when=parse_timestamp(d["timestamp"]),
+        path=point.path,
+        timestamp=d["timestamp"],
+        commit=_short(point.commit),
+        avg=None if avg is None else float(avg),
+        names=share.row(0, tuple(map(_NAME, repos))),
+        roles=share.row(1, tuple(map(_ROLE, repos))),
+        measured=array(
+            "d",
+            [_NAN if r["status"] != "ok" or (v := r.get("coverage")) is None else v for r in repos],
+        ),
+        src=share.row(
+            2,
+            tuple([None if (g := r.get("source")) is None else short(g["commit"]) for r in repos]),
+        ),
+    )
+
+
+_Figures = dict[str, Any] | _Compact | None
+
+
+def _figures(c: _Figures, measured: bool) -> dict[str, Any] | None:
+    if not isinstance(c, _Compact):
+        return c
+    out: dict[str, Any] = {"timestamp": c.timestamp, "avg": c.avg}
+    if measured:
+        out["measured"] = dict(zip(c.names, c.values(), strict=True))
+    return out
+
+
+def _only(values: Iterable[Any], *types: type) -> bool:
+    """True when every value is exactly of one of ``types`` (``bool`` is not an ``int``)."""
+    return set(map(type, values)) <= set(types)
+
+
+class Series:
+    """The dashboard's columns of a history, appended to oldest first."""
+
+    def __init__(self) -> None:
+        #: the snapshot path of the newest collection (orders those of the same second)
+        self.last_path = ""
+        self.t: list[int] = []
+        self.commit: list[str | None] = []
+        self.avg: list[int | None] = []
+        self.names: list[str] = []
+        self.roles: list[str] = []
+        self.cov: list[list[int | None]] = []
+        self.src: list[list[list[Any]]] = []
+        # the oldest, the one before the newest, and the newest collection, whose exact
+        # figures are kept (as read from a series file, or the collection itself)
+        self._first: _Figures = None
+        self._prev: _Figures = None
+        self._last: _Figures = None
+        self._index: dict[str, int] = {}
+        # the names and roles of the collection appended last, and where its names are
+        self._names: tuple[str, ...] = ()
+        self._roles: tuple[str, ...] = ()
+        self._at: list[int] = []
+        self._absent: list[list[int | None]] = []
+        self._src: tuple[str | None, ...] = ()
+
+    @property
+    def first(self) -> dict[str, Any] | None:
+        """Time and exact average of the oldest collection."""
+        return _figures(self._first, measured=False)
+
+    @property
+    def prev(self) -> dict[str, Any] | None:
+        """Time, exact average and coverage per repository of the one before the newest."""
+        return _figures(self._prev, measured=True)
+
+    @property
+    def last(self) -> dict[str, Any] | None:
+        """Time, exact average and coverage per repository of the newest collection."""
+        return _figures(self._last, measured=True)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def last_key(self) -> tuple[datetime, str] | None:
+        """The order key of the newest collection (time, then snapshot path)."""
+        last = self.last
+        if last is None:
+            return None
+        return (parse_timestamp(last["timestamp"]), self.last_path)
+
+    def _add_name(self, name: str, points: int) -> None:
+        at = bisect_left(self.names, name)
+        self.names.insert(at, name)
+        self.roles.insert(at, "")
+        self.cov.insert(at, [None] * points)
+        self.src.insert(at, [])
+        self._index = {n: i for i, n in enumerate(self.names)}
+        self._names = ()  # where each name is has moved
+
+    def append(self, c: _Compact) -> None:
+        """Add a collection newer than every one in the series."""
+        j = len(self.t)
+        self.last_path = c.path
+        self.t.append(int(c.when.timestamp()))
+        self.commit.append(c.commit)
+        self.avg.append(_hundredths(c.avg))
+        if c.names is not self._names:  # usually the very tuple of the collection before
+            for name in c.names:
+                if name not in self._index:
+                    self._add_name(name, j)
+            self._at = [self._index[name] for name in c.names]
+            present = set(self._at)
+            self._absent = [col for i, col in enumerate(self.cov) if i not in present]
+            self._names, self._roles, self._src = c.names, (), ()
+        at, cov = self._at, self.cov
+        for column in self._absent:
+            column.append(None)
+        for i, value in zip(at, c.measured, strict=True):
+            if value != value:  # NaN: not measured
+                cov[i].append(None)
+            else:
+                k = round(value * 100)
+                cov[i].append(_INTS[k] if 0 <= k <= 10_000 else k)
+        if len(at) != len(set(at)):  # a name twice: the later figure wins, as before
+            for i in set(at):
+                del cov[i][j:-1]
+        if c.roles is not self._roles:
+            for i, role in zip(at, c.roles, strict=True):
+                self.roles[i] = role  # the newest role wins
+            self._roles = c.roles
+        if c.src is not self._src:
+            before = self._src or (None,) * len(at)
+            for i, commit, was in zip(at, c.src, before, strict=True):
+                if commit is not was and commit is not None:
+                    runs = self.src[i]
+                    if not runs or runs[-1][1] != commit:
+                        runs.append([j, commit])
+            self._src = c.src
+        if self._first is None:
+            self._first = c
+        self._prev, self._last = self._last, c
+
+    def columns(self) -> dict[str, Any]:
+        """The ``series`` the page draws."""
+        return {
+            "t": self.t,
+            "commit": self.commit,
+            "avg": self.avg,
+            "names": self.names,
+            "roles": self.roles,
+            "cov": self.cov,
+            "src": self.src,
+        }
+
+    def kept(self) -> dict[str, Any]:
+        """What the page carries beside the columns so the next commit can append to them."""
+        return {
+            "version": SERIES_VERSION,
+            "last_path": self.last_path,
+            "first": self.first,
+            "prev": self.prev,
+            "last": self.last,
+        }
+
+    @classmethod
+    def from_page(cls, data: Any) -> Series | None:
+        """The series of a page's data read back; ``None`` for anything this version did not
+        write (every column is checked: the page came from the store, maybe from a remote)."""
+        try:
+            return cls._from({**data["series"], **data["store"]})
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    @classmethod
+    def _from(cls, raw: Any) -> Series | None:
+        if not isinstance(raw, dict) or raw.get("version") != SERIES_VERSION:
+            return None
+        s = cls()
+        s.last_path, s.t, s.commit, s.avg = raw["last_path"], raw["t"], raw["commit"], raw["avg"]
+        s.names, s.roles, s.cov, s.src = raw["names"], raw["roles"], raw["cov"], raw["src"]
+        s._first, s._prev, s._last = raw["first"], raw["prev"], raw["last"]
+        n = len(s.t)
+        if not n or not all(isinstance(v, list) for v in (s.t, s.commit, s.avg, s.cov, s.src)):
+            return None
+        if not (isinstance(s.last_path, str) and len(s.commit) == len(s.avg) == n):
+            return None
+        if not (len(s.names) == len(s.roles) == len(s.cov) == len(s.src)):
+            return None
+        if s.names != sorted(set(s.names)) or not _only(s.names, str) or not _only(s.roles, str):
+            return None
+        if not _only(s.t, int) or not _only(s.commit, str, type(None)):
+            return None
+        if set(map(len, s.cov)) - {n} or not _only(chain(s.avg, *s.cov), int, type(None)):
+            return None
+        runs = list(chain.from_iterable(s.src))
+        if not _only(runs, list) or set(map(len, runs)) - {2}:
+            return None
+        if not _only(map(itemgetter(0), runs), int) or not _only(map(itemgetter(1), runs), str):
+            return None
+        for part in (s.first, s.last) + ((s.prev,) if n > 1 else ()):
+            if not isinstance(part, dict) or not isinstance(part["timestamp"], str):
+                return None
+        if not isinstance(s.last, dict) or not isinstance(s.last["measured"], dict):
+            return None
+        prev = s.prev
+        if n > 1 and not (isinstance(prev, dict) and isinstance(prev["measured"], dict)):
+            return None
+        parse_timestamp(s.last["timestamp"])
+        s._index = {name: i for i, name in enumerate(s.names)}
+        return s
+
+
+def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[Series, Point]:
+    """The columns of a history (any order) and its newest point, read once each.
+
+    Only the newest collection is kept whole; the others are reduced to what the columns
+    need as they arrive, so a long history costs its columns, not its snapshots. Stored
+    data without the fields the columns need is skipped with a warning.
+    """
+    share = _Shared()
+    kept: list[_Compact] = []
+    newest: Point | Stored | None = None
+    newest_key: tuple[datetime, str] | None = None
+    for p in points:
+        try:
+            c = _compact(p, share)
+        except SnapshotError as exc:
+            warn(f"skipped collection {(p.commit or '')[:10]}: {exc.message}")
+            continue
+        except (KeyError, TypeError, ValueError, AttributeError):
+            where = f"{p.path}@{(p.commit or '')[:10]}"
+            warn(f"skipped collection {(p.commit or '')[:10]}: {where}: not a snapshot")
+            continue
+        if newest_key is None or c.key > newest_key:
+            if isinstance(p, Stored):
+                try:  # the newest is shown whole: it must be a whole snapshot
+                    snapmod.validate(p.data, f"{p.path}@{(p.commit or '')[:10]}")
+                except SnapshotError as exc:
+                    warn(f"skipped collection {(p.commit or '')[:10]}: {exc.message}")
+                    continue
+            newest, newest_key = p, c.key
+        kept.append(c)
+    if newest is None or newest_key is None:
+        raise ValueError("a dashboard needs at least one snapshot")
+    kept.sort(key=lambda c: c.key)
+    kept.reverse()
+    start = None if days is None else newest_key[0] - timedelta(days=days)
+    out = Series()
+    while kept:  # oldest first, each let go of once it is in the columns
+        c = kept.pop()
+        if start is None or c.when >= start:
+            out.append(c)
+    return out, newest.point() if isinstance(newest, Stored) else newest
+
+
+def extend(s: Series, point: Point) -> None:
+    """Append a collection newer than every one in ``s``."""
+    s.append(_compact(point, _Shared()))
+
+
 def build(
-    points: Sequence[Point],
+    points: Iterable[Point | Stored],
     *,
     min_coverage: float = 80.0,
     days: int | None = None,
@@ -70,33 +464,30 @@ def build(
     at: str | None = None,
 ) -> dict[str, Any]:
     """The dashboard data of a history (any order): columns for charts, rows for the table."""
-    shown = window(points, days)
-    if not shown:
-        raise ValueError("a dashboard needs at least one snapshot")
-    snaps = [p.snapshot for p in shown]
-    last = snaps[-1]
-    prev = snaps[-2] if len(snaps) > 1 else None
-    first = snaps[0]
+    cols, newest = series(points, days)
+    return page_data(cols, newest, min_coverage=min_coverage, days=days, generated=generated, at=at)
 
-    names = sorted({r.name for s in snaps for r in s.repositories})
-    index = {n: i for i, n in enumerate(names)}
-    roles: dict[str, str] = {}
-    cov: list[list[int | None]] = [[None] * len(snaps) for _ in names]
-    src: list[list[list[Any]]] = [[] for _ in names]
-    for j, s in enumerate(snaps):
-        for r in s.repositories:
-            i = index[r.name]
-            roles[r.name] = r.role  # the newest role wins
-            cov[i][j] = _hundredths(_measured(r))
-            commit = r.source.commit if r.source is not None else None
-            runs = src[i]
-            if commit is not None and (not runs or runs[-1][1] != commit):
-                runs.append([j, commit])
+
+def page_data(
+    s: Series,
+    newest: Point,
+    *,
+    min_coverage: float = 80.0,
+    days: int | None = None,
+    generated: str = "",
+    at: str | None = None,
+) -> dict[str, Any]:
+    """The page's data: the columns of ``s`` and the cards and rows of its newest point."""
+    last = newest.snapshot
+    if s.last is None or s.first is None or s.last["timestamp"] != last.timestamp:
+        raise ValueError("the newest point is not the newest collection of the series")
+    prev = s.prev
+    prev_measured: dict[str, Any] = prev["measured"] if prev is not None else {}
 
     summary = last.summary
-    avg_prev = prev.summary.avg_coverage if prev is not None else None
+    avg_prev = prev["avg"] if prev is not None else None
     d_prev = change(summary.avg_coverage, avg_prev)
-    d_window = change(summary.avg_coverage, first.summary.avg_coverage) if prev else None
+    d_window = change(summary.avg_coverage, s.first["avg"]) if prev else None
     cards = [
         _card("Average coverage", fmt.pct(summary.avg_coverage), "mean over repositories"),
         _card(
@@ -113,20 +504,20 @@ def build(
         _card(
             "Since previous",
             fmt.trend_text(d_prev),
-            "no earlier snapshot" if prev is None else f"vs {fmt.short_time(prev.timestamp)}",
+            "no earlier snapshot" if prev is None else f"vs {fmt.short_time(prev['timestamp'])}",
             trend=d_prev,
         ),
         _card(
             "Over the window",
             fmt.trend_text(d_window),
-            f"{len(snaps)} snapshots since {fmt.short_time(first.timestamp)}",
+            f"{len(s)} snapshots since {fmt.short_time(s.first['timestamp'])}",
             trend=d_window,
         ),
     ]
 
     rows = []
     for r in last.repositories:
-        before = _measured(prev.repo(r.name)) if prev is not None else None
+        before = prev_measured.get(r.name)
         delta = change(_measured(r), before)
         rows.append(
             {
@@ -169,17 +560,10 @@ def build(
         "min_coverage": min_coverage,
         "fair_coverage": FAIR_COVERAGE,
         "days": days,
-        "last": {"timestamp": last.timestamp, "host": last.host, "commit": shown[-1].commit},
+        "last": {"timestamp": last.timestamp, "host": last.host, "commit": newest.commit},
         "cards": cards,
-        "series": {
-            "t": [int(s.when.timestamp()) for s in snaps],
-            "commit": [p.commit[:10] if p.commit else None for p in shown],
-            "avg": [_hundredths(s.summary.avg_coverage) for s in snaps],
-            "names": names,
-            "roles": [roles[n] for n in names],
-            "cov": cov,
-            "src": [[[j, c[:10]] for j, c in runs] for runs in src],
-        },
+        "series": s.columns(),
+        "store": s.kept(),
         "rows": rows,
         "roles": role_avgs,
         "errors": [{"name": r["name"], "error": r["error"]} for r in rows if r["error"]],

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from gitmetrics import __version__
 from gitmetrics import dashboard as shape
 from gitmetrics.config import Config
 from gitmetrics.render import escape
+from gitmetrics.snapshot import parse_timestamp
 
 if TYPE_CHECKING:
     from gitmetrics.store import DeriveContext
@@ -25,6 +26,7 @@ DERIVED_PATH = "dashboard/index.html"
 _PLACEHOLDER = re.compile(r"@@([A-Z]+)@@")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_DATA = re.compile(r'<script type="application/json" id="gm-data">(.*?)</script>', re.S)
 
 
 @cache
@@ -43,6 +45,7 @@ def embed_json(data: Any) -> str:
     return escape.json_text(text, for_html=True)
 
 
+@cache
 def content_security_policy(page: str) -> str:
     """Nothing may load; only this page's own style and script (by hash) may run."""
     styles = " ".join(_sha256(m) for m in _STYLE.findall(page))
@@ -87,11 +90,78 @@ def enabled(cfg: Config) -> bool:
 
 
 def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
-    """``dashboard/index.html`` of the whole history, for the git host's pages feature."""
+    """``dashboard/index.html`` of the whole history, for the git host's pages feature.
+
+    A commit on top of a collection whose page is there reads the columns back from that
+    page and appends the new snapshot; anything else (the first commit with
+    ``dashboard: true``, a merge, a page that does not match the history) reads the whole
+    history again. Both give the same bytes.
+    """
     if not enabled(cfg):
         # turned off: drop the page we wrote before, so a stale one is never served
         return {DERIVED_PATH: None} if ctx.read(DERIVED_PATH) is not None else {}
-    points = [shape.Point(ctx.snapshot, None)]
-    points.extend(shape.Point(snap, entry.commit) for entry, snap in ctx.earlier())
-    page = render_points(points, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp)
-    return {DERIVED_PATH: page.encode()}
+    newest = shape.Point(ctx.snapshot, None, ctx.snapshot_path)
+    series = continued(ctx, newest)
+    if series is None:
+        # the newest by time, which a snapshot from a clock behind the others is not
+        series, newest = rebuilt(ctx, newest)
+    data = shape.page_data(
+        series, newest, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp
+    )
+    return {DERIVED_PATH: render(data).encode()}
+
+
+def rebuilt(ctx: DeriveContext, newest: shape.Point) -> tuple[shape.Series, shape.Point]:
+    """The series of every collection reachable from the commit being made, read again."""
+    seen = {newest.path}
+
+    def points() -> Iterator[shape.Point]:
+        yield newest
+        for entry, snap in ctx.earlier():
+            if entry.snapshot_path not in seen:  # a merge sees the newest on one side too
+                seen.add(entry.snapshot_path)
+                yield shape.Point(snap, entry.commit, entry.snapshot_path)
+
+    return shape.series(points())
+
+
+def series_of_page(page: bytes | None) -> shape.Series | None:
+    """The series a page written by this version carries, or ``None``."""
+    found = _DATA.search(page.decode("utf-8", "replace")) if page is not None else None
+    if found is None:
+        return None
+    try:
+        data = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return shape.Series.from_page(data)
+
+
+def continued(ctx: DeriveContext, newest: shape.Point) -> shape.Series | None:
+    """The parent's page's series with ``newest`` appended, or ``None`` if it cannot be trusted.
+
+    The series must hold every recent collection (``ctx.previous``) by its
+    commit, its one collection without a commit (the newest when it was written) must be
+    one of them (same time), and ``newest`` must come after all of it.
+    """
+    s = series_of_page(ctx.read(DERIVED_PATH))
+    if s is None:
+        return None
+    if s.commit.count(None) != 1:
+        return None
+    known = set(s.commit)
+    unknown: int | None = s.commit.index(None)  # the collection made with the series
+    for entry in ctx.previous:
+        short = entry.commit[: shape.SHORT]
+        if short in known:
+            continue
+        if unknown is None or s.t[unknown] != int(parse_timestamp(entry.timestamp).timestamp()):
+            return None  # a collection the series does not know
+        s.commit[unknown] = short
+        known.add(short)
+        unknown = None
+    last = s.last_key()
+    if unknown is not None or last is None or (newest.snapshot.when, newest.path) <= last:
+        return None
+    shape.extend(s, newest)
+    return s

@@ -226,3 +226,74 @@ def test_an_unreadable_earlier_snapshot_never_stops_a_commit(tmp_path: Path) -> 
     assert data["series"]["avg"] == [7000, 6200, 7887]  # the broken one left out
     assert isinstance(st, storemod.Store)
     st.close()
+
+
+def test_dashboard_reads_the_stored_data_as_the_snapshots_say(store: Path, tmp_path: Path) -> None:
+    from gitmetrics import dashboard as shape
+    from gitmetrics import store as storemod
+
+    out = tmp_path / "dash.html"
+    result = runner.invoke(
+        app, ["dashboard", "--store", str(store), "-o", str(out)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    st = storemod.open_store(store)
+    points = [shape.Point(s, e.commit, e.snapshot_path) for e, s in st.snapshots()]
+    st.close()
+    expected = shape.build(points, generated="x")
+    got = page_data(out.read_text())
+    assert {**got, "generated": "x"} == expected
+
+
+def _collection_file(
+    st: Any, head: str, path: str, content: bytes, when: str = "2026-11-01T12:00:00Z"
+) -> str:
+    """Commit ``content`` at ``path`` as a collection on top of ``head``; the branch follows."""
+    from dulwich.objects import Blob
+
+    blob = Blob.from_string(content)
+    st.repo.object_store.add_object(blob)
+    message = f"collect: x\n\nGitmetrics-Snapshot: {path}\nGitmetrics-Timestamp: {when}\n"
+    commit: str = st.write_commit({**st.files_at(head), path: blob.id}, [head], message)
+    st.repo.refs[st.branch_ref()] = commit.encode()
+    return commit
+
+
+def _dashboard(store: Path, out: Path) -> Any:
+    return runner.invoke(
+        app, ["dashboard", "--store", str(store), "-o", str(out)], catch_exceptions=False
+    )
+
+
+def test_dashboard_skips_an_unreadable_collection_with_a_warning(tmp_path: Path) -> None:
+    st = make_store(tmp_path / "metrics", history()[:2])
+    head = st.head()
+    assert head is not None
+    for name, content in (("broken", b'{"not": "a snapshot"}\n'), ("torn", b'{"timest')):
+        head = _collection_file(st, head, f"snapshots/2026/11/{name}.json", content)
+    st.commit_snapshot(history()[2], retention=0)
+    st.close()
+    out = tmp_path / "dash.html"
+    result = _dashboard(tmp_path / "metrics", out)
+    assert result.exit_code == 0, result.output
+    assert "skipped collection" in result.output and "broken.json" in result.output
+    assert "torn.json" in result.output
+    assert page_data(out.read_text())["series"]["avg"] == [7000, 6200, 7887]
+
+
+def test_a_newest_collection_that_is_not_whole_is_skipped(tmp_path: Path) -> None:
+    st = make_store(tmp_path / "metrics", history())
+    head = st.head()
+    assert head is not None
+    # the figures the columns need are there, but not a whole snapshot (no "tool")
+    data = json.loads(st.blob(st.files_at()["latest.json"]))
+    del data["tool"]
+    data["timestamp"] = "2026-12-01T00:00:00Z"
+    path = "snapshots/2026/12/metrics_20261201_000000_ci_0000000001.json"
+    head = _collection_file(st, head, path, json.dumps(data).encode(), "2026-12-01T00:00:00Z")
+    st.close()
+    out = tmp_path / "dash.html"
+    result = _dashboard(tmp_path / "metrics", out)
+    assert result.exit_code == 0, result.output
+    assert f"skipped collection {head[:10]}" in text(result)
+    assert page_data(out.read_text())["last"]["timestamp"] == history()[-1].timestamp
