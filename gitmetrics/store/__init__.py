@@ -1,6 +1,7 @@
 """The metrics repository (the only part of gitmetrics that touches dulwich)."""
 
-from gitmetrics.store.format import LATEST, check_path, init, open_store
+from gitmetrics.store.format import LATEST
+from gitmetrics.store.opening import check_path, init, open_store
 from gitmetrics.store.provenance import source_of
 from gitmetrics.store.reader import HistoryEntry
 from gitmetrics.store.repo import Store

@@ -23,51 +23,26 @@ reports every problem instead of stopping at the first (``gitmetrics verify``).
 from __future__ import annotations
 
 import json
-import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitmetrics.config import DEFAULT_MAX_REMOTE_FILE_BYTES
 from gitmetrics.errors import GitmetricsError, SyncError
-from gitmetrics.store.format import STORE_MARKER, STORE_VERSION, marker_version
+from gitmetrics.store.format import (
+    COMPONENT,
+    STORE_MARKER,
+    STORE_VERSION,
+    in_layout,
+    marker_version,
+)
 
 #: Largest commit object: a collection's message is a subject and a dozen trailers.
 MAX_COMMIT_BYTES = 64 * 1024
 
 FILE_MODE = 0o100644
 TREE_MODE = 0o040000
-
-#: One path component: portable on every file system git hosts run on, never hidden.
-_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
-_LAYOUT = re.compile(
-    r"|".join(
-        [
-            r"\.gitmetrics\.json",
-            r"README\.md",
-            r"latest\.json",
-            rf"snapshots/\d{{4}}/\d{{2}}/{_NAME}\.json",
-            rf"badges/{_NAME}\.svg",
-            r"alerts/state\.json",
-            r"coordination/issues\.yaml",
-            r"dashboard/index\.html",
-            rf"repos/{_NAME}/{_NAME}",
-        ]
-    )
-)
-_COMPONENT = re.compile(_NAME)
-
-
-def in_layout(path: str, extra: Iterable[str] = ()) -> bool:
-    """True for a path gitmetrics itself writes in a store (``extra``: configured paths)."""
-    if path in extra:
-        return all(
-            _COMPONENT.fullmatch(part) and not part.endswith(".") for part in path.split("/")
-        )
-    return _LAYOUT.fullmatch(path) is not None and not any(
-        part.endswith(".") for part in path.split("/")
-    )
 
 
 @dataclass(frozen=True)
@@ -326,7 +301,7 @@ class _Trees:
             raise Refused(f"{prefix}{_shown(raw_name)}: not a name gitmetrics writes") from None
         path = prefix + name
         if entry.mode == TREE_MODE:
-            if not _COMPONENT.fullmatch(name) or name.endswith("."):
+            if not COMPONENT.fullmatch(name) or name.endswith("."):
                 raise Refused(f"{_shown(path.encode())}/: not a directory of the store's layout")
             self.check(entry.sha, path + "/", report)
             return

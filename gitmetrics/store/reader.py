@@ -20,7 +20,7 @@ from typing import Any
 
 from gitmetrics.errors import StoreError, warn
 from gitmetrics.snapshot import SCHEMA_VERSION
-from gitmetrics.store.format import SNAPSHOT_DIR
+from gitmetrics.store.format import SNAPSHOT_DIR, in_layout
 
 TRAILER_PREFIX = "Gitmetrics-"
 
@@ -49,7 +49,6 @@ def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None
     ``ValueError`` when the trailers are there but malformed (a bad number, a snapshot path
     outside the layout, a timestamp that is not one).
     """
-    from gitmetrics.store.gate import in_layout
 
     prefix = TRAILER_PREFIX.encode()
     start = 0 if message.startswith(prefix) else message.find(b"\n" + prefix)

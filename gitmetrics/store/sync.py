@@ -513,7 +513,7 @@ def clone(
     limits: gate.Limits = gate.Limits(),
 ) -> tuple[Store, SyncResult]:
     """Create a store at ``path`` from ``remote`` and record the remote as ``origin``."""
-    from gitmetrics.store.format import init
+    from gitmetrics.store.opening import init
 
     if path.exists() and any(path.iterdir()):
         raise StoreError(

@@ -19,8 +19,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import StoreError
 from gitmetrics.snapshot import Snapshot
-from gitmetrics.store import gate, incoming, locks
-from gitmetrics.store.format import LATEST, SNAPSHOT_DIR, is_snapshot_path, write_root
+from gitmetrics.store import incoming, locks
+from gitmetrics.store.format import (
+    LATEST,
+    SNAPSHOT_DIR,
+    in_layout,
+    is_snapshot_path,
+    write_root,
+)
 from gitmetrics.store.objects import remove
 from gitmetrics.store.reader import HistoryEntry
 
@@ -294,7 +300,7 @@ def derived(
     for path, content in made.items():
         if is_snapshot_path(path):
             raise StoreError(f"derived file {path!r} would overwrite a snapshot")
-        if not gate.in_layout(path):
+        if not in_layout(path):
             # the store never writes what it would refuse to pull
             raise StoreError(f"derived file {path!r} is outside the store's layout")
         if content is None:
