@@ -356,7 +356,8 @@ def _render_collect(snap: Snapshot, json_out: bool, result: dict[str, Any]) -> N
                 fmt.pct(r.coverage),
                 fmt.pct(r.branch_coverage),
                 str(r.files_tested),
-                terminal(f"{r.report} ({r.format})"),
+                terminal(f"{r.report} ({r.format})")
+                + (" [yellow]stale: older than HEAD[/]" if r.stale_report else ""),
             )
         else:
             table.add_row(

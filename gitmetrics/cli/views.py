@@ -107,7 +107,9 @@ def status(
             fmt.pct(r.branch_coverage),
             str(r.files),
             fmt.trend_markup(r.change),
-            fmt.status_markup(r.status) + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
+            fmt.status_markup(r.status)
+            + (f" [dim]{terminal(r.error)}[/]" if r.error else "")
+            + (" [yellow]stale report[/]" if r.stale_report else ""),
         )
     console.print(
         f"Snapshot {fmt.short_time(view.timestamp)} UTC from {terminal(view.host)}"
