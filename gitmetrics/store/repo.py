@@ -177,8 +177,12 @@ class Store:
         *,
         retention: int,
         message: str | None = None,
+        commit_time: int | None = None,
     ) -> CommitResult:
-        """Commit one validated snapshot; rebuilds and retries when the branch moved."""
+        """Commit one validated snapshot; rebuilds and retries when the branch moved.
+
+        ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
+        """
         from dulwich.objects import Blob
 
         data = snapmod.to_json(snap)  # validates: an invalid snapshot never gets further
@@ -219,7 +223,7 @@ class Store:
                 prev = next(iter(self.history(limit=1)), None)
                 text = message or commit_message(snap, snap_path, prev)
                 tree_id = self.update_tree(base, changes)
-                commit_id = self._commit_tree(tree_id, [parent], text)
+                commit_id = self._commit_tree(tree_id, [parent], text, commit_time)
                 # the branch may not exist yet (a `git init` repository): create it then
                 if self._move_branch(old, commit_id):
                     self._sync_after(commit_id, "the collection")
