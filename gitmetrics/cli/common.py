@@ -19,7 +19,7 @@ from gitmetrics.render.escape import terminal
 app = typer.Typer(
     name="gitmetrics",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
