@@ -43,7 +43,7 @@ ConfigOpt = Annotated[
         "--config",
         "-c",
         envvar="GITMETRICS_CONFIG",
-        help="Config file (default: ./repos.yaml, or $GITMETRICS_CONFIG).",
+        help="Config file (default: $GITMETRICS_CONFIG, else the nearest repos.yaml here or above).",
         show_default=False,
         dir_okay=False,
     ),
