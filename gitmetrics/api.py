@@ -904,3 +904,57 @@ def verify(*, config: Path | None = None, store: Path | None = None) -> Verified
     finally:
         st.close()
     return Verified(str(st.path), found)
+
+
+# --- adoption -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What ``gitmetrics import`` added (or, with ``dry_run``, would add)."""
+
+    imported: tuple[Snapshot, ...]
+    already: int
+    commits: tuple[str, ...]
+    skipped: tuple[str, ...]
+    dry_run: bool
+
+
+def import_history(
+    sources: Sequence[Path],
+    *,
+    kind: str | None = None,
+    repo: str | None = None,
+    dry_run: bool = False,
+    config: Path | None = None,
+    store: Path | None = None,
+) -> Imported:
+    """Import existing history, one collection per entry, dated by its own timestamp."""
+    from gitmetrics import importing
+    from gitmetrics import store as storemod
+    from gitmetrics.config import DEFAULT_RETENTION
+    from gitmetrics.derive import make_deriver
+
+    if kind is not None and kind not in importing.KINDS:
+        raise importing.ImportSourceError(
+            f"--from {kind}: unknown", f"use one of: {', '.join(importing.KINDS)}"
+        )
+    cfg = load_config(config, required=config is not None)
+    found = importing.read_sources(list(sources), kind=kind, repo=repo, config=cfg)
+    path = store_path(cfg, store)
+    if dry_run:
+        existing = storemod.open_store(path).history() if storemod.check_path(path) else ()
+        new, already = importing.plan(existing, found.snapshots)
+        return Imported(tuple(new), already, (), tuple(found.skipped), True)
+    st = storemod.init(path)
+    try:
+        if cfg is not None:
+            st.derive = make_deriver(cfg)
+        done = importing.commit_all(
+            st, found.snapshots, retention=cfg.retention if cfg else DEFAULT_RETENTION
+        )
+    finally:
+        st.close()
+    return Imported(
+        tuple(done.snapshots), done.already, tuple(done.commits), tuple(found.skipped), False
+    )

@@ -126,6 +126,7 @@ def collect_one(
             warnings.extend(" ".join(f"{refs[-1].path}: {w}".split()) for w in cov.warnings)
         cov = merge(parsed, repo.path)
         return RepoResult(
+            stale_report=is_stale(paths, source),
             name=repo.name,
             role=repo.role,
             status="ok",
@@ -200,7 +201,18 @@ def report_paths(config: Config, repo: RepoConfig) -> list[Path]:
                 )
             check_report(repo, p, where, name)
         return paths
-    found = formats.candidate_paths(repo.path)
+    if repo.format:
+        # the format is configured: a report of another format is not this repo's report
+        found = formats.candidate_paths(repo.path, only=repo.format)
+        if not found:
+            names = ", ".join(formats.get(repo.format).FILENAMES)
+            raise GitmetricsError(
+                f"{config.path.name}: {repo.where}.format: {repo.format}: no {repo.format} "
+                f"report found in {repo.path} (looked for {names})",
+                "produce the report first, or set `coverage:` to its path",
+            )
+    else:
+        found = formats.candidate_paths(repo.path)
     if not found:
         raise GitmetricsError(
             f"{repo.path}: no coverage report found",
@@ -209,6 +221,13 @@ def report_paths(config: Config, repo: RepoConfig) -> list[Path]:
         )
     check_report(repo, found[0], str(found[0]), found[0].relative_to(repo.path).as_posix())
     return found[:1]
+
+
+def is_stale(paths: Sequence[Path], source: Source | None) -> bool:
+    """True when a report was last modified before the HEAD commit of its repository."""
+    if source is None or source.committed_at is None:
+        return False
+    return any(p.stat().st_mtime < source.committed_at for p in paths)
 
 
 def check_report(repo: RepoConfig, path: Path, where: str, name: str) -> None:

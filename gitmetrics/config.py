@@ -113,11 +113,19 @@ class Config:
 
 
 def config_path(explicit: Path | None = None) -> Path:
-    """The config file to use: ``--config``, then ``$GITMETRICS_CONFIG``, then ./repos.yaml."""
+    """The config file to use: ``--config``, then ``$GITMETRICS_CONFIG``, then the nearest
+    repos.yaml in the current directory or above it (as git finds ``.git``); ./repos.yaml
+    when there is none."""
     if explicit is not None:
         return explicit
     env = os.environ.get(ENV_CONFIG)
-    return Path(env) if env else Path(DEFAULT_CONFIG)
+    if env:
+        return Path(env)
+    here = Path.cwd()
+    for directory in (here, *here.parents):
+        if (directory / DEFAULT_CONFIG).is_file():
+            return Path(DEFAULT_CONFIG) if directory == here else directory / DEFAULT_CONFIG
+    return Path(DEFAULT_CONFIG)
 
 
 def load(path: Path | None = None) -> Config:

@@ -23,6 +23,9 @@ class Source:
     commit: str | None
     branch: str | None
     dirty: bool
+    #: the HEAD commit's committer time (Unix seconds); only read while collecting, to
+    #: flag a report older than the code it claims to measure; not stored
+    committed_at: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class RepoResult:
     duration_ms: int | None = None
     #: short notes on reports that were read but are not self-consistent
     warnings: tuple[str, ...] = ()
+    #: a report was last written before the repository's HEAD commit: it may not
+    #: measure the code at HEAD
+    stale_report: bool = False
 
     @property
     def ok(self) -> bool:
@@ -293,6 +299,8 @@ def _repo_dict(r: RepoResult) -> dict[str, Any]:
     if r.warnings:
         # only when there are some: a snapshot without warnings keeps its old bytes
         out["warnings"] = list(r.warnings)
+    if r.stale_report:
+        out["stale_report"] = True
     out["reports"] = [{k: v for k, v in vars(ref).items() if v is not None} for ref in r.reports]
     out["source"] = (
         None
@@ -323,6 +331,7 @@ def _repo_from(d: Mapping[str, Any]) -> RepoResult:
         log=d.get("log"),
         duration_ms=d.get("duration_ms"),
         warnings=tuple(d.get("warnings", ())),
+        stale_report=bool(d.get("stale_report", False)),
     )
 
 

@@ -170,6 +170,8 @@ class StatusRow:
     previous: float | None
     change: float | None
     error: str | None
+    #: the report was older than the repo's HEAD commit when it was read
+    stale_report: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,7 @@ def status_rows(
                 previous=previous,
                 change=trends.change(r.coverage if r.ok else None, previous),
                 error=r.error,
+                stale_report=r.stale_report,
             )
         )
     rows.sort(key=lambda x: _sort_key(x.status, x.coverage, x.name))

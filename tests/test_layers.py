@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "gitmetrics.notify",
         "gitmetrics.coordination",
         "gitmetrics.command",
+        "gitmetrics.importing",
     ),
     ("gitmetrics.config", "gitmetrics.formats", "gitmetrics._contain"),
     # render/escape and render/fmt are pure string functions (one escape per output, one

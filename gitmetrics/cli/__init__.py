@@ -24,6 +24,7 @@ def _root(
 
 
 # Each module registers its commands on ``app``; the import order is the order in --help.
+from gitmetrics.cli import adopt as _adopt  # noqa: E402,F401
 from gitmetrics.cli import (  # noqa: E402
     core,  # noqa: F401
     views,  # noqa: F401

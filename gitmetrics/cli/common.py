@@ -19,7 +19,7 @@ from gitmetrics.render.escape import terminal
 app = typer.Typer(
     name="gitmetrics",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -43,7 +43,7 @@ ConfigOpt = Annotated[
         "--config",
         "-c",
         envvar="GITMETRICS_CONFIG",
-        help="Config file (default: ./repos.yaml, or $GITMETRICS_CONFIG).",
+        help="Config file (default: $GITMETRICS_CONFIG, else the nearest repos.yaml here or above).",
         show_default=False,
         dir_okay=False,
     ),

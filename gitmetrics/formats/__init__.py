@@ -231,8 +231,9 @@ def names() -> list[str]:
     return list(FORMATS)
 
 
-def candidate_paths(root: Path) -> list[Path]:
-    """Report files found under ``root`` at the usual places, in a stable order.
+def candidate_paths(root: Path, *, only: str | None = None) -> list[Path]:
+    """Report files found under ``root`` at the usual places, in a stable order
+    (of format ``only``'s file names alone when it is given).
 
     Every entry of a report's name counts except directories and dangling links: a
     FIFO, a device or a link that leads out of ``root`` is a candidate too, so that the
@@ -240,7 +241,7 @@ def candidate_paths(root: Path) -> list[Path]:
     """
     found: list[Path] = []
     seen: set[Path] = set()
-    for name in FORMATS:
+    for name in FORMATS if only is None else (only,):
         for pattern in get(name).FILENAMES:
             for p in sorted(root.glob(pattern)):
                 if p in seen or p.is_dir() or not p.exists():

@@ -35,6 +35,49 @@ def badge_path(name: str) -> str:
     return f"{BADGE_DIR}/{name}.svg"
 
 
+#: The git host draws mermaid in its own light or dark theme, and mermaid's default line
+#: is nearly white on a light page: explicit colours of mid lightness that keep a WCAG
+#: contrast of 4:1 or more on white and on a dark page (#0d1117), with no background of
+#: the chart's own.
+LINE_COLOR = "#0b7bd3"
+TEXT_COLOR = "#808080"
+CHART_THEME = (
+    '%%{init: {"theme": "base", "themeVariables": {"xyChart": {'
+    '"backgroundColor": "transparent", '
+    f'"plotColorPalette": "{LINE_COLOR}", '
+    + ", ".join(
+        f'"{k}": "{TEXT_COLOR}"'
+        for k in (
+            "titleColor",
+            "xAxisLabelColor",
+            "xAxisTitleColor",
+            "xAxisTickColor",
+            "xAxisLineColor",
+            "yAxisLabelColor",
+            "yAxisTitleColor",
+            "yAxisTickColor",
+            "yAxisLineColor",
+        )
+    )
+    + "}}}}%%"
+)
+#: x-axis labels shown at most; the others are blanked so they do not overprint
+MAX_LABELS = 12
+
+
+def thin_labels(labels: Sequence[str], most: int = MAX_LABELS) -> list[str]:
+    """``labels`` with at most ``most`` kept, evenly spaced, first and last included.
+
+    A blanked label is a run of spaces of its own length: the x axis is a band scale in
+    which equal labels would be one band, so each stays distinct while showing nothing.
+    """
+    n = len(labels)
+    if n <= most:
+        return list(labels)
+    keep = {round(i * (n - 1) / (most - 1)) for i in range(most)}
+    return [label if i in keep else " " * (i + 1) for i, label in enumerate(labels)]
+
+
 def chart(points: Sequence[tuple[str, float]], title: str = "Average coverage (%)") -> str:
     """A mermaid ``xychart-beta`` line chart of ``(timestamp, value)`` points, oldest first."""
     days = [t[5:10] for t, _ in points]
@@ -44,10 +87,12 @@ def chart(points: Sequence[tuple[str, float]], title: str = "Average coverage (%
     hi = min(100, math.ceil(max(values) / 10) * 10 + 10) if values else 100
     if hi <= lo:
         lo, hi = 0, 100
+    labels = thin_labels(labels)
     xs = ", ".join(f'"{label}"' for label in labels)
     ys = ", ".join(f"{v:g}" for v in values)
     return (
         "```mermaid\n"
+        f"{CHART_THEME}\n"
         "xychart-beta\n"
         f'    title "{title}"\n'
         f"    x-axis [{xs}]\n"

@@ -66,7 +66,8 @@ def collect(console: Console, snap: Snapshot, result: Mapping[str, Any]) -> None
                 fmt.pct(percent.of(r)),
                 fmt.pct(_counted(r.branches_covered, r.branches_valid, r.branch_coverage)),
                 str(r.files_tested),
-                terminal(f"{r.report} ({r.format})"),
+                terminal(f"{r.report} ({r.format})")
+                + (" [yellow]stale: older than HEAD[/]" if r.stale_report else ""),
             )
         else:
             table.add_row(
@@ -205,7 +206,9 @@ def status(console: Console, view: StatusView) -> None:
             fmt.pct(r.branch_coverage),
             str(r.files),
             fmt.trend_markup(r.change),
-            fmt.status_markup(r.status) + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
+            fmt.status_markup(r.status)
+            + (f" [dim]{terminal(r.error)}[/]" if r.error else "")
+            + (" [yellow]stale report[/]" if r.stale_report else ""),
         )
     console.print(
         f"Snapshot {fmt.short_time(view.timestamp)} UTC from {terminal(view.host)}"

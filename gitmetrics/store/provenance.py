@@ -37,6 +37,7 @@ def source_of(path: Path) -> Source | None:
             branch = target[len(b"refs/heads/") :].decode()
         status = porcelain.status(repo, untracked_files="no")
         dirty = bool(status.unstaged) or any(bool(v) for v in status.staged.values())
-        return Source(commit=head, branch=branch, dirty=dirty)
+        committed_at = getattr(repo[head.encode()], "commit_time", None)
+        return Source(commit=head, branch=branch, dirty=dirty, committed_at=committed_at)
     finally:
         repo.close()

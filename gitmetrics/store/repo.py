@@ -94,10 +94,20 @@ class Store:
     # --- writing (see store/writer.py) -----------------------------------------------
 
     def commit_snapshot(
-        self, snap: Snapshot, *, retention: int, message: str | None = None
+        self,
+        snap: Snapshot,
+        *,
+        retention: int,
+        message: str | None = None,
+        commit_time: int | None = None,
     ) -> CommitResult:
-        """Commit one snapshot (validated first); rebuilds and retries when the branch moved."""
-        return writer.commit_snapshot(self, snap, retention=retention, message=message)
+        """Commit one snapshot (validated first); rebuilds and retries when the branch moved.
+
+        ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
+        """
+        return writer.commit_snapshot(
+            self, snap, retention=retention, message=message, commit_time=commit_time
+        )
 
     def commit_files(self, changes: Mapping[str, bytes | None], message: str) -> str | None:
         """Commit a few files (``None`` removes one); ``None`` when nothing changed."""

@@ -130,7 +130,10 @@ class Landed:
 
 
 def land(
-    store: Store, build: Callable[[str, bytes], tuple[bytes, str, T] | None], what: str
+    store: Store,
+    build: Callable[[str, bytes], tuple[bytes, str, T] | None],
+    what: str,
+    commit_time: int | None = None,
 ) -> tuple[Landed, T] | None:
     """Commit on top of the head by compare-and-swap (call under the write lock).
 
@@ -146,7 +149,7 @@ def land(
         if built is None:
             return None
         tree_id, text, value = built
-        commit_id = store.commit_tree(tree_id, [parent], text)
+        commit_id = store.commit_tree(tree_id, [parent], text, commit_time)
         # the branch may not exist yet (a `git init` repository): create it then
         if store.move_branch(old, commit_id):
             store.sync_after(commit_id, what)
@@ -159,9 +162,17 @@ def land(
 
 
 def commit_snapshot(
-    store: Store, snap: Snapshot, *, retention: int, message: str | None = None
+    store: Store,
+    snap: Snapshot,
+    *,
+    retention: int,
+    message: str | None = None,
+    commit_time: int | None = None,
 ) -> CommitResult:
-    """Commit one snapshot, validated here (the edge); rebuilt when the branch moved."""
+    """Commit one snapshot, validated here (the edge); rebuilt when the branch moved.
+
+    ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
+    """
     from dulwich.objects import Blob
 
     data = snapmod.to_json(snap)  # validates: an invalid snapshot never gets further
@@ -201,7 +212,7 @@ def commit_snapshot(
 
     with store.locked():
         store.add_objects([blob])
-        done = land(store, build, "the collection")
+        done = land(store, build, "the collection", commit_time)
     assert done is not None  # a snapshot always changes the tree
     landed, (snap_path, pruned) = done
     return CommitResult(landed.commit, snap_path, tuple(pruned), landed.retries, landed.parent)

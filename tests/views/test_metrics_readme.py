@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import re
 import shutil
@@ -12,7 +14,14 @@ from urllib.parse import unquote
 
 import pytest
 
-from gitmetrics.render.metrics_readme import chart
+from gitmetrics.render.metrics_readme import (
+    CHART_THEME,
+    LINE_COLOR,
+    MAX_LABELS,
+    TEXT_COLOR,
+    chart,
+    thin_labels,
+)
 from gitmetrics.store import Store
 
 from .conftest import build_store
@@ -27,6 +36,8 @@ _NUM = r"-?\d+(?:\.\d+)?"
 def check_xychart(block: str) -> int:
     """A strict checker of the xychart-beta subset gitmetrics emits; returns the point count."""
     lines = block.strip("\n").split("\n")
+    assert lines[0] == CHART_THEME, lines[0]  # explicit colours for light and dark pages
+    lines = lines[1:]
     assert lines[0] == "xychart-beta", lines[0]
     body = [line.strip() for line in lines[1:]]
     assert all(line.startswith("    ") for line in lines[1:]), "statements are indented"
@@ -171,6 +182,8 @@ def test_the_real_mermaid_parser_accepts_the_chart(known_store: Store) -> None:
     blocks = [
         *mermaid_blocks(tree_text(known_store, "README.md")),
         *mermaid_blocks(chart([("2026-11-01T10:00:00Z", 50.0)])),
+        # 28 points: thinned labels, blanks of spaces
+        *mermaid_blocks(chart([(f"2026-11-{d:02d}T10:00:00Z", 50.0 + d) for d in range(1, 29)])),
     ]
     done = subprocess.run(
         ["node", str(script)],
@@ -181,7 +194,7 @@ def test_the_real_mermaid_parser_accepts_the_chart(known_store: Store) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.split("\n")[:2] == ["ok xychart", "ok xychart"]
+    assert done.stdout.split("\n")[:3] == ["ok xychart"] * 3
     bad = subprocess.run(
         ["node", str(script)],
         input='xychart-beta\n    x-axis ["a",\n',
@@ -191,3 +204,41 @@ def test_the_real_mermaid_parser_accepts_the_chart(known_store: Store) -> None:
         check=False,
     )
     assert bad.returncode == 1 and bad.stdout.startswith("error")
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+
+    def lum(h: str) -> float:
+        c = [int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_chart_colours_contrast_on_light_and_dark_pages() -> None:
+    block = mermaid_blocks(chart([("2026-11-01T10:00:00Z", 50.0)]))[0]
+    theme = json.loads(block.split("\n")[0].removeprefix("%%{init: ").removesuffix("}%%"))
+    assert theme["theme"] == "base"
+    xy = theme["themeVariables"]["xyChart"]
+    assert xy["plotColorPalette"] == LINE_COLOR
+    for page in ("#ffffff", "#0d1117"):  # GitHub's light and dark backgrounds
+        assert _contrast(LINE_COLOR, page) >= 4.0
+        assert _contrast(TEXT_COLOR, page) >= 3.0
+
+
+def test_at_most_twelve_x_labels_evenly_thinned() -> None:
+    points = [(f"2026-11-{d:02d}T10:00:00Z", 50.0 + d / 10) for d in range(1, 29)]
+    (block,) = mermaid_blocks(chart(points))
+    assert check_xychart(block) == 28  # every point is drawn
+    labels = re.findall(r'"([^"\n]*)"', block.split("x-axis ", 1)[1].split("\n")[0])
+    shown = [label for label in labels if label.strip()]
+    assert len(shown) == MAX_LABELS
+    assert shown[0] == "11-01" and shown[-1] == "11-28"
+    assert len(set(labels)) == len(labels)  # blanks stay distinct bands
+    kept = [i for i, label in enumerate(labels) if label.strip()]
+    gaps = {b - a for a, b in itertools.pairwise(kept)}
+    assert max(gaps) - min(gaps) <= 1  # evenly spaced
+    assert thin_labels(["a", "b"]) == ["a", "b"]
