@@ -15,11 +15,10 @@ from typing import Any
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import Coverage, FileCoverage
+from gitmetrics.formats._common import MAX_COUNT
 from gitmetrics.formats._jsonstream import Member, iter_object
 from gitmetrics.formats._xml import Element
 
-#: the largest count accepted: above it a JSON number is no longer exact
-MAX_COUNT = 2**53
 _MAX_DIGITS = len(str(MAX_COUNT))
 _DAMAGED = "the report is damaged; regenerate it"
 
