@@ -10,10 +10,6 @@ from __future__ import annotations
 import html as _html
 import re
 
-#: C0 controls, then DEL, C1 controls (U+009B is a one-byte CSI on some terminals), the line and
-#: paragraph separators, and the bidirectional controls that reorder what a reader sees.
-_UNSEEN = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\x00-\x1f{_UNSEEN}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 #: Markdown's specials (CommonMark lets any ASCII punctuation be backslash-escaped); ``|``
@@ -22,17 +18,25 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 _BACKTICKS = re.compile(r"`+")
 
 
-def _shown(match: re.Match[str]) -> str:
-    ch = match.group()
+def _shown(ch: str) -> str:
     if ch in _NAMED:
         return _NAMED[ch]
     code = ord(ch)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def visible(text: str) -> str:
-    """``text`` on one line with every control character shown: ESC as ``\\x1b``, ``\\n``."""
-    return _CONTROL.sub(_shown, text)
+def visible(text: str, limit: int | None = None) -> str:
+    """``text`` on one line with every unprintable character shown: ESC as ``\\x1b``, ``\\n``.
+
+    Unprintable is Python's ``str.isprintable``: C0 and C1 controls, DEL, the line and
+    paragraph separators, the bidirectional and other format controls that reorder or hide
+    what a reader sees, and every space but the plain one. ``limit`` cuts the result.
+    """
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else _shown(c) for c in text)
+    return text if limit is None else text[:limit]
 
 
 def terminal(text: str) -> str:
@@ -70,7 +74,9 @@ def slack(text: str) -> str:
 
 
 #: What may stay raw in JSON (the encoder escapes C0 itself) but not reach a terminal or a
-#: ``<script>`` block; ``\\uXXXX`` decodes to the same string.
+#: ``<script>`` block: DEL, C1 controls (U+009B is a one-byte CSI on some terminals), the line
+#: and paragraph separators and the bidirectional controls; ``\\uXXXX`` decodes to the same.
+_UNSEEN = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
 _JSON_TERMINAL = re.compile(f"[{_UNSEEN}]")
 _JSON_HTML = re.compile(f"[<>&{_UNSEEN}]")
 

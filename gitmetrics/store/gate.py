@@ -30,6 +30,7 @@ from typing import Any
 
 from gitmetrics.config import DEFAULT_MAX_REMOTE_FILE_BYTES
 from gitmetrics.errors import GitmetricsError, SyncError
+from gitmetrics.render import escape
 from gitmetrics.store.format import (
     COMPONENT,
     STORE_MARKER,
@@ -332,8 +333,7 @@ def _mode_kind(mode: int) -> str:
 
 def _shown(raw: bytes) -> str:
     """A path as it may be printed: anything odd made visible, never raw."""
-    text = raw.decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)[:200]
+    return escape.visible(raw.decode("utf-8", "backslashreplace"), 200)
 
 
 def _parsed_kind(path: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics.errors import StoreError, warn
+from gitmetrics.render import escape
 from gitmetrics.snapshot import SCHEMA_VERSION
 from gitmetrics.store.format import SNAPSHOT_DIR, in_layout
 
@@ -138,7 +139,7 @@ def parse_trailers(commit: Any) -> HistoryEntry | None:
 
 def shown(text: str) -> str:
     """A trailer value as it may be printed (escaped, cut short)."""
-    return text.encode("unicode_escape").decode("ascii")[:80]
+    return escape.visible(text, 80)
 
 
 class CommitReader:

@@ -318,3 +318,25 @@ def test_a_stored_repo_named_average_leaves_the_average_badge_alone(tmp_path: Pa
     st.close()
     badge = (tmp_path / "metrics" / "badges" / "average.svg").read_text()
     assert "average coverage" in badge
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("plain café/naïve.py", "plain café/naïve.py"),
+        ("a\x1b[2Jb", r"a\x1b[2Jb"),
+        ("\u202eevil", r"\u202eevil"),
+        ("line\nbreak\ttab", r"line\nbreak\ttab"),
+        ("csi\x9b", r"csi\x9b"),
+        ("nb\xa0sp", r"nb\xa0sp"),
+        ("zero\u200bwidth", r"zero\u200bwidth"),
+    ],
+)
+def test_one_visible_text_for_every_message(raw: str, shown: str) -> None:
+    """The trust gate, the commit reader and every renderer show odd text the same way."""
+    from gitmetrics.store import gate, reader
+
+    assert escape.visible(raw) == shown
+    assert gate._shown(raw.encode()) == shown
+    assert reader.shown(raw) == shown
+    assert escape.visible(raw * 50, 80) == escape.visible(raw * 50)[:80]
