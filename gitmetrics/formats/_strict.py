@@ -2,9 +2,9 @@
 
 A report's text is never echoed in an error (it may be huge, binary or crafted for a
 terminal): a message names the file and the place and says what kind of value was
-found. Counts are whole numbers from 0 to :data:`MAX_COUNT`; beyond that a float can no
-longer hold them exactly and no real report writes them. Decimal text is refused before
-it is converted, so a 5000-digit count is a clear error, not Python's digit limit.
+found. The checks of single values (counts, objects, arrays) are
+:mod:`gitmetrics.formats._common`'s, shared with every other parser; this module adds the
+shapes the newer parsers read (XML count attributes, line arrays, merged parts).
 """
 
 from __future__ import annotations
@@ -15,51 +15,11 @@ from typing import Any
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import Coverage, FileCoverage
-from gitmetrics.formats._common import MAX_COUNT
+from gitmetrics.formats._common import array, count, count_text, kind_of
 from gitmetrics.formats._jsonstream import Member, iter_object
 from gitmetrics.formats._xml import Element
 
-_MAX_DIGITS = len(str(MAX_COUNT))
 _DAMAGED = "the report is damaged; regenerate it"
-
-
-def kind(value: object) -> str:
-    """What a JSON value is, in words, for an error message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a fraction"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def count(value: object, where: str) -> int:
-    """A JSON count from 0 to :data:`MAX_COUNT`; ``where`` names the file and the place."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        n = value
-    elif isinstance(value, float) and value.is_integer():
-        n = int(value)  # some writers (Dart, JavaScript) print 3.0 for 3
-    else:
-        raise ReportError(f"{where}: expected a count, got {kind(value)}", _DAMAGED)
-    return checked(n, where)
-
-
-def checked(n: int, where: str) -> int:
-    """``n`` if it is a count gitmetrics accepts, else a ReportError naming ``where``."""
-    if n < 0:
-        raise ReportError(f"{where}: negative count", _DAMAGED)
-    if n > MAX_COUNT:
-        raise ReportError(f"{where}: count larger than 2**53", _DAMAGED)
-    return n
 
 
 def line_number(value: object, where: str) -> int:
@@ -68,16 +28,6 @@ def line_number(value: object, where: str) -> int:
     if n == 0:
         raise ReportError(f"{where}: line number 0", _DAMAGED)
     return n
-
-
-def count_text(text: str, where: str) -> int:
-    """A count written as decimal text (ASCII digits only, no sign)."""
-    text = text.strip()
-    if not text.isascii() or not text.isdigit():
-        raise ReportError(f"{where}: expected a whole number", _DAMAGED)
-    if len(text.lstrip("0")) > _MAX_DIGITS:
-        raise ReportError(f"{where}: count larger than 2**53", _DAMAGED)
-    return checked(int(text), where)
 
 
 def attr(path: Path, el: Element, name: str) -> int | None:
@@ -102,30 +52,11 @@ def pair(covered: int, total: int, where: str, what: str) -> None:
         raise ReportError(f"{where}: more {what} covered than there are", _DAMAGED)
 
 
-def obj(value: object, where: str) -> dict[str, Any]:
-    """``value`` as a JSON object."""
-    if not isinstance(value, dict):
-        raise ReportError(f"{where}: expected an object, got {kind(value)}", _DAMAGED)
-    return value
-
-
-def array(value: object, where: str) -> list[Any]:
-    """``value`` as a JSON array."""
-    if not isinstance(value, list):
-        raise ReportError(f"{where}: expected an array, got {kind(value)}", _DAMAGED)
-    return value
-
-
 def text(value: object, where: str) -> str:
     """``value`` as a non-empty JSON string."""
     if not isinstance(value, str) or not value:
-        raise ReportError(f"{where}: expected a file name, got {kind(value)}", _DAMAGED)
+        raise ReportError(f"{where}: expected a file name, got {kind_of(value)}", _DAMAGED)
     return value
-
-
-def items(value: object, where: str) -> Iterator[tuple[str, Any]]:
-    """The members of a JSON object."""
-    yield from obj(value, where).items()
 
 
 def add(into: dict[Any, int], key: object, hits: int) -> None:

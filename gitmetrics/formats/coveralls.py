@@ -15,18 +15,15 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
-from gitmetrics.formats._common import json_head, norm_path
+from gitmetrics.formats._common import array, count, json_head, norm_path, obj
 from gitmetrics.formats._strict import (
     Maps,
     add,
-    array,
-    count,
     first_error,
     line_array,
     line_number,
     members,
     merged,
-    obj,
     text,
 )
 

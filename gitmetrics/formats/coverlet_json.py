@@ -15,20 +15,8 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
-from gitmetrics.formats._common import json_head, norm_path
-from gitmetrics.formats._strict import (
-    Maps,
-    add,
-    array,
-    count,
-    count_text,
-    first_error,
-    items,
-    line_number,
-    members,
-    merged,
-    obj,
-)
+from gitmetrics.formats._common import array, count, count_text, items, json_head, norm_path, obj
+from gitmetrics.formats._strict import Maps, add, first_error, line_number, members, merged
 
 NAME = "coverlet-json"
 FILENAMES: tuple[str, ...] = ("coverage.json", "TestResults/*/coverage.json")

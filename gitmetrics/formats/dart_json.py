@@ -15,19 +15,8 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
-from gitmetrics.formats._common import json_head, norm_path
-from gitmetrics.formats._strict import (
-    Maps,
-    add,
-    array,
-    count,
-    first_error,
-    line_number,
-    members,
-    merged,
-    obj,
-    text,
-)
+from gitmetrics.formats._common import array, count, json_head, norm_path, obj
+from gitmetrics.formats._strict import Maps, add, first_error, line_number, members, merged, text
 
 NAME = "dart-json"
 FILENAMES: tuple[str, ...] = ("coverage/coverage.json", "coverage.json")

@@ -15,8 +15,8 @@ from typing import Any
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import json_head
-from gitmetrics.formats._strict import array, count, first_error, items, members, obj, pair
+from gitmetrics.formats._common import array, count, items, json_head, obj
+from gitmetrics.formats._strict import first_error, members, pair
 
 NAME = "grcov-covdir"
 FILENAMES: tuple[str, ...] = ("covdir.json", "coverage/covdir.json", "covdir")

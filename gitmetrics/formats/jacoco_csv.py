@@ -16,8 +16,7 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import open_report
-from gitmetrics.formats._strict import count_text
+from gitmetrics.formats._common import count_text, open_report
 
 NAME = "jacoco-csv"
 FILENAMES: tuple[str, ...] = (

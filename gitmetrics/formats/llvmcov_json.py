@@ -17,8 +17,8 @@ from typing import Any
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import json_head, norm_path
-from gitmetrics.formats._strict import array, count, first_error, members, obj, pair, text
+from gitmetrics.formats._common import array, count, json_head, norm_path, obj
+from gitmetrics.formats._strict import first_error, members, pair, text
 
 NAME = "llvm-cov-json"
 FILENAMES: tuple[str, ...] = ("llvm-cov.json", "coverage/llvm-cov.json", "target/llvm-cov.json")

@@ -19,18 +19,8 @@ from typing import Any
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import json_head, norm_path
-from gitmetrics.formats._strict import (
-    array,
-    count,
-    first_error,
-    line_array,
-    line_number,
-    members,
-    obj,
-    pair,
-    text,
-)
+from gitmetrics.formats._common import array, count, json_head, norm_path, obj
+from gitmetrics.formats._strict import first_error, line_array, line_number, members, pair, text
 
 NAME = "simplecov-json"
 FILENAMES: tuple[str, ...] = ("coverage/coverage.json",)

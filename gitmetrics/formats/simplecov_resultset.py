@@ -16,19 +16,8 @@ from pathlib import Path
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage
-from gitmetrics.formats._common import json_head, norm_path
-from gitmetrics.formats._strict import (
-    Maps,
-    add,
-    count,
-    first_error,
-    items,
-    line_array,
-    members,
-    merged,
-    obj,
-    text,
-)
+from gitmetrics.formats._common import count, items, json_head, norm_path, obj
+from gitmetrics.formats._strict import Maps, add, first_error, line_array, members, merged, text
 
 NAME = "simplecov-resultset"
 FILENAMES: tuple[str, ...] = ("coverage/.resultset.json", ".resultset.json")

@@ -13,17 +13,8 @@ from typing import Any
 
 from gitmetrics.errors import ReportError
 from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage
-from gitmetrics.formats._common import json_head
-from gitmetrics.formats._strict import (
-    add,
-    array,
-    count,
-    first_error,
-    line_number,
-    members,
-    obj,
-    pair,
-)
+from gitmetrics.formats._common import array, count, json_head, obj
+from gitmetrics.formats._strict import add, first_error, line_number, members, pair
 
 NAME = "tarpaulin-json"
 FILENAMES: tuple[str, ...] = ("tarpaulin-report.json", "target/tarpaulin/tarpaulin-report.json")
