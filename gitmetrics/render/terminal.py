@@ -96,6 +96,11 @@ def collect(console: Console, snap: Snapshot, result: Mapping[str, Any]) -> None
     )
     if result.get("commit"):
         console.print(f"Committed {result['commit'][:10]}: {terminal(result['snapshot_path'])}")
+        if result.get("merge"):
+            console.print(
+                f"Dated {terminal(snap.timestamp)}, before the newest collection: placed in "
+                f"history by merge {result['merge'][:10]}; latest.json keeps the newest"
+            )
         if result.get("pruned"):
             console.print(
                 f"Retention pruned {len(result['pruned'])} old snapshot file(s) from the tree"
