@@ -140,7 +140,7 @@ def _seed(path: Path, data: Any, repo: str | None, config: Config | None) -> lis
                 status="ok" if coverage is not None else "error",
                 error=None if coverage is not None else "no coverage in the imported seed file",
                 coverage=coverage,
-                files_tested=max(0, files or 0),
+                files_tested=None if files is None else max(0, files),
             )
         )
     return [_build(path, results, "seed", stamp)]
@@ -168,7 +168,7 @@ def _codecov(path: Path, data: Any, repo: str | None, config: Config | None) -> 
                 name=name,
                 role=_role(config, name),
                 coverage=snapshot.pct(hits, lines) if lines else coverage,
-                files_tested=files or 0,
+                files_tested=files,
                 lines_covered=hits if lines else None,
                 lines_valid=lines or None,
                 source=_source(item.get("commitid"), item.get("branch")),
@@ -178,6 +178,7 @@ def _codecov(path: Path, data: Any, repo: str | None, config: Config | None) -> 
                 name=name,
                 role=_role(config, name),
                 coverage=_percent(f"{where}.avg", item.get("avg")),
+                files_tested=None,  # a trend measurement has no file count
             )
         else:
             raise ImportSourceError(
@@ -201,7 +202,9 @@ def _coveralls(path: Path, data: Any, repo: str | None, config: Config | None) -
             continue
         stamp = _timestamp(path, f"builds[{i}].created_at", build.get("created_at"))
         source = _source(build.get("commit_sha"), build.get("branch"))
-        result = RepoResult(name=name, role=_role(config, name), coverage=coverage, source=source)
+        result = RepoResult(
+            name=name, role=_role(config, name), coverage=coverage, files_tested=None, source=source
+        )
         snaps.append(_build(path, [result], "coveralls", stamp))
     return snaps
 

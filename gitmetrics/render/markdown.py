@@ -74,7 +74,7 @@ def status_table(rows: Sequence[StatusRow], badges: bool = False) -> str:
             escape(r.role),
             fmt.pct(r.coverage),
             fmt.pct(r.branch_coverage),
-            str(r.files),
+            fmt.count(r.files),
             fmt.trend_text(r.change),
             status_cell(r.status),
         ]
