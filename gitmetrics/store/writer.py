@@ -58,6 +58,8 @@ class DeriveContext:
     earlier: Callable[[], Iterator[tuple[HistoryEntry, Snapshot]]] = lambda: iter(())
     #: where ``snapshot`` is (or will be) in the tree, e.g. ``snapshots/2026/11/metrics_...json``
     snapshot_path: str = ""
+    #: the store's branch (``main``), for links to its files on a git host
+    branch: str = "main"
 
 
 #: Builds the derived files (README.md, badges, ...) for the newest snapshot;
@@ -324,7 +326,13 @@ def derived(
 
     made = store.derive(
         DeriveContext(
-            snap, previous, read, paths=paths, earlier=earlier, snapshot_path=snapshot_path
+            snap,
+            previous,
+            read,
+            paths=paths,
+            earlier=earlier,
+            snapshot_path=snapshot_path,
+            branch=store.branch_ref().decode().removeprefix("refs/heads/"),
         )
     )
     out: dict[str, bytes | None] = {}
