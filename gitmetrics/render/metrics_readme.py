@@ -63,19 +63,23 @@ CHART_THEME = (
 )
 #: x-axis labels shown at most; the others are blanked so they do not overprint
 MAX_LABELS = 12
+#: what a blanked label is made of (U+200B ZERO WIDTH SPACE, which no trim removes)
+BLANK = "\u200b"
 
 
 def thin_labels(labels: Sequence[str], most: int = MAX_LABELS) -> list[str]:
     """``labels`` with at most ``most`` kept, evenly spaced, first and last included.
 
-    A blanked label is a run of spaces of its own length: the x axis is a band scale in
-    which equal labels would be one band, so each stays distinct while showing nothing.
+    A blanked label is a run of zero-width spaces of its own length: the x axis is a band
+    scale in which equal labels would be one band, so each stays distinct while showing
+    nothing. Not plain spaces: mermaid trims labels, and blanks of spaces all became the
+    one empty label, every blanked point drawn at the same x (a zigzag line).
     """
     n = len(labels)
     if n <= most:
         return list(labels)
     keep = {round(i * (n - 1) / (most - 1)) for i in range(most)}
-    return [label if i in keep else " " * (i + 1) for i, label in enumerate(labels)]
+    return [label if i in keep else BLANK * (i + 1) for i, label in enumerate(labels)]
 
 
 def chart(points: Sequence[tuple[str, float]], title: str = "Average coverage (%)") -> str:
