@@ -984,15 +984,21 @@ def import_history(
     path = store_path(cfg, store)
     if dry_run:
         existing = storemod.open_store(path).history() if storemod.check_path(path) else ()
-        new, already = importing.plan(existing, found.snapshots)
+        new, already = importing.plan(existing, found.snapshots, in_place=kind == "reports")
         return Imported(tuple(new), already, (), tuple(found.skipped), True)
     st = storemod.init(path)
     try:
         if cfg is not None:
             st.derive = make_deriver(cfg)
-        done = importing.commit_all(
-            st, found.snapshots, retention=cfg.retention if cfg else DEFAULT_RETENTION
-        )
+        retention = cfg.retention if cfg else DEFAULT_RETENTION
+        in_place = None
+        if kind == "reports":  # CI artifacts are older than the store's newest, often
+            from gitmetrics.store.backfill import commit_at
+
+            def in_place(snap: Snapshot) -> str:
+                return commit_at(st, snap, retention=retention).commit
+
+        done = importing.commit_all(st, found.snapshots, retention=retention, in_place=in_place)
     finally:
         st.close()
     return Imported(

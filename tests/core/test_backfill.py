@@ -153,3 +153,74 @@ def test_backfill_time_is_utc_whole_seconds() -> None:
     assert api.backfill_time("2d", now) == "2026-11-29T12:00:00Z"
     with pytest.raises(ConfigError, match="in the future"):
         api.backfill_time("2026-12-01T12:00:01Z", now)
+
+
+def test_a_directory_of_dated_reports_is_imported_in_place_once(tmp_path: Path, cfg: Path) -> None:
+    store = tmp_path / "metrics"
+    newest = json.loads(_collect(cfg, HIGH, "--at", "2026-11-10T06:00:00Z").stdout)
+    saved = tmp_path / "artifacts"
+    (saved / "2026-11-03").mkdir(parents=True)
+    shutil.copy(LOW, saved / "2026-11-03" / "lcov.info")
+    shutil.copy(HIGH, saved / "coverage-20261105_101500.info")
+    (saved / "README.txt").write_text("saved by the nightly job\n")
+    result = invoke("import", "-c", cfg, "--from", "reports", "--repo", "app", "--json", saved)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [i["timestamp"] for i in data["imported"]] == [
+        "2026-11-03T00:00:00Z",
+        "2026-11-05T10:15:00Z",
+    ]
+    assert data["skipped"] == ["README.txt: no date in its name (2026-11-03, 20261103_101500, ...)"]
+    hist = json.loads(invoke("history", "-c", cfg, "--json").stdout)
+    rows = hist if isinstance(hist, list) else hist.get("collections", hist.get("rows"))
+    assert [r["timestamp"] for r in rows] == [
+        "2026-11-10T06:00:00Z",
+        "2026-11-05T10:15:00Z",
+        "2026-11-03T00:00:00Z",
+    ]
+    latest = json.loads((store / "latest.json").read_text())
+    assert latest["timestamp"] == "2026-11-10T06:00:00Z"
+    assert latest["summary"] == newest["snapshot"]["summary"]
+    # each report's figures, as collect reads them
+    low = json.loads(_collect(cfg, LOW, "--dry-run").stdout)["snapshot"]["repositories"][0]
+    for commit in data["commits"]:
+        at = git("-C", store, "log", "-1", "--format=%at", commit).strip()
+        assert int(at) in (_epoch("2026-11-03T00:00:00Z"), _epoch("2026-11-05T10:15:00Z"))
+    snap_path = git("-C", store, "show", "-s", "--format=%B", data["commits"][0])
+    path = re.search(r"Gitmetrics-Snapshot: (\S+)", snap_path).group(1)  # type: ignore[union-attr]
+    first = json.loads(git("-C", store, "show", f"{data['commits'][0]}:{path}"))
+    (app,) = first["repositories"]
+    assert (app["lines_covered"], app["lines_valid"]) == (low["lines_covered"], low["lines_valid"])
+    assert first["host"] == "import-reports"
+    fsck(store)
+    again = invoke("import", "-c", cfg, "--from", "reports", "--repo", "app", "--json", saved)
+    assert json.loads(again.stdout)["already"] == 2
+    assert json.loads(again.stdout)["imported"] == []
+
+
+def test_a_dated_file_that_is_no_report_stops_the_import(tmp_path: Path, cfg: Path) -> None:
+    assert _collect(cfg, HIGH, "--at", "2026-11-10").exit_code == 0
+    head = git("-C", tmp_path / "metrics", "rev-parse", "HEAD").strip()
+    saved = tmp_path / "artifacts"
+    saved.mkdir()
+    shutil.copy(LOW, saved / "lcov-2026-11-01.info")
+    (saved / "lcov-2026-11-02.info").write_text("not a coverage report\n")
+    result = invoke("import", "-c", cfg, "--from", "reports", "--repo", "app", saved)
+    assert result.exit_code == 1
+    assert "lcov-2026-11-02.info" in result.output
+    assert "nothing was imported" in result.output
+    assert "Traceback" not in result.output
+    assert git("-C", tmp_path / "metrics", "rev-parse", "HEAD").strip() == head
+    missing = invoke("import", "-c", cfg, "--from", "reports", saved)
+    assert missing.exit_code == 1 and "pass --repo NAME" in missing.output
+
+
+def test_dates_in_report_names() -> None:
+    from gitmetrics.importing import dated
+
+    assert dated("2026-11-03/coverage.xml") == "2026-11-03T00:00:00Z"
+    assert dated("coverage-20261105_101500.xml") == "2026-11-05T10:15:00Z"
+    assert dated("run-2026-11-05T10:15:00+01:00.json") == "2026-11-05T09:15:00Z"
+    assert dated("build-7/lcov-2026-11-05T1015Z.info") == "2026-11-05T10:15:00Z"
+    assert dated("lcov-2026-13-05.info") is None
+    assert dated("lcov.info") is None
