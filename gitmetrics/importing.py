@@ -287,8 +287,10 @@ def _reports_dir(
         one = replace(base, path=file.parent, coverage=(file.name,), command=None)
         result = collect_one(cfg, one)
         if not result.ok:
+            error = result.error or "cannot be read"
             raise ImportSourceError(
-                f"{file}: {result.error}", "fix or remove this report; nothing was imported"
+                error if str(file) in error else f"{file}: {error}",
+                "fix or remove this report; nothing was imported",
             )
         snaps.append(_build(file, [result], "reports", stamp))
     if not snaps:
