@@ -168,6 +168,12 @@ def collect(
             "add entries under `repos:`" if not (repo or role) else "check --repo/--role",
         )
     at = None if opts.at is None else backfill_time(opts.at)
+    if at is not None and opts.create_issues:
+        raise ConfigError(
+            "--create-issues cannot go with --at: coordination issues follow the newest "
+            "state, and a backfilled collection is history",
+            "backfill first, then run `gitmetrics collect --create-issues`",
+        )
     where = store_path(cfg, opts.store)
     if not opts.dry_run:
         storemod.check_path(where)  # before minutes of measuring, not after

@@ -146,6 +146,13 @@ def test_a_time_that_cannot_be_one_is_refused_before_measuring(
     assert not (tmp_path / "metrics").exists()  # nothing was written
 
 
+def test_coordination_issues_are_not_made_from_a_backfill(tmp_path: Path, cfg: Path) -> None:
+    result = _collect(cfg, LOW, "--at", "2026-11-01", "--create-issues")
+    assert result.exit_code == 1
+    assert "--create-issues cannot go with --at" in result.output
+    assert not (tmp_path / "metrics").exists()
+
+
 def test_backfill_time_is_utc_whole_seconds() -> None:
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert api.backfill_time("2026-11-03T14:05:09.75+01:00", now) == "2026-11-03T13:05:09Z"
