@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +124,8 @@ class CollectOptions:
     issue_floor: float | None = None
     #: --fail-below: the figures below it are listed in the result
     fail_below: float | None = None
+    #: --at: the time the collection is dated by (a backfill), as given
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,13 @@ def collect(
             + (" match the filters" if repo or role else " (the `repos:` list is empty)"),
             "add entries under `repos:`" if not (repo or role) else "check --repo/--role",
         )
+    at = None if opts.at is None else backfill_time(opts.at)
+    if at is not None and opts.create_issues:
+        raise ConfigError(
+            "--create-issues cannot go with --at: coordination issues follow the newest "
+            "state, and a backfilled collection is history",
+            "backfill first, then run `gitmetrics collect --create-issues`",
+        )
     where = store_path(cfg, opts.store)
     if not opts.dry_run:
         storemod.check_path(where)  # before minutes of measuring, not after
@@ -174,9 +183,16 @@ def collect(
         options=collectmod.Options(run=opts.run, jobs=opts.jobs),
         provenance=storemod.source_of,
         on_result=on_result,
+        timestamp=at,
     )
     data = snapmod.to_json(snap)  # validates before anything is written
-    result: dict[str, Any] = {"commit": None, "snapshot_path": None, "dry_run": opts.dry_run}
+    result: dict[str, Any] = {
+        "commit": None,
+        "snapshot_path": None,
+        "dry_run": opts.dry_run,
+        # a backfill (--at) older than the newest: the merge that placed it in history
+        "merge": None,
+    }
     if snap.summary.repos_ok == 0:
         return Collected(snap, result)
     issues = _issue_writer(cfg, where, opts.issue_floor) if opts.create_issues else None
@@ -186,9 +202,17 @@ def collect(
         if issues is not None and issues.contributor is not None:
             derive = _with(derive, issues.contributor)
         st.derive = derive
-        done = st.commit_snapshot(snap, retention=cfg.retention)
+        if at is None:
+            done = st.commit_snapshot(snap, retention=cfg.retention)
+        else:
+            from gitmetrics.store.backfill import commit_at
+
+            done = commit_at(st, snap, retention=cfg.retention)
         result.update(
-            commit=done.commit, snapshot_path=done.snapshot_path, pruned=list(done.pruned)
+            commit=done.commit,
+            snapshot_path=done.snapshot_path,
+            pruned=list(done.pruned),
+            merge=done.merge,
         )
     else:
         result["snapshot_path"] = snapmod.file_name(snap, data)
@@ -208,6 +232,28 @@ def collect(
             ) from exc
     below = () if opts.fail_below is None else tuple(below_floor(snap, opts.fail_below))
     return Collected(snap, result, below)
+
+
+def backfill_time(text: str, now: datetime | None = None) -> str:
+    """The snapshot timestamp ``collect --at`` gives (UTC, whole seconds).
+
+    An ISO 8601 time (with its offset; one without is taken as UTC), a date (its
+    midnight, UTC) or a duration ago (``3d``); a time in the future is refused.
+    """
+    from gitmetrics.views import parse_when
+
+    now = now or datetime.now(UTC)
+    try:
+        when = parse_when(text, now)
+    except GitmetricsError as exc:
+        raise ConfigError(f"--at {exc.message}", exc.hint) from None
+    if when > now:
+        raise ConfigError(
+            f"--at {text!r} ({when:%Y-%m-%d %H:%M:%S} UTC) is in the future "
+            f"(now is {now:%Y-%m-%d %H:%M:%S} UTC)",
+            "a backfilled collection is dated by when its report was made",
+        )
+    return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _issue_writer(cfg: Config, store: Path, floor: float | None) -> IssueWriter:
@@ -944,15 +990,21 @@ def import_history(
     path = store_path(cfg, store)
     if dry_run:
         existing = storemod.open_store(path).history() if storemod.check_path(path) else ()
-        new, already = importing.plan(existing, found.snapshots)
+        new, already = importing.plan(existing, found.snapshots, in_place=kind == "reports")
         return Imported(tuple(new), already, (), tuple(found.skipped), True)
     st = storemod.init(path)
     try:
         if cfg is not None:
             st.derive = make_deriver(cfg)
-        done = importing.commit_all(
-            st, found.snapshots, retention=cfg.retention if cfg else DEFAULT_RETENTION
-        )
+        retention = cfg.retention if cfg else DEFAULT_RETENTION
+        in_place = None
+        if kind == "reports":  # CI artifacts are older than the store's newest, often
+            from gitmetrics.store.backfill import commit_at
+
+            def in_place(snap: Snapshot) -> str:
+                return commit_at(st, snap, retention=retention).commit
+
+        done = importing.commit_all(st, found.snapshots, retention=retention, in_place=in_place)
     finally:
         st.close()
     return Imported(

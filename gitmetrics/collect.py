@@ -56,6 +56,7 @@ def collect_all(
     provenance: Provenance | None = None,
     on_result: Progress | None = None,
     host: str | None = None,
+    timestamp: str | None = None,
 ) -> Snapshot:
     """Collect every repo in parallel and build one snapshot (errors recorded per repo).
 
@@ -81,7 +82,7 @@ def collect_all(
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
-    return snapshot.build(results, host=host or socket.gethostname())
+    return snapshot.build(results, host=host or socket.gethostname(), timestamp=timestamp)
 
 
 def collect_one(

@@ -51,6 +51,52 @@ NAME_RULE = (
 )
 
 
+#: The placeholders each link template of repos.yaml may use.
+LINK_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "commit_url": ("repo", "commit"),
+    "raw_url": ("branch", "path"),
+    "web_url": (),
+    "dashboard_url": (),
+}
+#: what a URL in repos.yaml may hold: it is written into markdown links and HTML attributes
+#: as it is, so no spaces, quotes, angle brackets, parentheses or backticks
+_URL_TEXT = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&*+,;=%{}]*")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def url_problem(value: str, key: str) -> str | None:
+    """Why ``value`` cannot be the link (template) ``key`` of repos.yaml, or ``None``."""
+    from urllib.parse import urlsplit
+
+    fields = LINK_FIELDS[key]
+    bad = _URL_TEXT.fullmatch(value) is None
+    if bad:
+        ch = next(c for c in value if _URL_TEXT.fullmatch(c) is None)
+        return f"contains {ch!r}, which a link cannot hold as it is (percent-encode it)"
+    names = _PLACEHOLDER.findall(value)
+    unknown = [n for n in names if n not in fields]
+    if unknown:
+        known = ", ".join(f"{{{f}}}" for f in fields) or "none"
+        return f"unknown placeholder {{{unknown[0]}}} (known: {known})"
+    if "{" in _PLACEHOLDER.sub("", value) or "}" in _PLACEHOLDER.sub("", value):
+        return "has an unmatched '{' or '}'"
+    if key == "commit_url" and "commit" not in names:
+        return "does not name the commit: put {commit} where the commit id goes"
+    if key == "raw_url" and "path" not in names:
+        return "does not name the file: put {path} where the file's path goes"
+    parts = urlsplit(_PLACEHOLDER.sub("x", value))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "is not an http:// or https:// address"
+    return None
+
+
+def fill(template: str, **values: str) -> str:
+    """A link template with its placeholders replaced (each value URL-encoded; ``/`` kept)."""
+    from urllib.parse import quote
+
+    return _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe="/"), template)
+
+
 @dataclass(frozen=True)
 class RepoConfig:
     """One entry of ``repos:``."""
@@ -70,11 +116,20 @@ class RepoConfig:
     follow_symlinks: bool = False
     index: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: where a source commit of this repository is shown on its git host: a template
+    #: with ``{commit}`` (and ``{repo}``), the repo's own or the top-level ``commit_url:``
+    commit_url: str | None = None
 
     @property
     def where(self) -> str:
         """``repos[3]``: the place of this entry in the config, for messages."""
         return f"repos[{self.index}]"
+
+    def commit_link(self, commit: str) -> str | None:
+        """The web address of ``commit`` of this repository (``None`` without a template)."""
+        if self.commit_url is None:
+            return None
+        return fill(self.commit_url, repo=self.name, commit=commit)
 
 
 @dataclass(frozen=True)
@@ -94,6 +149,35 @@ class Config:
     pass_env: tuple[str, ...] = ()
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: the metrics repository's page on its git host (``web_url:``)
+    web_url: str | None = None
+    #: a file of the metrics repository as the host serves it raw (``raw_url:``; default
+    #: derived from ``web_url``, see :meth:`raw_link`)
+    raw_url: str | None = None
+    #: where the dashboard page is published (``dashboard_url:``)
+    dashboard_url: str | None = None
+
+    def raw_link(self, path: str, branch: str = "main") -> str | None:
+        """The address a file of the metrics repository is served at raw (badge embeds).
+
+        ``raw_url:`` when set; else ``web_url`` + ``/raw/BRANCH/PATH`` (GitHub, Gitea,
+        Forgejo), or ``/-/raw/BRANCH/PATH`` on a host named like GitLab.
+        """
+        template = self.raw_url
+        if template is None and self.web_url is not None:
+            from urllib.parse import urlsplit
+
+            gitlab = "gitlab" in (urlsplit(self.web_url).hostname or "")
+            sep = "/-/raw/" if gitlab else "/raw/"
+            template = self.web_url.rstrip("/") + sep + "{branch}/{path}"
+        return None if template is None else fill(template, branch=branch, path=path)
+
+    def commit_link(self, repo: str, commit: str) -> str | None:
+        """The web address of source ``commit`` of the configured repository ``repo``."""
+        for r in self.repos:
+            if r.name == repo:
+                return r.commit_link(commit)
+        return None
 
     def select(
         self, names: tuple[str, ...] = (), roles: tuple[str, ...] = ()
@@ -166,6 +250,7 @@ def parse(text: str, path: Path) -> Config:
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise ConfigError(f"{path}{_line(node, parts)}: {schema.json_path(parts)}: {message}{more}")
 
+    _check_links(data, node, path)
     base = path.resolve().parent
     pass_env = tuple(data.get("pass_env") or ())
     log_max_bytes = int(data.get("log_max_bytes", DEFAULT_LOG_MAX_BYTES))
@@ -202,6 +287,7 @@ def parse(text: str, path: Path) -> Config:
                 follow_symlinks=bool(entry.get("follow_symlinks", False)),
                 index=i,
                 extra={k: entry[k] for k in KNOWN_EXTRA_FIELDS if k in entry},
+                commit_url=entry.get("commit_url") or data.get("commit_url"),
             )
         )
     return Config(
@@ -218,6 +304,9 @@ def parse(text: str, path: Path) -> Config:
         pass_env=pass_env,
         log_max_bytes=log_max_bytes,
         raw=data,
+        web_url=data.get("web_url"),
+        raw_url=data.get("raw_url"),
+        dashboard_url=data.get("dashboard_url"),
     )
 
 
@@ -257,6 +346,25 @@ def _check_names(data: Mapping[str, Any], node: Any, path: Path) -> None:
             raise ConfigError(
                 f"{path}{_line(node, ['repos', i, 'name'])}: repos[{i}].name: {shown!r} {problem}",
                 NAME_RULE,
+            )
+
+
+def _check_links(data: Mapping[str, Any], node: Any, path: Path) -> None:
+    """Refuse the first link or link template that is not one, naming its key and line."""
+    places: list[list[str | int]] = [[k] for k in LINK_FIELDS if data.get(k) is not None]
+    for i, entry in enumerate(data.get("repos") or []):
+        if isinstance(entry, dict) and entry.get("commit_url") is not None:
+            places.append(["repos", i, "commit_url"])
+    for parts in places:
+        value: Any = data
+        for part in parts:
+            value = value[part]
+        problem = url_problem(str(value), str(parts[-1]))
+        if problem is not None:
+            key = schema.json_path(parts)
+            raise ConfigError(
+                f"{path}{_line(node, parts)}: {key}: {str(value)[:80]!r} {problem}",
+                f"see `{parts[-1]}:` in docs/configuration.md",
             )
 
 

@@ -19,11 +19,23 @@ from gitmetrics.snapshot import RepoResult, Snapshot, Source
 
 #: the host recorded in imported snapshots, one per source (with the timestamp, it is
 #: what makes a second import of the same data a no-op)
-HOSTS = {"seed": "import-seed", "codecov": "import-codecov", "coveralls": "import-coveralls"}
+HOSTS = {
+    "seed": "import-seed",
+    "codecov": "import-codecov",
+    "coveralls": "import-coveralls",
+    "reports": "import-reports",
+}
 KINDS = tuple(HOSTS)
 #: an API page or a seed file is a few hundred kilobytes; refuse what cannot be one
 MAX_BYTES = 64 * 1024 * 1024
 SEED_FILE = re.compile(r"metrics_[0-9]{8}_[0-9]{6}\.json")
+#: the time in a saved report's path: a date (2026-11-03 or 20261103), then optionally a
+#: time (T10:15:00, _101500, -10-15) and a zone (Z, +01:00); without a zone, UTC
+DATED = re.compile(
+    r"(?<![0-9])([0-9]{4})-?([0-9]{2})-?([0-9]{2})"
+    r"(?:[T_ -]?([0-9]{2})[:-]?([0-9]{2})(?:[:-]?([0-9]{2}))?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?(?![0-9])"
+)
 
 
 class ImportSourceError(GitmetricsError):
@@ -45,6 +57,11 @@ def read_sources(
     snaps: list[Snapshot] = []
     skipped: list[str] = []
     for path in paths:
+        if kind == "reports":
+            found, skip = _reports_dir(path, repo, config)
+            snaps.extend(found)
+            skipped.extend(skip)
+            continue
         if path.is_dir():
             if kind not in (None, "seed"):
                 raise ImportSourceError(
@@ -140,7 +157,7 @@ def _seed(path: Path, data: Any, repo: str | None, config: Config | None) -> lis
                 status="ok" if coverage is not None else "error",
                 error=None if coverage is not None else "no coverage in the imported seed file",
                 coverage=coverage,
-                files_tested=max(0, files or 0),
+                files_tested=None if files is None else max(0, files),
             )
         )
     return [_build(path, results, "seed", stamp)]
@@ -168,7 +185,7 @@ def _codecov(path: Path, data: Any, repo: str | None, config: Config | None) -> 
                 name=name,
                 role=_role(config, name),
                 coverage=snapshot.pct(hits, lines) if lines else coverage,
-                files_tested=files or 0,
+                files_tested=files,
                 lines_covered=hits if lines else None,
                 lines_valid=lines or None,
                 source=_source(item.get("commitid"), item.get("branch")),
@@ -178,6 +195,7 @@ def _codecov(path: Path, data: Any, repo: str | None, config: Config | None) -> 
                 name=name,
                 role=_role(config, name),
                 coverage=_percent(f"{where}.avg", item.get("avg")),
+                files_tested=None,  # a trend measurement has no file count
             )
         else:
             raise ImportSourceError(
@@ -201,9 +219,86 @@ def _coveralls(path: Path, data: Any, repo: str | None, config: Config | None) -
             continue
         stamp = _timestamp(path, f"builds[{i}].created_at", build.get("created_at"))
         source = _source(build.get("commit_sha"), build.get("branch"))
-        result = RepoResult(name=name, role=_role(config, name), coverage=coverage, source=source)
+        result = RepoResult(
+            name=name, role=_role(config, name), coverage=coverage, files_tested=None, source=source
+        )
         snaps.append(_build(path, [result], "coveralls", stamp))
     return snaps
+
+
+def dated(text: str) -> str | None:
+    """The snapshot timestamp a saved report's path names (the last date in it), or None."""
+    for m in reversed(list(DATED.finditer(text))):
+        y, mo, d, h, mi, sec, zone = m.groups()
+        iso = f"{y}-{mo}-{d}T{h or '00'}:{mi or '00'}:{sec or '00'}"
+        if zone and zone != "Z":
+            zone = zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+            iso += zone
+        try:
+            when = datetime.fromisoformat(iso)
+        except ValueError:
+            continue
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None
+
+
+def _reports_dir(
+    path: Path, repo: str | None, config: Config | None
+) -> tuple[list[Snapshot], list[str]]:
+    """A directory of one repository's saved reports (CI artifacts), each dated by its path.
+
+    Every report must be readable: one that is not stops the import before anything is
+    written, naming the file.
+    """
+    from dataclasses import replace
+
+    from gitmetrics.collect import collect_one
+    from gitmetrics.config import RepoConfig
+
+    if not path.is_dir():
+        raise ImportSourceError(
+            f"{path}: --from reports reads a directory of saved reports",
+            "give the directory the CI artifacts were saved to",
+        )
+    if repo is None:
+        raise ImportSourceError(
+            f"{path}: saved reports do not name their repository",
+            "pass --repo NAME to say which repository they are of",
+        )
+    name = _repo_name(path, repo, None, config, "")
+    cfg = config or Config(path=path / "repos.yaml", store=path, repos=())
+    base = next((r for r in cfg.repos if r.name == name), RepoConfig(name=name, path=path))
+    snaps: list[Snapshot] = []
+    skipped: list[str] = []
+    seen: dict[str, str] = {}
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+        rel = file.relative_to(path).as_posix()
+        stamp = dated(rel)
+        if stamp is None:
+            skipped.append(f"{rel}: no date in its name (2026-11-03, 20261103_101500, ...)")
+            continue
+        if stamp in seen:
+            raise ImportSourceError(
+                f"{path}: {seen[stamp]} and {rel} are both dated {stamp}",
+                "give each report its own time in its name (a time of day: _101500)",
+            )
+        seen[stamp] = rel
+        one = replace(base, path=file.parent, coverage=(file.name,), command=None)
+        result = collect_one(cfg, one)
+        if not result.ok:
+            error = result.error or "cannot be read"
+            raise ImportSourceError(
+                error if str(file) in error else f"{file}: {error}",
+                "fix or remove this report; nothing was imported",
+            )
+        snaps.append(_build(file, [result], "reports", stamp))
+    if not snaps:
+        raise ImportSourceError(
+            f"{path}: no report with a date in its name",
+            "name each saved report by its time, e.g. coverage-2026-11-03T101500Z.xml",
+        )
+    return snaps, skipped
 
 
 _READERS: Mapping[str, Callable[[Path, Any, str | None, Config | None], list[Snapshot]]] = {
@@ -317,11 +412,14 @@ class Committed:
     already: int
 
 
-def plan(history: Iterable[Any], snaps: Sequence[Snapshot]) -> tuple[list[Snapshot], int]:
+def plan(
+    history: Iterable[Any], snaps: Sequence[Snapshot], *, in_place: bool = False
+) -> tuple[list[Snapshot], int]:
     """The snapshots not yet in ``history`` (by timestamp and host), and how many were.
 
     An import appends to history: a new snapshot older than the newest collection is
-    refused, since it would become the store's latest state.
+    refused, since it would become the store's latest state; unless ``in_place``, when
+    each is placed in history by its time (a backfill, one merge each).
     """
     entries = list(history)
     known = {(e.timestamp, e.host) for e in entries}
@@ -331,7 +429,7 @@ def plan(history: Iterable[Any], snaps: Sequence[Snapshot]) -> tuple[list[Snapsh
         if key not in known:
             known.add(key)
             new.append(snap)
-    if new and entries:
+    if new and entries and not in_place:
         newest = max(entries, key=lambda e: snapshot.parse_timestamp(e.timestamp))
         if new[0].when < snapshot.parse_timestamp(newest.timestamp):
             raise ImportSourceError(
@@ -344,11 +442,24 @@ def plan(history: Iterable[Any], snaps: Sequence[Snapshot]) -> tuple[list[Snapsh
     return new, len(snaps) - len(new)
 
 
-def commit_all(store: Any, snaps: Sequence[Snapshot], *, retention: int) -> Committed:
-    """Commit each new snapshot as one collection dated by its timestamp, oldest first."""
-    new, already = plan(store.history(), snaps)
+def commit_all(
+    store: Any,
+    snaps: Sequence[Snapshot],
+    *,
+    retention: int,
+    in_place: Callable[[Snapshot], str] | None = None,
+) -> Committed:
+    """Commit each new snapshot as one collection dated by its timestamp, oldest first.
+
+    ``in_place`` commits one snapshot where its time puts it in history (a backfill) and
+    returns its commit; with it, history older than the newest collection is accepted.
+    """
+    new, already = plan(store.history(), snaps, in_place=in_place is not None)
     commits = []
     for snap in new:
+        if in_place is not None:
+            commits.append(in_place(snap))
+            continue
         done = store.commit_snapshot(snap, retention=retention, commit_time=epoch(snap))
         commits.append(done.commit)
     return Committed(tuple(new), tuple(commits), already)

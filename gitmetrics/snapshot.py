@@ -48,7 +48,8 @@ class RepoResult:
     status: str = "ok"
     error: str | None = None
     coverage: float | None = None
-    files_tested: int = 0
+    #: ``None``: the source did not record it (an imported Codecov trend, Coveralls)
+    files_tested: int | None = 0
     lines_covered: int | None = None
     lines_valid: int | None = None
     branch_coverage: float | None = None
@@ -140,7 +141,7 @@ def summarize(results: Iterable[RepoResult]) -> Summary:
         repos_count=len(results),
         repos_ok=sum(1 for r in results if r.ok),
         repos_failed=sum(1 for r in results if not r.ok),
-        total_files_tested=sum(r.files_tested for r in results if r.ok),
+        total_files_tested=sum(r.files_tested or 0 for r in results if r.ok),
         lines_covered=lines_c,
         lines_valid=lines_v,
         branches_covered=br_c,

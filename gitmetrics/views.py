@@ -164,7 +164,7 @@ class StatusRow:
     status: str
     coverage: float | None
     branch_coverage: float | None
-    files: int
+    files: int | None  # None: not recorded (imported)
     lines_covered: int | None
     lines_valid: int | None
     previous: float | None
@@ -309,7 +309,7 @@ class ReportRow:
     best: float | None
     worst: float | None
     branch_coverage: float | None
-    files: int
+    files: int | None  # None: not recorded (imported)
     #: coverage over the last ``window`` collections, oldest first (``None``: absent/error)
     trend: tuple[float | None, ...]
     sparkline: str

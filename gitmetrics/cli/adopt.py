@@ -26,7 +26,8 @@ def import_(
     sources: Annotated[
         list[Path],
         typer.Argument(
-            help="A directory of seed metrics_*.json files, or saved Codecov/Coveralls JSON.",
+            help="A directory of seed metrics_*.json files, saved Codecov/Coveralls JSON, "
+            "or (--from reports) a directory of one repository's saved coverage reports.",
             show_default=False,
             metavar="PATH...",
         ),
@@ -35,7 +36,9 @@ def import_(
         str | None,
         typer.Option(
             "--from",
-            help="seed, codecov or coveralls (default: recognised by content).",
+            help="seed, codecov, coveralls or reports (default: recognised by content; "
+            "reports: each file a coverage report dated by its name, e.g. "
+            "coverage-2026-11-03T101500Z.xml, placed in history by that time).",
             show_default=False,
             metavar="KIND",
         ),
@@ -45,7 +48,7 @@ def import_(
         typer.Option(
             "--repo",
             "-r",
-            help="The repository a Codecov or Coveralls file belongs to.",
+            help="The repository a Codecov or Coveralls file, or saved reports, belong to.",
             show_default=False,
             metavar="NAME",
         ),

@@ -116,12 +116,24 @@ def collect(
             show_default=False,
         ),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="TIME",
+            help="Date the collection by TIME instead of now, to rebuild history from saved "
+            "reports: an ISO 8601 time with its offset (2026-11-03T14:05:00+01:00), a date "
+            "(its midnight UTC) or a duration ago (3d). Placed in history by its time; "
+            "latest.json and the README keep the newest collection.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Read every repository's coverage report and commit one snapshot to the metrics repo."""
     opts = api.CollectOptions(
         config, store, tuple(repo or ()), tuple(role or ()), run, jobs, dry_run,
-        create_issues, min_coverage, fail_below,
+        create_issues, min_coverage, fail_below, at,
     )  # fmt: skip
     done = _collect_interruptible(opts)
     if json_out:

@@ -16,6 +16,11 @@ def pct(value: Number | None, digits: int = 1) -> str:
     return percent.text(value, digits)
 
 
+def count(value: int | None) -> str:
+    """``42``, or ``-`` when the figure was not recorded (an imported trend)."""
+    return "-" if value is None else str(value)
+
+
 def trend_text(delta: float | None) -> str:
     """``↑ +1.2``, ``↓ -0.4``, ``=`` or ``-`` (plain text)."""
     d = direction(delta)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import markdown as escape
@@ -64,8 +64,11 @@ def totals_line(t: Totals) -> str:
     return " · ".join(parts) + "\n"
 
 
-def status_table(rows: Sequence[StatusRow], badges: bool = False) -> str:
-    """The newest snapshot as a table (optionally with each repository's badge)."""
+def status_table(
+    rows: Sequence[StatusRow], badges: bool = False, commits: Mapping[str, str] | None = None
+) -> str:
+    """The newest snapshot as a table (optionally with each repository's badge, and a
+    ``Commit`` column of ready cells by repository name: the measured source commit)."""
     headers = ["Repository", "Role", "Coverage", "Branches", "Files", "Change", "Status"]
     out = []
     for r in rows:
@@ -74,16 +77,19 @@ def status_table(rows: Sequence[StatusRow], badges: bool = False) -> str:
             escape(r.role),
             fmt.pct(r.coverage),
             fmt.pct(r.branch_coverage),
-            str(r.files),
+            fmt.count(r.files),
             fmt.trend_text(r.change),
             status_cell(r.status),
         ]
+        if commits is not None:
+            cells.append(commits.get(r.name, ""))
         if badges:
             cells.append(
                 f"![{escape(r.name)}](badges/{badge_file(r.name)})" if has_badge(r.name) else ""
             )
         out.append(cells)
-    return table([*headers, *(["Badge"] if badges else [])], out, right=(2, 3, 4, 5))
+    extra = [*(["Commit"] if commits is not None else []), *(["Badge"] if badges else [])]
+    return table([*headers, *extra], out, right=(2, 3, 4, 5))
 
 
 def has_badge(name: str) -> bool:

@@ -65,7 +65,7 @@ def collect(console: Console, snap: Snapshot, result: Mapping[str, Any]) -> None
                 terminal(r.role),
                 fmt.pct(percent.of(r)),
                 fmt.pct(_counted(r.branches_covered, r.branches_valid, r.branch_coverage)),
-                str(r.files_tested),
+                fmt.count(r.files_tested),
                 terminal(f"{r.report} ({r.format})")
                 + (" [yellow]stale: older than HEAD[/]" if r.stale_report else ""),
             )
@@ -96,6 +96,11 @@ def collect(console: Console, snap: Snapshot, result: Mapping[str, Any]) -> None
     )
     if result.get("commit"):
         console.print(f"Committed {result['commit'][:10]}: {terminal(result['snapshot_path'])}")
+        if result.get("merge"):
+            console.print(
+                f"Dated {terminal(snap.timestamp)}, before the newest collection: placed in "
+                f"history by merge {result['merge'][:10]}; latest.json keeps the newest"
+            )
         if result.get("pruned"):
             console.print(
                 f"Retention pruned {len(result['pruned'])} old snapshot file(s) from the tree"
@@ -161,7 +166,7 @@ def history(
         if repo is not None:
             state = r.status or ""
             shown = f"[red]{state}[/]" if state == "error" else f"[dim]{state}[/]"
-            cells += [(fmt.pct(r.branch_coverage),) * 2, (str(r.files),) * 2, (state, shown)]
+            cells += [(fmt.pct(r.branch_coverage),) * 2, (fmt.count(r.files),) * 2, (state, shown)]
         else:
             failed = f" ({r.failed} failed)" if r.failed else ""
             repos = f"{r.repos}{failed}"
@@ -204,7 +209,7 @@ def status(console: Console, view: StatusView) -> None:
             fmt.pct(_counted(r.lines_covered, r.lines_valid, r.coverage)),
             f"[{style}]{fmt.bar(r.coverage)}[/]",
             fmt.pct(r.branch_coverage),
-            str(r.files),
+            fmt.count(r.files),
             fmt.trend_markup(r.change),
             fmt.status_markup(r.status)
             + (f" [dim]{terminal(r.error)}[/]" if r.error else "")

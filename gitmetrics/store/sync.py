@@ -639,8 +639,13 @@ def _is_snapshot(path: str) -> bool:
     return path.startswith(SNAPSHOT_DIR + "/") and path.endswith(".json")
 
 
-def merge_commit(store: Store, ours: str, theirs: str, *, retention: int) -> str:
-    """Write the merge of two heads (nothing moves); the same commit whichever side merges."""
+def merge_commit(
+    store: Store, ours: str, theirs: str, *, retention: int, subject: str | None = None
+) -> str:
+    """Write the merge of two heads (nothing moves); the same commit whichever side merges.
+
+    ``subject`` replaces the first line of the message (a backfill names what it placed).
+    """
     repo = store.repo
     sides = sorted([ours, theirs])  # deterministic: the result must not depend on who merges
     trees = {c: store.files_at(c) for c in sides}
@@ -667,10 +672,10 @@ def merge_commit(store: Store, ours: str, theirs: str, *, retention: int) -> str
     previous = _previous(store, sides, newest)
     store.apply_derived(files, snap, primary, previous=previous, sides=sides, snapshot_path=newest)
     when = max(repo[c.encode()].commit_time for c in sides)
-    text = (
-        f"merge: union of {len(snaps)} snapshot file(s), newest {newest.rsplit('/', 1)[-1]}\n\n"
-        f"Gitmetrics-Merge: {sides[0]} {sides[1]}\n"
+    first = subject or (
+        f"merge: union of {len(snaps)} snapshot file(s), newest {newest.rsplit('/', 1)[-1]}"
     )
+    text = f"{first}\n\nGitmetrics-Merge: {sides[0]} {sides[1]}\n"
     return store.write_commit(files, sides, text, commit_time=when)
 
 

@@ -58,6 +58,8 @@ class DeriveContext:
     earlier: Callable[[], Iterator[tuple[HistoryEntry, Snapshot]]] = lambda: iter(())
     #: where ``snapshot`` is (or will be) in the tree, e.g. ``snapshots/2026/11/metrics_...json``
     snapshot_path: str = ""
+    #: the store's branch (``main``), for links to its files on a git host
+    branch: str = "main"
 
 
 #: Builds the derived files (README.md, badges, ...) for the newest snapshot;
@@ -74,6 +76,9 @@ class CommitResult:
     pruned: tuple[str, ...]
     retries: int
     parent: str | None
+    #: a backfill placed in history: the merge that now heads the branch (``commit`` is
+    #: the collection itself, on the collection before its time)
+    merge: str | None = None
 
 
 @contextlib.contextmanager
@@ -179,36 +184,7 @@ def commit_snapshot(
     blob = Blob.from_string(data)
 
     def build(parent: str, base: bytes) -> tuple[bytes, str, tuple[str, list[str]]]:
-        snap_path = snapmod.file_name(snap, data)
-        repeat = 0
-        while store.lookup(base, snap_path) is not None:
-            repeat += 1  # the same figures twice in one second: a new name
-            snap_path = snapmod.file_name(snap, data, repeat)
-        # only the changed paths are touched: a store with 10,000 snapshot files
-        # costs what a store with ten does
-        changes: dict[str, bytes | None] = {snap_path: blob.id, LATEST: blob.id}
-        pruned: list[str] = []
-        if retention > 0:
-            snaps = dict.fromkeys(store.snapshot_paths(base), b"")
-            snaps[snap_path] = blob.id
-            pruned = prune(snaps, retention)
-            changes.update(dict.fromkeys(pruned, None))
-        if store.derive is not None:
-            paths = set(store.tree_files(base)) | {snap_path}
-            paths.difference_update(pruned)
-            changes.update(
-                derived(
-                    store,
-                    snap,
-                    parent,
-                    _reader(store, base, changes),
-                    paths=tuple(sorted(paths)),
-                    snapshot_path=snap_path,
-                )
-            )
-        prev = next(iter(store.history(limit=1)), None)
-        text = message or commit_message(snap, snap_path, prev)
-        return store.update_tree(base, changes), text, (snap_path, pruned)
+        return snapshot_tree(store, snap, data, blob.id, parent, base, retention, message)
 
     with store.locked():
         store.add_objects([blob])
@@ -216,6 +192,53 @@ def commit_snapshot(
     assert done is not None  # a snapshot always changes the tree
     landed, (snap_path, pruned) = done
     return CommitResult(landed.commit, snap_path, tuple(pruned), landed.retries, landed.parent)
+
+
+def snapshot_tree(
+    store: Store,
+    snap: Snapshot,
+    data: bytes,
+    blob_id: bytes,
+    parent: str,
+    base: bytes,
+    retention: int,
+    message: str | None = None,
+) -> tuple[bytes, str, tuple[str, list[str]]]:
+    """The tree of ``parent`` (tree ``base``) with ``snap`` as its newest collection.
+
+    Returns the tree, the commit message and ``(snapshot path, pruned paths)``; the
+    snapshot's blob (``blob_id``, of ``data``) must be in the store already.
+    """
+    snap_path = snapmod.file_name(snap, data)
+    repeat = 0
+    while store.lookup(base, snap_path) is not None:
+        repeat += 1  # the same figures twice in one second: a new name
+        snap_path = snapmod.file_name(snap, data, repeat)
+    # only the changed paths are touched: a store with 10,000 snapshot files
+    # costs what a store with ten does
+    changes: dict[str, bytes | None] = {snap_path: blob_id, LATEST: blob_id}
+    pruned: list[str] = []
+    if retention > 0:
+        snaps = dict.fromkeys(store.snapshot_paths(base), b"")
+        snaps[snap_path] = blob_id
+        pruned = prune(snaps, retention)
+        changes.update(dict.fromkeys(pruned, None))
+    if store.derive is not None:
+        paths = set(store.tree_files(base)) | {snap_path}
+        paths.difference_update(pruned)
+        changes.update(
+            derived(
+                store,
+                snap,
+                parent,
+                _reader(store, base, changes),
+                paths=tuple(sorted(paths)),
+                snapshot_path=snap_path,
+            )
+        )
+    prev = next(iter(store.history(limit=1, rev=parent)), None)
+    text = message or commit_message(snap, snap_path, prev)
+    return store.update_tree(base, changes), text, (snap_path, pruned)
 
 
 def commit_files(store: Store, changes: Mapping[str, bytes | None], message: str) -> str | None:
@@ -303,7 +326,13 @@ def derived(
 
     made = store.derive(
         DeriveContext(
-            snap, previous, read, paths=paths, earlier=earlier, snapshot_path=snapshot_path
+            snap,
+            previous,
+            read,
+            paths=paths,
+            earlier=earlier,
+            snapshot_path=snapshot_path,
+            branch=store.branch_ref().decode().removeprefix("refs/heads/"),
         )
     )
     out: dict[str, bytes | None] = {}

@@ -137,6 +137,7 @@ def test_coveralls_maps_its_repo_name_and_older_history_is_refused(
     latest = json.loads((tmp_path / "metrics" / "latest.json").read_text())
     (web,) = latest["repositories"]
     assert (web["name"], web["coverage"], web["lines_valid"]) == ("web", 62.5, None)
+    assert web["files_tested"] is None  # Coveralls' builds do not count files
 
     trend = invoke("import", "-c", cfg, "--repo", "api", FIXTURES / "codecov-coverage-trend.json")
     # older than what the store holds: refused, nothing written
@@ -160,6 +161,14 @@ def test_codecov_trend_averages_have_no_counts(tmp_path: Path, cfg: Path) -> Non
     latest = json.loads((tmp_path / "metrics" / "latest.json").read_text())
     (api,) = latest["repositories"]
     assert (api["coverage"], api["lines_covered"], api["source"]) == (75.5, None, None)
+    assert api["files_tested"] is None  # a trend has no file count: absent, not 0
+    assert latest["summary"]["total_files_tested"] == 0
+    # every view shows the figure as not recorded
+    for view in (["status"], ["report"], ["history", "--repo", "api"], ["trends"]):
+        shown = invoke(*view, "-c", cfg)
+        assert shown.exit_code == 0, shown.output
+    status = invoke("status", "-c", cfg, "--json")
+    assert json.loads(status.stdout)["rows"][0]["files"] is None
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 from gitmetrics.render.metrics_readme import (
+    BLANK,
     CHART_THEME,
     LINE_COLOR,
     MAX_LABELS,
@@ -182,7 +183,7 @@ def test_the_real_mermaid_parser_accepts_the_chart(known_store: Store) -> None:
     blocks = [
         *mermaid_blocks(tree_text(known_store, "README.md")),
         *mermaid_blocks(chart([("2026-11-01T10:00:00Z", 50.0)])),
-        # 28 points: thinned labels, blanks of spaces
+        # 28 points: thinned labels, blanks of zero-width spaces
         *mermaid_blocks(chart([(f"2026-11-{d:02d}T10:00:00Z", 50.0 + d) for d in range(1, 29)])),
     ]
     done = subprocess.run(
@@ -234,11 +235,12 @@ def test_at_most_twelve_x_labels_evenly_thinned() -> None:
     (block,) = mermaid_blocks(chart(points))
     assert check_xychart(block) == 28  # every point is drawn
     labels = re.findall(r'"([^"\n]*)"', block.split("x-axis ", 1)[1].split("\n")[0])
-    shown = [label for label in labels if label.strip()]
+    shown = [label for label in labels if label.strip(BLANK)]
     assert len(shown) == MAX_LABELS
     assert shown[0] == "11-01" and shown[-1] == "11-28"
     assert len(set(labels)) == len(labels)  # blanks stay distinct bands
-    kept = [i for i, label in enumerate(labels) if label.strip()]
+    kept = [i for i, label in enumerate(labels) if label.strip(BLANK)]
+    assert not any(label.strip() != label for label in labels)  # mermaid trims spaces
     gaps = {b - a for a, b in itertools.pairwise(kept)}
     assert max(gaps) - min(gaps) <= 1  # evenly spaced
     assert thin_labels(["a", "b"]) == ["a", "b"]
