@@ -172,7 +172,7 @@ def _table(files: Sequence[PatchFile], result: PatchResult) -> str:
         rows.append(
             f"| {name} | {f.covered} / {f.coverable} | {_pct(f.percent, result)} | {missing} |"
         )
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows)
 
 
 def table(console: Console, result: PatchResult) -> None:
