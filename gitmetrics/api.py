@@ -997,6 +997,10 @@ def patch(opts: PatchOptions) -> PatchResult:
         paths = list(opts.reports)
         for p in paths:
             formats.check_size(p, max_bytes)
+    elif opts.path is not None:
+        raise GitmetricsError(
+            "--path goes with --report", "pass the report too: --path DIR --report FILE"
+        )
     else:
         cfg = require_config(opts.config)
         chosen = cfg.select((opts.repo,)) if opts.repo is not None else cfg.repos

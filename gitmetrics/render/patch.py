@@ -9,6 +9,7 @@ from gitmetrics import percent
 from gitmetrics.patch import PatchFile, PatchResult, ranges_text
 from gitmetrics.render.escape import markdown as escape
 from gitmetrics.render.escape import markdown_code, terminal
+from gitmetrics.render.terminal import _n
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -207,7 +208,3 @@ def table(console: Console, result: PatchResult) -> None:
             console.print(f"[dim]  {terminal(f.path)}: {_what(f)}[/]")
     style = "green" if result.ok else "red"
     console.print(f"[bold {style}]{headline(result)}[/]")
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"

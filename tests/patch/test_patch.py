@@ -198,6 +198,12 @@ def test_config_mode(changed_repo: Path, tmp_path: Path) -> None:
     assert data["base"].startswith("origin/main (")
 
 
+def test_path_needs_a_report(tmp_path: Path) -> None:
+    code, out = invoke("--path", str(tmp_path))
+    assert code == 1
+    assert "--path goes with --report" in out
+
+
 def test_a_summary_only_report_is_refused(tmp_path: Path) -> None:
     fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "reports"
     report = next((fixtures / "gcovr-summary").rglob("*.json"))
