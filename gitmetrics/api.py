@@ -1036,7 +1036,8 @@ def patch(opts: PatchOptions) -> PatchResult:
         patchmod.check_line_data(cov, str(p))
         parsed.append(cov)
         sources = patchmod.cobertura_sources(p) if cov.format == "cobertura" else ()
-        for key, found in patchmod.index(cov.files, root, src_roots, sources).items():
+        files = patchmod.lcov_files(p) if cov.format == "lcov" else cov.files
+        for key, found in patchmod.index(files, root, src_roots, sources).items():
             indexed.setdefault(key, []).extend(found)
     result = patchmod.measure(changed, indexed, [c.format for c in parsed])
     return patchmod.PatchResult(

@@ -426,6 +426,62 @@ def cobertura_sources(path: Path) -> tuple[str, ...]:
     return tuple(found)
 
 
+def lcov_files(path: Path) -> tuple[FileCoverage, ...]:
+    """The files of an LCOV tracefile with the lines diff-cover counts in a patch.
+
+    Those are the ``DA`` lines (lcov's own), and also a function's line (``FN``) and a
+    branch's line (``BRDA``) that have no ``DA`` record, as nyc writes them: a function's
+    line is hit when the function ran; a branch line when all its arms were taken; a ``DA``
+    line of 0 whose branches ran counts as hit. The tracefile was read whole by the LCOV
+    parser first, so a record that does not read as a number is damaged and skipped here.
+    """
+    found: dict[str, dict[int, int]] = {}
+    current: str | None = None
+    lines: dict[int, int] = {}
+    functions: dict[str, int] = {}
+    function_hits: dict[str, int] = {}
+    arms: dict[int, list[int]] = {}
+
+    def close() -> None:
+        for n, taken in arms.items():
+            if n not in lines:
+                lines[n] = 0 if any(t == 0 for t in taken) else sum(taken)
+            elif lines[n] == 0 and sum(taken) > 0:
+                lines[n] = sum(taken)
+        for name, n in functions.items():
+            lines.setdefault(n, function_hits.get(name, 0))
+        if current is not None:
+            into = found.setdefault(current, {})
+            for n, hits in lines.items():
+                into[n] = into.get(n, 0) + hits
+
+    with path.open("rb") as fh:
+        for raw in fh:
+            tag, _, value = raw.strip().partition(b":")
+            try:
+                if tag == b"SF":
+                    current = value.decode("utf-8", "surrogateescape")
+                    lines, functions, function_hits, arms = {}, {}, {}, {}
+                elif tag == b"DA":
+                    n, hits = value.split(b",")[:2]
+                    lines[int(n)] = lines.get(int(n), 0) + max(0, int(hits))
+                elif tag == b"FN":
+                    n, *_, name = value.split(b",")
+                    functions[name.decode("utf-8", "replace")] = int(n)
+                elif tag == b"FNDA":
+                    hits, name = value.split(b",", 1)
+                    function_hits[name.decode("utf-8", "replace")] = int(hits)
+                elif tag == b"BRDA":
+                    n, _, _, taken = value.split(b",")
+                    arms.setdefault(int(n), []).append(0 if taken == b"-" else int(taken))
+                elif tag == b"end_of_record":
+                    close()
+                    current = None
+            except ValueError:
+                continue
+    return tuple(FileCoverage.from_maps(name, hits, {}) for name, hits in found.items())
+
+
 def index(
     files: Iterable[FileCoverage],
     root: Path,
@@ -435,9 +491,11 @@ def index(
     """The report's files by every path of the repository they may stand for.
 
     A report path is taken as it is, relative to each Cobertura ``<source>`` and to each
-    ``--src-root``; an absolute one is made relative to the repository (as collect does).
+    ``--src-root``; an absolute one is made relative to the repository (as collect does)
+    or to an absolute ``--src-root`` (the checkout the report was made in, elsewhere).
     """
     roots = [root.resolve().as_posix(), root.absolute().as_posix()]
+    roots += [posixpath.normpath(r.replace("\\", "/")) for r in src_roots if posixpath.isabs(r)]
     prefixes = ["", *sources, *src_roots]
     out: dict[str, list[FileCoverage]] = {}
     for f in files:

@@ -168,3 +168,63 @@ def test_same_figures_as_diff_cover_on_jacoco(tmp_path: Path) -> None:
     assert theirs["total_num_violations"] > 0
     mine = ours(root, "--report", str(report), "--base", "main", "--src-root", "src")
     compare(mine, theirs)
+
+
+def fixture_change(tmp_path: Path, sources: Path, names: list[str], report: Path) -> Path:
+    """A repository whose branch turns older versions of ``names`` (without their middle
+    third; the last name absent) into the fixture sources a real tool measured."""
+    from tests.conftest import git
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git("init", "-q", "-b", "main", root)
+    for name in names[:-1]:
+        lines = (sources / name).read_text().splitlines(keepends=True)
+        third = len(lines) // 3
+        (root / name).write_text("".join(lines[:third] + lines[2 * third :]))
+    git("add", ".", cwd=root)
+    git("commit", "-qm", "base", cwd=root)
+    git("checkout", "-q", "-b", "work", cwd=root)
+    for name in names:
+        (root / name).write_text((sources / name).read_text())
+    git("add", ".", cwd=root)
+    git("commit", "-qm", "work", cwd=root)
+    (root / report.name).write_bytes(report.read_bytes())
+    return root
+
+
+@pytest.mark.parametrize(
+    ("sources", "names", "report", "extra"),
+    [
+        ("jscalc", ["test.js", "calc.js"], "lcov/c8/lcov.info", []),
+        ("jscalc", ["test.js", "calc.js"], "lcov/nyc/lcov.info", []),
+        # nyc wrote absolute paths of the checkout it ran in
+        (
+            "js-calc",
+            ["calc.js", "util.js"],
+            "clover/nyc-js/clover.xml",
+            ["--src-root", "/tmp/jsrun"],
+        ),
+    ],
+)
+def test_same_figures_as_diff_cover_on_istanbul_reports(
+    tmp_path: Path, sources: str, names: list[str], report: str, extra: list[str]
+) -> None:
+    """c8's and nyc's LCOV and nyc's Clover (tests/fixtures/reports), over the sources they
+    measured committed as a change."""
+    root = fixture_change(
+        tmp_path, FIXTURES / "sources" / sources, names, FIXTURES / "reports" / report
+    )
+    name = Path(report).name
+    tool = Path(sys.executable).with_name("diff-cover")
+    out = tmp_path / "dc.json"
+    subprocess.run(
+        [str(tool), name, "--compare-branch", "main", "--format", f"json:{out}", "-q"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    theirs = json.loads(out.read_text())
+    assert theirs["total_num_violations"] > 0
+    mine = ours(root, "--report", str(root / name), "--base", "main", *extra)
+    compare(mine, theirs)

@@ -137,6 +137,8 @@ def test_report_paths_absolute_relative_and_under_a_root(tmp_path: Path) -> None
     assert "pkg/a.py" in found
     assert {"b.py", "src/b.py"} <= set(found)
     assert not any("c.py" in k for k in found)
+    # a report made in another checkout: its root given as a source root
+    assert "c.py" in patchmod.index(files, tmp_path, ["/elsewhere/"])
 
 
 def test_ranges() -> None:
