@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gitmetrics.dashboard import Stored
     from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
+    from gitmetrics.patch import PatchResult
     from gitmetrics.rules import CheckResult, Rules
     from gitmetrics.snapshot import RepoResult, Snapshot
     from gitmetrics.store import Deriver, HistoryEntry, Store
@@ -1009,4 +1010,93 @@ def import_history(
         st.close()
     return Imported(
         tuple(done.snapshots), done.already, tuple(done.commits), tuple(found.skipped), False
+    )
+
+
+# --- patch ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatchOptions:
+    """What ``gitmetrics patch`` measures: a repo of the config, or a path and reports."""
+
+    config: Path | None = None
+    repo: str | None = None
+    path: Path | None = None
+    reports: tuple[Path, ...] = ()
+    report_format: str | None = None
+    base: str | None = None
+    diff_file: Path | None = None
+    src_roots: tuple[str, ...] = ()
+    fail_under: float | None = None
+
+
+def patch(opts: PatchOptions) -> PatchResult:
+    """Patch coverage of the change since the base (or of ``--diff-file``) in one repo."""
+    from gitmetrics import collect as collectmod
+    from gitmetrics import formats
+    from gitmetrics import patch as patchmod
+
+    if opts.fail_under is not None and not 0 <= opts.fail_under <= 100:
+        raise GitmetricsError(f"--fail-under {opts.fail_under:g}: not between 0 and 100")
+    name: str | None = None
+    max_bytes = formats.DEFAULT_MAX_BYTES
+    fmt = opts.report_format
+    if opts.reports:
+        if opts.repo is not None:
+            raise GitmetricsError("--repo and --report exclude each other", "pick one of them")
+        root = (opts.path or Path.cwd()).absolute()
+        paths = list(opts.reports)
+        for p in paths:
+            formats.check_size(p, max_bytes)
+    elif opts.path is not None:
+        raise GitmetricsError(
+            "--path goes with --report", "pass the report too: --path DIR --report FILE"
+        )
+    else:
+        cfg = require_config(opts.config)
+        chosen = cfg.select((opts.repo,)) if opts.repo is not None else cfg.repos
+        if len(chosen) != 1:
+            raise ConfigError(
+                f"{cfg.path}: {len(chosen)} repositories: which one?",
+                "pass --repo NAME, or --path DIR --report FILE without a config",
+            )
+        repo = chosen[0]
+        name, root, fmt = repo.name, repo.path.absolute(), fmt or repo.format
+        max_bytes = cfg.max_report_bytes
+        paths = collectmod.report_paths(cfg, repo)
+    if not root.is_dir():
+        raise GitmetricsError(f"{root}: not a directory")
+    src_roots = opts.src_roots
+    if opts.diff_file is not None:
+        changed = patchmod.read_diff_file(opts.diff_file)
+        base = f"diff file {opts.diff_file}"
+    else:
+        ref = opts.base or patchmod.default_base(root)
+        commit = patchmod.merge_base(root, ref)
+        changed = patchmod.git_diff(root, commit)
+        base = f"{ref} ({commit[:10]})"
+        # the diff names files from the top of the work tree, the reports maybe from `root`
+        top = patchmod.toplevel(root)
+        if top != root.resolve():
+            src_roots = (*src_roots, root.resolve().relative_to(top).as_posix())
+            root = top
+    parsed = []
+    indexed: dict[str, list[Any]] = {}
+    for p in paths:
+        cov = formats.parse(p, fmt, max_bytes=max_bytes)
+        patchmod.check_line_data(cov, str(p))
+        parsed.append(cov)
+        sources = patchmod.cobertura_sources(p) if cov.format == "cobertura" else ()
+        files = patchmod.lcov_files(p) if cov.format == "lcov" else cov.files
+        for key, found in patchmod.index(files, root, src_roots, sources).items():
+            indexed.setdefault(key, []).extend(found)
+    result = patchmod.measure(changed, indexed, [c.format for c in parsed])
+    return patchmod.PatchResult(
+        result,
+        name,
+        str(root),
+        base,
+        tuple(str(p) for p in paths),
+        opts.fail_under,
     )

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "gitmetrics.coordination",
         "gitmetrics.command",
         "gitmetrics.importing",
+        "gitmetrics.patch",
     ),
     ("gitmetrics.config", "gitmetrics.formats", "gitmetrics._contain"),
     # render/escape and render/fmt are pure string functions (one escape per output, one

@@ -32,6 +32,7 @@ from gitmetrics.cli import (  # noqa: E402
 from gitmetrics.cli import dashboard as _dashboard  # noqa: E402,F401
 from gitmetrics.cli import gates as _gates  # noqa: E402,F401
 from gitmetrics.cli import maintenance as _maintenance  # noqa: E402,F401
+from gitmetrics.cli import patch as _patch  # noqa: E402,F401
 from gitmetrics.cli import sync as _sync  # noqa: E402,F401
 
 

@@ -107,6 +107,12 @@ def _issues_data(shown: Sequence[Any]) -> Any:
     return plain(list(shown))
 
 
+def _patch() -> Any:
+    from gitmetrics.render import patch
+
+    return patch
+
+
 _TREND_COLUMNS = ("name", "role", "current", "change", "slope_per_week", "sparkline")
 _HISTORY_COLUMNS = ("timestamp", "commit", "avg_coverage", "repos", "failed", "files", "change")
 
@@ -136,6 +142,11 @@ TEXT: Mapping[str, Mapping[str, Callable[[Any], str]]] = {
         "json": lambda r: json_text(check_data(r)),
         "markdown": md.check,
         "csv": lambda r: csv_text(r.breaches, Breach),
+    },
+    "patch": {
+        "json": lambda r: json_text(_patch().data(r)),
+        "markdown": lambda r: _patch().markdown(r),
+        "csv": lambda r: csv_text([_patch().file_row(f) for f in r.patch.files]),
     },
     "issues": {
         "json": lambda shown: json_text(_issues_data(shown)),

@@ -1,0 +1,137 @@
+"""``gitmetrics patch``: the coverage of the lines a change adds or changes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gitmetrics import api
+from gitmetrics.cli.common import (
+    ConfigOpt,
+    FormatOpt,
+    app,
+    console,
+    handle_errors,
+    pick_format,
+    print_text,
+)
+from gitmetrics.errors import GitmetricsError
+
+#: the exit code of a failed gate: the same as a failed `gitmetrics check`
+GATE_FAILED = 1
+
+
+@app.command()
+@handle_errors
+def patch(
+    config: ConfigOpt = None,
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            "--repo",
+            "-r",
+            help="This repository of the config (default: the only one).",
+            show_default=False,
+        ),
+    ] = None,
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            "--path",
+            help="The source repository, without a config (default: .).",
+            show_default=False,
+            file_okay=False,
+        ),
+    ] = None,
+    report: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--report",
+            help="A coverage report, without a config (repeatable).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    report_format: Annotated[
+        str | None,
+        typer.Option(
+            "--report-format", help="The report's format (default: detected).", show_default=False
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Compare with the merge base of this branch or commit "
+            "(default: the remote's default branch, e.g. origin/main).",
+            show_default=False,
+        ),
+    ] = None,
+    diff_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--diff-file",
+            help="Read the change from this unified diff (- for stdin) instead of running git.",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    src_root: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--src-root",
+            help="A directory the report's paths are relative to (repeatable), e.g. src/main/java.",
+            show_default=False,
+        ),
+    ] = None,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-under",
+            help="Exit 1 when patch coverage is below N percent.",
+            show_default=False,
+        ),
+    ] = None,
+    format: FormatOpt = "table",
+    github_summary: Annotated[
+        bool,
+        typer.Option("--github-summary", help="Also append the Markdown to $GITHUB_STEP_SUMMARY."),
+    ] = False,
+) -> None:
+    """Patch coverage: the changed lines since the base that the report covers."""
+    out = pick_format(format)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY") if github_summary else None
+    if github_summary and not summary:
+        raise GitmetricsError(
+            "--github-summary: $GITHUB_STEP_SUMMARY is not set",
+            "it is set in a GitHub Actions step; elsewhere use --format markdown",
+        )
+    result = api.patch(
+        api.PatchOptions(
+            config=config,
+            repo=repo,
+            path=path,
+            reports=tuple(report or ()),
+            report_format=report_format,
+            base=base,
+            diff_file=diff_file,
+            src_roots=tuple(src_root or ()),
+            fail_under=fail_under,
+        )
+    )
+    if out == "table":
+        from gitmetrics.render import patch as show
+
+        show.table(console, result)
+    else:
+        print_text("patch", out, result)
+    if summary:
+        from gitmetrics.render.registry import text
+
+        with Path(summary).open("a", encoding="utf-8") as fh:
+            fh.write(text("patch", "markdown", result) + "\n")
+    if not result.ok:
+        raise typer.Exit(GATE_FAILED)
