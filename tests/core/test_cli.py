@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from gitmetrics import __version__
 from gitmetrics.cli import app
 from tests.conftest import ROOT_COMMIT, ROOT_SUBJECT, fsck, git
+from tests.helpers import docs_text
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -208,7 +209,7 @@ def test_every_command_has_help(command: str) -> None:
 
 @pytest.mark.parametrize("command", _commands())
 def test_every_command_is_in_the_readme(command: str) -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = docs_text()
     assert f"gitmetrics {command}" in readme, f"`gitmetrics {command}` is not documented"
 
 
@@ -242,7 +243,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_every_config_key_is_in_the_readme() -> None:
     from gitmetrics import schema
 
-    readme = (ROOT / "README.md").read_text()
+    readme = docs_text()
     repos = schema.load(schema.REPOS)
     keys = [*repos["properties"], *repos["$defs"]["repo"]["properties"]]
     missing = [k for k in keys if f"{k}:" not in readme and f"`{k}`" not in readme]

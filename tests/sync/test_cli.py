@@ -16,6 +16,7 @@ from gitmetrics.cli import app, common
 from gitmetrics.store import Store
 from gitmetrics.store import open_store as open_st
 from tests.conftest import ROOT_COMMIT
+from tests.helpers import DOCS
 from tests.sync.conftest import (
     TOKEN,
     USER,
@@ -232,7 +233,7 @@ def test_every_sync_command_has_help(runner: CliRunner) -> None:
         out = run(runner, command, "--help").output
         assert "--json" in out
     assert "--remote" in run(runner, "init", "--help").output
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert "## Sync between machines" in readme
+    readme = (DOCS / "sync.md").read_text()
+    assert "# Sync between machines\n" in readme
     for command in ("push", "pull", "sync", "clone", "init --remote"):
         assert f"gitmetrics {command}" in readme

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from gitmetrics.cli import app
 from gitmetrics.store import Store, init
 from gitmetrics.views import build_diff, build_history
+from tests.helpers import docs_text
 
 runner = CliRunner()
 
@@ -329,8 +330,7 @@ def test_an_ambiguous_unit_is_refused(known_store: Store) -> None:
 def test_every_command_has_help_and_a_readme_section(cmd: str) -> None:
     out = run(cmd, "--help")
     assert "Usage" in out
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert f"gitmetrics {cmd}" in readme
+    assert f"gitmetrics {cmd}" in docs_text()
 
 
 @pytest.mark.parametrize("cmd", ["status", "diff", "trends", "history", "check"])
