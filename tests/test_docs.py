@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-import typer.main
 
-from gitmetrics.cli import app, reference
-from tests.helpers import DOCS, ROOT, doc_pages, docs_text
+from gitmetrics.cli import reference
+from tests.helpers import DOCS, ROOT, commands, doc_pages, docs_text
 
 FENCE = re.compile(r"^(`{3,}|~{3,})")
 LINK = re.compile(r"!?\[[^\]]*\]\(([^()\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -102,12 +101,6 @@ def test_every_page_of_docs_is_in_the_index() -> None:
     index = (DOCS / "README.md").read_text(encoding="utf-8")
     pages = sorted(p.name for p in DOCS.glob("*.md") if p.name != "README.md")
     assert [p for p in pages if f"]({p})" not in index] == []
-
-
-def commands() -> list[str]:
-    group = typer.main.get_command(app)
-    assert isinstance(group, typer.core.TyperGroup)
-    return sorted(group.commands)
 
 
 @pytest.mark.parametrize("command", commands())

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitmetrics import schema, snapshot
-from tests.conftest import repo_result
+from tests.helpers import repo_result
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from gitmetrics import store
-from tests.conftest import ROOT_COMMIT, fsck, git, make_snapshot, repo_result
+from tests.helpers import ROOT_COMMIT, fsck, git, make_snapshot, repo_result
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.sync.conftest import TOKEN, USER, bare_remote, git
+from tests.helpers import git
+from tests.sync.conftest import TOKEN, USER, bare_remote
 
 ROOT = Path(__file__).resolve().parents[2]
 LCOV = ROOT / "tests" / "fixtures" / "reports" / "lcov" / "c8" / "lcov.info"

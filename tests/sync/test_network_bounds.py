@@ -21,7 +21,8 @@ import pytest
 from gitmetrics.errors import SyncError
 from gitmetrics.store import Store
 from gitmetrics.store import sync as S
-from tests.sync.conftest import bare_remote, collect, fsck, git, snapshot_paths_in_history
+from tests.helpers import fsck, git
+from tests.sync.conftest import bare_remote, collect, snapshot_paths_in_history
 
 NewStore = Callable[..., Store]
 

@@ -11,15 +11,13 @@ import pytest
 from gitmetrics.errors import SyncError
 from gitmetrics.store import Store
 from gitmetrics.store import sync as S
-from tests.conftest import ROOT_SUBJECT
+from tests.helpers import ROOT_SUBJECT, fsck, git
 from tests.sync.conftest import (
     TOKEN,
     USER,
     bare_remote,
     collect,
     free_port,
-    fsck,
-    git,
     snapshot_paths_in_history,
 )
 

@@ -23,6 +23,7 @@ from gitmetrics.render.metrics_readme import (
     thin_labels,
 )
 from gitmetrics.store import Store
+from tests.helpers import fsck
 
 from .conftest import build_store
 
@@ -115,14 +116,7 @@ def test_readme_has_the_table_chart_and_links(known_store: Store) -> None:
 
 def test_the_worktree_readme_is_the_committed_one(known_store: Store) -> None:
     assert (known_store.path / "README.md").read_text() == tree_text(known_store, "README.md")
-    done = subprocess.run(
-        ["git", "fsck", "--strict"],
-        cwd=known_store.path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    fsck(known_store.path)
 
 
 def test_badges_are_valid_svg_colored_by_threshold(known_store: Store) -> None:
