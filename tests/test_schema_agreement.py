@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,6 +85,7 @@ def test_the_real_documents_are_valid_for_both() -> None:
     agree(schema.REPOS, CONFIG)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_both_validators_agree_on_mutated_snapshots(data: st.DataObject) -> None:
@@ -92,6 +94,7 @@ def test_both_validators_agree_on_mutated_snapshots(data: st.DataObject) -> None
     agree(schema.SNAPSHOT, doc)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_both_validators_agree_on_mutated_configs(data: st.DataObject) -> None:

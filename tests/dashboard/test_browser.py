@@ -71,6 +71,7 @@ def hover(driver: Any, name: str, index: int) -> dict[str, str]:
     return tip
 
 
+@pytest.mark.slow
 def test_loads_offline_with_no_errors_and_no_requests(browser: Any, dash: Path) -> None:
     open_page(browser, dash)
     assert console_problems(browser) == []
@@ -132,6 +133,7 @@ def test_clicking_a_legend_entry_hides_its_line(browser: Any, dash: Path) -> Non
     assert len(browser.execute_script(shown)) == 5
 
 
+@pytest.mark.slow
 def test_table_sorts_by_any_column_and_filters(browser: Any, dash: Path) -> None:
     open_page(browser, dash)
     assert visible_rows(browser) == ["api", "lib", "tools", "web"]
@@ -188,6 +190,7 @@ def test_hover_shows_value_date_and_source_commit(browser: Any, dash: Path) -> N
     assert console_problems(browser) == []
 
 
+@pytest.mark.slow
 def test_long_history_is_downsampled_but_hover_reads_the_full_data(
     browser: Any, tmp_path: Path
 ) -> None:

@@ -167,6 +167,7 @@ def test_revisions_resolve_as_git_resolves_them(store: Path, rev: str) -> None:
     st.close()
 
 
+@pytest.mark.slow
 def test_browser_tests_fail_rather_than_skip_without_chromium(tmp_path: Path) -> None:
     import os
     import sys

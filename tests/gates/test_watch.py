@@ -89,6 +89,7 @@ def _wait_for(lines: queue.Queue[str], text: str, seen: list[str]) -> None:
             return
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "interval", "wait_for"),
     [

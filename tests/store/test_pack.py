@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from dulwich.pack import apply_delta
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ def _loose(path: Path) -> int:
     return int(counts["count"])
 
 
+@pytest.mark.slow
 def test_gc_packs_everything_and_keeps_history(store_dir: Path) -> None:
     st = _fill(store_dir, 40)
     history = list(st.history())

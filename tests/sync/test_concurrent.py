@@ -16,6 +16,7 @@ from tests.sync.conftest import bare_remote, run_worker, snap, snapshot_paths_in
 ROUNDS = 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("clones", "transport"), [(2, "git"), (4, "git"), (2, "file")], ids=["2-git", "4-git", "2-file"]
 )

@@ -166,6 +166,7 @@ def test_single_collection_chart_and_strict_checker_rejects_bad_charts() -> None
             check_xychart(bad)
 
 
+@pytest.mark.slow
 def test_the_real_mermaid_parser_accepts_the_chart(known_store: Store) -> None:
     script = real_mermaid_parser()
     if script is None:
