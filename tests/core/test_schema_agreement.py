@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -20,9 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitmetrics import schema, snapshot
-from tests.helpers import repo_result
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, repo_result
 
 SNAP = json.loads(
     snapshot.to_json(
