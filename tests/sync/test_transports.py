@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -187,9 +186,7 @@ def test_git_clone_of_the_remote_shows_every_snapshot(
     a = new_store("a")
     paths = {collect(a, "runner-a", m) for m in (1, 2)}
     S.push(a, remote, retention=30)
-    subprocess.run(
-        ["git", "clone", "-q", f"{url}/metrics.git", str(tmp_path / "plain")], check=True
-    )
+    git("clone", "-q", f"{url}/metrics.git", tmp_path / "plain")
     log = git("log", "--format=%s", cwd=tmp_path / "plain").splitlines()
     assert log == [
         "collect: 1 repos, avg 50.0% (+0.0)",
