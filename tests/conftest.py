@@ -1,111 +1,24 @@
-"""Shared test helpers: the real git CLI as an oracle, and snapshots with known figures."""
+"""Fixtures shared by every test package; the helpers themselves are in tests/helpers.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gitmetrics import snapshot
-from gitmetrics.snapshot import RepoResult, Snapshot
-
-#: Every store begins with this commit: the same bytes, hence the same id, on every
-#: machine and in every release (a different id would make old and new stores unrelated).
-ROOT_COMMIT = "10152156515d1521f23d89fae8f2db34ed68d387"
-ROOT_SUBJECT = "gitmetrics: start of a metrics repository"
-
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
-
-
-def git(*args: str | Path, cwd: Path | None = None, check: bool = True) -> str:
-    """Run the real git CLI and return its stdout."""
-    proc = subprocess.run(
-        ["git", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-        check=False,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"git {' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc.stdout
-
-
-def fsck(store: Path) -> None:
-    """``git fsck --strict`` must be clean (no errors, no warnings)."""
-    proc = subprocess.run(
-        ["git", "-C", str(store), "fsck", "--strict", "--no-dangling"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "warning" not in proc.stderr.lower(), proc.stderr
-
-
-def repo_result(
-    name: str, covered: int, valid: int = 100, role: str = "service", **kw: object
-) -> RepoResult:
-    """An ok result with exact counts."""
-    return RepoResult(
-        name=name,
-        role=role,
-        coverage=snapshot.pct(covered, valid),
-        files_tested=kw.pop("files", 3),  # type: ignore[arg-type]
-        lines_covered=covered,
-        lines_valid=valid,
-        format="lcov",
-        report="lcov.info",
-        **kw,  # type: ignore[arg-type]
-    )
-
-
-def make_snapshot(
-    day: int, results: Sequence[RepoResult], host: str = "ci-1", hour: int = 10
-) -> Snapshot:
-    """A snapshot at 2026-11-<day> <hour>:00 UTC."""
-    return snapshot.build(results, host=host, timestamp=f"2026-11-{day:02d}T{hour:02d}:00:00Z")
-
-
-def inject(store: Path, files: dict[str, bytes], message: str) -> str:
-    """Commit ``files`` on top of the head as a writer with no checks would."""
-    from dulwich.objects import Blob
-
-    from gitmetrics import store as storemod
-
-    st = storemod.open_store(store)
-    try:
-        head = st.head()
-        assert head is not None
-        blobs = {p: Blob.from_string(c) for p, c in files.items()}
-        st.add_objects(list(blobs.values()))
-        tree = st.update_tree(st.repo[head.encode()].tree, {p: b.id for p, b in blobs.items()})
-        commit = st.commit_tree(tree, [head], message)
-        assert st.move_branch(head, commit)
-        st.sync_worktree()
-        return commit
-    finally:
-        st.close()
-
-
-def trailers(path: str, **extra: str) -> str:
-    """A collection's commit message naming ``path`` (``extra``: more or other trailers)."""
-    lines = {"Snapshot": path, "Timestamp": "2026-11-20T10:00:00Z", "Avg-Coverage": "50.00"}
-    lines.update(extra)
-    body = "\n".join(f"Gitmetrics-{k}: {v}" for k, v in lines.items())
-    return f"collect: 1 repos\n\n{body}\n"
+# Re-exported for the modules (and branches) that still import them from here.
+from tests.helpers import (  # noqa: F401
+    GIT_ENV,
+    ROOT_COMMIT,
+    ROOT_SUBJECT,
+    fsck,
+    git,
+    inject,
+    make_snapshot,
+    repo_result,
+    trailers,
+)
 
 
 @pytest.fixture

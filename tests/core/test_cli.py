@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 import typer.core
 import typer.main
-from typer.testing import CliRunner
 
 from gitmetrics import __version__
 from gitmetrics.cli import app
-from tests.conftest import ROOT_COMMIT, ROOT_SUBJECT, fsck, git
+from tests.helpers import ROOT_COMMIT, ROOT_SUBJECT, commands, docs_text, fsck, git, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -31,7 +29,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
-    result = runner.invoke(app, [str(a) for a in args])
+    result = invoke(*args)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -187,13 +185,7 @@ def test_version() -> None:
     assert code == 0 and out.strip() == f"gitmetrics {__version__}"
 
 
-def _commands() -> list[str]:
-    group = typer.main.get_command(app)
-    assert isinstance(group, typer.core.TyperGroup)
-    return sorted(group.commands)
-
-
-@pytest.mark.parametrize("command", _commands())
+@pytest.mark.parametrize("command", commands())
 def test_every_command_has_help(command: str) -> None:
     code, out, _ = run(command, "--help")
     assert code == 0 and "Usage:" in out
@@ -206,9 +198,9 @@ def test_every_command_has_help(command: str) -> None:
             assert param.help, f"{command} {param.opts} has no help text"
 
 
-@pytest.mark.parametrize("command", _commands())
+@pytest.mark.parametrize("command", commands())
 def test_every_command_is_in_the_readme(command: str) -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = docs_text()
     assert f"gitmetrics {command}" in readme, f"`gitmetrics {command}` is not documented"
 
 
@@ -242,7 +234,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_every_config_key_is_in_the_readme() -> None:
     from gitmetrics import schema
 
-    readme = (ROOT / "README.md").read_text()
+    readme = docs_text()
     repos = schema.load(schema.REPOS)
     keys = [*repos["properties"], *repos["$defs"]["repo"]["properties"]]
     missing = [k for k in keys if f"{k}:" not in readme and f"`{k}`" not in readme]

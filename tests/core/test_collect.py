@@ -7,15 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from gitmetrics import collect, config, snapshot
-from gitmetrics.cli import app
 from gitmetrics.errors import SnapshotError
-from tests.conftest import git, make_snapshot, repo_result
+from tests.helpers import git, invoke, make_snapshot, repo_result
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
-runner = CliRunner()
 
 
 def _config(tmp_path: Path, body: str) -> Path:
@@ -25,7 +22,7 @@ def _config(tmp_path: Path, body: str) -> Path:
 
 
 def _collect_json(cfg: Path, *extra: str) -> tuple[int, dict[str, dict[str, object]]]:
-    result = runner.invoke(app, ["collect", "-c", str(cfg), "--json", *extra])
+    result = invoke("collect", "-c", str(cfg), "--json", *extra)
     data = json.loads(result.stdout)
     return result.exit_code, {r["name"]: r for r in data["snapshot"]["repositories"]}
 
@@ -195,12 +192,7 @@ def test_a_report_that_disagrees_with_itself_is_kept_with_a_warning(tmp_path: Pa
     assert (repos["scala"]["lines_covered"], repos["scala"]["lines_valid"]) == (80, 152)
     assert repos["scala"]["warnings"] == [warning]
     assert "warnings" not in repos["good"]
-    result = runner.invoke(
-        app,
-        ["collect", "-c", str(cfg), "--dry-run"],
-        env={"COLUMNS": "200"},
-        catch_exceptions=False,
-    )
+    result = invoke("collect", "-c", str(cfg), "--dry-run", env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert f"Warnings:\n  scala: {warning}\n" in result.stdout
     # committed, the warning is in the stored snapshot

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 GITMETRICS = Path(sys.executable).parent / "gitmetrics"
 
 
@@ -40,6 +42,7 @@ def test_show_completion_prints_a_bash_script() -> None:
     assert "complete -o default -F _gitmetrics_completion gitmetrics" in done.stdout
 
 
+@pytest.mark.slow
 def test_completion_offers_commands_and_options() -> None:
     assert _complete("gitmetrics imp") == ["import"]
     assert "collect" in _complete("gitmetrics co")

@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gitmetrics import store
-from tests.conftest import ROOT_COMMIT, fsck, git, make_snapshot, repo_result
+from tests.helpers import ROOT_COMMIT, fsck, git, make_snapshot, repo_result
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,6 +54,7 @@ def test_two_processes_collecting_at_once_both_land(store_dir: Path) -> None:
     assert git("-C", store_dir, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_a_usable_store(store_dir: Path) -> None:
     store.init(store_dir)
     rng = random.Random(20261124)
@@ -83,6 +86,7 @@ def test_sigkill_at_random_moments_leaves_a_usable_store(store_dir: Path) -> Non
     assert {f"after{r}" for r in range(12)} <= {e.host for e in entries}
 
 
+@pytest.mark.slow
 def test_a_live_writers_lock_is_never_taken(store_dir: Path) -> None:
     """While one process holds the store's writer lock, another waits instead of clearing it."""
     from gitmetrics.store import locks

@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from gitmetrics import config
-from gitmetrics.cli import app
+from tests.helpers import invoke
 
 LCOV = Path(__file__).resolve().parents[1] / "fixtures" / "reports" / "lcov" / "c8" / "lcov.info"
 
@@ -28,12 +27,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_found_from_a_subdirectory(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(project / "app" / "src" / "deep")
     assert config.config_path() == project / "repos.yaml"
-    result = CliRunner().invoke(app, ["collect", "--dry-run", "--json"], catch_exceptions=False)
+    result = invoke("collect", "--dry-run", "--json")
     assert result.exit_code == 0, result.output
     (repo,) = json.loads(result.stdout)["snapshot"]["repositories"]
     assert (repo["name"], repo["status"], repo["report"]) == ("app", "ok", "lcov.info")
     # the store is where the found config says, not under the current directory
-    assert CliRunner().invoke(app, ["collect"], catch_exceptions=False).exit_code == 0
+    assert invoke("collect").exit_code == 0
     assert (project / "metrics" / "latest.json").is_file()
     assert not (project / "app" / "src" / "deep" / "metrics").exists()
 
@@ -53,6 +52,6 @@ def test_the_nearest_wins_and_the_environment_first(
 def test_none_found_is_the_usual_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(config.ENV_CONFIG, raising=False)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["collect"], catch_exceptions=False)
+    result = invoke("collect")
     assert result.exit_code == 1
     assert "repos.yaml: config file not found" in result.output

@@ -10,18 +10,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
-from gitmetrics.cli import app
-from tests.conftest import fsck, git
+from tests.helpers import fsck, git, invoke
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 _runner = CliRunner()
-
-
-def invoke(*args: str | Path) -> Result:
-    """The CLI in this process; an exception fails the test instead of becoming exit 1."""
-    return _runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture

@@ -12,13 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from gitmetrics.cli import app
-from tests.conftest import fsck, git, inject, trailers
+from tests.helpers import fsck, git, inject, invoke, trailers
 
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -29,7 +26,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    result = invoke(*args)
     return result.exit_code, result.stdout, result.stderr
 
 

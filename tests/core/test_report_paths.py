@@ -14,17 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from gitmetrics import collect, config, formats
-from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError, ReportError
 from gitmetrics.snapshot import RepoResult
-from tests.conftest import git
+from tests.helpers import git, invoke
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
 LCOV = FIXTURES / "lcov" / "c8" / "lcov.info"
-runner = CliRunner()
 
 
 def _one(tmp_path: Path, entry: str = "", top: str = "") -> RepoResult:
@@ -282,7 +279,7 @@ def test_an_error_never_quotes_the_report(tmp_path: Path, name: str, content: st
     cfg.write_text(
         f"repos:\n  - {{name: bad, path: bad, coverage: {name}}}\n  - {{name: good, path: good}}\n"
     )
-    result = CliRunner().invoke(app, ["collect", "-c", str(cfg), "--json"])
+    result = invoke("collect", "-c", str(cfg), "--json")
     assert result.exception is None, result.output
     repos = {r["name"]: r for r in json.loads(result.stdout)["snapshot"]["repositories"]}
     error = repos["bad"]["error"]

@@ -12,14 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from gitmetrics import _contain, command, config
-from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError
+from tests.helpers import invoke
 
 REPORT = Path(__file__).resolve().parents[1] / "fixtures" / "reports" / "lcov" / "c8" / "lcov.info"
-runner = CliRunner()
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 # Starts what a test suite may leave behind, each writing its own PID, then waits until
@@ -79,7 +77,7 @@ def _setup(tmp_path: Path, entry: str, top: str = "", script: str = "") -> Path:
 
 
 def _collect(cfg: Path) -> dict[str, object]:
-    result = runner.invoke(app, ["collect", "-c", str(cfg), "--run", "--dry-run", "--json"])
+    result = invoke("collect", "-c", str(cfg), "--run", "--dry-run", "--json")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     data = json.loads(result.stdout)
     (repo,) = data["snapshot"]["repositories"]

@@ -6,24 +6,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from gitmetrics import snapshot
-from gitmetrics.cli import app
-from tests.conftest import GIT_ENV, git, make_snapshot, repo_result
+from tests.helpers import git, invoke, make_snapshot, repo_result
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
 LCOV = FIXTURES / "lcov" / "c8" / "lcov.info"
 COBERTURA = FIXTURES / "cobertura" / "gcovr-c" / "coverage.xml"
 _runner = CliRunner()
-
-
-def invoke(args: list[str]) -> Result:
-    """The CLI in this process; an exception fails the test instead of becoming exit 1."""
-    return _runner.invoke(app, args, catch_exceptions=False)
 
 
 #: 2026-11-10 12:00:00 UTC
@@ -37,10 +30,14 @@ def _git_repo(path: Path, when: int = HEAD_TIME) -> None:
     (path / "a.txt").write_text("a")
     git("-C", path, "add", "a.txt")
     date = f"@{when} +0000"
-    subprocess.run(
-        ["git", "-C", str(path), "commit", "-q", "-m", "one"],
-        env={**os.environ, **GIT_ENV, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date},
-        check=True,
+    git(
+        "-C",
+        path,
+        "commit",
+        "-q",
+        "-m",
+        "one",
+        env={"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date},
     )
     assert git("-C", path, "log", "-1", "--format=%ct").strip() == str(when)
 
@@ -48,7 +45,7 @@ def _git_repo(path: Path, when: int = HEAD_TIME) -> None:
 def _collect(tmp_path: Path, body: str, *extra: str) -> tuple[int, dict[str, dict[str, object]]]:
     cfg = tmp_path / "repos.yaml"
     cfg.write_text(body)
-    result = invoke(["collect", "-c", str(cfg), "--dry-run", "--json", *extra])
+    result = invoke(*["collect", "-c", str(cfg), "--dry-run", "--json", *extra])
     data = json.loads(result.stdout)
     return result.exit_code, {r["name"]: r for r in data["snapshot"]["repositories"]}
 
@@ -70,7 +67,7 @@ def test_a_report_older_than_head_is_flagged_and_a_newer_one_is_not(tmp_path: Pa
     assert "stale_report" not in repos["new"]
     assert "stale_report" not in repos["plain"]
 
-    result = invoke(["collect", "-c", str(tmp_path / "repos.yaml"), "--dry-run"])
+    result = invoke(*["collect", "-c", str(tmp_path / "repos.yaml"), "--dry-run"])
     assert result.exit_code == 0
     lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
     assert "stale: older than HEAD" in lines["old"]
@@ -92,12 +89,12 @@ def test_status_shows_a_stale_report(tmp_path: Path) -> None:
     os.utime(tmp_path / "svc" / "lcov.info", (HEAD_TIME - 3600, HEAD_TIME - 3600))
     cfg = tmp_path / "repos.yaml"
     cfg.write_text("store: metrics\nrepos:\n  - {name: svc, path: svc}\n")
-    assert invoke(["init", "-c", str(cfg)]).exit_code == 0
-    assert invoke(["collect", "-c", str(cfg)]).exit_code == 0
-    result = invoke(["status", "-c", str(cfg)])
+    assert invoke(*["init", "-c", str(cfg)]).exit_code == 0
+    assert invoke(*["collect", "-c", str(cfg)]).exit_code == 0
+    result = invoke(*["status", "-c", str(cfg)])
     assert result.exit_code == 0
     assert "stale report" in result.stdout
-    data = json.loads(invoke(["status", "-c", str(cfg), "--json"]).stdout)
+    data = json.loads(invoke(*["status", "-c", str(cfg), "--json"]).stdout)
     assert data["rows"][0]["stale_report"] is True
 
 

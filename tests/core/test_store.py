@@ -10,7 +10,7 @@ import pytest
 from gitmetrics import snapshot, store
 from gitmetrics.errors import SnapshotError, StoreError
 from gitmetrics.store import DeriveContext
-from tests.conftest import ROOT_COMMIT, ROOT_SUBJECT, fsck, git, make_snapshot, repo_result
+from tests.helpers import ROOT_COMMIT, ROOT_SUBJECT, fsck, git, make_snapshot, repo_result
 
 
 def _collect(st: store.Store, day: int, covered: int, retention: int = 30) -> store.CommitResult:

@@ -23,6 +23,7 @@ from tests.dashboard.conftest import (
     requested_urls,
     snap,
 )
+from tests.helpers import invoke
 
 
 def write(tmp_path: Path, snapshots: list[Any], name: str = "dash.html", **kw: Any) -> Path:
@@ -35,15 +36,10 @@ def write(tmp_path: Path, snapshots: list[Any], name: str = "dash.html", **kw: A
 @pytest.fixture
 def dash(tmp_path: Path) -> Path:
     """A page made by the command itself from a store built here."""
-    from typer.testing import CliRunner
-
-    from gitmetrics.cli import app
 
     make_store(tmp_path / "metrics", history()).close()
     out = tmp_path / "dashboard.html"
-    result = CliRunner().invoke(
-        app, ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out)]
-    )
+    result = invoke("dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out))
     assert result.exit_code == 0, result.output
     return out
 
@@ -75,6 +71,7 @@ def hover(driver: Any, name: str, index: int) -> dict[str, str]:
     return tip
 
 
+@pytest.mark.slow
 def test_loads_offline_with_no_errors_and_no_requests(browser: Any, dash: Path) -> None:
     open_page(browser, dash)
     assert console_problems(browser) == []
@@ -136,6 +133,7 @@ def test_clicking_a_legend_entry_hides_its_line(browser: Any, dash: Path) -> Non
     assert len(browser.execute_script(shown)) == 5
 
 
+@pytest.mark.slow
 def test_table_sorts_by_any_column_and_filters(browser: Any, dash: Path) -> None:
     open_page(browser, dash)
     assert visible_rows(browser) == ["api", "lib", "tools", "web"]
@@ -192,6 +190,7 @@ def test_hover_shows_value_date_and_source_commit(browser: Any, dash: Path) -> N
     assert console_problems(browser) == []
 
 
+@pytest.mark.slow
 def test_long_history_is_downsampled_but_hover_reads_the_full_data(
     browser: Any, tmp_path: Path
 ) -> None:
@@ -269,14 +268,9 @@ def test_html_and_script_in_roles_hosts_and_errors_are_shown_as_text(
         snap([ok("web", evil, 85, 100), failed("api", closer, message)], 1, host=closer),
     ]
     make_store(tmp_path / "metrics", snaps).close()
-    from typer.testing import CliRunner
-
-    from gitmetrics.cli import app
 
     out = tmp_path / "evil.html"
-    result = CliRunner().invoke(
-        app, ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out)]
-    )
+    result = invoke("dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out))
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert "<img" not in page and "<b>" not in page and page.count("</script>") == 2
@@ -344,14 +338,11 @@ def test_reads_well_in_both_schemes_and_at_phone_width(
 
 
 def test_at_an_earlier_revision_shows_its_figures_in_the_page(browser: Any, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from gitmetrics.cli import app
 
     make_store(tmp_path / "metrics", history()).close()
     out = tmp_path / "then.html"
     args = ["dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out), "--at", "HEAD~1"]
-    assert CliRunner().invoke(app, args).exit_code == 0
+    assert invoke(*args).exit_code == 0
     open_page(browser, out)
     values = browser.execute_script(
         "return [...document.querySelectorAll('.card .value')].map(e => e.textContent)"

@@ -8,17 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from gitmetrics import config as configmod
-from gitmetrics.cli import app
 from gitmetrics.derive import make_deriver
 from gitmetrics.errors import StoreError
 from gitmetrics.render.dashboard import DERIVED_PATH
-from tests.conftest import ROOT_COMMIT
 from tests.dashboard.conftest import history, make_store, ok, page_data, snap
-
-runner = CliRunner()
+from tests.helpers import ROOT_COMMIT, fsck, git, invoke
 
 
 @pytest.fixture
@@ -28,7 +24,7 @@ def store(tmp_path: Path) -> Path:
 
 
 def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
+    return invoke(*args)
 
 
 def text(result: Any) -> str:
@@ -52,9 +48,7 @@ def test_at_an_earlier_revision_shows_that_revisions_figures(store: Path, tmp_pa
     out = tmp_path / "then.html"
     result = run("dashboard", "--store", str(store), "-o", str(out), "--at", "HEAD~1", "--json")
     assert result.exit_code == 0, result.output
-    parent = subprocess.run(
-        ["git", "-C", str(store), "rev-parse", "HEAD~1"], capture_output=True, text=True
-    ).stdout.strip()
+    parent = git("-C", store, "rev-parse", "HEAD~1").strip()
     assert json.loads(result.output)["at"] == parent
     data = page_data(out.read_text())
     cards = {c["title"]: c["value"] for c in data["cards"]}
@@ -129,8 +123,7 @@ def test_collect_writes_the_dashboard_into_the_store_when_asked(tmp_path: Path) 
     assert data["series"]["commit"][-1] is None  # the commit being made has no id yet
     assert len(data["series"]["commit"][0]) == 10
     assert st.blob(st.files_at()[DERIVED_PATH]) == page.encode()
-    fsck = subprocess.run(["git", "-C", str(st.path), "fsck", "--strict"], capture_output=True)
-    assert fsck.returncode == 0, fsck.stderr
+    fsck(st.path)
     # turned off again: the page goes away rather than going stale
     st.derive = make_deriver(_config(tmp_path, "dashboard: false\n"))
     st.commit_snapshot(snap([ok("api", "service", 1, 2)], 5), retention=2)
@@ -165,10 +158,7 @@ def test_revisions_resolve_as_git_resolves_them(store: Path, rev: str) -> None:
     head = st.head()
     assert head is not None
     rev = rev.replace("SHORT", head[:8])
-    git = subprocess.run(
-        ["git", "-C", str(store), "rev-parse", "--verify", rev], capture_output=True, text=True
-    )
-    assert st.resolve(rev) == git.stdout.strip()
+    assert st.resolve(rev) == git("-C", store, "rev-parse", "--verify", rev).strip()
     # three collections on the shared root: HEAD~3 is the root, and nothing lies beyond it
     assert st.resolve("HEAD~3") == ROOT_COMMIT
     for bad in ("HEAD~4", "HEAD~3^", "HEAD^2", "nope", "main~x"):
@@ -177,6 +167,7 @@ def test_revisions_resolve_as_git_resolves_them(store: Path, rev: str) -> None:
     st.close()
 
 
+@pytest.mark.slow
 def test_browser_tests_fail_rather_than_skip_without_chromium(tmp_path: Path) -> None:
     import os
     import sys
@@ -233,9 +224,7 @@ def test_dashboard_reads_the_stored_data_as_the_snapshots_say(store: Path, tmp_p
     from gitmetrics import store as storemod
 
     out = tmp_path / "dash.html"
-    result = runner.invoke(
-        app, ["dashboard", "--store", str(store), "-o", str(out)], catch_exceptions=False
-    )
+    result = invoke("dashboard", "--store", str(store), "-o", str(out))
     assert result.exit_code == 0, result.output
     st = storemod.open_store(store)
     points = [shape.Point(s, e.commit, e.snapshot_path) for e, s in st.snapshots()]
@@ -260,9 +249,7 @@ def _collection_file(
 
 
 def _dashboard(store: Path, out: Path) -> Any:
-    return runner.invoke(
-        app, ["dashboard", "--store", str(store), "-o", str(out)], catch_exceptions=False
-    )
+    return invoke("dashboard", "--store", str(store), "-o", str(out))
 
 
 def test_dashboard_skips_an_unreadable_collection_with_a_warning(tmp_path: Path) -> None:

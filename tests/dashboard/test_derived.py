@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from gitmetrics.store import DeriveContext, Store, open_store
 from gitmetrics.store import init as init_store
 from gitmetrics.store import sync as S
 from tests.dashboard.conftest import failed, ok, page_data, snap
+from tests.helpers import git
 
 
 def _config(tmp_path: Path, on: bool = True) -> configmod.Config:
@@ -143,10 +143,6 @@ def test_turning_the_dashboard_off_removes_the_page(tmp_path: Path) -> None:
     st.close()
 
 
-def _git(*args: str | Path) -> None:
-    subprocess.run(["git", *map(str, args)], check=True, capture_output=True)
-
-
 @pytest.mark.slow
 def test_a_merge_is_the_same_from_either_side_and_equals_a_full_rebuild(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
@@ -155,7 +151,7 @@ def test_a_merge_is_the_same_from_either_side_and_equals_a_full_rebuild(tmp_path
     a.derive = spy_a
     for k in range(3):
         a.commit_snapshot(collection(k, "runner-a"), retention=30)
-    _git("clone", "-q", a.path, tmp_path / "b")
+    git("clone", "-q", a.path, tmp_path / "b")
     b = open_store(tmp_path / "b")
     b.derive = spy_b
     # the two diverge, their collections interleaved in time
@@ -165,8 +161,8 @@ def test_a_merge_is_the_same_from_either_side_and_equals_a_full_rebuild(tmp_path
         b.commit_snapshot(collection(k, "runner-b"), retention=30)
     ours, theirs = a.head(), b.head()
     assert ours and theirs
-    _git("-C", a.path, "fetch", "-q", b.path, "main:refs/heads/other")
-    _git("-C", b.path, "fetch", "-q", a.path, "main:refs/heads/other")
+    git("-C", a.path, "fetch", "-q", b.path, "main:refs/heads/other")
+    git("-C", b.path, "fetch", "-q", a.path, "main:refs/heads/other")
     from_a = S.merge_commit(a, ours, theirs, retention=30)
     from_b = S.merge_commit(b, theirs, ours, retention=30)
     assert from_a == from_b

@@ -31,6 +31,7 @@ def _same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> 
     return cut_and_uncut_agree(jacoco, path, monkeypatch, chunk)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("report", REAL, ids=lambda p: p.parent.name)
 @pytest.mark.parametrize("chunk", [7, 100, 1 << 18])
 def test_real_reports_read_the_same_with_and_without_the_cutter(

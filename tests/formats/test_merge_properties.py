@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,7 @@ def _merged_lines(covs: Iterable[Coverage]) -> dict[str, Counter[int]]:
     return merged
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(report=lcov_reports(), parts=st.integers(1, 4), data=st.data())
 def test_lcov_split_into_sections_gives_the_same_totals(
@@ -131,6 +133,7 @@ def _go_text(mode: str, blocks: Mapping[GoBlock, int]) -> str:
     return f"mode: {mode}\n{body}"
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     profile=go_profiles(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 from gitmetrics import formats, snapshot
 from gitmetrics import store as storemod
 from gitmetrics.snapshot import RepoResult, Source
+from tests import helpers
 
 FAKE_FORMAT = "gates-test"
 
@@ -86,19 +86,8 @@ def make_store(
 
 
 def git(cwd: Path, *args: str) -> str:
-    """Run the real git CLI; return its stdout."""
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "HOME": str(cwd),
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env
-    )
-    return out.stdout.strip()
+    """Run the real git CLI in ``cwd``; return its stdout, stripped."""
+    return helpers.git(*args, cwd=cwd).strip()
 
 
 def make_repo(root: Path, name: str, covered: int, valid: int = 100) -> Path:

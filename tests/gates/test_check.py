@@ -6,17 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from gitmetrics import config as configmod
 from gitmetrics import duration, rules
-from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError
 from gitmetrics.history import Collection
 from gitmetrics.snapshot import build
 from tests.gates.conftest import make_store, result, write_config
-
-runner = CliRunner()
+from tests.helpers import invoke
 
 
 def flat(text: str) -> str:
@@ -187,11 +184,11 @@ def test_check_exit_codes_and_breach_list(tmp_path: Path) -> None:
         {"api": "service", "web": "frontend"},
         {"rules": {"min_coverage": 80, "max_drop": 5, "roles": {"frontend": {"min_coverage": 50}}}},
     )
-    res = runner.invoke(app, ["check", "-c", str(tmp_path / "repos.yaml")])
+    res = invoke("check", "-c", str(tmp_path / "repos.yaml"))
     assert res.exit_code == 1, res.output
     assert "2 rules broken." in res.output
     assert "2222222222..3333333333" in res.output  # the drop: previous -> latest
-    js = runner.invoke(app, ["check", "-c", str(tmp_path / "repos.yaml"), "--json"])
+    js = invoke("check", "-c", str(tmp_path / "repos.yaml"), "--json")
     data = json.loads(js.stdout)
     assert data["ok"] is False and data["snapshot"] == commits[-1]
     got = {(b["repo"], b["rule"]): b for b in data["breaches"]}
@@ -204,9 +201,8 @@ def test_check_exit_codes_and_breach_list(tmp_path: Path) -> None:
     # the floor was last met by the 2nd collection
     assert got["api", "min_coverage"]["from_snapshot"] == commits[1]
     # looser limits on the command line: everything passes, exit 0
-    ok = runner.invoke(
-        app,
-        ["check", "-c", str(tmp_path / "repos.yaml"), "--min-coverage", "50", "--max-drop", "6"],
+    ok = invoke(
+        "check", "-c", str(tmp_path / "repos.yaml"), "--min-coverage", "50", "--max-drop", "6"
     )
     assert ok.exit_code == 0, ok.output
     assert "All rules pass." in ok.output
@@ -215,7 +211,7 @@ def test_check_exit_codes_and_breach_list(tmp_path: Path) -> None:
 def test_check_markdown_for_a_job_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no ./repos.yaml: the command line is the only rule
     store, _ = history_store(tmp_path)
-    res = runner.invoke(app, ["check", "--store", str(store), "--max-drop", "1", "--markdown"])
+    res = invoke("check", "--store", str(store), "--max-drop", "1", "--markdown")
     assert res.exit_code == 1
     lines = res.stdout.splitlines()
     assert lines[0] == "## gitmetrics check: 1 rule broken"
@@ -229,7 +225,7 @@ def test_check_without_rules_or_store_says_so(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     store, _ = history_store(tmp_path)
-    res = runner.invoke(app, ["check", "--store", str(store)])
+    res = invoke("check", "--store", str(store))
     assert res.exit_code == 1 and "no rules to check" in res.output
-    empty = runner.invoke(app, ["check", "--store", str(tmp_path / "nope"), "--min-coverage", "1"])
+    empty = invoke("check", "--store", str(tmp_path / "nope"), "--min-coverage", "1")
     assert empty.exit_code == 1 and "no metrics repository here" in flat(empty.output)

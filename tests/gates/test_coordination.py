@@ -7,16 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from gitmetrics import coordination
-from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError
 from gitmetrics.snapshot import build
-from tests.conftest import ROOT_SUBJECT
 from tests.gates.conftest import git, make_repo, result, set_report, write_config
-
-runner = CliRunner()
+from tests.helpers import ROOT_SUBJECT, fsck, invoke
 
 #: A file in Mahavishnu's layout with issues, plans and todos, comments and odd spacing.
 ECOSYSTEM = """\
@@ -219,7 +215,7 @@ def test_collect_create_issues_in_the_store_commit(tmp_path: Path) -> None:
     make_repo(tmp_path, "api", 45)
     make_repo(tmp_path, "web", 90)
     cfg = write_config(tmp_path / "repos.yaml", {"api": "service", "web": "frontend"})
-    res = runner.invoke(app, ["collect", "-c", str(cfg), "--create-issues", "--min-coverage", "80"])
+    res = invoke("collect", "-c", str(cfg), "--create-issues", "--min-coverage", "80")
     assert res.exit_code == 0, res.output
     flat = " ".join(res.output.split())
     assert "Coordination issues written: metrics repo:coordination/issues.yaml" in flat
@@ -235,23 +231,23 @@ def test_collect_create_issues_in_the_store_commit(tmp_path: Path) -> None:
     ]
     assert (store / "coordination" / "issues.yaml").is_file()  # the work tree follows
 
-    res = runner.invoke(app, ["issues", "-c", str(cfg)])
+    res = invoke("issues", "-c", str(cfg))
     flat = " ".join(res.output.split())
     assert res.exit_code == 0
     assert "QUALITY-001 pending high api 45.0% 80%" in flat
     assert "1 issue(s) in metrics repo:coordination/issues.yaml" in flat
 
     # again, same figures: no duplicate and no change to the file
-    res = runner.invoke(app, ["collect", "-c", str(cfg), "--create-issues"])
+    res = invoke("collect", "-c", str(cfg), "--create-issues")
     assert "Coordination issues: no change" in " ".join(res.output.split())
     set_report(tmp_path / "api", 95)
-    res = runner.invoke(app, ["collect", "-c", str(cfg), "--create-issues"])
+    res = invoke("collect", "-c", str(cfg), "--create-issues")
     assert "resolved QUALITY-001 api 95.0%" in " ".join(res.output.split())
-    data = json.loads(runner.invoke(app, ["issues", "-c", str(cfg), "--json"]).stdout)
+    data = json.loads(invoke("issues", "-c", str(cfg), "--json").stdout)
     assert [(i["id"], i["status"]) for i in data] == [("QUALITY-001", "resolved")]
-    pending = runner.invoke(app, ["issues", "-c", str(cfg), "--status", "pending"])
+    pending = invoke("issues", "-c", str(cfg), "--status", "pending")
     assert "No issues" in pending.output
-    git(store, "fsck", "--strict")
+    fsck(store)
 
 
 def test_collect_create_issues_into_a_file_outside_the_store(tmp_path: Path) -> None:
@@ -263,7 +259,7 @@ def test_collect_create_issues_into_a_file_outside_the_store(tmp_path: Path) -> 
         {"api": "service"},
         {"issues_file": "ecosystem.yaml", "rules": {"roles": {"service": {"min_coverage": 60}}}},
     )
-    res = runner.invoke(app, ["collect", "-c", str(cfg), "--create-issues"])
+    res = invoke("collect", "-c", str(cfg), "--create-issues")
     assert res.exit_code == 0, res.output
     text = eco.read_text(encoding="utf-8")
     new = issues_of(text)[-1]
@@ -273,11 +269,11 @@ def test_collect_create_issues_into_a_file_outside_the_store(tmp_path: Path) -> 
     store = tmp_path / "metrics"
     assert "ecosystem.yaml" not in git(store, "ls-tree", "-r", "--name-only", "HEAD")
     # --all shows the hand-written issues too
-    res = runner.invoke(app, ["issues", "-c", str(cfg), "--all", "--json"])
+    res = invoke("issues", "-c", str(cfg), "--all", "--json")
     assert [i["id"] for i in json.loads(res.stdout)] == ["ISSUE-001", "QUALITY-007", "QUALITY-008"]
     # a dry run computes but writes nothing
     set_report(tmp_path / "api", 99)
-    res = runner.invoke(app, ["collect", "-c", str(cfg), "--create-issues", "--dry-run"])
+    res = invoke("collect", "-c", str(cfg), "--create-issues", "--dry-run")
     assert "not written (dry run)" in " ".join(res.output.split())
     assert eco.read_text(encoding="utf-8") == text
 

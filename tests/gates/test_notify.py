@@ -22,15 +22,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from typer.testing import CliRunner
 
 from gitmetrics import config as configmod
 from gitmetrics import notify
-from gitmetrics.cli import app
 from gitmetrics.errors import ConfigError
 from tests.gates.conftest import git, make_repo, set_report, write_config
+from tests.helpers import fsck, invoke
 
-runner = CliRunner()
 PASSWORD = "s3cret-for-tests"
 
 
@@ -204,7 +202,7 @@ def setup(tmp_path: Path, smtp_port: int, hook_port: int, cert: Path) -> Path:
 
 
 def watch_once(cfg: Path, *extra: str) -> Any:
-    res = runner.invoke(app, ["watch", "--once", "-c", str(cfg), *extra])
+    res = invoke("watch", "--once", "-c", str(cfg), *extra)
     assert res.exit_code == 0, res.output
     return res
 
@@ -277,7 +275,7 @@ def test_alerts_once_per_breach_then_a_recovery(
     assert [(r["repo"], r["rule"]) for r in recovered] == [("api", "min_coverage")]
     assert state(tmp_path / "metrics")["channels"]["email"] == {}
     # the alert state lives in its own commits; the store stays valid for git
-    git(tmp_path / "metrics", "fsck", "--strict")
+    fsck(tmp_path / "metrics")
     subjects = git(tmp_path / "metrics", "log", "--format=%s").splitlines()
     assert subjects[0] == "alerts: 3 notification(s) sent"
     assert sum(s.startswith("collect:") for s in subjects) == 3

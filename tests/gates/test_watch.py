@@ -12,14 +12,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from gitmetrics.cli import app
-from tests.conftest import ROOT_SUBJECT
 from tests.gates.conftest import git, make_repo, write_config
+from tests.helpers import ROOT_SUBJECT, fsck, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 
 #: the CLI with the stand-in report format registered (the real parsers live elsewhere)
 LAUNCH = (
@@ -36,7 +33,7 @@ def two_repos(tmp_path: Path, extra: dict[str, object] | None = None) -> Path:
 
 def test_watch_once_collects_and_checks(tmp_path: Path) -> None:
     cfg = two_repos(tmp_path)
-    res = runner.invoke(app, ["watch", "--once", "-c", str(cfg), "--threshold", "75"])
+    res = invoke("watch", "--once", "-c", str(cfg), "--threshold", "75")
     assert res.exit_code == 0, res.output
     flat = " ".join(res.output.split())
     assert "watch: round 1" in flat
@@ -45,20 +42,20 @@ def test_watch_once_collects_and_checks(tmp_path: Path) -> None:
     log = git(tmp_path / "metrics", "log", "--format=%s").splitlines()
     assert log == ["collect: 2 repos, avg 80.0%", ROOT_SUBJECT]
     # no rules and nothing to notify: a round is just a collection
-    res = runner.invoke(app, ["watch", "--once", "-c", str(cfg)])
+    res = invoke("watch", "--once", "-c", str(cfg))
     assert res.exit_code == 0 and "breach" not in res.output
 
 
 def test_watch_once_fails_when_nothing_is_collected(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "repos.yaml", {"ghost": "service"})
-    res = runner.invoke(app, ["watch", "--once", "-c", str(cfg)])
+    res = invoke("watch", "--once", "-c", str(cfg))
     assert res.exit_code == 1
     assert "nothing was collected" in " ".join(res.output.split())
 
 
 def test_bad_interval_is_refused(tmp_path: Path) -> None:
     cfg = two_repos(tmp_path)
-    res = runner.invoke(app, ["watch", "-c", str(cfg), "--interval", "soon"])
+    res = invoke("watch", "-c", str(cfg), "--interval", "soon")
     assert res.exit_code == 1 and "--interval: 'soon' is not a duration" in res.output
 
 
@@ -92,6 +89,7 @@ def _wait_for(lines: queue.Queue[str], text: str, seen: list[str]) -> None:
             return
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "interval", "wait_for"),
     [
@@ -124,12 +122,12 @@ def test_watch_stops_cleanly_on_a_signal(
     assert root == ROOT_SUBJECT
     assert all(subject.startswith("collect: 2 repos, avg 80.0%") for subject in collected)
     assert len(collected) == rounds >= (2 if sig == signal.SIGINT else 1)
-    git(tmp_path / "metrics", "fsck", "--strict")
+    fsck(tmp_path / "metrics")
 
 
 def test_collect_fail_below(tmp_path: Path) -> None:
     cfg = two_repos(tmp_path)
-    res = runner.invoke(app, ["collect", "-c", str(cfg), "--fail-below", "75"])
+    res = invoke("collect", "-c", str(cfg), "--fail-below", "75")
     assert res.exit_code == 1
     flat = " ".join(res.output.split())
     assert "below 75%: api 70.00%" in flat and "web" not in flat.split("below 75%")[1]
@@ -139,8 +137,8 @@ def test_collect_fail_below(tmp_path: Path) -> None:
         ROOT_SUBJECT,
     ]
     # average 80%: passes at 70 and fails at 81 for the average as well
-    assert runner.invoke(app, ["collect", "-c", str(cfg), "--fail-below", "70"]).exit_code == 0
-    res = runner.invoke(app, ["collect", "-c", str(cfg), "--fail-below", "81", "--json"])
+    assert invoke("collect", "-c", str(cfg), "--fail-below", "70").exit_code == 0
+    res = invoke("collect", "-c", str(cfg), "--fail-below", "81", "--json")
     assert res.exit_code == 1
     assert "below 81%: average 80.00%" in " ".join(res.output.split())
     data = json.loads(res.stdout)

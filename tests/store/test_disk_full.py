@@ -17,18 +17,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from gitmetrics.cli import app
 from gitmetrics.errors import os_problem
-from tests.conftest import fsck, git
+from tests.helpers import fsck, git, invoke
 
 runner = CliRunner()
 #: free bytes left on the file system before each collection; tmpfs counts whole pages
 LEVELS = range(0, 132 * 1024, 4096)
-
-
-def invoke(*args: str | Path) -> Result:
-    """Run a command; any exception but a clean exit fails the test."""
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gitmetrics import store
 from gitmetrics.store import index as indexmod
-from tests.conftest import ROOT_COMMIT, fsck, git, make_snapshot, repo_result
+from tests.helpers import ROOT_COMMIT, fsck, git, make_snapshot, repo_result
 
 
 def _commit(st: store.Store, i: int, retention: int) -> store.CommitResult:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from dulwich.pack import apply_delta
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from gitmetrics import store
-from gitmetrics.cli import app
 from gitmetrics.store import pack
 from gitmetrics.store.pack import line_delta
-from tests.conftest import fsck, git, make_snapshot, repo_result
+from tests.helpers import fsck, git, invoke, make_snapshot, repo_result
 
 
 def _fill(path: Path, count: int, retention: int = 5) -> store.Store:
@@ -32,6 +31,7 @@ def _loose(path: Path) -> int:
     return int(counts["count"])
 
 
+@pytest.mark.slow
 def test_gc_packs_everything_and_keeps_history(store_dir: Path) -> None:
     st = _fill(store_dir, 40)
     history = list(st.history())
@@ -40,7 +40,7 @@ def test_gc_packs_everything_and_keeps_history(store_dir: Path) -> None:
     before = pack.objects_size(st.gitdir)
     st.close()
 
-    result = CliRunner().invoke(app, ["gc", "--store", str(store_dir), "--json"])
+    result = invoke("gc", "--store", str(store_dir), "--json")
     assert result.exit_code == 0, result.output
     done = json.loads(result.output)
     assert done["loose_removed"] == done["objects"] > 0
@@ -66,24 +66,24 @@ def test_gc_packs_everything_and_keeps_history(store_dir: Path) -> None:
 
 def test_gc_output_and_empty_store(store_dir: Path) -> None:
     store.init(store_dir)
-    result = CliRunner().invoke(app, ["gc", "--store", str(store_dir)])
+    result = invoke("gc", "--store", str(store_dir))
     # a new store holds the shared root commit: its commit, tree and marker blob
     assert result.exit_code == 0 and result.output.startswith("Packed 3 objects (0 as deltas)")
-    again = CliRunner().invoke(app, ["gc", "--store", str(store_dir)])
+    again = invoke("gc", "--store", str(store_dir))
     assert again.exit_code == 0 and "removed 0 loose objects" in again.output
     fsck(store_dir)
     empty = store_dir.parent / "empty"
     git("init", "-q", empty)  # a repository with no commit at all
-    result = CliRunner().invoke(app, ["gc", "--store", str(empty)])
+    result = invoke("gc", "--store", str(empty))
     assert result.exit_code == 0 and "Nothing to pack" in result.output
     _fill(store_dir, 3).close()
-    result = CliRunner().invoke(app, ["gc", "--store", str(store_dir)])
+    result = invoke("gc", "--store", str(store_dir))
     assert result.exit_code == 0, result.output
     assert "into one pack; removed" in result.output and "Objects on disk:" in result.output
 
 
 def test_gc_on_a_missing_store_is_a_clean_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["gc", "--store", str(tmp_path / "nope")])
+    result = invoke("gc", "--store", str(tmp_path / "nope"))
     assert result.exit_code == 1
     assert "no metrics repository" in result.output
 

@@ -7,15 +7,11 @@ from pathlib import Path
 
 import pytest
 from dulwich.repo import Repo
-from typer.testing import CliRunner
 
 from gitmetrics import snapshot, store
-from gitmetrics.cli import app
-from tests.conftest import fsck, inject, make_snapshot, repo_result, trailers
+from tests.helpers import fsck, inject, invoke, make_snapshot, repo_result, trailers
 from tests.sync.conftest import collect
 from tests.sync.test_hostile_remote import ATTACKS
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +20,7 @@ def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def verify(path: Path, *extra: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["verify", "--store", str(path), *extra], catch_exceptions=False)
+    result = invoke("verify", "--store", str(path), *extra)
     return result.exit_code, result.stdout
 
 
@@ -102,7 +98,7 @@ def test_verify_finds_what_the_gate_refuses(name: str, store_dir: Path) -> None:
         attack = ATTACKS[name](repo)
     finally:
         repo.close()
-    result = runner.invoke(app, ["verify", "--store", str(store_dir)], catch_exceptions=False)
+    result = invoke("verify", "--store", str(store_dir))
     assert result.exit_code == 1, result.stdout
     if name == "store-version-newer":  # not read at all: this gitmetrics cannot
         assert "written by a newer gitmetrics: upgrade" in result.stderr

@@ -7,14 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from gitmetrics import schema, snapshot, store
-from gitmetrics.cli import app
 from gitmetrics.errors import StoreError, forget_warnings
-from tests.conftest import git, inject, make_snapshot, repo_result, trailers
-
-runner = CliRunner()
+from tests.helpers import git, inject, invoke, make_snapshot, repo_result, trailers
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +20,7 @@ def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run(*args: str | Path) -> tuple[int, str, str]:
     forget_warnings()
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    result = invoke(*args)
     return result.exit_code, result.stdout, result.stderr
 
 

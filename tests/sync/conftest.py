@@ -29,6 +29,7 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics import store as storemod
 from gitmetrics.snapshot import RepoResult
 from gitmetrics.store import Store
+from tests.helpers import git
 
 TOKEN = "tok-S3cr3t-5a9c1f0e7d"
 USER = "ci-bot"
@@ -55,17 +56,6 @@ def snap(host: str, minute: int, second: int = 0, cov: float = 50.0) -> snapmod.
 def collect(st: Store, host: str, minute: int, second: int = 0, retention: int = 30) -> str:
     """Commit one snapshot; returns its path in the tree."""
     return st.commit_snapshot(snap(host, minute, second), retention=retention).snapshot_path
-
-
-def git(*args: str | Path, cwd: Path | None = None, check: bool = True) -> str:
-    """Run the real git CLI (the oracle); returns stdout."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    proc = subprocess.run(
-        ["git", *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {args}: {proc.stderr}")
-    return proc.stdout
 
 
 def bare_remote(path: Path) -> Path:
@@ -102,17 +92,6 @@ def snapshot_paths_in_history(gitdir: Path, ref: str = "main") -> set[str]:
         ref,
     )
     return {line for line in out.splitlines() if line.startswith("snapshots/")}
-
-
-def fsck(gitdir: Path) -> None:
-    """``git fsck --strict`` must be clean."""
-    proc = subprocess.run(
-        ["git", "--git-dir", str(gitdir), "fsck", "--strict", "--no-progress"],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "error" not in proc.stderr.lower() and "warning" not in proc.stderr.lower(), proc.stderr
 
 
 def free_port() -> int:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.sync.conftest import TOKEN, USER, bare_remote, git
+from tests.helpers import git
+from tests.sync.conftest import TOKEN, USER, bare_remote
 
 ROOT = Path(__file__).resolve().parents[2]
 LCOV = ROOT / "tests" / "fixtures" / "reports" / "lcov" / "c8" / "lcov.info"
@@ -227,7 +228,7 @@ def test_cron_and_systemd_job_script(
 
 
 def test_the_readme_recipe_runs_the_tested_steps() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "gates.md").read_text()
     block = readme.split("# .github/workflows/coverage.yml\n", 1)[1].split("```", 1)[0]
     env, steps = github_steps(block)
     _, tested = github_steps(recipes()["github"])

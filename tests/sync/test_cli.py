@@ -12,19 +12,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from gitmetrics.cli import app, common
+from gitmetrics.cli import common
 from gitmetrics.store import Store
 from gitmetrics.store import open_store as open_st
-from tests.conftest import ROOT_COMMIT
-from tests.sync.conftest import (
-    TOKEN,
-    USER,
-    bare_remote,
-    collect,
-    free_port,
-    git,
-    without_root,
-)
+from tests.helpers import DOCS, ROOT_COMMIT, git, invoke
+from tests.sync.conftest import TOKEN, USER, bare_remote, collect, free_port, without_root
 
 NewStore = Callable[..., Store]
 
@@ -41,7 +33,7 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def run(runner: CliRunner, *args: str | Path, code: int = 0) -> Any:
-    result = runner.invoke(app, [str(a) for a in args])
+    result = invoke(*args)
     assert result.exit_code == code, result.output
     return result
 
@@ -232,7 +224,7 @@ def test_every_sync_command_has_help(runner: CliRunner) -> None:
         out = run(runner, command, "--help").output
         assert "--json" in out
     assert "--remote" in run(runner, "init", "--help").output
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert "## Sync between machines" in readme
+    readme = (DOCS / "sync.md").read_text()
+    assert "# Sync between machines\n" in readme
     for command in ("push", "pull", "sync", "clone", "init --remote"):
         assert f"gitmetrics {command}" in readme

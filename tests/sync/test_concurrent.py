@@ -10,18 +10,13 @@ import pytest
 
 from gitmetrics import store as storemod
 from gitmetrics.store import sync as S
-from tests.sync.conftest import (
-    bare_remote,
-    fsck,
-    git,
-    run_worker,
-    snap,
-    snapshot_paths_in_history,
-)
+from tests.helpers import fsck, git
+from tests.sync.conftest import bare_remote, run_worker, snap, snapshot_paths_in_history
 
 ROUNDS = 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("clones", "transport"), [(2, "git"), (4, "git"), (2, "file")], ids=["2-git", "4-git", "2-file"]
 )

@@ -23,7 +23,8 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SyncError
 from gitmetrics.store import Store, gate
 from gitmetrics.store import sync as S
-from tests.sync.conftest import TOKEN, USER, bare_remote, collect, fsck, git, snap
+from tests.helpers import fsck, git
+from tests.sync.conftest import TOKEN, USER, bare_remote, collect, snap
 
 NewStore = Callable[..., Store]
 Attack = Callable[[Repo], str]

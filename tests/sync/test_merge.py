@@ -12,12 +12,10 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SyncError
 from gitmetrics.store import DeriveContext, Store
 from gitmetrics.store import sync as S
-from tests.conftest import ROOT_COMMIT
+from tests.helpers import ROOT_COMMIT, fsck, git
 from tests.sync.conftest import (
     bare_remote,
     collect,
-    fsck,
-    git,
     snapshot_paths_in_history,
     tree_of,
     without_root,

@@ -21,7 +21,8 @@ import pytest
 from gitmetrics.errors import SyncError
 from gitmetrics.store import Store
 from gitmetrics.store import sync as S
-from tests.sync.conftest import bare_remote, collect, fsck, git, snapshot_paths_in_history
+from tests.helpers import fsck, git
+from tests.sync.conftest import bare_remote, collect, snapshot_paths_in_history
 
 NewStore = Callable[..., Store]
 
@@ -58,6 +59,7 @@ def stalled() -> Iterator[tuple[int, list[socket.socket]]]:
         server.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["git", "http"])
 def test_a_stalled_remote_times_out_with_a_clear_message(
     scheme: str, stalled: tuple[int, list[socket.socket]], new_store: NewStore
@@ -180,6 +182,7 @@ def test_a_push_killed_while_it_holds_the_remote_branch_lock(
     fsck(bare)
 
 
+@pytest.mark.slow
 def test_a_young_remote_lock_of_a_live_writer_is_left_alone(
     new_store: NewStore, tmp_path: Path
 ) -> None:

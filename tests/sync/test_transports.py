@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,15 +10,13 @@ import pytest
 from gitmetrics.errors import SyncError
 from gitmetrics.store import Store
 from gitmetrics.store import sync as S
-from tests.conftest import ROOT_SUBJECT
+from tests.helpers import ROOT_SUBJECT, fsck, git
 from tests.sync.conftest import (
     TOKEN,
     USER,
     bare_remote,
     collect,
     free_port,
-    fsck,
-    git,
     snapshot_paths_in_history,
 )
 
@@ -189,9 +186,7 @@ def test_git_clone_of_the_remote_shows_every_snapshot(
     a = new_store("a")
     paths = {collect(a, "runner-a", m) for m in (1, 2)}
     S.push(a, remote, retention=30)
-    subprocess.run(
-        ["git", "clone", "-q", f"{url}/metrics.git", str(tmp_path / "plain")], check=True
-    )
+    git("clone", "-q", f"{url}/metrics.git", tmp_path / "plain")
     log = git("log", "--format=%s", cwd=tmp_path / "plain").splitlines()
     assert log == [
         "collect: 1 repos, avg 50.0% (+0.0)",

@@ -11,23 +11,20 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from gitmetrics.cli import app
 from gitmetrics.store import Store, init
 from gitmetrics.views import build_diff, build_history
-
-runner = CliRunner()
+from tests.helpers import docs_text, invoke
 
 
 def run(*args: str) -> str:
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    result = invoke(*args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result.output
 
 
 def fail(*args: str) -> str:
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    result = invoke(*args, env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output
     return result.output
 
@@ -329,8 +326,7 @@ def test_an_ambiguous_unit_is_refused(known_store: Store) -> None:
 def test_every_command_has_help_and_a_readme_section(cmd: str) -> None:
     out = run(cmd, "--help")
     assert "Usage" in out
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert f"gitmetrics {cmd}" in readme
+    assert f"gitmetrics {cmd}" in docs_text()
 
 
 @pytest.mark.parametrize("cmd", ["status", "diff", "trends", "history", "check"])
@@ -340,7 +336,7 @@ def test_every_data_command_has_every_format(known_store: Store, cmd: str) -> No
     ok = (0, 1) if cmd == "check" else (0,)
 
     def out(*args: str) -> str:
-        result = CliRunner().invoke(app, [cmd, "--store", st, *extra, *args])
+        result = invoke(cmd, "--store", st, *extra, *args)
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert result.exit_code in ok, result.output
         return result.output

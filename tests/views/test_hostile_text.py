@@ -15,30 +15,21 @@ from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
 import pytest
-from typer.testing import CliRunner, Result
 
 from gitmetrics import notify
 from gitmetrics import snapshot as snapmod
-from gitmetrics.cli import app
 from gitmetrics.config import Config
 from gitmetrics.derive import make_deriver
 from gitmetrics.render import escape
 from gitmetrics.snapshot import RepoResult
 from gitmetrics.store import Store, init
-from tests.conftest import fsck, repo_result
+from tests.helpers import fsck, invoke, repo_result
 
 ROLE = "svc\x1b[31m|red\r\n<b>&amp;</b> [bold]markup[/] :warning: \u202eevil\x9b2J\t`x`"
 HOST = "ci\x1b]0;owned\x07|`h`\r\n</script><!--"
 ERROR = "bad report\r\n| col | \x1b[2J <script>alert(1)</script> & [red]x[/]"
 #: What shows that a string was escaped rather than dropped.
 SHOWN_ROLE = r"svc\x1b[31m"
-
-runner = CliRunner()
-
-
-def invoke(args: list[str]) -> Result:
-    """Run a command; an exception escapes (and fails the test) instead of being caught."""
-    return runner.invoke(app, args, catch_exceptions=False)
 
 
 def _snapshots() -> list[snapmod.Snapshot]:
@@ -89,18 +80,18 @@ def _clean_for_terminal(text: str) -> None:
     ],
 )
 def test_terminal_output_holds_no_control_characters(hostile: Store, args: list[str]) -> None:
-    result = invoke([*args, "--store", str(hostile.path)])
+    result = invoke(*[*args, "--store", str(hostile.path)])
     assert result.exit_code in (0, 1), result.output
     _clean_for_terminal(result.stdout)
     _clean_for_terminal(result.stderr)
 
 
 def test_terminal_shows_what_was_escaped(hostile: Store) -> None:
-    out = invoke(["status", "--store", str(hostile.path)]).stdout
+    out = invoke(*["status", "--store", str(hostile.path)]).stdout
     assert r"ci\x1b]0;owned\x07|`h`\r\n</script><!--" in out  # the host, made visible
     assert SHOWN_ROLE in out
     assert "[bold]markup[/]" in out and ":warning:" in out  # markup and emoji codes stay text
-    data = json.loads(invoke(["status", "--json", "--store", str(hostile.path)]).stdout)
+    data = json.loads(invoke(*["status", "--json", "--store", str(hostile.path)]).stdout)
     assert {r["role"] for r in data["rows"]} == {ROLE, "web"}  # --json keeps the exact data
 
 
@@ -111,7 +102,7 @@ def test_collect_shows_a_hostile_role_from_the_config(tmp_path: Path) -> None:
         "repos:\n  - name: api\n    path: api\n    coverage: lcov.info\n"
         f"    role: {json.dumps(ROLE)}\n  - name: gone\n    path: nowhere\n"
     )
-    result = invoke(["collect", "-c", str(tmp_path / "repos.yaml")])
+    result = invoke(*["collect", "-c", str(tmp_path / "repos.yaml")])
     assert result.exit_code == 0, result.output
     _clean_for_terminal(result.stdout)
     assert SHOWN_ROLE in result.stdout
@@ -158,7 +149,7 @@ def test_metrics_readme_tables_keep_their_columns(hostile: Store) -> None:
 
 def test_markdown_reports_keep_their_columns(hostile: Store) -> None:
     for args in (["report"], ["diff", "--markdown"]):
-        out = invoke([*args, "--store", str(hostile.path)]).stdout
+        out = invoke(*[*args, "--store", str(hostile.path)]).stdout
         for table in _tables(out):
             assert {len(row) for row in table} == {len(table[0])}, out
 
@@ -168,7 +159,7 @@ def test_badges_and_report_html_are_well_formed(hostile: Store) -> None:
     assert [b.name for b in badges] == ["api.svg", "average.svg", "web.svg"]
     for badge in badges:
         SafeET.fromstring(badge.read_bytes())  # valid XML, no entities
-    page = invoke(["report", "-f", "html", "--store", str(hostile.path)]).stdout
+    page = invoke(*["report", "-f", "html", "--store", str(hostile.path)]).stdout
     body = page.split("<body>", 1)[1]
     assert "<b>" not in body and "<script" not in body and "\x1b" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
@@ -250,7 +241,7 @@ def test_longest_name_collects_and_checks_out(tmp_path: Path) -> None:
         f"repos:\n  - {{name: {name}, path: src, coverage: lcov.info}}\n"
     )
     for _ in range(2):
-        result = invoke(["collect", "-c", str(tmp_path / "repos.yaml")])
+        result = invoke(*["collect", "-c", str(tmp_path / "repos.yaml")])
         assert result.exit_code == 0, result.output
     assert (tmp_path / "metrics" / "badges" / f"{name}.svg").is_file()
     fsck(tmp_path / "metrics")
@@ -301,9 +292,7 @@ def test_a_name_0_1_0_allowed_is_read_and_shown_but_never_a_file(tmp_path: Path,
     badges = sorted(p.name for p in (tmp_path / "metrics" / "badges").iterdir())
     assert badges == ["api.svg", "average.svg"]
     fsck(tmp_path / "metrics")
-    result = CliRunner().invoke(
-        app, ["status", "--store", str(tmp_path / "metrics")], catch_exceptions=False
-    )
+    result = invoke("status", "--store", str(tmp_path / "metrics"))
     assert result.exit_code == 0, result.output
     assert name[:20] in result.stdout
 

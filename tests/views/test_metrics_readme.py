@@ -24,6 +24,7 @@ from gitmetrics.render.metrics_readme import (
     thin_labels,
 )
 from gitmetrics.store import Store
+from tests.helpers import fsck
 
 from .conftest import build_store
 
@@ -116,14 +117,7 @@ def test_readme_has_the_table_chart_and_links(known_store: Store) -> None:
 
 def test_the_worktree_readme_is_the_committed_one(known_store: Store) -> None:
     assert (known_store.path / "README.md").read_text() == tree_text(known_store, "README.md")
-    done = subprocess.run(
-        ["git", "fsck", "--strict"],
-        cwd=known_store.path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    fsck(known_store.path)
 
 
 def test_badges_are_valid_svg_colored_by_threshold(known_store: Store) -> None:
@@ -173,6 +167,7 @@ def test_single_collection_chart_and_strict_checker_rejects_bad_charts() -> None
             check_xychart(bad)
 
 
+@pytest.mark.slow
 def test_the_real_mermaid_parser_accepts_the_chart(known_store: Store) -> None:
     script = real_mermaid_parser()
     if script is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,8 @@ import pytest
 import yaml
 
 from gitmetrics import formats
+from tests.helpers import ROOT, git
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 EXPECTED: dict[str, dict[str, Any]] = json.loads(
     (EXAMPLES / "expected.json").read_text(encoding="utf-8")
@@ -72,12 +71,7 @@ def test_omitted_coverage_is_found_by_discovery() -> None:
 
 def test_examples_hold_no_build_products() -> None:
     # Only what git tracks counts: ignored local build output is fine.
-    listed = subprocess.run(
-        ["git", "ls-files", "examples"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if listed.returncode != 0:
-        pytest.fail(f"git ls-files failed: {listed.stderr.strip()}")
-    tracked = [Path(p) for p in listed.stdout.splitlines()]
+    tracked = [Path(p) for p in git("ls-files", "examples", cwd=ROOT).splitlines()]
     assert tracked
     bad = [
         p

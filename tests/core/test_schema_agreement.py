@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitmetrics import schema, snapshot
-from tests.conftest import repo_result
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, repo_result
 
 SNAP = json.loads(
     snapshot.to_json(
@@ -84,6 +82,7 @@ def test_the_real_documents_are_valid_for_both() -> None:
     agree(schema.REPOS, CONFIG)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_both_validators_agree_on_mutated_snapshots(data: st.DataObject) -> None:
@@ -92,6 +91,7 @@ def test_both_validators_agree_on_mutated_snapshots(data: st.DataObject) -> None
     agree(schema.SNAPSHOT, doc)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_both_validators_agree_on_mutated_configs(data: st.DataObject) -> None:
