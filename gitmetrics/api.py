@@ -140,6 +140,17 @@ class Collected:
         """True when every repository failed, so nothing was committed."""
         return self.snapshot.summary.repos_ok == 0
 
+    def gate_failed(self, *, strict: bool) -> bool:
+        """True when ``--strict`` and a repository failed, or a figure is below --fail-below."""
+        return bool(self.below) or (strict and self.snapshot.summary.repos_failed > 0)
+
+
+def nothing_collected(hint: str) -> GitmetricsError:
+    """The error of a collection in which every repository failed (nothing committed)."""
+    return GitmetricsError(
+        "nothing was collected: every repository failed, so no snapshot was committed", hint
+    )
+
 
 def collect(
     opts: CollectOptions,
@@ -630,10 +641,7 @@ def watch_round(plan: WatchPlan) -> Round:
     if done.nothing:
         return Round(
             done,
-            error=GitmetricsError(
-                "nothing was collected: every repository failed, so no snapshot was committed",
-                "fix the errors above; the next round tries again",
-            ),
+            error=nothing_collected("fix the errors above; the next round tries again"),
         )
     if plan.rules.empty:
         return Round(done)

@@ -29,6 +29,8 @@ SEED_FILE = re.compile(r"metrics_[0-9]{8}_[0-9]{6}\.json")
 class ImportSourceError(GitmetricsError):
     """A file given to ``gitmetrics import`` cannot be read or mapped to repositories."""
 
+    code = "import"
+
 
 @dataclass(frozen=True)
 class Imported:

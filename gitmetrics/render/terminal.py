@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from gitmetrics.store.gate import Audit
     from gitmetrics.store.pack import GcResult
     from gitmetrics.store.sync import SyncResult
-    from gitmetrics.views import DiffView, HistoryRow, StatusView, Totals, TrendsView
+    from gitmetrics.views import (
+        DiffView,
+        HistoryRow,
+        ReportView,
+        StatusView,
+        Totals,
+        TrendsView,
+    )
 
 
 def Table(*args: Any, **kwargs: Any) -> Any:
@@ -49,8 +56,11 @@ def _counted(covered: int | None, total: int | None, stored: float | None) -> pe
 # --- collect -----------------------------------------------------------------------------
 
 
-def collect(console: Console, snap: Snapshot, result: Mapping[str, Any]) -> None:
-    """The repositories measured, the failures, the summary, what was committed."""
+def collect(console: Console, done: Any) -> None:
+    """``collect`` (an ``api.Collected``): the repositories measured, the failures, the
+    summary, what was committed."""
+    snap: Snapshot = done.snapshot
+    result: Mapping[str, Any] = done.result
     table = Table(title=None, box=None, pad_edge=False, header_style="bold")
     table.add_column("Repository")
     table.add_column("Role")
@@ -304,12 +314,35 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
         console.print("  ".join(f"{m} {terminal(n)}" for m, n in legend))
 
 
-def dashboard(console: Console, output: str, snapshots: int, size: int, at: str | None) -> None:
-    """Where the page was written and how big it is."""
+def dashboard(console: Console, done: Any) -> None:
+    """Where the page was written (an ``api.Dashboard``) and how big it is."""
     console.print(
-        f"Wrote [bold]{terminal(output)}[/] ({snapshots} snapshots, "
-        f"{size / 1024:,.0f} KiB)" + (f" as of {terminal(at)}" if at else "")
+        f"Wrote [bold]{terminal(str(done.output))}[/] ({done.snapshots} snapshots, "
+        f"{done.bytes / 1024:,.0f} KiB)" + (f" as of {terminal(done.at)}" if done.at else "")
     )
+
+
+def report(console: Console, view: ReportView) -> None:
+    """``report --format table``: one row per repository with its history."""
+    console.print(
+        f"Report of {fmt.short_time(view.timestamp)} UTC from {terminal(view.host)}: "
+        f"{view.collections} collections, trend over the last {view.window}; good at "
+        f"{view.min_coverage:g}% or more\n"
+    )
+    table = _plain_table(
+        ("Repository", "left"), ("Role", "left"), ("Coverage", "right"), ("Previous", "right"),
+        ("Change", "right"), ("Best", "right"), ("Worst", "right"), ("Trend", "left"),
+        ("Slope", "right"), ("Status", "left"),
+    )  # fmt: skip
+    for r in view.rows:
+        table.add_row(
+            terminal(r.name), terminal(r.role), fmt.pct(r.current), fmt.pct(r.previous),
+            fmt.trend_markup(r.change), fmt.pct(r.best), fmt.pct(r.worst), r.sparkline,
+            fmt.slope(r.slope_per_week),
+            fmt.status_markup(r.status) + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
+        )  # fmt: skip
+    console.print(table)
+    console.print("\n" + totals_line(view.totals))
 
 
 # --- gates -----------------------------------------------------------------------------
@@ -350,9 +383,13 @@ def check(console: Console, result: CheckResult) -> None:
     console.print(f"\n[red]{n} rule{'s' if n != 1 else ''} broken.[/]")
 
 
-def issues(console: Console, shown: Sequence[Any], where: str, *, filtered: bool) -> None:
-    """The coordination issues as a table."""
+def issues(console: Console, found: Any) -> None:
+    """The coordination issues (an ``api.Issues``) as a table."""
     from gitmetrics import coordination
+
+    shown: Sequence[Any] = found.shown
+    where: str = found.where
+    filtered: bool = found.filtered
 
     if not shown:
         console.print(f"No issues in {terminal(where)}" + (" match" if filtered else ""))
@@ -378,6 +415,48 @@ def issues(console: Console, shown: Sequence[Any], where: str, *, filtered: bool
         )
     console.print(table)
     console.print(f"\n{len(shown)} issue(s) in {terminal(where)}")
+
+
+def watch_round(console: Console, errors: Console, done: Any) -> None:
+    """One round of ``watch`` (an ``api.Round``): failures, the collection, breaches, alerts."""
+    snap: Snapshot = done.collected.snapshot
+    s = snap.summary
+    for r in snap.repositories:
+        if not r.ok:
+            errors.print(f"[red]{terminal(r.name)}: {terminal(r.error or 'failed')}[/]")
+    if done.collected.nothing:
+        return
+    failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
+    console.print(
+        f"collected {s.repos_ok} of {s.repos_count} repos{failed}: avg {fmt.pct(s.avg_coverage)}, "
+        f"committed {done.collected.result['commit'][:10]}"
+    )
+    for a in (done.collected.result.get("issues") or {}).get("actions", []):
+        console.print(f"  issue {a['action']} {terminal(a['id'])} ({terminal(a['repo'])})")
+    result = done.check
+    if result is None:
+        return
+    if result.ok:
+        console.print("[green]all rules pass[/]")
+    for b in result.breaches:
+        console.print(
+            f"[red]breach[/] {terminal(b.repo or '(all)')}: {b.rule}: {terminal(b.message)}"
+        )
+    if not done.channels:
+        return
+    deliveries = done.deliveries
+    for d in deliveries:
+        if not d.ok:
+            errors.print(
+                f"[red]alert not delivered[/] via {terminal(d.channel)}: {terminal(d.error or '')}"
+                " (will retry next round)"
+            )
+        elif d.new or d.recovered:
+            console.print(
+                f"alert sent via {terminal(d.channel)}: {d.new} new, {d.recovered} recovered"
+            )
+    if all(d.ok and not d.new and not d.recovered for d in deliveries):
+        console.print(f"no new alerts ({len(result.breaches)} breach(es) already reported)")
 
 
 # --- sync and maintenance --------------------------------------------------------------
@@ -431,8 +510,10 @@ def gc(console: Console, done: GcResult) -> None:
     console.print(f"Objects on disk: {size(done.bytes_before)} -> {size(done.bytes_after)}")
 
 
-def verify(console: Console, store: str, found: Audit) -> None:
+def verify(console: Console, verified: Any) -> None:
     """One line per problem (commit and what is wrong), then a one-line summary."""
+    store: str = verified.store
+    found: Audit = verified.audit
     for p in found.problems:
         console.print(f"commit {p.commit[:10]}: {visible(p.message)}", markup=False, soft_wrap=True)
     counted = f"{found.commits:,} commits ({found.collections:,} collections) of {store}"
@@ -440,3 +521,26 @@ def verify(console: Console, store: str, found: Audit) -> None:
         console.print(f"{len(found.problems)} problem(s) in {counted}", markup=False)
     else:
         console.print(f"verified {counted}: no problems", markup=False)
+
+
+def init(console: Console, done: Any) -> None:
+    """Where the store is ready (an ``api.Initialized``), and what ``--remote`` pulled."""
+    console.print(f"Metrics repository ready at [bold]{terminal(str(done.path))}[/]")
+    if done.pulled is not None:
+        sync(console, done.pulled)
+
+
+def clone(console: Console, done: Any) -> None:
+    """Where the store was cloned (an ``api.Cloned``), and what was fetched."""
+    console.print(f"Cloned into [bold]{terminal(str(done.store))}[/]")
+    sync(console, done.result)
+
+
+def imported(console: Console, done: Any) -> None:
+    """What ``import`` added (an ``api.Imported``): the span, and what was there already."""
+    for note in done.skipped:
+        console.print(f"[dim]skipped {terminal(note)}[/]")
+    new = done.imported
+    verb = "Would import" if done.dry_run else "Imported"
+    span = f": {new[0].timestamp} to {new[-1].timestamp}" if new else ""
+    console.print(f"{verb} {len(new)} collection(s){span}; {done.already} already in the store")

@@ -55,7 +55,8 @@ def test_at_an_earlier_revision_shows_that_revisions_figures(store: Path, tmp_pa
     parent = subprocess.run(
         ["git", "-C", str(store), "rev-parse", "HEAD~1"], capture_output=True, text=True
     ).stdout.strip()
-    assert json.loads(result.output)["at"] == parent
+    done = json.loads(result.output)
+    assert (done["collection"], done["revision"]) == (parent, "HEAD~1")
     data = page_data(out.read_text())
     cards = {c["title"]: c["value"] for c in data["cards"]}
     assert cards["Average coverage"] == "62.0%"
