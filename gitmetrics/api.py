@@ -276,12 +276,21 @@ def below_floor(snap: Snapshot, floor: float) -> list[str]:
 
 
 def schema(name: str) -> str:
-    """The text of the JSON Schema ``snapshot`` or ``repos`` (the config file)."""
+    """The text of a JSON Schema: ``snapshot``, ``repos`` (the config file), the output of
+    a command's ``--json`` (``status``, ``error``, ...), or ``list``: every name, one a line."""
     from gitmetrics import schema as schemamod
 
     files = {"snapshot": schemamod.SNAPSHOT, "repos": schemamod.REPOS}
+    outputs = schemamod.output_names()
+    if name == "list":
+        return "".join(f"{n}\n" for n in [*files, *outputs, schemamod.VOCABULARY])
+    if name in outputs or name == schemamod.VOCABULARY:
+        return schemamod.output_schema(name)
     if name not in files:
-        raise GitmetricsError(f"unknown schema {name!r}", "use `snapshot` or `repos`")
+        raise GitmetricsError(
+            f"unknown schema {name!r}",
+            "use `snapshot`, `repos`, or one of `gitmetrics schema list`",
+        )
     return schemamod.schema_text(files[name])
 
 
