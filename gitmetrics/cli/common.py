@@ -10,12 +10,72 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+import typer.core
 from rich.console import Console
 
 from gitmetrics.errors import ExitCode, GitmetricsError, forget_warnings, os_error
 from gitmetrics.render.escape import terminal
 
+#: typer's type labels (``<int range>``) as ``--help`` shows them; ``None``: nothing (a flag)
+_PLAIN = {"str": "TEXT", "int": "INTEGER", "int range": "INTEGER", "float": "NUMBER",
+          "float range": "NUMBER", "file": "FILE", "dir": "DIR", "path": "PATH", "Path": "PATH",
+          "bool": None}  # fmt: skip
+
+
+def plain_type(label: str | None, many: bool = False) -> str | None:
+    """What ``--help`` shows for typer's ``<label>``: ``INTEGER``, ``NUMBER``, ``FILE``,
+    ``TEXT...`` for a repeatable one, nothing for a flag (not ``<bool>``, ``<list[str]>``)."""
+    if label is None:
+        return None
+    inner = label.removeprefix("<").removesuffix(">")
+    if inner.startswith("list[") and inner.endswith("]"):
+        inner, many = inner[5:-1], True
+    if inner in _PLAIN and _PLAIN[inner] is None:
+        return None
+    text = _PLAIN.get(inner) or (inner if "|" in inner else inner.upper())
+    return text + ("..." if many else "")
+
+
+class _PlainOption(typer.core.TyperOption):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar
+        return plain_type(self.display_type(ctx), self.multiple)
+
+
+class _PlainArgument(typer.core.TyperArgument):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return None  # the name column shows it already
+        return plain_type(self.display_type(ctx), self.nargs == -1)
+
+
+def plain_metavars(params: Iterable[Any]) -> None:
+    """Show plain types in ``--help`` (DESIGN: what a person reads, not Python's names)."""
+    for param in params:
+        if type(param) is typer.core.TyperOption:
+            param.__class__ = _PlainOption
+        elif type(param) is typer.core.TyperArgument:
+            param.__class__ = _PlainArgument
+
+
+class _Group(typer.core.TyperGroup):
+    """The app's group: every command's help shows plain types (:func:`plain_metavars`)."""
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        plain_metavars(params)
+        return params
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            plain_metavars(command.get_params(ctx))
+        return command
+
+
 app = typer.Typer(
+    cls=_Group,
     name="gitmetrics",
     no_args_is_help=True,
     add_completion=True,
@@ -82,6 +142,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         forget_warnings()
+        width = _width()  # $COLUMNS as the command starts (tests run many in one process)
+        if width is not None:
+            console.width = width
         try:
             return func(*args, **kwargs)
         except (GitmetricsError, OSError) as exc:

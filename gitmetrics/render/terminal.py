@@ -39,12 +39,96 @@ def Table(*args: Any, **kwargs: Any) -> Any:
     return RichTable(*args, **kwargs)
 
 
-def _plain_table(*columns: tuple[str, str]) -> Any:
-    """A borderless table with these (heading, justify) columns."""
-    table = Table(box=None, pad_edge=False, header_style="bold")
+def _plain_table(*columns: tuple[str, str], optional: Sequence[str] = ()) -> Grid:
+    """A borderless table with these (heading, justify) columns that fits the terminal."""
+    grid = Grid(optional=optional)
     for name, justify in columns:
-        table.add_column(name, justify=justify)
-    return table
+        grid.add_column(name, justify=justify)
+    return grid
+
+
+class Grid:
+    """A borderless table that fits any width without losing what matters.
+
+    Right-aligned columns hold figures: they are always as wide as their widest cell, so a
+    number is never cut (``100.…``). Left-aligned columns hold names and words: narrowed,
+    they wrap (every character kept, so two names never look the same). Too narrow for
+    all of them, the ``optional`` columns are left out, in that order. Only its widths are
+    decided here; rich draws it.
+    """
+
+    def __init__(self, *, optional: Sequence[str] = ()) -> None:
+        self.columns: list[tuple[str, str]] = []
+        self.rows: list[tuple[list[str], bool]] = []
+        self.optional = tuple(optional)
+
+    def add_column(self, heading: str = "", *, justify: str = "left") -> None:
+        """A column: ``justify="right"`` for figures."""
+        self.columns.append((heading, justify))
+
+    def add_row(self, *cells: str, end_section: bool = False) -> None:
+        """One row of rich markup cells."""
+        self.rows.append((list(cells), end_section))
+
+    def _lengths(self) -> list[int]:
+        from rich.text import Text
+
+        out = [0] * len(self.columns)
+        for cells, _ in self.rows:
+            for i, cell in enumerate(cells):
+                out[i] = max(out[i], Text.from_markup(cell).cell_len)
+        return out
+
+    def widths(self, width: int) -> list[int | None]:
+        """Each column's width at ``width`` (``None``: left out)."""
+        cells = self._lengths()
+        heads = [len(h) for h, _ in self.columns]
+        figure = [j == "right" for _, j in self.columns]
+        want = [max(c, h) for c, h in zip(cells, heads, strict=True)]
+        kept = list(range(len(self.columns)))
+
+        def need(i: int, plain: bool) -> int:
+            """The least width: a figure's widest cell (and its heading, unless ``plain``),
+            a word column's heading (or 3 when ``plain``), never more than it holds."""
+            if figure[i]:
+                return cells[i] if plain else want[i]
+            return min(want[i], 3 if plain else max(8, heads[i]))
+
+        def room(plain: bool) -> int:
+            return width - 2 * (len(kept) - 1) - sum(need(i, plain) for i in kept)
+
+        # leave out optional columns before a heading has to wrap, then wrap headings
+        drop = [i for h in self.optional for i, (name, _) in enumerate(self.columns) if name == h]
+        while room(False) < 0 and drop:
+            kept.remove(drop.pop(0))
+        plain = room(False) < 0
+        least = {i: max(1, need(i, plain)) for i in kept}
+        extra = room(plain)
+        widths = dict(least)
+        for i in [*(i for i in kept if figure[i]), *(i for i in kept if not figure[i])]:
+            grow = max(0, min(extra, want[i] - widths[i])) if figure[i] else 0
+            widths[i] += grow
+            extra -= grow
+        while extra > 0:  # the rest to the words, a column at a time
+            short = [i for i in kept if not figure[i] and widths[i] < want[i]]
+            if not short:
+                break
+            for i in short:
+                if extra > 0:
+                    widths[i] += 1
+                    extra -= 1
+        return [widths.get(i) for i in range(len(self.columns))]
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        widths = self.widths(options.max_width)
+        kept = [i for i, w in enumerate(widths) if w is not None]
+        for i in kept:
+            heading, justify = self.columns[i]
+            table.add_column(heading, justify=justify, width=widths[i], overflow="fold")
+        for cells, end in self.rows:
+            table.add_row(*(cells[i] for i in kept), end_section=end)
+        yield table
 
 
 def _counted(covered: int | None, total: int | None, stored: float | None) -> percent.Number | None:
@@ -61,13 +145,10 @@ def collect(console: Console, done: Any) -> None:
     summary, what was committed."""
     snap: Snapshot = done.snapshot
     result: Mapping[str, Any] = done.result
-    table = Table(title=None, box=None, pad_edge=False, header_style="bold")
-    table.add_column("Repository")
-    table.add_column("Role")
-    table.add_column("Coverage", justify="right")
-    table.add_column("Branches", justify="right")
-    table.add_column("Files", justify="right")
-    table.add_column("Report")
+    table = _plain_table(
+        ("Repository", "left"), ("Role", "left"), ("Coverage", "right"), ("Branches", "right"),
+        ("Files", "right"), ("Report", "left"), optional=("Report", "Role", "Files"),
+    )  # fmt: skip
     for r in snap.repositories:
         if r.ok:
             table.add_row(
@@ -205,6 +286,7 @@ def status(console: Console, view: StatusView) -> None:
         ("Files", "right"),
         ("Change", "right"),
         ("Status", "left"),
+        optional=("", "Files", "Role", "Branches"),
     )
     for r in view.rows:
         style = fmt.STATUS_STYLE.get(r.status, "")
@@ -239,7 +321,7 @@ def diff(console: Console, view: DiffView) -> None:
         f"{fmt.short_time(view.a.timestamp)} ({terminal(view.a.spec)}, {view.a.commit[:10]}) → "
         f"{fmt.short_time(view.b.timestamp)} ({terminal(view.b.spec)}, {view.b.commit[:10]})\n"
     )
-    table = _plain_table()
+    table = _plain_table(optional=("Role",))
     table.add_column("Repository")
     table.add_column("Role")
     table.add_column("Before", justify="right")
@@ -277,7 +359,7 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
         f"{view.collections} collections from {fmt.short_time(view.start)} to "
         f"{fmt.short_time(view.end)} (last {view.days} days)\n"
     )
-    table = _plain_table()
+    table = _plain_table(optional=("Trend", "Slope"))
     table.add_column("Repository")
     table.add_column("Trend")
     table.add_column("Now", justify="right")
@@ -333,6 +415,7 @@ def report(console: Console, view: ReportView) -> None:
         ("Repository", "left"), ("Role", "left"), ("Coverage", "right"), ("Previous", "right"),
         ("Change", "right"), ("Best", "right"), ("Worst", "right"), ("Trend", "left"),
         ("Slope", "right"), ("Status", "left"),
+        optional=("Trend", "Best", "Worst", "Previous", "Role", "Slope"),
     )  # fmt: skip
     for r in view.rows:
         table.add_row(
@@ -367,6 +450,7 @@ def check(console: Console, result: CheckResult) -> None:
         ("Value", "right"),
         ("Limit", "right"),
         ("Source commits", "left"),
+        optional=("Source commits",),
     )
     for b in result.breaches:
         value, limit = breach_value(b)
@@ -394,7 +478,7 @@ def issues(console: Console, found: Any) -> None:
     if not shown:
         console.print(f"No issues in {terminal(where)}" + (" match" if filtered else ""))
         return
-    table = _plain_table()
+    table = _plain_table(optional=("Priority", "Updated", "Target"))
     for col in ("ID", "Status", "Priority", "Repos", "Coverage", "Target", "Updated", "Title"):
         table.add_column(col, justify="right" if col in ("Coverage", "Target") else "left")
     for i in shown:
