@@ -143,6 +143,17 @@ class Collected:
         """True when every repository failed, so nothing was committed."""
         return self.snapshot.summary.repos_ok == 0
 
+    def gate_failed(self, *, strict: bool) -> bool:
+        """True when ``--strict`` and a repository failed, or a figure is below --fail-below."""
+        return bool(self.below) or (strict and self.snapshot.summary.repos_failed > 0)
+
+
+def nothing_collected(hint: str) -> GitmetricsError:
+    """The error of a collection in which every repository failed (nothing committed)."""
+    return GitmetricsError(
+        "nothing was collected: every repository failed, so no snapshot was committed", hint
+    )
+
 
 def collect(
     opts: CollectOptions,
@@ -312,12 +323,21 @@ def below_floor(snap: Snapshot, floor: float) -> list[str]:
 
 
 def schema(name: str) -> str:
-    """The text of the JSON Schema ``snapshot`` or ``repos`` (the config file)."""
+    """The text of a JSON Schema: ``snapshot``, ``repos`` (the config file), the output of
+    a command's ``--json`` (``status``, ``error``, ...), or ``list``: every name, one a line."""
     from gitmetrics import schema as schemamod
 
     files = {"snapshot": schemamod.SNAPSHOT, "repos": schemamod.REPOS}
+    outputs = schemamod.output_names()
+    if name == "list":
+        return "".join(f"{n}\n" for n in [*files, *outputs, schemamod.VOCABULARY])
+    if name in outputs or name == schemamod.VOCABULARY:
+        return schemamod.output_schema(name)
     if name not in files:
-        raise GitmetricsError(f"unknown schema {name!r}", "use `snapshot` or `repos`")
+        raise GitmetricsError(
+            f"unknown schema {name!r}",
+            "use `snapshot`, `repos`, or one of `gitmetrics schema list`",
+        )
     return schemamod.schema_text(files[name])
 
 
@@ -677,10 +697,7 @@ def watch_round(plan: WatchPlan) -> Round:
     if done.nothing:
         return Round(
             done,
-            error=GitmetricsError(
-                "nothing was collected: every repository failed, so no snapshot was committed",
-                "fix the errors above; the next round tries again",
-            ),
+            error=nothing_collected("fix the errors above; the next round tries again"),
         )
     if plan.rules.empty:
         return Round(done)

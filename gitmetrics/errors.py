@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import errno
 import os
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes of every command (docs/gates.md, "Exit codes")."""
+
+    #: the command did what was asked (a collection with some failed repositories too)
+    OK = 0
+    #: a user error: the config, the store, a report, the network, the file system
+    ERROR = 1
+    #: a usage error: an unknown option, a bad value (typer's own)
+    USAGE = 2
+    #: the command worked and a gate failed: a rule is broken (check, watch --once), a
+    #: repository failed (collect --strict), a figure is below --fail-below, verify found
+    #: a problem
+    GATE = 3
+    #: interrupted by SIGINT (Ctrl-C); SIGTERM is 143: the shell's 128 + the signal's number
+    INTERRUPTED = 130
 
 
 class GitmetricsError(Exception):
     """Base class: a user-facing error, printed without a traceback, exit code 1."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.ERROR
+    #: what kind of error, for scripts (``{"error": {"code": ...}}`` under ``--json``)
+    code = "error"
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -23,21 +43,31 @@ class GitmetricsError(Exception):
 class ConfigError(GitmetricsError):
     """repos.yaml is missing, unreadable or invalid."""
 
+    code = "config"
+
 
 class ReportError(GitmetricsError):
     """A coverage report is missing, unreadable, malformed or hostile."""
+
+    code = "report"
 
 
 class SnapshotError(GitmetricsError):
     """A snapshot does not validate, or is newer than this gitmetrics understands."""
 
+    code = "snapshot"
+
 
 class StoreError(GitmetricsError):
     """The metrics repository is missing, locked, or cannot be written."""
 
+    code = "store"
+
 
 class SyncError(GitmetricsError):
     """A push, pull or sync with a remote failed."""
+
+    code = "sync"
 
 
 # --- warnings ---------------------------------------------------------------------------
@@ -116,7 +146,9 @@ def os_problem(exc: OSError, where: str | os.PathLike[str] | None = None) -> tup
 def os_error(exc: OSError, command: str) -> GitmetricsError:
     """An OSError of ``gitmetrics <command>`` as a user error: where, what, what to do."""
     problem, fix = os_problem(exc)
-    return GitmetricsError(problem, f"{fix}, then run `gitmetrics {command}` again")
+    error = GitmetricsError(problem, f"{fix}, then run `gitmetrics {command}` again")
+    error.code = "os"
+    return error
 
 
 def after_commit_error(

@@ -41,6 +41,8 @@ DATED = re.compile(
 class ImportSourceError(GitmetricsError):
     """A file given to ``gitmetrics import`` cannot be read or mapped to repositories."""
 
+    code = "import"
+
 
 @dataclass(frozen=True)
 class Imported:

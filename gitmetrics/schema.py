@@ -115,3 +115,49 @@ def _types(value: object) -> str:
     if isinstance(value, list):
         return " or ".join(names.get(str(v), str(v)) for v in value)
     return names.get(str(value), str(value))
+
+
+# --- the schemas of what commands print ---------------------------------------------------
+
+#: the folder of the output schemas (one per command's --json, and their shared vocabulary)
+OUTPUT_DIR = "output"
+VOCABULARY = "vocabulary"
+
+
+def output_names() -> list[str]:
+    """The outputs that have a schema: ``status``, ``history``, ``error``, ..."""
+    packaged = resources.files("gitmetrics").joinpath("schemas", OUTPUT_DIR)
+    where: Any = packaged if packaged.is_dir() else _source_dir() / OUTPUT_DIR
+    names = (p.name.removesuffix(".schema.json") for p in where.iterdir())
+    return sorted(n for n in names if n != VOCABULARY and not n.startswith("."))
+
+
+def _source_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+def output_schema(name: str) -> str:
+    """The text of the schema of output ``name``."""
+    return schema_text(f"{OUTPUT_DIR}/{name}.schema.json")
+
+
+@cache
+def _output_validator(name: str) -> Any:
+    import jsonschema
+    from referencing import Registry, Resource
+
+    docs = [json.loads(output_schema(n)) for n in (*output_names(), VOCABULARY)]
+    registry: Registry[Any] = Registry().with_resources(
+        (d["$id"], Resource.from_contents(d)) for d in docs
+    )
+    schema = json.loads(output_schema(name))
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def output_errors(name: str, instance: Any) -> list[str]:
+    """Every way ``instance`` breaks the schema of output ``name`` (``path: message``)."""
+    validator = _output_validator(name)
+    return [
+        f"{json_path(e.absolute_path)}: {e.message}"
+        for e in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    ]

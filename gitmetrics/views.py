@@ -736,7 +736,7 @@ def _entry_row(e: HistoryEntry) -> HistoryRow:
         e.host,
         e.avg_coverage,
         e.weighted_coverage,
-        None,
+        e.branch_coverage,
         e.repos,
         e.failed,
         e.files,

@@ -10,14 +10,15 @@ import typer
 from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
     StoreOpt,
     app,
-    console,
     handle_errors,
-    print_json,
+    pick_format,
+    show,
 )
-from gitmetrics.render.escape import terminal
+from gitmetrics.render import terminal
 
 
 @app.command("import")
@@ -59,31 +60,14 @@ def import_(
     config: ConfigOpt = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Import existing history: one collection per file entry, dated by its own timestamp.
 
     Importing the same files again adds nothing.
     """
+    out = pick_format(format, json_out)
     done = api.import_history(
         sources, kind=kind, repo=repo, dry_run=dry_run, config=config, store=store
     )
-    new, already, commits = done.imported, done.already, done.commits
-    if json_out:
-        print_json(
-            {
-                "imported": [
-                    {"timestamp": s.timestamp, "host": s.host, "repos": len(s.repositories)}
-                    for s in new
-                ],
-                "already": already,
-                "commits": list(commits),
-                "skipped": list(done.skipped),
-                "dry_run": dry_run,
-            }
-        )
-        return
-    for note in done.skipped:
-        console.print(f"[dim]skipped {terminal(note)}[/]")
-    verb = "Would import" if dry_run else "Imported"
-    span = f": {new[0].timestamp} to {new[-1].timestamp}" if new else ""
-    console.print(f"{verb} {len(new)} collection(s){span}; {already} already in the store")
+    show("import", out, done, terminal.imported)

@@ -3,20 +3,79 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+import typer.core
 from rich.console import Console
 
-from gitmetrics.errors import GitmetricsError, forget_warnings, os_error
+from gitmetrics.errors import ExitCode, GitmetricsError, forget_warnings, os_error
 from gitmetrics.render.escape import terminal
 
+#: typer's type labels (``<int range>``) as ``--help`` shows them; ``None``: nothing (a flag)
+_PLAIN = {"str": "TEXT", "int": "INTEGER", "int range": "INTEGER", "float": "NUMBER",
+          "float range": "NUMBER", "file": "FILE", "dir": "DIR", "path": "PATH", "Path": "PATH",
+          "bool": None}  # fmt: skip
+
+
+def plain_type(label: str | None, many: bool = False) -> str | None:
+    """What ``--help`` shows for typer's ``<label>``: ``INTEGER``, ``NUMBER``, ``FILE``,
+    ``TEXT...`` for a repeatable one, nothing for a flag (not ``<bool>``, ``<list[str]>``)."""
+    if label is None:
+        return None
+    inner = label.removeprefix("<").removesuffix(">")
+    if inner.startswith("list[") and inner.endswith("]"):
+        inner, many = inner[5:-1], True
+    if inner in _PLAIN and _PLAIN[inner] is None:
+        return None
+    text = _PLAIN.get(inner) or (inner if "|" in inner else inner.upper())
+    return text + ("..." if many else "")
+
+
+class _PlainOption(typer.core.TyperOption):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar
+        return plain_type(self.display_type(ctx), self.multiple)
+
+
+class _PlainArgument(typer.core.TyperArgument):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return None  # the name column shows it already
+        return plain_type(self.display_type(ctx), self.nargs == -1)
+
+
+def plain_metavars(params: Iterable[Any]) -> None:
+    """Show plain types in ``--help`` (DESIGN: what a person reads, not Python's names)."""
+    for param in params:
+        if type(param) is typer.core.TyperOption:
+            param.__class__ = _PlainOption
+        elif type(param) is typer.core.TyperArgument:
+            param.__class__ = _PlainArgument
+
+
+class _Group(typer.core.TyperGroup):
+    """The app's group: every command's help shows plain types (:func:`plain_metavars`)."""
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        plain_metavars(params)
+        return params
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            plain_metavars(command.get_params(ctx))
+        return command
+
+
 app = typer.Typer(
+    cls=_Group,
     name="gitmetrics",
     no_args_is_help=True,
     add_completion=True,
@@ -57,7 +116,9 @@ StoreOpt = Annotated[
         file_okay=False,
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts (the same as --format json).")
+]
 RepoOpt = Annotated[
     list[str] | None,
     typer.Option("--repo", "-r", help="Only this repository (repeatable).", show_default=False),
@@ -75,16 +136,23 @@ R = TypeVar("R")
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a :class:`GitmetricsError` or an ``OSError`` (a full disk, a read-only or
-    unreadable path) into a message on stderr and exit code 1."""
+    unreadable path) into a message on stderr, or under ``--json`` / ``--format json``
+    into ``{"error": {...}}`` on stdout, and its exit code (1)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         forget_warnings()
+        width = _width()  # $COLUMNS as the command starts (tests run many in one process)
+        if width is not None:
+            console.width = width
         try:
             return func(*args, **kwargs)
         except (GitmetricsError, OSError) as exc:
-            error = user_error(exc, func.__name__)
-            report_error(error)
+            error = user_error(exc, func.__name__.rstrip("_"))
+            if kwargs.get("json_out") or kwargs.get("format") == "json":
+                print_error_json(error)
+            else:
+                report_error(error)
             raise typer.Exit(error.exit_code) from None
 
     return wrapper
@@ -102,11 +170,12 @@ def report_error(exc: GitmetricsError) -> None:
         console_err.print(f"  [dim]hint:[/] {terminal(exc.hint)}")
 
 
-def print_json(data: Any) -> None:
-    """JSON on stdout, stable and readable (sorted keys, indent 2)."""
-    from gitmetrics.render.escape import json_text
+def print_error_json(exc: GitmetricsError) -> None:
+    """A user-facing error as ``{"error": {"message", "hint", "code", "exit_code"}}`` on stdout."""
+    from gitmetrics.render import data
+    from gitmetrics.render.registry import json_text
 
-    typer.echo(json_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)))
+    typer.echo(json_text(data.error(exc)), nl=False)
 
 
 def progress_enabled() -> bool:
@@ -120,6 +189,7 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         help="Output: table (the terminal), json, markdown or csv.",
+        metavar="FORMAT",
     ),
 ]
 MarkdownOpt = Annotated[
@@ -127,32 +197,67 @@ MarkdownOpt = Annotated[
 ]
 
 
-def pick_format(fmt: str, json_out: bool = False, markdown_out: bool = False) -> str:
-    """The output format of ``--format``, ``--json`` or ``--markdown`` (one of them)."""
+def pick_format(
+    fmt: str,
+    json_out: bool = False,
+    markdown_out: bool = False,
+    *,
+    formats: Sequence[str] = (),
+    default: str = "table",
+) -> str:
+    """The output format of ``--format``, ``--json`` or ``--markdown`` (one of them).
+
+    ``formats``: what this command's ``--format`` takes (default: table, json, markdown, csv);
+    ``default``: its default, which ``--json`` or ``--markdown`` replace.
+    """
     from gitmetrics.render.registry import FORMATS
 
-    if fmt not in FORMATS:
-        raise GitmetricsError(
-            f"--format {fmt}: unknown format", f"use one of: {', '.join(FORMATS)}"
-        )
+    known = tuple(formats) or FORMATS
+    if fmt not in known:
+        raise GitmetricsError(f"--format {fmt}: unknown format", f"use one of: {', '.join(known)}")
     aliases = [name for name, on in (("json", json_out), ("markdown", markdown_out)) if on]
-    if len(aliases) > 1 or (aliases and fmt != "table" and fmt != aliases[0]):
+    if len(aliases) > 1 or (aliases and fmt != default and fmt != aliases[0]):
         raise GitmetricsError(
             "--json, --markdown and --format exclude each other", "pick one of them"
         )
     return aliases[0] if aliases else fmt
 
 
-def print_text(view_name: str, fmt: str, view: Any) -> None:
-    """``view`` rendered as ``fmt`` on stdout (json, markdown or csv)."""
+def show(name: str, fmt: str, view: Any, table: Callable[[Console, Any], None]) -> None:
+    """``view`` of output ``name`` on stdout: ``table`` draws it in the terminal, the
+    registry renders json, markdown or csv."""
+    if fmt == "table":
+        table(console, view)
+        return
     from gitmetrics.render.registry import text
 
-    typer.echo(text(view_name, fmt, view), nl=False)
+    typer.echo(text(name, fmt, view), nl=False)
 
 
-def stream_json(rows: Iterable[Any]) -> None:
-    """A JSON list on stdout, written a row at a time."""
-    from gitmetrics.render.registry import json_stream
+def show_failed(
+    name: str, fmt: str, view: Any, table: Callable[[Console, Any], None], error: GitmetricsError
+) -> None:
+    """``view`` of a command that failed after doing some of its work, then ``error``.
 
-    for chunk in json_stream(rows):
+    Under json one document: the output's data with an ``error`` member beside it.
+    """
+    if fmt != "json":
+        show(name, fmt, view, table)
+        raise error
+    from gitmetrics.render import data
+    from gitmetrics.render.registry import json_text, plain
+
+    typer.echo(json_text({**plain(name, view), **data.error(error)}), nl=False)
+    raise typer.Exit(error.exit_code)
+
+
+def echo_chunks(chunks: Iterable[str]) -> None:
+    """Text on stdout as it comes (a streamed list, a streamed table)."""
+    for chunk in chunks:
         typer.echo(chunk, nl=False)
+
+
+def gate(failed: bool) -> None:
+    """End the command with :attr:`ExitCode.GATE` when its gate failed."""
+    if failed:
+        raise typer.Exit(ExitCode.GATE)

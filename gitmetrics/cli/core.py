@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,17 +19,18 @@ from gitmetrics.cli.common import (
     app,
     console,
     console_err,
+    echo_chunks,
+    gate,
     handle_errors,
     pick_format,
-    print_json,
-    print_text,
     progress_enabled,
-    stream_json,
+    show,
+    show_failed,
 )
 from gitmetrics.duration import UNITS_HELP
-from gitmetrics.errors import GitmetricsError, Interrupted
-from gitmetrics.render import terminal as show
-from gitmetrics.render.escape import terminal
+from gitmetrics.errors import Interrupted
+from gitmetrics.render import terminal
+from gitmetrics.render.escape import terminal as escaped
 
 if TYPE_CHECKING:
     from gitmetrics.snapshot import RepoResult
@@ -52,15 +53,16 @@ def init(
         ),
     ] = None,
     config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Create an empty metrics repository (collect also creates it on first use).
 
     On an existing store, bring its work tree up to date (after a full disk, say).
     """
+    out = pick_format(format, json_out)
     done = api.init(path, config=config, bare=bare, remote=remote)
-    console.print(f"Metrics repository ready at [bold]{terminal(str(done.path))}[/]")
-    if done.pulled is not None:
-        show.sync(console, done.pulled)
+    show("init", out, done, terminal.init)
 
 
 @app.command()
@@ -78,7 +80,7 @@ def collect(
         typer.Option("--run", help="Run each repo's `command:` first to produce its report."),
     ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 if any repository failed.")
+        bool, typer.Option("--strict", help="Exit 3 (a gate failed) if any repository failed.")
     ] = False,
     jobs: Annotated[
         int | None,
@@ -92,8 +94,8 @@ def collect(
             "--fail-below",
             min=0,
             max=100,
-            help="After committing, exit 1 if the average or any measured repository's "
-            "line coverage is below N percent.",
+            help="After committing, exit 3 (a gate failed) if the average or any measured "
+            "repository's line coverage is below N percent.",
             show_default=False,
         ),
     ] = None,
@@ -129,33 +131,22 @@ def collect(
         ),
     ] = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Read every repository's coverage report and commit one snapshot to the metrics repo."""
+    out = pick_format(format, json_out)
     opts = api.CollectOptions(
         config, store, tuple(repo or ()), tuple(role or ()), run, jobs, dry_run,
         create_issues, min_coverage, fail_below, at,
     )  # fmt: skip
     done = _collect_interruptible(opts)
-    if json_out:
-        print_json({**done.result, "snapshot": _snapshot_dict(done)})
-    else:
-        show.collect(console, done.snapshot, done.result)
     if done.nothing:
-        raise GitmetricsError(
-            "nothing was collected: every repository failed, so no snapshot was committed",
-            "fix the errors above, then run collect again",
-        )
-    if strict and done.snapshot.summary.repos_failed:
-        raise typer.Exit(1)
+        error = api.nothing_collected("fix the errors of each repository, then run collect again")
+        show_failed("collect", out, done, terminal.collect, error)
+    show("collect", out, done, terminal.collect)
     if fail_below is not None and done.below:
-        show.below(console_err, fail_below, done.below)
-        raise typer.Exit(1)
-
-
-def _snapshot_dict(done: api.Collected) -> dict[str, Any]:
-    from gitmetrics import snapshot as snapmod
-
-    return snapmod.to_dict(done.snapshot)
+        terminal.below(console_err, fail_below, done.below)
+    gate(done.gate_failed(strict=strict))
 
 
 def _collect_interruptible(opts: api.CollectOptions) -> api.Collected:
@@ -192,7 +183,7 @@ def _collect_with_progress(opts: api.CollectOptions) -> api.Collected:
         task = progress.add_task("", total=len(cfg.select(opts.repo, opts.role)))
 
         def advance(r: RepoResult) -> None:
-            progress.update(task, advance=1, description=terminal(r.name))
+            progress.update(task, advance=1, description=escaped(r.name))
 
         return api.collect(opts, cfg=cfg, on_result=advance)
 
@@ -234,19 +225,28 @@ def history(
     shown = None if all_ or (since and limit == 10) else limit
     rows = api.history(config=config, store=store, limit=shown, since=since, repo=repo, role=role)
     if out == "table":
-        show.history(console, rows, repo=repo, role=role)
-    elif out == "json":
-        stream_json(rows)
+        terminal.history(console, rows, repo=repo, role=role)
     else:
-        print_text("history", out, rows)
+        from gitmetrics.render.registry import history_chunks
+
+        echo_chunks(history_chunks(out, rows, repo=repo, role=role))
 
 
 @app.command()
 @handle_errors
 def schema(
     name: Annotated[
-        str, typer.Argument(help="Which schema: `snapshot` or `repos` (the config file).")
+        str,
+        typer.Argument(
+            help="Which schema: `snapshot`, `repos` (the config file), or an output's "
+            "(`status`, `error`, ...; `list` names them all).",
+            metavar="NAME",
+        ),
     ] = "snapshot",
 ) -> None:
-    """Print the JSON Schema of a snapshot (or of repos.yaml)."""
+    """Print a JSON Schema: of a snapshot, of repos.yaml, or of a command's --json output.
+
+    NAME: `snapshot`, `repos`, or a command (`status`, `history`, `error`, ...; the list:
+    `gitmetrics schema list`).
+    """
     typer.echo(api.schema(name), nl=False)

@@ -10,14 +10,16 @@ import typer
 from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
     StoreOpt,
     app,
     console,
     handle_errors,
-    print_json,
+    pick_format,
+    show,
 )
-from gitmetrics.render import terminal as show
+from gitmetrics.render import terminal
 
 
 @app.command()
@@ -51,20 +53,12 @@ def dashboard(
         ),
     ] = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Write an HTML dashboard (one file, works offline) of the coverage history."""
+    out = pick_format(format, json_out)
     done = api.dashboard(config=config, store=store, output=output, at=at, days=days)
-    if json_out:
-        print_json(
-            {
-                "output": str(output),
-                "snapshots": done.snapshots,
-                "at": done.rev,
-                "bytes": done.bytes,
-            }
-        )
-    else:
-        show.dashboard(console, str(done.output), done.snapshots, done.bytes, done.at)
+    show("dashboard", out, done, terminal.dashboard)
     if open_page:
         import webbrowser
 

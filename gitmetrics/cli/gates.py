@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -19,20 +19,16 @@ from gitmetrics.cli.common import (
     app,
     console,
     console_err,
+    gate,
     handle_errors,
     pick_format,
-    print_text,
     report_error,
+    show,
     user_error,
 )
 from gitmetrics.duration import UNITS_HELP
-from gitmetrics.errors import GitmetricsError
-from gitmetrics.render import fmt
-from gitmetrics.render import terminal as show
-from gitmetrics.render.escape import terminal
-
-if TYPE_CHECKING:
-    pass
+from gitmetrics.errors import ExitCode, GitmetricsError
+from gitmetrics.render import terminal
 
 MinCoverageOpt = Annotated[
     float | None,
@@ -71,15 +67,11 @@ def check(
     ] = False,
     format: FormatOpt = "table",
 ) -> None:
-    """Check the latest collection against the rules; exit 1 when any rule is broken."""
+    """Check the latest collection against the rules; exit 3 when any rule is broken."""
     out = pick_format(format, json_out, markdown_out)
     result = api.check(config=config, store=store, min_coverage=min_coverage, max_drop=max_drop)
-    if out == "table":
-        show.check(console, result)
-    else:
-        print_text("check", out, result)
-    if not result.ok:
-        raise typer.Exit(1)
+    show("check", out, result, terminal.check)
+    gate(not result.ok)
 
 
 # --- watch -------------------------------------------------------------------------
@@ -106,48 +98,6 @@ class _Stopper:
 def _flush() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-
-
-def _log_round(done: api.Round) -> None:
-    """One round of ``watch``: failures, the collection, breaches, alerts delivered."""
-    snap = done.collected.snapshot
-    s = snap.summary
-    for r in snap.repositories:
-        if not r.ok:
-            console_err.print(f"[red]{terminal(r.name)}: {terminal(r.error or 'failed')}[/]")
-    if done.collected.nothing:
-        return
-    failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
-    console.print(
-        f"collected {s.repos_ok} of {s.repos_count} repos{failed}: avg {fmt.pct(s.avg_coverage)}, "
-        f"committed {done.collected.result['commit'][:10]}"
-    )
-    for a in (done.collected.result.get("issues") or {}).get("actions", []):
-        console.print(f"  issue {a['action']} {terminal(a['id'])} ({terminal(a['repo'])})")
-    result = done.check
-    if result is None:
-        return
-    if result.ok:
-        console.print("[green]all rules pass[/]")
-    for b in result.breaches:
-        console.print(
-            f"[red]breach[/] {terminal(b.repo or '(all)')}: {b.rule}: {terminal(b.message)}"
-        )
-    if not done.channels:
-        return
-    deliveries = done.deliveries
-    for d in deliveries:
-        if not d.ok:
-            console_err.print(
-                f"[red]alert not delivered[/] via {terminal(d.channel)}: {terminal(d.error or '')}"
-                " (will retry next round)"
-            )
-        elif d.new or d.recovered:
-            console.print(
-                f"alert sent via {terminal(d.channel)}: {d.new} new, {d.recovered} recovered"
-            )
-    if all(d.ok and not d.new and not d.recovered for d in deliveries):
-        console.print(f"no new alerts ({len(result.breaches)} breach(es) already reported)")
 
 
 @app.command()
@@ -193,8 +143,14 @@ def watch(
         bool,
         typer.Option("--create-issues", help="Keep coordination issues up to date in every round."),
     ] = False,
+    json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
-    """Collect, check and alert on a schedule until stopped (Ctrl-C or SIGTERM)."""
+    """Collect, check and alert on a schedule until stopped (Ctrl-C or SIGTERM).
+
+    With --once, exit 3 when a rule is broken. --format json prints one line per round.
+    """
+    out = pick_format(format, json_out)
     plan = api.watch_plan(
         config=config,
         store=store,
@@ -205,42 +161,64 @@ def watch(
         run=run,
         create_issues=create_issues,
     )
-    _watch_loop(plan, once=once, interval_text=interval)
+    gate(_watch_loop(plan, out, once=once, interval_text=interval))
 
 
-def _watch_loop(plan: api.WatchPlan, *, once: bool, interval_text: str) -> None:
-    """Rounds until a signal (or one with ``once``); a failed round is reported, not fatal."""
+def _watch_loop(plan: api.WatchPlan, out: str, *, once: bool, interval_text: str) -> bool:
+    """Rounds until a signal (or one with ``once``); a failed round is reported, not fatal.
+
+    True when the last round broke a rule. Under json, csv or markdown the rounds go to
+    stdout as records and what the table says between them to stderr.
+    """
+    from gitmetrics.render import data
+    from gitmetrics.render.registry import watch_chunk
+
+    log = console if out == "table" else console_err
     stopper = _Stopper()
     if not once:  # one round needs no handlers; Ctrl-C then simply interrupts it
         stopper.install()
-    rounds = 0
+    rounds, broken = 0, False
     try:
         while not stopper.event.is_set():
             rounds += 1
-            console.print(f"[bold]watch: round {rounds}[/] ({_now()})")
-            try:
-                done = api.watch_round(plan)
-                _log_round(done)
-                if done.error is not None:
-                    raise done.error
-            except (GitmetricsError, OSError) as exc:  # a full disk: the next round retries
-                report_error(user_error(exc, "watch"))
-                if once:
-                    raise typer.Exit(1) from None
+            at = _now()
+            log.print(f"[bold]watch: round {rounds}[/] ({at})")
+            done, error = _round(plan)
+            if out == "table":
+                if done is not None:
+                    terminal.watch_round(console, console_err, done)
+                if error is not None:
+                    report_error(error)
+            else:
+                record = data.watch_round(rounds, at, done, error)
+                typer.echo(watch_chunk(out, record, first=rounds == 1), nl=False)
+            broken = done is not None and done.check is not None and not done.check.ok
             if once:
+                if error is not None:
+                    raise typer.Exit(error.exit_code)
                 break
             if not stopper.event.is_set():
-                console.print(f"next round in {interval_text}")
+                log.print(f"next round in {interval_text}")
             _flush()
             stopper.event.wait(plan.interval)
     except KeyboardInterrupt:
-        console.print("watch: interrupted")
+        log.print("watch: interrupted")
         _flush()
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     if stopper.signum is not None:
         name = signal.Signals(stopper.signum).name
-        console.print(f"watch: stopped by {name} after {rounds} round(s)")
+        log.print(f"watch: stopped by {name} after {rounds} round(s)")
     _flush()
+    return broken and once
+
+
+def _round(plan: api.WatchPlan) -> tuple[api.Round | None, GitmetricsError | None]:
+    """One round, and the error that ended it (a full disk: the next round retries)."""
+    try:
+        done = api.watch_round(plan)
+    except (GitmetricsError, OSError) as exc:
+        return None, user_error(exc, "watch")
+    return done, done.error
 
 
 def _now() -> str:
@@ -271,7 +249,4 @@ def issues(
     """List the coordination issues written by `collect --create-issues`."""
     out = pick_format(format, json_out)
     found = api.issues(config=config, store=store, status=status or (), all_issues=all_issues)
-    if out == "table":
-        show.issues(console, found.shown, found.where, filtered=found.filtered)
-    else:
-        print_text("issues", out, found.shown)
+    show("issues", out, found, terminal.issues)

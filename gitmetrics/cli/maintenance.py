@@ -2,42 +2,44 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-import typer
-
 from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
     StoreOpt,
     app,
-    console,
+    gate,
     handle_errors,
-    print_json,
+    pick_format,
+    show,
 )
-from gitmetrics.render import terminal as show
+from gitmetrics.render import terminal
 
 
 @app.command()
 @handle_errors
-def gc(config: ConfigOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+def gc(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    format: FormatOpt = "table",
+) -> None:
     """Pack the metrics repository: one pack, snapshots stored as deltas, loose objects removed."""
-    done = api.gc(config=config, store=store)
-    if json_out:
-        print_json(dataclasses.asdict(done))
-    else:
-        show.gc(console, done)
+    out = pick_format(format, json_out)
+    show("gc", out, api.gc(config=config, store=store), terminal.gc)
 
 
 @app.command()
 @handle_errors
-def verify(config: ConfigOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
-    """Check every commit of the store: trailers, snapshots, layout (exit 1 on a problem)."""
+def verify(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    format: FormatOpt = "table",
+) -> None:
+    """Check every commit of the store: trailers, snapshots, layout (exit 3 on a problem)."""
+    out = pick_format(format, json_out)
     found = api.verify(config=config, store=store)
-    if json_out:
-        print_json({"store": found.store, "ok": found.ok, **dataclasses.asdict(found.audit)})
-    else:
-        show.verify(console, found.store, found.audit)
-    if not found.ok:
-        raise typer.Exit(1)
+    show("verify", out, found, terminal.verify)
+    gate(not found.ok)

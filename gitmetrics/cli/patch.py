@@ -12,16 +12,14 @@ from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
+    JsonOpt,
     app,
-    console,
+    gate,
     handle_errors,
     pick_format,
-    print_text,
+    show,
 )
 from gitmetrics.errors import GitmetricsError
-
-#: the exit code of a failed gate: the same as a failed `gitmetrics check`
-GATE_FAILED = 1
 
 
 @app.command()
@@ -91,10 +89,11 @@ def patch(
         float | None,
         typer.Option(
             "--fail-under",
-            help="Exit 1 when patch coverage is below N percent.",
+            help="Exit 3 (a failed gate, as check) when patch coverage is below N percent.",
             show_default=False,
         ),
     ] = None,
+    json_out: JsonOpt = False,
     format: FormatOpt = "table",
     github_summary: Annotated[
         bool,
@@ -102,7 +101,7 @@ def patch(
     ] = False,
 ) -> None:
     """Patch coverage: the changed lines since the base that the report covers."""
-    out = pick_format(format)
+    out = pick_format(format, json_out)
     summary = os.environ.get("GITHUB_STEP_SUMMARY") if github_summary else None
     if github_summary and not summary:
         raise GitmetricsError(
@@ -122,16 +121,12 @@ def patch(
             fail_under=fail_under,
         )
     )
-    if out == "table":
-        from gitmetrics.render import patch as show
+    from gitmetrics.render import patch as render
 
-        show.table(console, result)
-    else:
-        print_text("patch", out, result)
+    show("patch", out, result, render.table)
     if summary:
         from gitmetrics.render.registry import text
 
         with Path(summary).open("a", encoding="utf-8") as fh:
             fh.write(text("patch", "markdown", result) + "\n")
-    if not result.ok:
-        raise typer.Exit(GATE_FAILED)
+    gate(not result.ok)

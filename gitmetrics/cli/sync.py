@@ -10,15 +10,15 @@ import typer
 from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
+    FormatOpt,
     JsonOpt,
     StoreOpt,
     app,
-    console,
     handle_errors,
-    print_json,
+    pick_format,
+    show,
 )
-from gitmetrics.render import terminal as show
-from gitmetrics.render.escape import terminal
+from gitmetrics.render import terminal
 
 RemoteOpt = Annotated[
     str | None,
@@ -57,12 +57,8 @@ UnrelatedOpt = Annotated[
 ]
 
 
-def _run(action: str, json_out: bool, opts: api.SyncOptions) -> None:
-    result = api.sync(action, opts)
-    if json_out:
-        print_json(result.to_dict())
-    else:
-        show.sync(console, result)
+def _run(action: str, out: str, opts: api.SyncOptions) -> None:
+    show("sync", out, api.sync(action, opts), terminal.sync)
 
 
 @app.command()
@@ -75,11 +71,11 @@ def push(
     allow_unrelated: UnrelatedOpt = False,
     timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Send new snapshots to the remote; merges first when another machine pushed (never forces)."""
-    _run(
-        "push", json_out, api.SyncOptions(config, store, remote, username, allow_unrelated, timeout)
-    )
+    opts = api.SyncOptions(config, store, remote, username, allow_unrelated, timeout)
+    _run("push", pick_format(format, json_out), opts)
 
 
 @app.command()
@@ -92,11 +88,11 @@ def pull(
     allow_unrelated: UnrelatedOpt = False,
     timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Fetch the remote's snapshots and merge them into the store."""
-    _run(
-        "pull", json_out, api.SyncOptions(config, store, remote, username, allow_unrelated, timeout)
-    )
+    opts = api.SyncOptions(config, store, remote, username, allow_unrelated, timeout)
+    _run("pull", pick_format(format, json_out), opts)
 
 
 @app.command()
@@ -109,11 +105,11 @@ def sync(
     allow_unrelated: UnrelatedOpt = False,
     timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Pull then push in one step: afterwards both sides have the same history."""
-    _run(
-        "sync", json_out, api.SyncOptions(config, store, remote, username, allow_unrelated, timeout)
-    )
+    opts = api.SyncOptions(config, store, remote, username, allow_unrelated, timeout)
+    _run("sync", pick_format(format, json_out), opts)
 
 
 @app.command()
@@ -131,11 +127,9 @@ def clone(
     bare: Annotated[bool, typer.Option("--bare", help="Create a bare repository.")] = False,
     timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
+    format: FormatOpt = "table",
 ) -> None:
     """Start a store from an existing remote and remember it for push/pull/sync."""
+    out = pick_format(format, json_out)
     done = api.clone(url, path, config=config, username=username, bare=bare, timeout=timeout)
-    if json_out:
-        print_json({**done.result.to_dict(), "store": str(done.store)})
-        return
-    console.print(f"Cloned into [bold]{terminal(str(done.store))}[/]")
-    show.sync(console, done.result)
+    show("clone", out, done, terminal.clone)

@@ -20,12 +20,12 @@ from gitmetrics.cli.common import (
     console,
     handle_errors,
     pick_format,
-    print_text,
+    show,
 )
 from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
-from gitmetrics.render import terminal as show
-from gitmetrics.render.escape import terminal
+from gitmetrics.render import terminal
+from gitmetrics.render.escape import terminal as escaped
 
 MinOpt = Annotated[
     float | None,
@@ -55,10 +55,11 @@ def status(
     view = api.status(
         config=config, store=store, repo=repo or (), role=role or (), min_coverage=min_coverage
     )
-    if out == "table":
-        show.status(console, view)
-    else:
-        print_text("status", out, view)
+    show("status", out, view, terminal.status)
+
+
+#: report's --format: the files it writes first, its default markdown
+REPORT_FORMATS = ("markdown", "json", "csv", "html", "table")
 
 
 @app.command()
@@ -68,8 +69,14 @@ def report(
     store: StoreOpt = None,
     format: Annotated[
         str,
-        typer.Option("--format", "-f", help="json, markdown, csv or html."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="markdown, json, csv, html, or table (the terminal; not with --output).",
+            metavar="FORMAT",
+        ),
     ] = "markdown",
+    json_out: JsonOpt = False,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -84,22 +91,22 @@ def report(
     min_coverage: MinOpt = None,
 ) -> None:
     """Write one report (current, previous, change, best, worst, trend per repo) as a file."""
-    from gitmetrics.render.report import RENDERERS
-
-    if format not in RENDERERS:
+    out = pick_format(format, json_out, formats=REPORT_FORMATS, default="markdown")
+    if out == "table" and output is not None:
         raise GitmetricsError(
-            f"--format {format}: unknown report format", f"use one of: {', '.join(RENDERERS)}"
+            "--format table draws in the terminal", "drop --output, or pick a file format"
         )
     view = api.report(
         config=config, store=store, last=last, repo=repo or (), role=role or (),
         min_coverage=min_coverage,
     )  # fmt: skip
-    text = RENDERERS[format](view)
     if output is None:
-        typer.echo(text, nl=False)
+        show("report", out, view, terminal.report)
         return
-    _write(output, text, "report")
-    console.print(f"Wrote {format} report of {len(view.rows)} repos to {terminal(str(output))}")
+    from gitmetrics.render.registry import text
+
+    _write(output, text("report", out, view), "report")
+    console.print(f"Wrote {out} report of {len(view.rows)} repos to {escaped(str(output))}")
 
 
 def _write(output: Path, text: str, what: str) -> None:
@@ -145,10 +152,7 @@ def diff(
     """Show the per-repository change between two snapshots (repos added and removed too)."""
     out = pick_format(format, json_out, markdown_out)
     view = api.diff(a, b, since=since, at=at, config=config, store=store)
-    if out == "table":
-        show.diff(console, view)
-    else:
-        print_text("diff", out, view)
+    show("diff", out, view, terminal.diff)
 
 
 @app.command()
@@ -185,7 +189,4 @@ def trends(
         forecast_days=30 if forecast else None,
         min_coverage=min_coverage,
     )
-    if out == "table":
-        show.trends(console, view, plot=plot)
-    else:
-        print_text("trends", out, view)
+    show("trends", out, view, lambda con, v: terminal.trends(con, v, plot=plot))

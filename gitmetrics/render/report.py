@@ -1,58 +1,9 @@
-"""The report in every file format: the same :class:`ReportView`, four renderers."""
+"""The report as a self-contained HTML page (its json, markdown and csv: the registry)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable
-
 from gitmetrics.render import escape, fmt, markdown
-from gitmetrics.views import ReportView, to_data
-
-CSV_COLUMNS = (
-    "name",
-    "role",
-    "status",
-    "current",
-    "previous",
-    "change",
-    "best",
-    "worst",
-    "branch_coverage",
-    "files",
-    "slope_per_week",
-    "trend",
-    "error",
-)
-
-
-def to_json(view: ReportView) -> str:
-    """The report as JSON (sorted keys, indent 2)."""
-    text = json.dumps(to_data(view), indent=2, sort_keys=True, ensure_ascii=False)
-    return escape.json_text(text) + "\n"
-
-
-def to_csv(view: ReportView) -> str:
-    """One row per repository; the trend is its values joined by spaces (oldest first)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in view.rows:
-        values = {
-            **{k: getattr(r, k) for k in CSV_COLUMNS if k != "trend"},
-            "trend": " ".join("" if v is None else f"{v:g}" for v in r.trend),
-        }
-        writer.writerow([_csv_cell(values[k]) for k in CSV_COLUMNS])
-    return out.getvalue()
-
-
-def _csv_cell(value: object) -> object:
-    """Text with its control characters shown (a CSV is often read in a terminal)."""
-    if value is None:
-        return ""
-    return escape.visible(value) if isinstance(value, str) else value
-
+from gitmetrics.views import ReportView
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
@@ -101,11 +52,3 @@ def to_html(view: ReportView) -> str:
         f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n"
         "</body></html>\n"
     )
-
-
-RENDERERS: dict[str, Callable[[ReportView], str]] = {
-    "json": to_json,
-    "markdown": markdown.report,
-    "csv": to_csv,
-    "html": to_html,
-}

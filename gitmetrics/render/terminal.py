@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from gitmetrics.store.gate import Audit
     from gitmetrics.store.pack import GcResult
     from gitmetrics.store.sync import SyncResult
-    from gitmetrics.views import DiffView, HistoryRow, StatusView, Totals, TrendsView
+    from gitmetrics.views import (
+        DiffView,
+        HistoryRow,
+        ReportView,
+        StatusView,
+        Totals,
+        TrendsView,
+    )
 
 
 def Table(*args: Any, **kwargs: Any) -> Any:
@@ -32,12 +39,96 @@ def Table(*args: Any, **kwargs: Any) -> Any:
     return RichTable(*args, **kwargs)
 
 
-def _plain_table(*columns: tuple[str, str]) -> Any:
-    """A borderless table with these (heading, justify) columns."""
-    table = Table(box=None, pad_edge=False, header_style="bold")
+def _plain_table(*columns: tuple[str, str], optional: Sequence[str] = ()) -> Grid:
+    """A borderless table with these (heading, justify) columns that fits the terminal."""
+    grid = Grid(optional=optional)
     for name, justify in columns:
-        table.add_column(name, justify=justify)
-    return table
+        grid.add_column(name, justify=justify)
+    return grid
+
+
+class Grid:
+    """A borderless table that fits any width without losing what matters.
+
+    Right-aligned columns hold figures: they are always as wide as their widest cell, so a
+    number is never cut (``100.…``). Left-aligned columns hold names and words: narrowed,
+    they wrap (every character kept, so two names never look the same). Too narrow for
+    all of them, the ``optional`` columns are left out, in that order. Only its widths are
+    decided here; rich draws it.
+    """
+
+    def __init__(self, *, optional: Sequence[str] = ()) -> None:
+        self.columns: list[tuple[str, str]] = []
+        self.rows: list[tuple[list[str], bool]] = []
+        self.optional = tuple(optional)
+
+    def add_column(self, heading: str = "", *, justify: str = "left") -> None:
+        """A column: ``justify="right"`` for figures."""
+        self.columns.append((heading, justify))
+
+    def add_row(self, *cells: str, end_section: bool = False) -> None:
+        """One row of rich markup cells."""
+        self.rows.append((list(cells), end_section))
+
+    def _lengths(self) -> list[int]:
+        from rich.text import Text
+
+        out = [0] * len(self.columns)
+        for cells, _ in self.rows:
+            for i, cell in enumerate(cells):
+                out[i] = max(out[i], Text.from_markup(cell).cell_len)
+        return out
+
+    def widths(self, width: int) -> list[int | None]:
+        """Each column's width at ``width`` (``None``: left out)."""
+        cells = self._lengths()
+        heads = [len(h) for h, _ in self.columns]
+        figure = [j == "right" for _, j in self.columns]
+        want = [max(c, h) for c, h in zip(cells, heads, strict=True)]
+        kept = list(range(len(self.columns)))
+
+        def need(i: int, plain: bool) -> int:
+            """The least width: a figure's widest cell (and its heading, unless ``plain``),
+            a word column's heading (or 3 when ``plain``), never more than it holds."""
+            if figure[i]:
+                return cells[i] if plain else want[i]
+            return min(want[i], 3 if plain else max(8, heads[i]))
+
+        def room(plain: bool) -> int:
+            return width - 2 * (len(kept) - 1) - sum(need(i, plain) for i in kept)
+
+        # leave out optional columns before a heading has to wrap, then wrap headings
+        drop = [i for h in self.optional for i, (name, _) in enumerate(self.columns) if name == h]
+        while room(False) < 0 and drop:
+            kept.remove(drop.pop(0))
+        plain = room(False) < 0
+        least = {i: max(1, need(i, plain)) for i in kept}
+        extra = room(plain)
+        widths = dict(least)
+        for i in [*(i for i in kept if figure[i]), *(i for i in kept if not figure[i])]:
+            grow = max(0, min(extra, want[i] - widths[i])) if figure[i] else 0
+            widths[i] += grow
+            extra -= grow
+        while extra > 0:  # the rest to the words, a column at a time
+            short = [i for i in kept if not figure[i] and widths[i] < want[i]]
+            if not short:
+                break
+            for i in short:
+                if extra > 0:
+                    widths[i] += 1
+                    extra -= 1
+        return [widths.get(i) for i in range(len(self.columns))]
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        widths = self.widths(options.max_width)
+        kept = [i for i, w in enumerate(widths) if w is not None]
+        for i in kept:
+            heading, justify = self.columns[i]
+            table.add_column(heading, justify=justify, width=widths[i], overflow="fold")
+        for cells, end in self.rows:
+            table.add_row(*(cells[i] for i in kept), end_section=end)
+        yield table
 
 
 def _counted(covered: int | None, total: int | None, stored: float | None) -> percent.Number | None:
@@ -49,15 +140,15 @@ def _counted(covered: int | None, total: int | None, stored: float | None) -> pe
 # --- collect -----------------------------------------------------------------------------
 
 
-def collect(console: Console, snap: Snapshot, result: Mapping[str, Any]) -> None:
-    """The repositories measured, the failures, the summary, what was committed."""
-    table = Table(title=None, box=None, pad_edge=False, header_style="bold")
-    table.add_column("Repository")
-    table.add_column("Role")
-    table.add_column("Coverage", justify="right")
-    table.add_column("Branches", justify="right")
-    table.add_column("Files", justify="right")
-    table.add_column("Report")
+def collect(console: Console, done: Any) -> None:
+    """``collect`` (an ``api.Collected``): the repositories measured, the failures, the
+    summary, what was committed."""
+    snap: Snapshot = done.snapshot
+    result: Mapping[str, Any] = done.result
+    table = _plain_table(
+        ("Repository", "left"), ("Role", "left"), ("Coverage", "right"), ("Branches", "right"),
+        ("Files", "right"), ("Report", "left"), optional=("Report", "Role", "Files"),
+    )  # fmt: skip
     for r in snap.repositories:
         if r.ok:
             table.add_row(
@@ -200,6 +291,7 @@ def status(console: Console, view: StatusView) -> None:
         ("Files", "right"),
         ("Change", "right"),
         ("Status", "left"),
+        optional=("", "Files", "Role", "Branches"),
     )
     for r in view.rows:
         style = fmt.STATUS_STYLE.get(r.status, "")
@@ -234,7 +326,7 @@ def diff(console: Console, view: DiffView) -> None:
         f"{fmt.short_time(view.a.timestamp)} ({terminal(view.a.spec)}, {view.a.commit[:10]}) → "
         f"{fmt.short_time(view.b.timestamp)} ({terminal(view.b.spec)}, {view.b.commit[:10]})\n"
     )
-    table = _plain_table()
+    table = _plain_table(optional=("Role",))
     table.add_column("Repository")
     table.add_column("Role")
     table.add_column("Before", justify="right")
@@ -272,7 +364,7 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
         f"{view.collections} collections from {fmt.short_time(view.start)} to "
         f"{fmt.short_time(view.end)} (last {view.days} days)\n"
     )
-    table = _plain_table()
+    table = _plain_table(optional=("Trend", "Slope"))
     table.add_column("Repository")
     table.add_column("Trend")
     table.add_column("Now", justify="right")
@@ -309,12 +401,36 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
         console.print("  ".join(f"{m} {terminal(n)}" for m, n in legend))
 
 
-def dashboard(console: Console, output: str, snapshots: int, size: int, at: str | None) -> None:
-    """Where the page was written and how big it is."""
+def dashboard(console: Console, done: Any) -> None:
+    """Where the page was written (an ``api.Dashboard``) and how big it is."""
     console.print(
-        f"Wrote [bold]{terminal(output)}[/] ({snapshots} snapshots, "
-        f"{size / 1024:,.0f} KiB)" + (f" as of {terminal(at)}" if at else "")
+        f"Wrote [bold]{terminal(str(done.output))}[/] ({done.snapshots} snapshots, "
+        f"{done.bytes / 1024:,.0f} KiB)" + (f" as of {terminal(done.at)}" if done.at else "")
     )
+
+
+def report(console: Console, view: ReportView) -> None:
+    """``report --format table``: one row per repository with its history."""
+    console.print(
+        f"Report of {fmt.short_time(view.timestamp)} UTC from {terminal(view.host)}: "
+        f"{view.collections} collections, trend over the last {view.window}; good at "
+        f"{view.min_coverage:g}% or more\n"
+    )
+    table = _plain_table(
+        ("Repository", "left"), ("Role", "left"), ("Coverage", "right"), ("Previous", "right"),
+        ("Change", "right"), ("Best", "right"), ("Worst", "right"), ("Trend", "left"),
+        ("Slope", "right"), ("Status", "left"),
+        optional=("Trend", "Best", "Worst", "Previous", "Role", "Slope"),
+    )  # fmt: skip
+    for r in view.rows:
+        table.add_row(
+            terminal(r.name), terminal(r.role), fmt.pct(r.current), fmt.pct(r.previous),
+            fmt.trend_markup(r.change), fmt.pct(r.best), fmt.pct(r.worst), r.sparkline,
+            fmt.slope(r.slope_per_week),
+            fmt.status_markup(r.status) + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
+        )  # fmt: skip
+    console.print(table)
+    console.print("\n" + totals_line(view.totals))
 
 
 # --- gates -----------------------------------------------------------------------------
@@ -339,6 +455,7 @@ def check(console: Console, result: CheckResult) -> None:
         ("Value", "right"),
         ("Limit", "right"),
         ("Source commits", "left"),
+        optional=("Source commits",),
     )
     for b in result.breaches:
         value, limit = breach_value(b)
@@ -355,14 +472,18 @@ def check(console: Console, result: CheckResult) -> None:
     console.print(f"\n[red]{n} rule{'s' if n != 1 else ''} broken.[/]")
 
 
-def issues(console: Console, shown: Sequence[Any], where: str, *, filtered: bool) -> None:
-    """The coordination issues as a table."""
+def issues(console: Console, found: Any) -> None:
+    """The coordination issues (an ``api.Issues``) as a table."""
     from gitmetrics import coordination
+
+    shown: Sequence[Any] = found.shown
+    where: str = found.where
+    filtered: bool = found.filtered
 
     if not shown:
         console.print(f"No issues in {terminal(where)}" + (" match" if filtered else ""))
         return
-    table = _plain_table()
+    table = _plain_table(optional=("Priority", "Updated", "Target"))
     for col in ("ID", "Status", "Priority", "Repos", "Coverage", "Target", "Updated", "Title"):
         table.add_column(col, justify="right" if col in ("Coverage", "Target") else "left")
     for i in shown:
@@ -383,6 +504,48 @@ def issues(console: Console, shown: Sequence[Any], where: str, *, filtered: bool
         )
     console.print(table)
     console.print(f"\n{len(shown)} issue(s) in {terminal(where)}")
+
+
+def watch_round(console: Console, errors: Console, done: Any) -> None:
+    """One round of ``watch`` (an ``api.Round``): failures, the collection, breaches, alerts."""
+    snap: Snapshot = done.collected.snapshot
+    s = snap.summary
+    for r in snap.repositories:
+        if not r.ok:
+            errors.print(f"[red]{terminal(r.name)}: {terminal(r.error or 'failed')}[/]")
+    if done.collected.nothing:
+        return
+    failed = f", [red]{s.repos_failed} failed[/]" if s.repos_failed else ""
+    console.print(
+        f"collected {s.repos_ok} of {s.repos_count} repos{failed}: avg {fmt.pct(s.avg_coverage)}, "
+        f"committed {done.collected.result['commit'][:10]}"
+    )
+    for a in (done.collected.result.get("issues") or {}).get("actions", []):
+        console.print(f"  issue {a['action']} {terminal(a['id'])} ({terminal(a['repo'])})")
+    result = done.check
+    if result is None:
+        return
+    if result.ok:
+        console.print("[green]all rules pass[/]")
+    for b in result.breaches:
+        console.print(
+            f"[red]breach[/] {terminal(b.repo or '(all)')}: {b.rule}: {terminal(b.message)}"
+        )
+    if not done.channels:
+        return
+    deliveries = done.deliveries
+    for d in deliveries:
+        if not d.ok:
+            errors.print(
+                f"[red]alert not delivered[/] via {terminal(d.channel)}: {terminal(d.error or '')}"
+                " (will retry next round)"
+            )
+        elif d.new or d.recovered:
+            console.print(
+                f"alert sent via {terminal(d.channel)}: {d.new} new, {d.recovered} recovered"
+            )
+    if all(d.ok and not d.new and not d.recovered for d in deliveries):
+        console.print(f"no new alerts ({len(result.breaches)} breach(es) already reported)")
 
 
 # --- sync and maintenance --------------------------------------------------------------
@@ -436,8 +599,10 @@ def gc(console: Console, done: GcResult) -> None:
     console.print(f"Objects on disk: {size(done.bytes_before)} -> {size(done.bytes_after)}")
 
 
-def verify(console: Console, store: str, found: Audit) -> None:
+def verify(console: Console, verified: Any) -> None:
     """One line per problem (commit and what is wrong), then a one-line summary."""
+    store: str = verified.store
+    found: Audit = verified.audit
     for p in found.problems:
         console.print(f"commit {p.commit[:10]}: {visible(p.message)}", markup=False, soft_wrap=True)
     counted = f"{found.commits:,} commits ({found.collections:,} collections) of {store}"
@@ -445,3 +610,26 @@ def verify(console: Console, store: str, found: Audit) -> None:
         console.print(f"{len(found.problems)} problem(s) in {counted}", markup=False)
     else:
         console.print(f"verified {counted}: no problems", markup=False)
+
+
+def init(console: Console, done: Any) -> None:
+    """Where the store is ready (an ``api.Initialized``), and what ``--remote`` pulled."""
+    console.print(f"Metrics repository ready at [bold]{terminal(str(done.path))}[/]")
+    if done.pulled is not None:
+        sync(console, done.pulled)
+
+
+def clone(console: Console, done: Any) -> None:
+    """Where the store was cloned (an ``api.Cloned``), and what was fetched."""
+    console.print(f"Cloned into [bold]{terminal(str(done.store))}[/]")
+    sync(console, done.result)
+
+
+def imported(console: Console, done: Any) -> None:
+    """What ``import`` added (an ``api.Imported``): the span, and what was there already."""
+    for note in done.skipped:
+        console.print(f"[dim]skipped {terminal(note)}[/]")
+    new = done.imported
+    verb = "Would import" if done.dry_run else "Imported"
+    span = f": {new[0].timestamp} to {new[-1].timestamp}" if new else ""
+    console.print(f"{verb} {len(new)} collection(s){span}; {done.already} already in the store")

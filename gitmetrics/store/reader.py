@@ -42,6 +42,9 @@ class HistoryEntry:
     subject: str
     #: the snapshot schema the collection was written with (``Gitmetrics-Schema``)
     schema: int = 1
+    #: the collection's branch coverage (``Gitmetrics-Branch-Coverage``; ``None`` when it
+    #: has no branch figures, or was written before the trailer existed)
+    branch_coverage: float | None = None
 
 
 def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None:
@@ -104,6 +107,7 @@ def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None
         host=values.get("Host", "")[:200],
         subject=first[0][:500] if first else "",
         schema=count("Schema", "1"),
+        branch_coverage=num("Branch-Coverage"),
     )
 
 

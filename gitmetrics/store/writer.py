@@ -401,6 +401,7 @@ def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None
         "Timestamp": snap.timestamp,
         "Avg-Coverage": _fmt(s.avg_coverage),
         "Weighted-Coverage": _fmt(s.weighted_coverage),
+        "Branch-Coverage": _fmt(s.branch_coverage),
         "Repos": str(s.repos_count),
         "Files": str(s.total_files_tested),
         "Failed": str(s.repos_failed),

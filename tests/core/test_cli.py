@@ -64,7 +64,9 @@ def test_collect_json_and_history_json(workspace: Path) -> None:
     code, out, _ = run("collect", "-c", cfg, "--json")
     assert code == 0
     data = json.loads(out)
-    assert data["commit"] and data["snapshot_path"].startswith("snapshots/")
+    assert data["collection"] and data["snapshot_path"].startswith("snapshots/")
+    assert [r["repo"] for r in data["rows"]][2] == "inventory-api"
+    assert data["rows"][2]["line_coverage"] == 83.64 and data["summary"]["repos_ok"] == 4
     names = [r["name"] for r in data["snapshot"]["repositories"]]
     assert names == ["billing-web", "geometry-c", "inventory-api", "legacy-tools"]
     repo = data["snapshot"]["repositories"][2]
@@ -73,7 +75,7 @@ def test_collect_json_and_history_json(workspace: Path) -> None:
     assert len(repo["reports"][0]["sha256"]) == 64
     code, out, _ = run("history", "-c", cfg, "--json")
     (entry,) = json.loads(out)
-    assert entry["commit"] == data["commit"] and entry["avg_coverage"] == 66.34
+    assert entry["collection"] == data["collection"] and entry["avg_line_coverage"] == 66.34
 
 
 def test_filters_by_role_and_unknown_repo(workspace: Path) -> None:
@@ -84,7 +86,7 @@ def test_filters_by_role_and_unknown_repo(workspace: Path) -> None:
     assert code == 0
     data = json.loads(out)
     assert [r["name"] for r in data["snapshot"]["repositories"]] == ["geometry-c", "inventory-api"]
-    assert data["commit"] is None and not (workspace / "metrics").exists()
+    assert data["collection"] is None and not (workspace / "metrics").exists()
     code, _, err = run("collect", "-c", cfg, "--repo", "nope")
     assert code == 1 and "no repo named 'nope'" in err
 
@@ -110,7 +112,7 @@ def test_a_failing_repo_is_recorded_and_the_rest_committed(workspace: Path) -> N
     latest = json.loads((workspace / "metrics/latest.json").read_text())
     assert latest["summary"]["repos_failed"] == 2 and latest["summary"]["repos_ok"] == 2
     code, _, _ = run("collect", "-c", cfg, "--strict")
-    assert code == 1
+    assert code == 3  # committed, and the gate failed
     fsck(workspace / "metrics")
 
 

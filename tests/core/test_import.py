@@ -124,7 +124,7 @@ def test_coveralls_maps_its_repo_name_and_older_history_is_refused(
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert [i["timestamp"] for i in data["imported"]] == [
+    assert [i["at"] for i in data["imported"]] == [
         "2025-05-05T08:30:00Z",
         "2025-05-06T08:30:00Z",
     ]

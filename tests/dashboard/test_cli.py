@@ -49,7 +49,8 @@ def test_at_an_earlier_revision_shows_that_revisions_figures(store: Path, tmp_pa
     result = run("dashboard", "--store", str(store), "-o", str(out), "--at", "HEAD~1", "--json")
     assert result.exit_code == 0, result.output
     parent = git("-C", store, "rev-parse", "HEAD~1").strip()
-    assert json.loads(result.output)["at"] == parent
+    done = json.loads(result.output)
+    assert (done["collection"], done["revision"]) == (parent, "HEAD~1")
     data = page_data(out.read_text())
     cards = {c["title"]: c["value"] for c in data["cards"]}
     assert cards["Average coverage"] == "62.0%"

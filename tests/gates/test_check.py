@@ -185,21 +185,21 @@ def test_check_exit_codes_and_breach_list(tmp_path: Path) -> None:
         {"rules": {"min_coverage": 80, "max_drop": 5, "roles": {"frontend": {"min_coverage": 50}}}},
     )
     res = invoke("check", "-c", str(tmp_path / "repos.yaml"))
-    assert res.exit_code == 1, res.output
+    assert res.exit_code == 3, res.output  # a gate failed
     assert "2 rules broken." in res.output
     assert "2222222222..3333333333" in res.output  # the drop: previous -> latest
     js = invoke("check", "-c", str(tmp_path / "repos.yaml"), "--json")
     data = json.loads(js.stdout)
-    assert data["ok"] is False and data["snapshot"] == commits[-1]
+    assert js.exit_code == 3
+    assert data["ok"] is False and data["collection"] == commits[-1]
     got = {(b["repo"], b["rule"]): b for b in data["breaches"]}
     assert set(got) == {("api", "min_coverage"), ("api", "max_drop")}
     assert got["api", "max_drop"]["value"] == 6.0
-    assert (got["api", "max_drop"]["from_commit"], got["api", "max_drop"]["to_commit"]) == (
-        "2" * 40,
-        "3" * 40,
-    )
+    drop = got["api", "max_drop"]
+    assert (drop["from"]["source_commit"], drop["to"]["source_commit"]) == ("2" * 40, "3" * 40)
+    assert drop["to"]["collection"] == commits[-1]
     # the floor was last met by the 2nd collection
-    assert got["api", "min_coverage"]["from_snapshot"] == commits[1]
+    assert got["api", "min_coverage"]["from"]["collection"] == commits[1]
     # looser limits on the command line: everything passes, exit 0
     ok = invoke(
         "check", "-c", str(tmp_path / "repos.yaml"), "--min-coverage", "50", "--max-drop", "6"
@@ -212,7 +212,7 @@ def test_check_markdown_for_a_job_summary(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)  # no ./repos.yaml: the command line is the only rule
     store, _ = history_store(tmp_path)
     res = invoke("check", "--store", str(store), "--max-drop", "1", "--markdown")
-    assert res.exit_code == 1
+    assert res.exit_code == 3
     lines = res.stdout.splitlines()
     assert lines[0] == "## gitmetrics check: 1 rule broken"
     assert "| Repository | Rule | Value | Limit | Source commits | Detail |" in lines

@@ -203,7 +203,7 @@ def setup(tmp_path: Path, smtp_port: int, hook_port: int, cert: Path) -> Path:
 
 def watch_once(cfg: Path, *extra: str) -> Any:
     res = invoke("watch", "--once", "-c", str(cfg), *extra)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code in (0, 3), res.output  # 3 while a rule is broken
     return res
 
 

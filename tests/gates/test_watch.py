@@ -34,7 +34,7 @@ def two_repos(tmp_path: Path, extra: dict[str, object] | None = None) -> Path:
 def test_watch_once_collects_and_checks(tmp_path: Path) -> None:
     cfg = two_repos(tmp_path)
     res = invoke("watch", "--once", "-c", str(cfg), "--threshold", "75")
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output  # a rule is broken: the gate's code
     flat = " ".join(res.output.split())
     assert "watch: round 1" in flat
     assert "collected 2 of 2 repos: avg 80.0%, committed" in flat
@@ -128,7 +128,7 @@ def test_watch_stops_cleanly_on_a_signal(
 def test_collect_fail_below(tmp_path: Path) -> None:
     cfg = two_repos(tmp_path)
     res = invoke("collect", "-c", str(cfg), "--fail-below", "75")
-    assert res.exit_code == 1
+    assert res.exit_code == 3
     flat = " ".join(res.output.split())
     assert "below 75%: api 70.00%" in flat and "web" not in flat.split("below 75%")[1]
     # the snapshot is committed all the same (on top of the shared root)
@@ -139,7 +139,7 @@ def test_collect_fail_below(tmp_path: Path) -> None:
     # average 80%: passes at 70 and fails at 81 for the average as well
     assert invoke("collect", "-c", str(cfg), "--fail-below", "70").exit_code == 0
     res = invoke("collect", "-c", str(cfg), "--fail-below", "81", "--json")
-    assert res.exit_code == 1
+    assert res.exit_code == 3
     assert "below 81%: average 80.00%" in " ".join(res.output.split())
     data = json.loads(res.stdout)
     assert data["snapshot"]["summary"]["avg_coverage"] == 80.0

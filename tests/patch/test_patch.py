@@ -167,13 +167,13 @@ def test_no_config_mode(changed_repo: Path) -> None:
 
 @pytest.mark.slow
 def test_fail_under_exits_like_a_failed_check(changed_repo: Path) -> None:
-    from gitmetrics.cli.patch import GATE_FAILED
+    from gitmetrics.errors import ExitCode
 
     report = str(changed_repo / "coverage.xml")
     code, out = invoke("--path", str(changed_repo), "--report", report, "-f", "json")
     figure = json.loads(out)["percent"]
     code, out = invoke("--path", str(changed_repo), "--report", report, "--fail-under", "100")
-    assert code == GATE_FAILED == 1
+    assert code == ExitCode.GATE == 3
     assert "below 100.0%" in out
     code, out = invoke(
         "--path", str(changed_repo), "--report", report, "--fail-under", str(figure - 1)

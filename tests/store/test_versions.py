@@ -76,7 +76,7 @@ def test_a_newer_schema_trailer_is_skipped_with_one_warning(store_dir: Path) -> 
         assert newer[:10] in warnings[0] and "Gitmetrics-Schema 2 is newer" in warnings[0]
         assert "only-in-newer" not in out  # it is not read
     code, out, _ = run("history", "--json", "--store", store_dir)
-    assert newer not in {e["commit"] for e in json.loads(out)}
+    assert newer not in {e["collection"] for e in json.loads(out)}
     assert len(json.loads(out)) == 3
 
 

@@ -150,7 +150,7 @@ def test_github_pull_request_recipe(tmp_path: Path, venv: Path, wheel: Path) -> 
         )
         assert len(done) == len(steps)
         last = done[-1]
-        assert last.returncode == 1, (last.stdout, last.stderr)
+        assert last.returncode == 3, (last.stdout, last.stderr)
         made = calls(log)
         assert made[0][:3] == ["gh", "api", "repos/acme/app/issues/7/comments"]
         if run == 1:
@@ -219,7 +219,7 @@ def test_gitlab_merge_request_recipe(tmp_path: Path, venv: Path, wheel: Path) ->
             steps, work, venv, {**stub, "STUB_ANSWER": answer}, ["sh", "-e", "-c"], bin_dir
         )
         assert len(done) == len(steps), [shlex.join(map(str, d.args)) for d in done]
-        assert done[-1].returncode == 1, done[-1].stderr
+        assert done[-1].returncode == 3, done[-1].stderr
         made = calls(log)
         assert made[0] == ["glab", "api", f"{notes}?per_page=100"]
         if run == 1:

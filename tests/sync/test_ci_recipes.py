@@ -237,3 +237,15 @@ def test_the_readme_recipe_runs_the_tested_steps() -> None:
     assert strip[1:] == [s.strip() for s in tested[1:-1]]  # the tested ones but the summary
     assert "pip install gitmetrics" not in readme and "|| true" not in block
     assert set(env) == {"GITMETRICS_REMOTE", "GITMETRICS_TOKEN"}
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_every_schema(wheel: Path) -> None:
+    import zipfile
+
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("gitmetrics/schemas/")}
+    source = {
+        "gitmetrics/schemas/" + p.relative_to(ROOT / "schemas").as_posix()
+        for p in (ROOT / "schemas").rglob("*.json")
+    }
+    assert source <= shipped and "gitmetrics/schemas/output/status.schema.json" in shipped

@@ -73,7 +73,7 @@ def test_push_pull_sync_and_what_they_print(
     )
     data = json.loads(run(runner, "pull", "--store", b.path, "--remote", bare, "--json").output)
     assert data["action"] == "pull" and data["fast_forward"] and data["commits_received"] == 1
-    assert data["head"] == a.head() and data["snapshots_received"] == 1
+    assert data["head"] == a.head() and data["collections_received"] == 1
     collect(a, "runner-a", 2)
     collect(b, "runner-b", 3)
     run(runner, "push", "--store", a.path, "--remote", bare)
@@ -98,7 +98,7 @@ def test_clone_records_the_remote_and_init_remote(runner: CliRunner, tmp_path: P
     run(runner, "push", "--store", "first")  # the remote recorded by clone
     assert f"url = {bare}" in (tmp_path / "first/.git/config").read_text()
     data = json.loads(run(runner, "clone", bare, "second", "--json").output)
-    assert data["snapshots_received"] == 1 and data["store"] == "second"
+    assert data["collections_received"] == 1 and data["store"] == "second"
     assert (tmp_path / "second/latest.json").exists()
     # plain git agrees: the store is a normal clone of the remote
     assert git("rev-parse", "origin/main", cwd=tmp_path / "second").strip() == data["head"]

@@ -55,7 +55,7 @@ def test_concurrent_clones_lose_nothing(
             outputs.append(json.loads(out))
 
     assert all(o["action"] == "push" for o in outputs)
-    assert sum(o["snapshots_sent"] for o in outputs) == clones * ROUNDS
+    assert sum(o["collections_sent"] for o in outputs) == clones * ROUNDS
     # every clone but the first to push in a round had to merge
     assert sum(o["merged"] for o in outputs) >= ROUNDS * (clones - 1)
     print("attempts:", sorted(o["attempts"] for o in outputs))

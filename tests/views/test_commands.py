@@ -61,20 +61,22 @@ def test_status_table_worst_first_with_changes(known_store: Store) -> None:
 
 def test_status_json_matches_the_table(known_store: Store) -> None:
     data = json.loads(run("status", "--store", str(known_store.path), "--json"))
-    rows = {r["name"]: r for r in data["rows"]}
-    assert [r["name"] for r in data["rows"]] == ["delta", "alpha", "eps", "gamma", "beta"]
-    assert rows["alpha"]["coverage"] == 58.0 and rows["alpha"]["change"] == 2.0
-    assert rows["beta"]["status"] == "good" and rows["beta"]["change"] == -1.0
-    assert rows["delta"]["status"] == "error" and rows["delta"]["coverage"] is None
-    assert data["totals"]["counts"] == {
+    rows = {r["repo"]: r for r in data["rows"]}
+    assert [r["repo"] for r in data["rows"]] == ["delta", "alpha", "eps", "gamma", "beta"]
+    assert rows["alpha"]["line_coverage"] == 58.0 and rows["alpha"]["change"] == 2.0
+    assert rows["alpha"]["previous_line_coverage"] == 56.0
+    assert rows["beta"]["rating"] == "good" and rows["beta"]["change"] == -1.0
+    assert rows["delta"]["rating"] == "error" and rows["delta"]["line_coverage"] is None
+    assert data["totals"]["ratings"] == {
         "error": 1,
         "no data": 0,
         "needs work": 1,
         "fair": 2,
         "good": 1,
     }
-    assert data["totals"]["avg_coverage"] == 70.0
-    assert data["previous_timestamp"] == "2026-11-04T10:00:00Z"
+    assert data["totals"]["avg_line_coverage"] == 70.0
+    assert data["previous_at"] == "2026-11-04T10:00:00Z"
+    assert data["at"] == "2026-11-05T10:00:00Z" and len(data["collection"]) == 40
 
 
 def test_status_filters_and_threshold(known_store: Store) -> None:
@@ -90,8 +92,8 @@ def test_status_filters_and_threshold(known_store: Store) -> None:
             "55",
         )
     )
-    assert [(r["name"], r["status"]) for r in data["rows"]] == [("alpha", "good"), ("beta", "good")]
-    assert data["totals"]["avg_coverage"] == 72.0
+    assert [(r["repo"], r["rating"]) for r in data["rows"]] == [("alpha", "good"), ("beta", "good")]
+    assert data["totals"]["avg_line_coverage"] == 72.0
     out = fail("status", "--store", str(known_store.path), "--repo", "nope")
     assert "no repository in the newest snapshot matches --repo nope" in out
 
@@ -110,22 +112,33 @@ def test_every_read_command_says_when_the_store_is_empty(tmp_path: Path) -> None
 
 def test_report_json_has_history_figures(known_store: Store) -> None:
     data = json.loads(run("report", "--store", str(known_store.path), "--format", "json"))
-    rows = {r["name"]: r for r in data["rows"]}
+    rows = {r["repo"]: r for r in data["rows"]}
     assert data["collections"] == 5  # three of them pruned from the tree by retention
     beta = rows["beta"]
-    assert (beta["current"], beta["previous"], beta["change"]) == (86.0, 87.0, -1.0)
-    assert (beta["best"], beta["worst"]) == (90.0, 86.0)
-    assert beta["trend"] == [90.0, 89.0, 88.0, 87.0, 86.0]
+    assert (beta["line_coverage"], beta["previous_line_coverage"], beta["change"]) == (
+        86.0,
+        87.0,
+        -1.0,
+    )
+    assert (beta["best_line_coverage"], beta["worst_line_coverage"]) == (90.0, 86.0)
+    assert [p["line_coverage"] for p in beta["points"]] == [90.0, 89.0, 88.0, 87.0, 86.0]
+    assert beta["points"][0]["at"] == "2026-11-01T10:00:00Z"
     assert beta["slope_per_week"] == -7.0
-    assert rows["eps"]["trend"] == [None, None, None, 65.0, 66.0]
-    assert data["average_trend"] == [56.0, 56.2, 56.6, 64.0, 70.0]
+    assert [p["line_coverage"] for p in rows["eps"]["points"]] == [None, None, None, 65.0, 66.0]
+    assert [p["avg_line_coverage"] for p in data["average_points"]] == [
+        56.0,
+        56.2,
+        56.6,
+        64.0,
+        70.0,
+    ]
 
 
 def test_report_formats_render_the_same_rows(known_store: Store, tmp_path: Path) -> None:
     st = str(known_store.path)
     data = json.loads(run("report", "--store", st, "--format", "json", "--last", "3"))
     assert data["window"] == 3
-    order = [r["name"] for r in data["rows"]]
+    order = [r["repo"] for r in data["rows"]]
 
     md = run("report", "--store", st, "--format", "markdown", "--last", "3")
     md_rows = [line for line in md.splitlines() if line.startswith("| ") and "---" not in line]
@@ -136,9 +149,10 @@ def test_report_formats_render_the_same_rows(known_store: Store, tmp_path: Path)
     out = run("report", "--store", st, "--format", "csv", "--last", "3", "-o", str(target))
     assert "Wrote csv report of 5 repos" in out
     table = list(csv.DictReader(io.StringIO(target.read_text())))
-    assert [r["name"] for r in table] == order
-    beta = next(r for r in table if r["name"] == "beta")
-    assert (beta["current"], beta["best"], beta["trend"]) == ("86.0", "90.0", "88 87 86")
+    assert [r["repo"] for r in table] == order
+    beta = next(r for r in table if r["repo"] == "beta")
+    assert (beta["line_coverage"], beta["best_line_coverage"]) == ("86.0", "90.0")
+    assert [p["line_coverage"] for p in json.loads(beta["points"])] == [88.0, 87.0, 86.0]
 
     page = run("report", "--store", st, "--format", "html")
 
@@ -167,7 +181,8 @@ def test_report_formats_render_the_same_rows(known_store: Store, tmp_path: Path)
 
 def test_report_rejects_an_unknown_format(known_store: Store) -> None:
     out = fail("report", "--store", str(known_store.path), "--format", "pdf")
-    assert "unknown report format" in out and "json, markdown, csv, html" in out
+    assert "--format pdf: unknown format" in out
+    assert "use one of: markdown, json, csv, html, table" in out
 
 
 # --- diff -------------------------------------------------------------------------
@@ -175,7 +190,7 @@ def test_report_rejects_an_unknown_format(known_store: Store) -> None:
 
 def test_diff_default_is_previous_to_latest(known_store: Store) -> None:
     data = json.loads(run("diff", "--store", str(known_store.path), "--json"))
-    kinds = {r["name"]: (r["kind"], r["change"]) for r in data["rows"]}
+    kinds = {r["repo"]: (r["kind"], r["change"]) for r in data["rows"]}
     assert kinds == {
         "alpha": ("changed", 2.0),
         "beta": ("changed", -1.0),
@@ -183,8 +198,11 @@ def test_diff_default_is_previous_to_latest(known_store: Store) -> None:
         "eps": ("changed", 1.0),
         "gamma": ("same", 0.0),
     }
-    assert [r["name"] for r in data["rows"]] == ["delta", "beta", "eps", "alpha", "gamma"]
-    assert data["avg_change"] == 6.0
+    assert [r["repo"] for r in data["rows"]] == ["delta", "beta", "eps", "alpha", "gamma"]
+    assert data["avg_line_coverage_change"] == 6.0
+    delta = data["rows"][0]
+    assert delta["before"] == {"status": "ok", "line_coverage": 42.0, "branch_coverage": 21.0}
+    assert delta["after"] == {"status": "error", "line_coverage": None, "branch_coverage": None}
 
 
 def test_diff_by_revision_lists_added_and_removed(known_store: Store) -> None:
@@ -194,12 +212,13 @@ def test_diff_by_revision_lists_added_and_removed(known_store: Store) -> None:
     assert re.search(r"30\.0%\s+-\s+-\s+removed", row(out, "old"))
     assert "1 added, 1 removed" in out
     data = json.loads(run("diff", "HEAD~4", "HEAD", "--store", str(known_store.path), "--json"))
-    assert data["a"]["timestamp"] == "2026-11-01T10:00:00Z"
-    assert {r["name"]: r["kind"] for r in data["rows"]}["old"] == "removed"
+    assert data["a"]["at"] == "2026-11-01T10:00:00Z"
+    old = next(r for r in data["rows"] if r["repo"] == "old")
+    assert old["kind"] == "removed" and old["after"] is None
     # a commit id names the same collection
-    commit = data["a"]["commit"]
+    commit = data["a"]["collection"]
     again = json.loads(run("diff", commit[:8], "--store", str(known_store.path), "--json"))
-    assert again["a"]["commit"] == commit and again["b"]["spec"] == "latest"
+    assert again["a"]["collection"] == commit and again["b"]["spec"] == "latest"
 
 
 def test_diff_by_file_name_of_a_pruned_snapshot(known_store: Store) -> None:
@@ -208,15 +227,15 @@ def test_diff_by_file_name_of_a_pruned_snapshot(known_store: Store) -> None:
     name = oldest.snapshot_path.rsplit("/", 1)[-1]
     data = json.loads(run("diff", name, "--store", str(known_store.path), "--json"))
     assert data["a"]["snapshot_path"] == oldest.snapshot_path
-    assert data["a"]["avg_coverage"] == 56.0
+    assert data["a"]["avg_line_coverage"] == 56.0
 
 
 def test_diff_by_date(known_store: Store) -> None:
     st = str(known_store.path)
     data = json.loads(run("diff", "--at", "2026-11-02", "--store", st, "--json"))
-    assert data["a"]["timestamp"] == "2026-11-02T10:00:00Z"
+    assert data["a"]["at"] == "2026-11-02T10:00:00Z"
     data = json.loads(run("diff", "2026-11-02", "2026-11-03T12:00:00Z", "--store", st, "--json"))
-    assert (data["a"]["timestamp"], data["b"]["timestamp"]) == (
+    assert (data["a"]["at"], data["b"]["at"]) == (
         "2026-11-02T10:00:00Z",
         "2026-11-03T10:00:00Z",
     )
@@ -255,7 +274,8 @@ def test_trends_with_forecast(known_store: Store) -> None:
     )
     assert "flat: not at this rate" in row(out, "gamma")
     data = json.loads(run("trends", "--store", st, "--forecast", "--json", "--repo", "beta"))
-    assert [r["name"] for r in data["rows"]] == ["beta"]
+    assert [r["repo"] for r in data["rows"]] == ["beta"]
+    assert data["rows"][0]["line_coverage"] == 86.0
     f = data["rows"][0]["forecast"]
     assert f["crossing_date"] == "2026-11-11" and f["verdict"] == "falling"
     assert data["collections"] == 5
@@ -265,7 +285,8 @@ def test_trends_window_and_plot(known_store: Store) -> None:
     st = str(known_store.path)
     data = json.loads(run("trends", "--store", st, "--days", "2", "--json", "--role", "service"))
     assert data["collections"] == 3  # 11-03, 11-04, 11-05
-    assert {r["name"]: r["change"] for r in data["rows"]} == {"alpha": 4.0, "beta": -2.0}
+    assert {r["repo"]: r["change"] for r in data["rows"]} == {"alpha": 4.0, "beta": -2.0}
+    assert data["average"]["repo"] is None and data["average"]["points"][0]["avg_line_coverage"]
     out = run("trends", "--store", st, "--plot", "--repo", "alpha")
     assert "● average  ◆ alpha" in out
     assert "┤" in out and "└" in out
@@ -278,11 +299,11 @@ def test_history_all_since_repo_and_role(known_store: Store) -> None:
     st = str(known_store.path)
     assert len(json.loads(run("history", "--store", st, "--json", "-n", "2"))) == 2
     rows = json.loads(run("history", "--store", st, "--json", "--all"))
-    assert [r["avg_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]
+    assert [r["avg_line_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]
     assert rows[0]["change"] == 6.0 and rows[-1]["change"] is None
 
     rows = json.loads(run("history", "--store", st, "--json", "--since", "2026-11-04"))
-    assert [r["timestamp"][:10] for r in rows] == ["2026-11-05", "2026-11-04"]
+    assert [r["at"][:10] for r in rows] == ["2026-11-05", "2026-11-04"]
     assert rows[-1]["change"] == 7.4  # against the collection before the window
 
     out = run("history", "--store", st, "--repo", "delta", "--all")
@@ -291,7 +312,8 @@ def test_history_all_since_repo_and_role(known_store: Store) -> None:
     assert re.search(r"2026-11-05 10:00\s+-\s+-\s+0\s+error", out)
 
     rows = json.loads(run("history", "--store", st, "--json", "--role", "tooling", "--all"))
-    assert [r["avg_coverage"] for r in rows] == [66.0, 65.0, 30.0, 30.0, 30.0]
+    assert [r["avg_line_coverage"] for r in rows] == [66.0, 65.0, 30.0, 30.0, 30.0]
+    assert {r["role"] for r in rows} == {"tooling"}
     assert rows[1]["change"] == 35.0
 
     rows_by_api = build_history(known_store, limit=None, name="old")
@@ -333,7 +355,7 @@ def test_every_command_has_help_and_a_readme_section(cmd: str) -> None:
 def test_every_data_command_has_every_format(known_store: Store, cmd: str) -> None:
     st = str(known_store.path)
     extra = ["--min-coverage", "60"] if cmd == "check" else []
-    ok = (0, 1) if cmd == "check" else (0,)
+    ok = (0, 3) if cmd == "check" else (0,)
 
     def out(*args: str) -> str:
         result = invoke(cmd, "--store", st, *extra, *args)
@@ -361,4 +383,4 @@ def test_history_streams_aligned_rows(known_store: Store) -> None:
     # fixed widths: every row's coverage ends where the heading "Avg Coverage" ends
     assert {line.index("%") + 1 for line in lines[1:]} == {lines[0].index("Coverage") + 8}
     rows = json.loads(run("history", "--store", str(known_store.path), "--all", "--json"))
-    assert [r["avg_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]
+    assert [r["avg_line_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]
