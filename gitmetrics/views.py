@@ -336,16 +336,23 @@ class ReportView:
     totals: Totals
 
 
-def _series(cols: Sequence[Collection], name: str) -> list[float | None]:
-    out: list[float | None] = []
-    for c in cols:
-        r = c.snapshot.repo(name)
-        out.append(r.coverage if r is not None and r.ok else None)
-    return out
+def _measured(cols: Sequence[Collection]) -> list[dict[str, float | None]]:
+    """Per collection, each repository's coverage (``None``: failed), as
+    :meth:`Snapshot.repo` finds it (the first of a name), one pass per snapshot."""
+    return [
+        {r.name: r.coverage if r.ok else None for r in reversed(c.snapshot.repositories)}
+        for c in cols
+    ]
 
 
-def _points(cols: Sequence[Collection], name: str) -> list[tuple[datetime, float | None]]:
-    return list(zip((c.snapshot.when for c in cols), _series(cols, name), strict=True))
+def _series(measured: Sequence[dict[str, float | None]], name: str) -> list[float | None]:
+    return [m.get(name) for m in measured]
+
+
+def _points(
+    whens: Sequence[datetime], measured: Sequence[dict[str, float | None]], name: str
+) -> list[tuple[datetime, float | None]]:
+    return list(zip(whens, _series(measured, name), strict=True))
 
 
 def build_report(
@@ -362,15 +369,18 @@ def build_report(
     prev = cols[-2].snapshot if len(cols) > 1 else None
     recent = cols[-window:]
     kept = _filter_or_fail(latest.snapshot, names, roles)
+    measured = _measured(cols)
+    recent_measured = measured[-window:]
+    recent_whens = [c.snapshot.when for c in recent]
     rows = []
     for r in kept:
-        full = _series(cols, r.name)
+        full = _series(measured, r.name)
         best, worst = trends.best_worst(full)
         before = prev.repo(r.name) if prev is not None else None
         previous = before.coverage if before is not None and before.ok else None
         current = r.coverage if r.ok else None
-        line = trends.fit(_points(recent, r.name))
-        trend = tuple(_series(recent, r.name))
+        line = trends.fit(_points(recent_whens, recent_measured, r.name))
+        trend = tuple(_series(recent_measured, r.name))
         rows.append(
             ReportRow(
                 name=r.name,
@@ -481,7 +491,8 @@ def build_diff(
     now: datetime | None = None,
 ) -> DiffView:
     """Compare two collections (default: the previous and the newest)."""
-    found = entries(store)
+    # a side named by the user is looked up in the whole history; the defaults need none of it
+    found = entries(store) if a is not None or b is not None else []
     # the defaults are the newest two collections that can be read
     two = newest(store, 2) if a is None or b is None else []
     if a is None:
@@ -618,12 +629,18 @@ def build_trends(
     latest = cols[-1].snapshot
     kept = _filter_or_fail(latest, names, roles)
     stamps = tuple(c.snapshot.timestamp for c in cols)
+    measured = _measured(cols)
+    whens = [c.snapshot.when for c in cols]
     rows = [
-        _trend_row(r.name, r.role, _points(cols, r.name), stamps, min_coverage, forecast_days)
+        _trend_row(
+            r.name, r.role, _points(whens, measured, r.name), stamps, min_coverage, forecast_days
+        )
         for r in kept
     ]
     rows.sort(key=lambda x: (x.change if x.change is not None else 0.0, x.name))
-    avg_points = [(c.snapshot.when, c.snapshot.summary.avg_coverage) for c in cols]
+    avg_points = [
+        (when, c.snapshot.summary.avg_coverage) for when, c in zip(whens, cols, strict=True)
+    ]
     return TrendsView(
         start=stamps[0],
         end=stamps[-1],
