@@ -1,9 +1,11 @@
 """Shape a coverage history into the compact data the HTML dashboard draws (pure functions).
 
 The page gets columns, not snapshots: one array of times, one array of average coverage,
-and per repository one array of coverage in hundredths of a percent (``null`` where the
-repository was absent or failed). Source commits change rarely, so they are stored as runs
-``[first_index, commit]``. Everything about the newest snapshot of the window (cards,
+and per repository its coverage in hundredths of a percent (``null`` where the repository
+was absent or failed) as runs, ``[value, count, value, count, ...]``: most collections leave
+most repositories unchanged, so the runs are a third of the values' size, and the page a
+commit rewrites shrinks with them. Source commits change rarely, so they are stored as runs
+too, ``[first index, commit, first index, commit, ...]``. Everything about the newest snapshot of the window (cards,
 table, errors) is given ready to show, with text formatted by :mod:`gitmetrics.render.fmt`
 so the page reads exactly like the terminal views.
 
@@ -22,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import chain, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -32,10 +34,10 @@ from gitmetrics.render import fmt
 from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp
 from gitmetrics.trends import change
 
-#: Version of the embedded data; the page refuses what it does not know.
-DATA_VERSION = 1
+#: Version of the embedded data; the page refuses what it does not know (2: runs in ``cov``).
+DATA_VERSION = 2
 #: Version of a :class:`Series` file; another version is rebuilt, never read.
-SERIES_VERSION = 1
+SERIES_VERSION = 2
 #: Below this (and below min_coverage) a repository "needs work".
 FAIR_COVERAGE = 60.0
 #: Digits of a source or metrics commit the page shows.
@@ -245,8 +247,10 @@ class Series:
         self.avg: list[int | None] = []
         self.names: list[str] = []
         self.roles: list[str] = []
+        #: per repository, its values as runs: ``[value, count, value, count, ...]``
         self.cov: list[list[int | None]] = []
-        self.src: list[list[list[Any]]] = []
+        #: per repository, its source commits as runs: ``[first index, commit, ...]``
+        self.src: list[list[Any]] = []
         # the oldest, the one before the newest, and the newest collection, whose exact
         # figures are kept (as read from a series file, or the collection itself)
         self._first: _Figures = None
@@ -289,7 +293,7 @@ class Series:
         at = bisect_left(self.names, name)
         self.names.insert(at, name)
         self.roles.insert(at, "")
-        self.cov.insert(at, [None] * points)
+        self.cov.insert(at, [None, points] if points else [])
         self.src.insert(at, [])
         self._index = {n: i for i, n in enumerate(self.names)}
         self._names = ()  # where each name is has moved
@@ -311,16 +315,18 @@ class Series:
             self._names, self._roles, self._src = c.names, (), ()
         at, cov = self._at, self.cov
         for column in self._absent:
-            column.append(None)
-        for i, value in zip(at, c.measured, strict=True):
+            _extend(column, None)
+        if len(at) != len(set(at)):  # a name twice: the later figure wins, as before
+            once = dict(zip(at, c.measured, strict=True))
+            pairs: Iterable[tuple[int, float]] = once.items()
+        else:
+            pairs = zip(at, c.measured, strict=True)
+        for i, value in pairs:
             if value != value:  # NaN: not measured
-                cov[i].append(None)
+                _extend(cov[i], None)
             else:
                 k = round(value * 100)
-                cov[i].append(_INTS[k] if 0 <= k <= 10_000 else k)
-        if len(at) != len(set(at)):  # a name twice: the later figure wins, as before
-            for i in set(at):
-                del cov[i][j:-1]
+                _extend(cov[i], _INTS[k] if 0 <= k <= 10_000 else k)
         if c.roles is not self._roles:
             for i, role in zip(at, c.roles, strict=True):
                 self.roles[i] = role  # the newest role wins
@@ -330,8 +336,8 @@ class Series:
             for i, commit, was in zip(at, c.src, before, strict=True):
                 if commit is not was and commit is not None:
                     runs = self.src[i]
-                    if not runs or runs[-1][1] != commit:
-                        runs.append([j, commit])
+                    if not runs or runs[-1] != commit:
+                        runs += (j, commit)
             self._src = c.src
         if self._first is None:
             self._first = c
@@ -387,12 +393,12 @@ class Series:
             return None
         if not _only(s.t, int) or not _only(s.commit, str, type(None)):
             return None
-        if set(map(len, s.cov)) - {n} or not _only(chain(s.avg, *s.cov), int, type(None)):
+        if not _only(s.avg, int, type(None)) or not all(_runs_of(col, n) for col in s.cov):
+            return None
+        if not _only(s.src, list) or any(len(runs) % 2 for runs in s.src):
             return None
         runs = list(chain.from_iterable(s.src))
-        if not _only(runs, list) or set(map(len, runs)) - {2}:
-            return None
-        if not _only(map(itemgetter(0), runs), int) or not _only(map(itemgetter(1), runs), str):
+        if not _only(runs[::2], int) or not _only(runs[1::2], str):
             return None
         for part in (s.first, s.last) + ((s.prev,) if n > 1 else ()):
             if not isinstance(part, dict) or not isinstance(part["timestamp"], str):
@@ -405,6 +411,39 @@ class Series:
         parse_timestamp(s.last["timestamp"])
         s._index = {name: i for i, name in enumerate(s.names)}
         return s
+
+
+def _extend(runs: list[int | None], value: int | None) -> None:
+    """Append ``value`` to a column kept as runs."""
+    if runs and runs[-2] == value:
+        count = runs[-1]
+        assert count is not None
+        runs[-1] = count + 1
+    else:
+        runs += (value, 1)
+
+
+def _runs_of(runs: Any, n: int) -> bool:
+    """True for a column of ``n`` values as this version writes it: ``[value, count, ...]``,
+    values whole hundredths or ``null``, counts positive, no two runs in a row of one value."""
+    if not isinstance(runs, list) or len(runs) % 2:
+        return False
+    values, counts = runs[::2], runs[1::2]
+    if not _only(values, int, type(None)) or not _only(counts, int):
+        return False
+    if sum(counts) != n or min(counts, default=1) < 1:
+        return False
+    return all(a != b for a, b in pairwise(values))
+
+
+def values_of(runs: Sequence[int | None]) -> list[int | None]:
+    """A column kept as runs, one value per collection."""
+    out: list[int | None] = []
+    for i in range(0, len(runs), 2):
+        count = runs[i + 1]
+        assert count is not None
+        out += [runs[i]] * count
+    return out
 
 
 def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[Series, Point]:

@@ -26,7 +26,7 @@ DERIVED_PATH = "dashboard/index.html"
 _PLACEHOLDER = re.compile(r"@@([A-Z]+)@@")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
-_DATA = re.compile(r'<script type="application/json" id="gm-data">(.*?)</script>', re.S)
+_DATA_OPEN = '<script type="application/json" id="gm-data">'
 
 
 @cache
@@ -127,11 +127,16 @@ def rebuilt(ctx: DeriveContext, newest: shape.Point) -> tuple[shape.Series, shap
 
 def series_of_page(page: bytes | None) -> shape.Series | None:
     """The series a page written by this version carries, or ``None``."""
-    found = _DATA.search(page.decode("utf-8", "replace")) if page is not None else None
-    if found is None:
+    if page is None:
+        return None
+    # what _DATA matches, found with two plain searches (a regex scan of 1 MB takes 15 ms)
+    text = page.decode("utf-8", "replace")
+    start = text.find(_DATA_OPEN)
+    end = text.find("</script>", start) if start >= 0 else -1
+    if end < 0:
         return None
     try:
-        data = json.loads(found.group(1))
+        data = json.loads(text[start + len(_DATA_OPEN) : end])
     except ValueError:
         return None
     return shape.Series.from_page(data)

@@ -25,17 +25,40 @@ def test_series_are_columns_in_hundredths_with_gaps() -> None:
     assert s["names"] == ["api", "lib", "tools", "web"]
     assert s["roles"] == ["service", "library", "tooling", "frontend"]
     assert s["avg"] == [7000, 6200, 7887]
-    # tools: absent, measured, failed
-    assert s["cov"][s["names"].index("tools")] == [None, 3000, None]
-    assert s["cov"][s["names"].index("api")] == [7000, 7500, 8360]
+    # tools: absent, measured, failed; each column as runs of [value, count]
+    assert s["cov"][s["names"].index("tools")] == [None, 1, 3000, 1, None, 1]
+    assert shape.values_of(s["cov"][s["names"].index("tools")]) == [None, 3000, None]
+    assert shape.values_of(s["cov"][s["names"].index("api")]) == [7000, 7500, 8360]
     assert s["t"][1] - s["t"][0] == 86400
     assert s["commit"] == ["00" * 5, "01" * 5, "02" * 5]
 
 
+def test_unchanged_coverage_is_one_run() -> None:
+    same = [snap([ok("a", "x", 1, 2), ok("b", "x", 1, 4)], day) for day in range(4)]
+    moved = snap([ok("a", "x", 1, 2), ok("b", "x", 3, 4)], 4)
+    s = shape.build([shape.Point(x) for x in [*same, moved]])["series"]
+    assert s["cov"] == [[5000, 5], [2500, 4, 7500, 1]]
+    series = shape.Series.from_page(shape.build([shape.Point(x) for x in same]))
+    assert series is not None
+    shape.extend(series, shape.Point(moved))
+    assert series.cov == s["cov"]
+
+
+@pytest.mark.parametrize(
+    "cov",
+    [[5000, 2], [5000, 3, 5000, 1], [5000, 0, 5000, 4], [5000], [5000, 4, None], [True, 4]],
+)
+def test_a_page_with_odd_runs_is_not_continued(cov: list[object]) -> None:
+    data = shape.build([shape.Point(snap([ok("a", "x", 1, 2)], day)) for day in range(4)])
+    assert shape.Series.from_page(data) is not None
+    data["series"]["cov"] = [cov]
+    assert shape.Series.from_page(data) is None
+
+
 def test_source_commits_are_stored_as_runs() -> None:
     s = shape.build(points())["series"]
-    assert s["src"][s["names"].index("lib")] == [[0, "c" * 10]]
-    assert s["src"][s["names"].index("api")] == [[0, "a" * 10], [1, "a1" * 5], [2, "a2" * 5]]
+    assert s["src"][s["names"].index("lib")] == [0, "c" * 10]
+    assert s["src"][s["names"].index("api")] == [0, "a" * 10, 1, "a1" * 5, 2, "a2" * 5]
 
 
 def test_cards_and_rows_use_the_terminal_formatting() -> None:
