@@ -30,8 +30,9 @@ from typing import Any
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SnapshotError, warn
+from gitmetrics.history import Collection
 from gitmetrics.render import fmt
-from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp
+from gitmetrics.snapshot import RepoResult, parse_timestamp
 from gitmetrics.trends import change
 
 #: Version of the embedded data; the page refuses what it does not know (2: runs in ``cov``).
@@ -42,18 +43,6 @@ SERIES_VERSION = 2
 FAIR_COVERAGE = 60.0
 #: Digits of a source or metrics commit the page shows.
 SHORT = 10
-
-
-@dataclass(frozen=True)
-class Point:
-    """One collection of the history: its snapshot and, when known, its metrics commit.
-
-    ``path`` (the snapshot's file in the store) orders collections made in the same second.
-    """
-
-    snapshot: Snapshot
-    commit: str | None = None
-    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,9 +57,9 @@ class Stored:
     commit: str | None = None
     path: str = ""
 
-    def point(self) -> Point:
-        """The collection as a :class:`Point` (its whole snapshot)."""
-        return Point(snapmod.from_dict(self.data), self.commit, self.path)
+    def collection(self) -> Collection:
+        """The collection with its whole snapshot."""
+        return Collection.of(snapmod.from_dict(self.data), self.commit, self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +83,6 @@ class _Compact:
 
     def values(self) -> Iterator[float | None]:
         return (None if v != v else v for v in self.measured)
-
-
-def window(points: Sequence[Point], days: int | None) -> list[Point]:
-    """The points (oldest first) within ``days`` of the newest one; all when ``days`` is None."""
-    ordered = sorted(points, key=lambda p: (p.snapshot.when, p.path))
-    if days is None or not ordered:
-        return ordered
-    start = ordered[-1].snapshot.when - timedelta(days=days)
-    return [p for p in ordered if p.snapshot.when >= start]
 
 
 def status_of(coverage: float | None, min_coverage: float) -> str:
@@ -163,7 +143,7 @@ _NAME = itemgetter("name")
 _ROLE = itemgetter("role")
 
 
-def _compact(point: Point | Stored, share: _Shared) -> _Compact:
+def _compact(point: Collection | Stored, share: _Shared) -> _Compact:
     if isinstance(point, Stored):
         return _compact_data(point, share)
     s = point.snapshot
@@ -446,7 +426,9 @@ def values_of(runs: Sequence[int | None]) -> list[int | None]:
     return out
 
 
-def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[Series, Point]:
+def series(
+    points: Iterable[Collection | Stored], days: int | None = None
+) -> tuple[Series, Collection]:
     """The columns of a history (any order) and its newest point, read once each.
 
     Only the newest collection is kept whole; the others are reduced to what the columns
@@ -455,7 +437,7 @@ def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[S
     """
     share = _Shared()
     kept: list[_Compact] = []
-    newest: Point | Stored | None = None
+    newest: Collection | Stored | None = None
     newest_key: tuple[datetime, str] | None = None
     for p in points:
         try:
@@ -486,16 +468,16 @@ def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[S
         c = kept.pop()
         if start is None or c.when >= start:
             out.append(c)
-    return out, newest.point() if isinstance(newest, Stored) else newest
+    return out, newest.collection() if isinstance(newest, Stored) else newest
 
 
-def extend(s: Series, point: Point) -> None:
+def extend(s: Series, point: Collection) -> None:
     """Append a collection newer than every one in ``s``."""
     s.append(_compact(point, _Shared()))
 
 
 def build(
-    points: Iterable[Point | Stored],
+    points: Iterable[Collection | Stored],
     *,
     min_coverage: float = 80.0,
     days: int | None = None,
@@ -509,7 +491,7 @@ def build(
 
 def page_data(
     s: Series,
-    newest: Point,
+    newest: Collection,
     *,
     min_coverage: float = 80.0,
     days: int | None = None,

@@ -34,15 +34,21 @@ class Collection:
         return cls(entry, lambda: store.snapshot_at(entry))
 
     @classmethod
-    def of(cls, snapshot: Snapshot, commit: str | None = None) -> Collection:
-        """A snapshot in hand (not read from a store) as a collection."""
+    def read(cls, entry: HistoryEntry, snapshot: Snapshot) -> Collection:
+        """The collection ``entry`` with its snapshot already read."""
+        return cls(entry, lambda: snapshot)
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, commit: str | None = None, path: str = "") -> Collection:
+        """A snapshot in hand (not read from a store, or not yet committed) as a collection;
+        ``path`` is its file in the store, when it has one."""
         from gitmetrics.store import HistoryEntry
 
         s = snapshot.summary
         entry = HistoryEntry(
             commit=commit or "",
             timestamp=snapshot.timestamp,
-            snapshot_path="",
+            snapshot_path=path,
             avg_coverage=s.avg_coverage,
             weighted_coverage=s.weighted_coverage,
             repos=s.repos_count,
@@ -62,6 +68,11 @@ class Collection:
     def commit(self) -> str | None:
         """The metrics commit that recorded it (``None`` for a snapshot in hand)."""
         return self.entry.commit or None
+
+    @property
+    def path(self) -> str:
+        """Its snapshot file in the store (orders collections made in the same second)."""
+        return self.entry.snapshot_path
 
     @property
     def when(self) -> datetime:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gitmetrics import __version__
 from gitmetrics import dashboard as shape
 from gitmetrics.config import Config
+from gitmetrics.history import Collection
 from gitmetrics.render import escape
 from gitmetrics.snapshot import parse_timestamp
 
@@ -70,7 +71,7 @@ def render(data: Mapping[str, Any]) -> str:
 
 
 def render_points(
-    points: Iterable[shape.Point],
+    points: Iterable[Collection],
     *,
     min_coverage: float,
     days: int | None = None,
@@ -100,7 +101,7 @@ def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     if not enabled(cfg):
         # turned off: drop the page we wrote before, so a stale one is never served
         return {DERIVED_PATH: None} if ctx.read(DERIVED_PATH) is not None else {}
-    newest = shape.Point(ctx.snapshot, None, ctx.snapshot_path)
+    newest = Collection.of(ctx.snapshot, None, ctx.snapshot_path)
     series = continued(ctx, newest)
     if series is None:
         # the newest by time, which a snapshot from a clock behind the others is not
@@ -111,16 +112,16 @@ def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     return {DERIVED_PATH: render(data).encode()}
 
 
-def rebuilt(ctx: DeriveContext, newest: shape.Point) -> tuple[shape.Series, shape.Point]:
+def rebuilt(ctx: DeriveContext, newest: Collection) -> tuple[shape.Series, Collection]:
     """The series of every collection reachable from the commit being made, read again."""
     seen = {newest.path}
 
-    def points() -> Iterator[shape.Point]:
+    def points() -> Iterator[Collection]:
         yield newest
         for entry, snap in ctx.earlier():
             if entry.snapshot_path not in seen:  # a merge sees the newest on one side too
                 seen.add(entry.snapshot_path)
-                yield shape.Point(snap, entry.commit, entry.snapshot_path)
+                yield Collection.read(entry, snap)
 
     return shape.series(points())
 
@@ -142,7 +143,7 @@ def series_of_page(page: bytes | None) -> shape.Series | None:
     return shape.Series.from_page(data)
 
 
-def continued(ctx: DeriveContext, newest: shape.Point) -> shape.Series | None:
+def continued(ctx: DeriveContext, newest: Collection) -> shape.Series | None:
     """The parent's page's series with ``newest`` appended, or ``None`` if it cannot be trusted.
 
     The series must hold every recent collection (``ctx.previous``) by its
