@@ -109,15 +109,17 @@ class Query:
 def query(store: Store, q: Query = Query()) -> Iterator[Collection]:
     """The collections ``q`` asks for, newest first, snapshots unread."""
     cutoff: datetime | None = q.since
+    timed = q.seconds is not None or cutoff is not None
     for count, entry in enumerate(store.history(rev=q.rev), start=1):
-        when = parse_timestamp(entry.timestamp)
-        if q.seconds is not None and count == 1:
-            window = when - timedelta(seconds=q.seconds)
-            cutoff = window if cutoff is None else max(cutoff, window)
         if q.limit is not None and count > q.limit:
             return
-        if cutoff is not None and when < cutoff and count > q.at_least:
-            return
+        if timed:  # a time is parsed only for a query by time
+            when = parse_timestamp(entry.timestamp)
+            if q.seconds is not None and count == 1:
+                window = when - timedelta(seconds=q.seconds)
+                cutoff = window if cutoff is None else max(cutoff, window)
+            if cutoff is not None and when < cutoff and count > q.at_least:
+                return
         yield Collection.at(store, entry)
 
 

@@ -731,7 +731,7 @@ def iter_history(
             for p in pending:
                 if done == shown:
                     return
-                yield dataclasses.replace(p, change=trends.change(p.avg_coverage, r.avg_coverage))
+                yield _with_change(p, trends.change(p.avg_coverage, r.avg_coverage))
                 done += 1
             pending = []
         pending.append(r)
@@ -743,6 +743,24 @@ def iter_history(
         )
     for p in pending[: shown - done]:
         yield p
+
+
+def _with_change(r: HistoryRow, change: float | None) -> HistoryRow:
+    """``r`` with its change (``dataclasses.replace``, without its per-call field lookups)."""
+    return HistoryRow(
+        r.commit,
+        r.timestamp,
+        r.snapshot,
+        r.host,
+        r.avg_coverage,
+        r.weighted_coverage,
+        r.branch_coverage,
+        r.repos,
+        r.failed,
+        r.files,
+        r.status,
+        change,
+    )
 
 
 def _entry_row(e: HistoryEntry) -> HistoryRow:
