@@ -8,11 +8,12 @@ then kept.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitmetrics.errors import GitmetricsError, StoreError, warn
 from gitmetrics.snapshot import Snapshot, parse_timestamp
@@ -89,6 +90,20 @@ def readable(cols: Iterable[Collection]) -> Iterator[Collection]:
             warn(f"skipped collection {c.entry.commit[:10]}: {exc.message}")
             continue
         yield c
+
+
+def stored_data(store: Store, entry: HistoryEntry) -> dict[str, Any] | None:
+    """A collection's snapshot file as plain data, or ``None`` when it is not readable JSON.
+
+    The store's own history, so trusted: not validated, and no :class:`Snapshot` is built;
+    a reader of many collections takes only the figures it needs from it.
+    """
+    sha = store.lookup(store.repo[entry.commit.encode()].tree, entry.snapshot_path)
+    try:
+        data = json.loads(store.repo.object_store.get_raw(sha)[1]) if sha is not None else None
+    except ValueError:
+        data = None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)

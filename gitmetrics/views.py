@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from gitmetrics import duration, trends
 from gitmetrics.duration import DAY
-from gitmetrics.errors import StoreError
-from gitmetrics.history import Collection, Query, collections, query, readable
-from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp, summarize
+from gitmetrics.errors import StoreError, warn
+from gitmetrics.history import Collection, Query, collections, query, readable, stored_data
+from gitmetrics.snapshot import SCHEMA_VERSION, RepoResult, Snapshot, parse_timestamp, summarize
 
 if TYPE_CHECKING:
     from gitmetrics.store import HistoryEntry, Store
@@ -345,6 +345,35 @@ def _measured(cols: Sequence[Collection]) -> list[dict[str, float | None]]:
     ]
 
 
+def _stored_measured(store: Store, c: Collection) -> dict[str, float | None] | None:
+    """:func:`_measured` of one collection read as plain data; ``None`` (with a warning, as
+    :func:`readable` gives) when it cannot be read."""
+    where = f"{c.entry.snapshot_path}@{c.entry.commit[:10]}"
+    data = stored_data(store, c.entry)
+    try:
+        if data is None:
+            raise ValueError
+        version = data["schema_version"]
+        if type(version) is int and version > SCHEMA_VERSION:
+            warn(
+                f"skipped collection {c.entry.commit[:10]}: {where}: schema_version {version} "
+                f"is newer than this gitmetrics understands ({SCHEMA_VERSION})"
+            )
+            return None
+        out: dict[str, float | None] = {}
+        for r in reversed(data["repositories"]):
+            value = r.get("coverage") if r["status"] == "ok" else None
+            if value is not None and type(value) not in (int, float):
+                raise TypeError
+            out[r["name"]] = value
+        return out
+    except (KeyError, TypeError, ValueError, AttributeError):
+        warn(
+            f"skipped collection {c.entry.commit[:10]}: {where}: not a snapshot gitmetrics can read"
+        )
+        return None
+
+
 def _series(measured: Sequence[dict[str, float | None]], name: str) -> list[float | None]:
     return [m.get(name) for m in measured]
 
@@ -363,19 +392,47 @@ def build_report(
     names: Sequence[str] = (),
     roles: Sequence[str] = (),
 ) -> ReportView:
-    """The newest snapshot with, per repository, its history (best, worst, trend)."""
-    cols = collections(store)[::-1]  # oldest first
+    """The newest snapshot with, per repository, its history (best, worst, trend).
+
+    The history is read once, newest first: the newest ``window`` collections whole, the
+    older ones only for each repository's best and worst (no snapshot objects, nothing
+    kept), so memory stays that of the window however long the history is.
+    """
+    recent: list[Collection] = []  # newest first
+    highs: dict[str, float] = {}
+    lows: dict[str, float] = {}
+    count = 0
+    for c in query(store):
+        if len(recent) < max(window, 2):
+            found = next(readable([c]), None)
+            if found is None:
+                continue
+            recent.append(found)
+            measured = _measured([found])[0]
+        else:
+            figures = _stored_measured(store, c)
+            if figures is None:
+                continue
+            measured = figures
+        count += 1
+        for name, value in measured.items():
+            if value is not None:
+                if value > highs.get(name, -1.0):
+                    highs[name] = value
+                if value < lows.get(name, 101.0):
+                    lows[name] = value
+    if not recent:
+        collections(store)  # the usual message: no collection, or none readable
+    cols = recent[::-1]  # oldest first
     latest = cols[-1]
     prev = cols[-2].snapshot if len(cols) > 1 else None
     recent = cols[-window:]
     kept = _filter_or_fail(latest.snapshot, names, roles)
-    measured = _measured(cols)
-    recent_measured = measured[-window:]
+    recent_measured = _measured(recent)
     recent_whens = [c.snapshot.when for c in recent]
     rows = []
     for r in kept:
-        full = _series(measured, r.name)
-        best, worst = trends.best_worst(full)
+        best, worst = highs.get(r.name), lows.get(r.name)
         before = prev.repo(r.name) if prev is not None else None
         previous = before.coverage if before is not None and before.ok else None
         current = r.coverage if r.ok else None
@@ -406,7 +463,7 @@ def build_report(
         commit=latest.entry.commit,
         snapshot_path=latest.entry.snapshot_path,
         min_coverage=min_coverage,
-        collections=len(cols),
+        collections=count,
         window=len(recent),
         trend_timestamps=tuple(c.snapshot.timestamp for c in recent),
         average_trend=tuple(c.snapshot.summary.avg_coverage for c in recent),

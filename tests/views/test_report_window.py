@@ -1,0 +1,32 @@
+"""``report`` reads the collections older than its window as plain data: the same figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitmetrics.views import build_report
+from tests.conftest import inject, trailers
+from tests.views.conftest import build_store, snapshot_number
+
+
+def test_report_reads_the_history_beyond_its_window_as_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    st = build_store(tmp_path / "metrics", count=3)
+    bad = "snapshots/2026/11/metrics_20261103_120000_ci-1_0123456789.json"
+    message = trailers(bad, Timestamp="2026-11-03T12:00:00Z")
+    inject(st.path, {bad: b'{"schema_version": 1, "repositories": [{"no": "name"}]}\n'}, message)
+    for i in (3, 4):
+        st.commit_snapshot(snapshot_number(i), retention=2)
+    narrow = build_report(st, 80.0, window=2)  # the bad one and the oldest read as data
+    assert "skipped collection" in capsys.readouterr().err
+    wide = build_report(st, 80.0, window=10)  # every one read whole
+    assert "skipped collection" in capsys.readouterr().err
+    st.close()
+    assert narrow.collections == wide.collections == 5
+    extremes = {r.name: (r.best, r.worst) for r in wide.rows}
+    assert {r.name: (r.best, r.worst) for r in narrow.rows} == extremes
+    assert extremes["beta"] == (90.0, 86.0) and extremes["alpha"] == (58.0, 50.0)
+    assert narrow.window == 2 and len(narrow.trend_timestamps) == 2
