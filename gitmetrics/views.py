@@ -345,9 +345,30 @@ def _measured(cols: Sequence[Collection]) -> list[dict[str, float | None]]:
     ]
 
 
-def _stored_measured(store: Store, c: Collection) -> dict[str, float | None] | None:
-    """:func:`_measured` of one collection read as plain data; ``None`` (with a warning, as
-    :func:`readable` gives) when it cannot be read."""
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """What a view over many collections takes of each: when, the average, and each
+    repository's coverage (``None``: failed)."""
+
+    timestamp: str
+    avg: float | None
+    measured: dict[str, float | None]
+
+
+def _figures_of(c: Collection) -> _Figures:
+    s = c.snapshot
+    return _Figures(s.timestamp, s.summary.avg_coverage, _measured([c])[0])
+
+
+def _number(value: Any) -> float | None:
+    if value is not None and type(value) not in (int, float):
+        raise TypeError
+    return value  # type: ignore[no-any-return]
+
+
+def _stored_figures(store: Store, c: Collection) -> _Figures | None:
+    """:class:`_Figures` of one collection read as plain data, with no snapshot built;
+    ``None`` (with a warning, as :func:`readable` gives) when it cannot be read."""
     where = f"{c.entry.snapshot_path}@{c.entry.commit[:10]}"
     data = stored_data(store, c.entry)
     try:
@@ -360,13 +381,12 @@ def _stored_measured(store: Store, c: Collection) -> dict[str, float | None] | N
                 f"is newer than this gitmetrics understands ({SCHEMA_VERSION})"
             )
             return None
-        out: dict[str, float | None] = {}
+        measured: dict[str, float | None] = {}
         for r in reversed(data["repositories"]):
-            value = r.get("coverage") if r["status"] == "ok" else None
-            if value is not None and type(value) not in (int, float):
-                raise TypeError
-            out[r["name"]] = value
-        return out
+            measured[r["name"]] = _number(r.get("coverage")) if r["status"] == "ok" else None
+        timestamp = data["timestamp"]
+        parse_timestamp(timestamp)
+        return _Figures(timestamp, _number(data["summary"]["avg_coverage"]), measured)
     except (KeyError, TypeError, ValueError, AttributeError):
         warn(
             f"skipped collection {c.entry.commit[:10]}: {where}: not a snapshot gitmetrics can read"
@@ -410,10 +430,10 @@ def build_report(
             recent.append(found)
             measured = _measured([found])[0]
         else:
-            figures = _stored_measured(store, c)
+            figures = _stored_figures(store, c)
             if figures is None:
                 continue
-            measured = figures
+            measured = figures.measured
         count += 1
         for name, value in measured.items():
             if value is not None:
@@ -682,12 +702,25 @@ def build_trends(
     forecast_days: int | None = None,
 ) -> TrendsView:
     """Coverage of each repository over the ``days`` up to the newest collection."""
-    cols = collections(store, Query(seconds=days * DAY))[::-1]  # oldest first
-    latest = cols[-1].snapshot
+    window = Query(seconds=days * DAY)
+    latest: Snapshot | None = None
+    cols: list[_Figures] = []  # newest first; the newest read whole, the others as data
+    for c in query(store, window):
+        if latest is None:
+            found = next(readable([c]), None)
+            if found is not None:
+                latest = found.snapshot
+                cols.append(_figures_of(found))
+        elif (figures := _stored_figures(store, c)) is not None:
+            cols.append(figures)
+    if latest is None:
+        collections(store, window)  # the usual message: no collection, or none readable
+        raise AssertionError("unreachable")
+    cols.reverse()  # oldest first
     kept = _filter_or_fail(latest, names, roles)
-    stamps = tuple(c.snapshot.timestamp for c in cols)
-    measured = _measured(cols)
-    whens = [c.snapshot.when for c in cols]
+    stamps = tuple(f.timestamp for f in cols)
+    measured = [f.measured for f in cols]
+    whens = [parse_timestamp(f.timestamp) for f in cols]
     rows = [
         _trend_row(
             r.name, r.role, _points(whens, measured, r.name), stamps, min_coverage, forecast_days
@@ -695,9 +728,7 @@ def build_trends(
         for r in kept
     ]
     rows.sort(key=lambda x: (x.change if x.change is not None else 0.0, x.name))
-    avg_points = [
-        (when, c.snapshot.summary.avg_coverage) for when, c in zip(whens, cols, strict=True)
-    ]
+    avg_points = [(when, f.avg) for when, f in zip(whens, cols, strict=True)]
     return TrendsView(
         start=stamps[0],
         end=stamps[-1],
