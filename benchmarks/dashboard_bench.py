@@ -21,13 +21,14 @@ from typing import Any
 
 from gitmetrics import dashboard as shape
 from gitmetrics import snapshot as snapmod
+from gitmetrics.history import Collection
 from gitmetrics.render import dashboard as page
 from gitmetrics.snapshot import RepoResult, Source
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def history(snapshots: int, repos: int) -> list[shape.Point]:
+def history(snapshots: int, repos: int) -> list[Collection]:
     """A synthetic history: coverage drifting per repository, new source commits now and then."""
     points = []
     names = [f"service-{r:03d}" for r in range(repos)]
@@ -52,7 +53,7 @@ def history(snapshots: int, repos: int) -> list[shape.Point]:
             )
         when = START + timedelta(hours=j)
         snap = snapmod.build(results, host="ci", timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        points.append(shape.Point(snap, f"{j:040x}"))
+        points.append(Collection.of(snap, f"{j:040x}"))
     return points
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.snapshot import RepoResult, ReportRef, Source
-from gitmetrics.store.repo import commit_message, prune
+from gitmetrics.store.writer import commit_message, prune
 
 GIT_ENV = {
     **os.environ,
@@ -425,7 +425,7 @@ def store(path: Path, repo_count: int, count: int, *, retention: int, bare: bool
 
 
 def _entry(snap: snapmod.Snapshot, path: str) -> object:
-    from gitmetrics.store.repo import HistoryEntry
+    from gitmetrics.store.reader import HistoryEntry
 
     s = snap.summary
     return HistoryEntry(

@@ -1,6 +1,7 @@
 """Measure gitmetrics against git and the bare parsers; print one Markdown table.
 
-    python benchmarks/run.py [--quick] [--only parse,collect,commit,history,size,dashboard,help]
+    python benchmarks/run.py [--quick]
+                             [--only parse,collect,commit,history,size,dashboard,views,help]
                              [--parse cobertura,lcov,jacoco,...]
 
 Every figure is a ratio against a baseline measured in the same run on the same inputs,
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -328,7 +330,8 @@ def dashboard_cli(store: Path, out: Path, validate: bool) -> tuple[float, int]:
 
 
 def commit_derived(path: Path, snaps: list[tuple[object, bytes]], dashboard: bool) -> list[float]:
-    """Seconds per commit with the real deriver, ``dashboard: true`` or not."""
+    """CPU seconds per commit with the real deriver, ``dashboard: true`` or not (CPU, not
+    wall: on a shared machine the wall time of a 50 ms commit moved by 3x between runs)."""
     from gitmetrics import config as configmod
     from gitmetrics import store as storemod
     from gitmetrics.derive import make_deriver
@@ -337,12 +340,12 @@ def commit_derived(path: Path, snaps: list[tuple[object, bytes]], dashboard: boo
     cfg = configmod.parse(text, path / "repos.yaml")
     times = []
     for snap, _ in snaps:
-        t = time.perf_counter()
+        t = time.process_time()
         st = storemod.open_store(path)
         st.derive = make_deriver(cfg)
         st.commit_snapshot(snap, retention=0)  # type: ignore[arg-type]
         st.close()
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return times
 
 
@@ -352,7 +355,7 @@ def bench_dashboard(tmp: Path, quick: bool) -> None:
         path = tmp / f"dash-{n}-{repos}"
         gen.store(path, repos, n, retention=0)
         gen.unpack(path)
-        extra = list(gen.snapshots(repos, n + 6))[n:]
+        extra = list(gen.snapshots(repos, n + 12))[n:]
         plain = tmp / f"dash-{n}-{repos}-plain"
         shutil.copytree(path, plain, symlinks=True)
         first = commit_derived(path, extra[:1], dashboard=True)[0]
@@ -360,7 +363,7 @@ def bench_dashboard(tmp: Path, quick: bool) -> None:
         theirs = statistics.median(commit_derived(plain, extra[1:], dashboard=False))
         row(
             "dashboard",
-            f"commit into {n:,} x {repos} repos, dashboard: true vs false",
+            f"commit into {n:,} x {repos} repos, dashboard: true vs false (CPU, median of 11)",
             ms(ours),
             ms(theirs),
             x(ours, theirs),
@@ -400,6 +403,118 @@ def bench_dashboard(tmp: Path, quick: bool) -> None:
     )
     row("dashboard", f"{what}: page size (vs 20 MB)", mb(size), mb(20e6), x(size, 20e6))
     shutil.rmtree(path)
+
+
+# --- views: status, report, diff, trends, history against git reading the same objects -----
+
+#: argv of each view command (``--store`` is added), and the view it is
+VIEWS: dict[str, list[str]] = {
+    "status": ["status"],
+    "report": ["report", "--format", "markdown", "-o", os.devnull],
+    "diff": ["diff"],
+    "trends": ["trends"],
+    "history --all": ["history", "--all"],
+    "history --all --json": ["history", "--all", "--json"],
+}
+
+
+def cpu_of(argv: list[str], repeat: int, stdin: bytes | None = None) -> float:
+    """The median CPU seconds (user + system) of ``repeat`` runs of a whole process."""
+    times = []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(times)
+
+
+def in_process(label: str, path: Path) -> float:
+    """CPU seconds of one view in this process: the api call and its rendering, no start-up."""
+    import io
+
+    from rich.console import Console
+
+    from gitmetrics import api
+    from gitmetrics.render import registry, report, terminal
+
+    console = Console(file=io.StringIO(), width=120, highlight=False, emoji=False)
+    start = time.process_time()
+    if label == "status":
+        terminal.status(console, api.status(store=path))
+    elif label == "report":
+        report.RENDERERS["markdown"](api.report(store=path))
+    elif label == "diff":
+        terminal.diff(console, api.diff(store=path))
+    elif label == "trends":
+        terminal.trends(console, api.trends(store=path))
+    elif label == "history --all":
+        terminal.history(console, api.history(store=path, limit=None), repo=None, role=None)
+    else:
+        "".join(registry.json_stream(api.history(store=path, limit=None)))
+    return time.process_time() - start
+
+
+def blobs_read(label: str, path: Path) -> list[str]:
+    """The snapshot blobs a view reads (what git is asked to read for the same figures)."""
+    from gitmetrics import api
+    from gitmetrics import store as storemod
+
+    count = {"status": 2, "diff": 2}.get(label)
+    if label == "trends":
+        count = api.trends(store=path).collections
+    st = storemod.open_store(path)
+    try:
+        found = []
+        for e in st.history(limit=count):
+            sha = st.lookup(st.repo[e.commit.encode()].tree, e.snapshot_path)
+            assert sha is not None
+            found.append(sha.decode())
+        return found
+    finally:
+        st.close()
+
+
+#: what `history` shows, as git log writes it from the same trailers
+GIT_LOG_FORMAT = "--format=%H " + " ".join(
+    f"%(trailers:key=Gitmetrics-{key},valueonly,separator=%x2C)"
+    for key in ("Timestamp", "Avg-Coverage", "Weighted-Coverage", "Repos", "Failed", "Files",
+                "Host", "Snapshot")
+)  # fmt: skip
+
+
+def bench_views(tmp: Path, quick: bool) -> None:
+    sizes = (300, 1000) if quick else (1000, 10_000)
+    repeat = 3 if quick else 5
+    inside: dict[tuple[str, int], float] = {}
+    for n in sizes:
+        path = tmp / f"views-{n}"
+        gen.store(path, 100, n, retention=30)
+        for label, argv in VIEWS.items():
+            ours = cpu_of([*GITMETRICS, *argv, "--store", str(path)], repeat)
+            inside[label, n] = min(in_process(label, path) for _ in range(3 if n < 5000 else 2))
+            if label.startswith("history"):
+                base = cpu_of(["git", "-C", str(path), "log", GIT_LOG_FORMAT], repeat)
+                what = "git log --format (the same trailers)"
+            else:
+                shas = blobs_read(label, path)
+                stdin = "".join(f"{sha}\n" for sha in shas).encode()
+                base = cpu_of(["git", "-C", str(path), "cat-file", "--batch"], repeat, stdin)
+                what = f"git cat-file --batch of its {len(shas):,} snapshot(s)"
+            row("views", f"`{label}` on {n:,} x 100: process CPU vs {what}", ms(ours), ms(base),
+                x(ours, base))  # fmt: skip
+            row("views", f"`{label}` on {n:,} x 100: in-process CPU (no start-up) vs the same",
+                ms(inside[label, n]), ms(base), x(inside[label, n], base))  # fmt: skip
+        shutil.rmtree(path)
+    small, big = sizes
+    for label in VIEWS:
+        row("views", f"`{label}`: in-process CPU on {big:,} vs on {small:,} collections",
+            ms(inside[label, big]), ms(inside[label, small]),
+            x(inside[label, big], inside[label, small]))  # fmt: skip
+    start = cpu_of([*GITMETRICS, "--version"], repeat)
+    bare = cpu_of([PY, "-c", "pass"], repeat)
+    row("views", "start-up: `gitmetrics --version` vs `python -c pass`", ms(start), ms(bare),
+        x(start, bare))  # fmt: skip
 
 
 def pack_store(path: Path) -> None:
@@ -562,7 +677,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller inputs (under 2 min)")
     parser.add_argument(
         "--only",
-        default="parse,collect,commit,history,size,dashboard,help",
+        default="parse,collect,commit,history,size,dashboard,views,help",
         help="comma-separated groups to run",
     )
     parser.add_argument(
@@ -597,6 +712,8 @@ def main() -> None:
             bench_store(tmp, args.quick, what)
         if "dashboard" in what:
             bench_dashboard(tmp, args.quick)
+        if "views" in what:
+            bench_views(tmp, args.quick)
     print("\n| group | measure | gitmetrics | baseline | ratio |\n|---|---|---:|---:|---:|")
     for r in ROWS:
         print("| " + " | ".join(r) + " |")

@@ -535,19 +535,13 @@ def dashboard(
 
 def _stored(st: Store, entries: Iterable[HistoryEntry]) -> Iterator[Stored]:
     """Each collection's snapshot file as data (the store's own, so not validated again)."""
-    import json
-
     from gitmetrics import dashboard as shape
     from gitmetrics.errors import warn
+    from gitmetrics.history import stored_data
 
-    objects = st.repo.object_store
     for e in entries:
-        sha = st.lookup(st.repo[e.commit.encode()].tree, e.snapshot_path)
-        try:
-            data = json.loads(objects.get_raw(sha)[1]) if sha is not None else None
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        data = stored_data(st, e)
+        if data is None:
             warn(f"skipped collection {e.commit[:10]}: no readable {e.snapshot_path}")
             continue
         yield shape.Stored(data, e.commit, e.snapshot_path)

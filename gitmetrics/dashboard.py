@@ -1,9 +1,11 @@
 """Shape a coverage history into the compact data the HTML dashboard draws (pure functions).
 
 The page gets columns, not snapshots: one array of times, one array of average coverage,
-and per repository one array of coverage in hundredths of a percent (``null`` where the
-repository was absent or failed). Source commits change rarely, so they are stored as runs
-``[first_index, commit]``. Everything about the newest snapshot of the window (cards,
+and per repository its coverage in hundredths of a percent (``null`` where the repository
+was absent or failed) as runs, ``[value, count, value, count, ...]``: most collections leave
+most repositories unchanged, so the runs are a third of the values' size, and the page a
+commit rewrites shrinks with them. Source commits change rarely, so they are stored as runs
+too, ``[first index, commit, first index, commit, ...]``. Everything about the newest snapshot of the window (cards,
 table, errors) is given ready to show, with text formatted by :mod:`gitmetrics.render.fmt`
 so the page reads exactly like the terminal views.
 
@@ -22,36 +24,25 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import chain, pairwise
 from operator import itemgetter
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SnapshotError, warn
+from gitmetrics.history import Collection
 from gitmetrics.render import fmt
-from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp
+from gitmetrics.snapshot import RepoResult, parse_timestamp
 from gitmetrics.trends import change
 
-#: Version of the embedded data; the page refuses what it does not know.
-DATA_VERSION = 1
+#: Version of the embedded data; the page refuses what it does not know (2: runs in ``cov``).
+DATA_VERSION = 2
 #: Version of a :class:`Series` file; another version is rebuilt, never read.
-SERIES_VERSION = 1
+SERIES_VERSION = 2
 #: Below this (and below min_coverage) a repository "needs work".
 FAIR_COVERAGE = 60.0
 #: Digits of a source or metrics commit the page shows.
 SHORT = 10
-
-
-@dataclass(frozen=True)
-class Point:
-    """One collection of the history: its snapshot and, when known, its metrics commit.
-
-    ``path`` (the snapshot's file in the store) orders collections made in the same second.
-    """
-
-    snapshot: Snapshot
-    commit: str | None = None
-    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,9 +57,9 @@ class Stored:
     commit: str | None = None
     path: str = ""
 
-    def point(self) -> Point:
-        """The collection as a :class:`Point` (its whole snapshot)."""
-        return Point(snapmod.from_dict(self.data), self.commit, self.path)
+    def collection(self) -> Collection:
+        """The collection with its whole snapshot."""
+        return Collection.of(snapmod.from_dict(self.data), self.commit, self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +83,6 @@ class _Compact:
 
     def values(self) -> Iterator[float | None]:
         return (None if v != v else v for v in self.measured)
-
-
-def window(points: Sequence[Point], days: int | None) -> list[Point]:
-    """The points (oldest first) within ``days`` of the newest one; all when ``days`` is None."""
-    ordered = sorted(points, key=lambda p: (p.snapshot.when, p.path))
-    if days is None or not ordered:
-        return ordered
-    start = ordered[-1].snapshot.when - timedelta(days=days)
-    return [p for p in ordered if p.snapshot.when >= start]
 
 
 def status_of(coverage: float | None, min_coverage: float) -> str:
@@ -161,7 +143,7 @@ _NAME = itemgetter("name")
 _ROLE = itemgetter("role")
 
 
-def _compact(point: Point | Stored, share: _Shared) -> _Compact:
+def _compact(point: Collection | Stored, share: _Shared) -> _Compact:
     if isinstance(point, Stored):
         return _compact_data(point, share)
     s = point.snapshot
@@ -245,8 +227,10 @@ class Series:
         self.avg: list[int | None] = []
         self.names: list[str] = []
         self.roles: list[str] = []
+        #: per repository, its values as runs: ``[value, count, value, count, ...]``
         self.cov: list[list[int | None]] = []
-        self.src: list[list[list[Any]]] = []
+        #: per repository, its source commits as runs: ``[first index, commit, ...]``
+        self.src: list[list[Any]] = []
         # the oldest, the one before the newest, and the newest collection, whose exact
         # figures are kept (as read from a series file, or the collection itself)
         self._first: _Figures = None
@@ -289,7 +273,7 @@ class Series:
         at = bisect_left(self.names, name)
         self.names.insert(at, name)
         self.roles.insert(at, "")
-        self.cov.insert(at, [None] * points)
+        self.cov.insert(at, [None, points] if points else [])
         self.src.insert(at, [])
         self._index = {n: i for i, n in enumerate(self.names)}
         self._names = ()  # where each name is has moved
@@ -311,16 +295,18 @@ class Series:
             self._names, self._roles, self._src = c.names, (), ()
         at, cov = self._at, self.cov
         for column in self._absent:
-            column.append(None)
-        for i, value in zip(at, c.measured, strict=True):
+            _extend(column, None)
+        if len(at) != len(set(at)):  # a name twice: the later figure wins, as before
+            once = dict(zip(at, c.measured, strict=True))
+            pairs: Iterable[tuple[int, float]] = once.items()
+        else:
+            pairs = zip(at, c.measured, strict=True)
+        for i, value in pairs:
             if value != value:  # NaN: not measured
-                cov[i].append(None)
+                _extend(cov[i], None)
             else:
                 k = round(value * 100)
-                cov[i].append(_INTS[k] if 0 <= k <= 10_000 else k)
-        if len(at) != len(set(at)):  # a name twice: the later figure wins, as before
-            for i in set(at):
-                del cov[i][j:-1]
+                _extend(cov[i], _INTS[k] if 0 <= k <= 10_000 else k)
         if c.roles is not self._roles:
             for i, role in zip(at, c.roles, strict=True):
                 self.roles[i] = role  # the newest role wins
@@ -330,8 +316,8 @@ class Series:
             for i, commit, was in zip(at, c.src, before, strict=True):
                 if commit is not was and commit is not None:
                     runs = self.src[i]
-                    if not runs or runs[-1][1] != commit:
-                        runs.append([j, commit])
+                    if not runs or runs[-1] != commit:
+                        runs += (j, commit)
             self._src = c.src
         if self._first is None:
             self._first = c
@@ -387,12 +373,12 @@ class Series:
             return None
         if not _only(s.t, int) or not _only(s.commit, str, type(None)):
             return None
-        if set(map(len, s.cov)) - {n} or not _only(chain(s.avg, *s.cov), int, type(None)):
+        if not _only(s.avg, int, type(None)) or not all(_runs_of(col, n) for col in s.cov):
+            return None
+        if not _only(s.src, list) or any(len(runs) % 2 for runs in s.src):
             return None
         runs = list(chain.from_iterable(s.src))
-        if not _only(runs, list) or set(map(len, runs)) - {2}:
-            return None
-        if not _only(map(itemgetter(0), runs), int) or not _only(map(itemgetter(1), runs), str):
+        if not _only(runs[::2], int) or not _only(runs[1::2], str):
             return None
         for part in (s.first, s.last) + ((s.prev,) if n > 1 else ()):
             if not isinstance(part, dict) or not isinstance(part["timestamp"], str):
@@ -407,7 +393,42 @@ class Series:
         return s
 
 
-def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[Series, Point]:
+def _extend(runs: list[int | None], value: int | None) -> None:
+    """Append ``value`` to a column kept as runs."""
+    if runs and runs[-2] == value:
+        count = runs[-1]
+        assert count is not None
+        runs[-1] = count + 1
+    else:
+        runs += (value, 1)
+
+
+def _runs_of(runs: Any, n: int) -> bool:
+    """True for a column of ``n`` values as this version writes it: ``[value, count, ...]``,
+    values whole hundredths or ``null``, counts positive, no two runs in a row of one value."""
+    if not isinstance(runs, list) or len(runs) % 2:
+        return False
+    values, counts = runs[::2], runs[1::2]
+    if not _only(values, int, type(None)) or not _only(counts, int):
+        return False
+    if sum(counts) != n or min(counts, default=1) < 1:
+        return False
+    return all(a != b for a, b in pairwise(values))
+
+
+def values_of(runs: Sequence[int | None]) -> list[int | None]:
+    """A column kept as runs, one value per collection."""
+    out: list[int | None] = []
+    for i in range(0, len(runs), 2):
+        count = runs[i + 1]
+        assert count is not None
+        out += [runs[i]] * count
+    return out
+
+
+def series(
+    points: Iterable[Collection | Stored], days: int | None = None
+) -> tuple[Series, Collection]:
     """The columns of a history (any order) and its newest point, read once each.
 
     Only the newest collection is kept whole; the others are reduced to what the columns
@@ -416,7 +437,7 @@ def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[S
     """
     share = _Shared()
     kept: list[_Compact] = []
-    newest: Point | Stored | None = None
+    newest: Collection | Stored | None = None
     newest_key: tuple[datetime, str] | None = None
     for p in points:
         try:
@@ -447,16 +468,16 @@ def series(points: Iterable[Point | Stored], days: int | None = None) -> tuple[S
         c = kept.pop()
         if start is None or c.when >= start:
             out.append(c)
-    return out, newest.point() if isinstance(newest, Stored) else newest
+    return out, newest.collection() if isinstance(newest, Stored) else newest
 
 
-def extend(s: Series, point: Point) -> None:
+def extend(s: Series, point: Collection) -> None:
     """Append a collection newer than every one in ``s``."""
     s.append(_compact(point, _Shared()))
 
 
 def build(
-    points: Iterable[Point | Stored],
+    points: Iterable[Collection | Stored],
     *,
     min_coverage: float = 80.0,
     days: int | None = None,
@@ -470,7 +491,7 @@ def build(
 
 def page_data(
     s: Series,
-    newest: Point,
+    newest: Collection,
     *,
     min_coverage: float = 80.0,
     days: int | None = None,

@@ -8,11 +8,12 @@ then kept.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitmetrics.errors import GitmetricsError, StoreError, warn
 from gitmetrics.snapshot import Snapshot, parse_timestamp
@@ -34,15 +35,21 @@ class Collection:
         return cls(entry, lambda: store.snapshot_at(entry))
 
     @classmethod
-    def of(cls, snapshot: Snapshot, commit: str | None = None) -> Collection:
-        """A snapshot in hand (not read from a store) as a collection."""
+    def read(cls, entry: HistoryEntry, snapshot: Snapshot) -> Collection:
+        """The collection ``entry`` with its snapshot already read."""
+        return cls(entry, lambda: snapshot)
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, commit: str | None = None, path: str = "") -> Collection:
+        """A snapshot in hand (not read from a store, or not yet committed) as a collection;
+        ``path`` is its file in the store, when it has one."""
         from gitmetrics.store import HistoryEntry
 
         s = snapshot.summary
         entry = HistoryEntry(
             commit=commit or "",
             timestamp=snapshot.timestamp,
-            snapshot_path="",
+            snapshot_path=path,
             avg_coverage=s.avg_coverage,
             weighted_coverage=s.weighted_coverage,
             repos=s.repos_count,
@@ -64,6 +71,11 @@ class Collection:
         return self.entry.commit or None
 
     @property
+    def path(self) -> str:
+        """Its snapshot file in the store (orders collections made in the same second)."""
+        return self.entry.snapshot_path
+
+    @property
     def when(self) -> datetime:
         """Its timestamp, from the trailers."""
         return parse_timestamp(self.entry.timestamp)
@@ -78,6 +90,20 @@ def readable(cols: Iterable[Collection]) -> Iterator[Collection]:
             warn(f"skipped collection {c.entry.commit[:10]}: {exc.message}")
             continue
         yield c
+
+
+def stored_data(store: Store, entry: HistoryEntry) -> dict[str, Any] | None:
+    """A collection's snapshot file as plain data, or ``None`` when it is not readable JSON.
+
+    The store's own history, so trusted: not validated, and no :class:`Snapshot` is built;
+    a reader of many collections takes only the figures it needs from it.
+    """
+    sha = store.lookup(store.repo[entry.commit.encode()].tree, entry.snapshot_path)
+    try:
+        data = json.loads(store.repo.object_store.get_raw(sha)[1]) if sha is not None else None
+    except ValueError:
+        data = None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)
@@ -98,15 +124,17 @@ class Query:
 def query(store: Store, q: Query = Query()) -> Iterator[Collection]:
     """The collections ``q`` asks for, newest first, snapshots unread."""
     cutoff: datetime | None = q.since
+    timed = q.seconds is not None or cutoff is not None
     for count, entry in enumerate(store.history(rev=q.rev), start=1):
-        when = parse_timestamp(entry.timestamp)
-        if q.seconds is not None and count == 1:
-            window = when - timedelta(seconds=q.seconds)
-            cutoff = window if cutoff is None else max(cutoff, window)
         if q.limit is not None and count > q.limit:
             return
-        if cutoff is not None and when < cutoff and count > q.at_least:
-            return
+        if timed:  # a time is parsed only for a query by time
+            when = parse_timestamp(entry.timestamp)
+            if q.seconds is not None and count == 1:
+                window = when - timedelta(seconds=q.seconds)
+                cutoff = window if cutoff is None else max(cutoff, window)
+            if cutoff is not None and when < cutoff and count > q.at_least:
+                return
         yield Collection.at(store, entry)
 
 

@@ -58,6 +58,8 @@ def mean(values: Iterable[Fraction]) -> Fraction | None:
 
 def rounded(x: Number, digits: int) -> float:
     """``x`` rounded to ``digits`` decimals, but never to 100 (or 0) unless it is 100 (or 0)."""
+    if type(x) is float and 2 * 10.0**-digits <= x <= 100 - 2 * 10.0**-digits:
+        return round(x, digits)  # far from 0 and 100 (a float is exact): no Fraction needed
     exact_x = value(x)
     near0 = Fraction(1, 10**digits)
     if 0 < exact_x < near0:

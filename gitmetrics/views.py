@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from gitmetrics import duration, trends
 from gitmetrics.duration import DAY
-from gitmetrics.errors import StoreError
-from gitmetrics.history import Collection, Query, collections, query, readable
-from gitmetrics.snapshot import RepoResult, Snapshot, parse_timestamp, summarize
+from gitmetrics.errors import StoreError, warn
+from gitmetrics.history import Collection, Query, collections, query, readable, stored_data
+from gitmetrics.snapshot import SCHEMA_VERSION, RepoResult, Snapshot, parse_timestamp, summarize
 
 if TYPE_CHECKING:
     from gitmetrics.store import HistoryEntry, Store
@@ -336,16 +336,72 @@ class ReportView:
     totals: Totals
 
 
-def _series(cols: Sequence[Collection], name: str) -> list[float | None]:
-    out: list[float | None] = []
-    for c in cols:
-        r = c.snapshot.repo(name)
-        out.append(r.coverage if r is not None and r.ok else None)
-    return out
+def _measured(cols: Sequence[Collection]) -> list[dict[str, float | None]]:
+    """Per collection, each repository's coverage (``None``: failed), as
+    :meth:`Snapshot.repo` finds it (the first of a name), one pass per snapshot."""
+    return [
+        {r.name: r.coverage if r.ok else None for r in reversed(c.snapshot.repositories)}
+        for c in cols
+    ]
 
 
-def _points(cols: Sequence[Collection], name: str) -> list[tuple[datetime, float | None]]:
-    return list(zip((c.snapshot.when for c in cols), _series(cols, name), strict=True))
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """What a view over many collections takes of each: when, the average, and each
+    repository's coverage (``None``: failed)."""
+
+    timestamp: str
+    avg: float | None
+    measured: dict[str, float | None]
+
+
+def _figures_of(c: Collection) -> _Figures:
+    s = c.snapshot
+    return _Figures(s.timestamp, s.summary.avg_coverage, _measured([c])[0])
+
+
+def _number(value: Any) -> float | None:
+    if value is not None and type(value) not in (int, float):
+        raise TypeError
+    return value  # type: ignore[no-any-return]
+
+
+def _stored_figures(store: Store, c: Collection) -> _Figures | None:
+    """:class:`_Figures` of one collection read as plain data, with no snapshot built;
+    ``None`` (with a warning, as :func:`readable` gives) when it cannot be read."""
+    where = f"{c.entry.snapshot_path}@{c.entry.commit[:10]}"
+    data = stored_data(store, c.entry)
+    try:
+        if data is None:
+            raise ValueError
+        version = data["schema_version"]
+        if type(version) is int and version > SCHEMA_VERSION:
+            warn(
+                f"skipped collection {c.entry.commit[:10]}: {where}: schema_version {version} "
+                f"is newer than this gitmetrics understands ({SCHEMA_VERSION})"
+            )
+            return None
+        measured: dict[str, float | None] = {}
+        for r in reversed(data["repositories"]):
+            measured[r["name"]] = _number(r.get("coverage")) if r["status"] == "ok" else None
+        timestamp = data["timestamp"]
+        parse_timestamp(timestamp)
+        return _Figures(timestamp, _number(data["summary"]["avg_coverage"]), measured)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        warn(
+            f"skipped collection {c.entry.commit[:10]}: {where}: not a snapshot gitmetrics can read"
+        )
+        return None
+
+
+def _series(measured: Sequence[dict[str, float | None]], name: str) -> list[float | None]:
+    return [m.get(name) for m in measured]
+
+
+def _points(
+    whens: Sequence[datetime], measured: Sequence[dict[str, float | None]], name: str
+) -> list[tuple[datetime, float | None]]:
+    return list(zip(whens, _series(measured, name), strict=True))
 
 
 def build_report(
@@ -356,21 +412,52 @@ def build_report(
     names: Sequence[str] = (),
     roles: Sequence[str] = (),
 ) -> ReportView:
-    """The newest snapshot with, per repository, its history (best, worst, trend)."""
-    cols = collections(store)[::-1]  # oldest first
+    """The newest snapshot with, per repository, its history (best, worst, trend).
+
+    The history is read once, newest first: the newest ``window`` collections whole, the
+    older ones only for each repository's best and worst (no snapshot objects, nothing
+    kept), so memory stays that of the window however long the history is.
+    """
+    recent: list[Collection] = []  # newest first
+    highs: dict[str, float] = {}
+    lows: dict[str, float] = {}
+    count = 0
+    for c in query(store):
+        if len(recent) < max(window, 2):
+            found = next(readable([c]), None)
+            if found is None:
+                continue
+            recent.append(found)
+            measured = _measured([found])[0]
+        else:
+            figures = _stored_figures(store, c)
+            if figures is None:
+                continue
+            measured = figures.measured
+        count += 1
+        for name, value in measured.items():
+            if value is not None:
+                if value > highs.get(name, -1.0):
+                    highs[name] = value
+                if value < lows.get(name, 101.0):
+                    lows[name] = value
+    if not recent:
+        collections(store)  # the usual message: no collection, or none readable
+    cols = recent[::-1]  # oldest first
     latest = cols[-1]
     prev = cols[-2].snapshot if len(cols) > 1 else None
     recent = cols[-window:]
     kept = _filter_or_fail(latest.snapshot, names, roles)
+    recent_measured = _measured(recent)
+    recent_whens = [c.snapshot.when for c in recent]
     rows = []
     for r in kept:
-        full = _series(cols, r.name)
-        best, worst = trends.best_worst(full)
+        best, worst = highs.get(r.name), lows.get(r.name)
         before = prev.repo(r.name) if prev is not None else None
         previous = before.coverage if before is not None and before.ok else None
         current = r.coverage if r.ok else None
-        line = trends.fit(_points(recent, r.name))
-        trend = tuple(_series(recent, r.name))
+        line = trends.fit(_points(recent_whens, recent_measured, r.name))
+        trend = tuple(_series(recent_measured, r.name))
         rows.append(
             ReportRow(
                 name=r.name,
@@ -396,7 +483,7 @@ def build_report(
         commit=latest.entry.commit,
         snapshot_path=latest.entry.snapshot_path,
         min_coverage=min_coverage,
-        collections=len(cols),
+        collections=count,
         window=len(recent),
         trend_timestamps=tuple(c.snapshot.timestamp for c in recent),
         average_trend=tuple(c.snapshot.summary.avg_coverage for c in recent),
@@ -481,7 +568,8 @@ def build_diff(
     now: datetime | None = None,
 ) -> DiffView:
     """Compare two collections (default: the previous and the newest)."""
-    found = entries(store)
+    # a side named by the user is looked up in the whole history; the defaults need none of it
+    found = entries(store) if a is not None or b is not None else []
     # the defaults are the newest two collections that can be read
     two = newest(store, 2) if a is None or b is None else []
     if a is None:
@@ -614,16 +702,33 @@ def build_trends(
     forecast_days: int | None = None,
 ) -> TrendsView:
     """Coverage of each repository over the ``days`` up to the newest collection."""
-    cols = collections(store, Query(seconds=days * DAY))[::-1]  # oldest first
-    latest = cols[-1].snapshot
+    window = Query(seconds=days * DAY)
+    latest: Snapshot | None = None
+    cols: list[_Figures] = []  # newest first; the newest read whole, the others as data
+    for c in query(store, window):
+        if latest is None:
+            found = next(readable([c]), None)
+            if found is not None:
+                latest = found.snapshot
+                cols.append(_figures_of(found))
+        elif (figures := _stored_figures(store, c)) is not None:
+            cols.append(figures)
+    if latest is None:
+        collections(store, window)  # the usual message: no collection, or none readable
+        raise AssertionError("unreachable")
+    cols.reverse()  # oldest first
     kept = _filter_or_fail(latest, names, roles)
-    stamps = tuple(c.snapshot.timestamp for c in cols)
+    stamps = tuple(f.timestamp for f in cols)
+    measured = [f.measured for f in cols]
+    whens = [parse_timestamp(f.timestamp) for f in cols]
     rows = [
-        _trend_row(r.name, r.role, _points(cols, r.name), stamps, min_coverage, forecast_days)
+        _trend_row(
+            r.name, r.role, _points(whens, measured, r.name), stamps, min_coverage, forecast_days
+        )
         for r in kept
     ]
     rows.sort(key=lambda x: (x.change if x.change is not None else 0.0, x.name))
-    avg_points = [(c.snapshot.when, c.snapshot.summary.avg_coverage) for c in cols]
+    avg_points = [(when, f.avg) for when, f in zip(whens, cols, strict=True)]
     return TrendsView(
         start=stamps[0],
         end=stamps[-1],
@@ -714,7 +819,7 @@ def iter_history(
             for p in pending:
                 if done == shown:
                     return
-                yield dataclasses.replace(p, change=trends.change(p.avg_coverage, r.avg_coverage))
+                yield _with_change(p, trends.change(p.avg_coverage, r.avg_coverage))
                 done += 1
             pending = []
         pending.append(r)
@@ -726,6 +831,24 @@ def iter_history(
         )
     for p in pending[: shown - done]:
         yield p
+
+
+def _with_change(r: HistoryRow, change: float | None) -> HistoryRow:
+    """``r`` with its change (``dataclasses.replace``, without its per-call field lookups)."""
+    return HistoryRow(
+        r.commit,
+        r.timestamp,
+        r.snapshot,
+        r.host,
+        r.avg_coverage,
+        r.weighted_coverage,
+        r.branch_coverage,
+        r.repos,
+        r.failed,
+        r.files,
+        r.status,
+        change,
+    )
 
 
 def _entry_row(e: HistoryEntry) -> HistoryRow:

@@ -7,7 +7,7 @@ function returned; nothing here reads a store or a config.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gitmetrics import percent
@@ -229,13 +229,42 @@ _HISTORY_REPO = (("Timestamp", 16, False), ("Coverage", 8, True), ("Branches", 8
                  ("Files", 7, True), ("Status", 6, False), ("Trend", 8, True))  # fmt: skip
 
 
-def _fixed(cells: Sequence[tuple[str, str]], columns: Sequence[tuple[str, int, bool]]) -> str:
-    """One line of (text, markup) cells padded to the columns' widths, two spaces apart."""
+def _padded(
+    cells: Sequence[tuple[str, str]], columns: Sequence[tuple[str, int, bool]]
+) -> list[tuple[str, str]]:
+    """(text, markup) cells padded to the columns' widths."""
     out = []
     for (plain, markup), (_, width, right) in zip(cells, columns, strict=True):
         pad = " " * max(0, width - len(plain))
-        out.append(pad + markup if right else markup + pad)
-    return "  ".join(out).rstrip()
+        out.append((pad + plain, pad + markup) if right else (plain + pad, markup + pad))
+    return out
+
+
+def _fixed(cells: Sequence[tuple[str, str]], columns: Sequence[tuple[str, int, bool]]) -> str:
+    """One line of (text, markup) cells padded to the columns' widths, two spaces apart."""
+    return "  ".join(markup for _, markup in _padded(cells, columns)).rstrip()
+
+
+def _lines(console: Console) -> Callable[[Sequence[tuple[str, str]]], str]:
+    """Cells of (text, markup) to a line as ``console.print(markup, soft_wrap=True)`` shows
+    it, each distinct markup rendered by rich once: a table of 10,000 rows has a handful of
+    distinct coloured cells, and rich's markup parser per row was most of its time."""
+    cache: dict[str, str] = {}
+
+    def shown(plain: str, markup: str) -> str:
+        if plain == markup:
+            return plain
+        got = cache.get(markup)
+        if got is None:
+            with console.capture() as captured:
+                console.print(markup, end="", soft_wrap=True)
+            got = cache[markup] = captured.get()
+        return got
+
+    def line(cells: Sequence[tuple[str, str]]) -> str:
+        return "  ".join(shown(*cell) for cell in cells)
+
+    return line
 
 
 def history(
@@ -251,20 +280,27 @@ def history(
     console.print(_fixed([(c, f"[bold]{c}[/]") for c, _, _ in columns], columns), soft_wrap=True)
     if first is None:
         return
+    line = _lines(console)
+    out = console.file
     for r in itertools.chain([first], rows):
-        trend = fmt.trend_text(r.change)
-        cells = [(fmt.short_time(r.timestamp),) * 2, (fmt.pct(r.avg_coverage),) * 2]
-        if repo is not None:
-            state = r.status or ""
-            shown = f"[red]{state}[/]" if state == "error" else f"[dim]{state}[/]"
-            cells += [(fmt.pct(r.branch_coverage),) * 2, (fmt.count(r.files),) * 2, (state, shown)]
-        else:
-            failed = f" ({r.failed} failed)" if r.failed else ""
-            repos = f"{r.repos}{failed}"
-            cells += [(repos, f"{r.repos}[red]{failed}[/]" if failed else repos)]
-            cells += [(str(r.files),) * 2]
-        cells.append((trend, fmt.trend_markup(r.change)))
-        console.print(_fixed(cells, columns), soft_wrap=True)
+        out.write(line(_padded(_row_cells(r, repo), columns)).rstrip() + "\n")
+    out.flush()
+
+
+def _row_cells(r: HistoryRow, repo: str | None) -> list[tuple[str, str]]:
+    """One history row's cells, each as (text, markup)."""
+    cells = [(fmt.short_time(r.timestamp),) * 2, (fmt.pct(r.avg_coverage),) * 2]
+    if repo is not None:
+        state = r.status or ""
+        shown = f"[red]{state}[/]" if state == "error" else f"[dim]{state}[/]"
+        cells += [(fmt.pct(r.branch_coverage),) * 2, (fmt.count(r.files),) * 2, (state, shown)]
+    else:
+        failed = f" ({r.failed} failed)" if r.failed else ""
+        repos = f"{r.repos}{failed}"
+        cells += [(repos, f"{r.repos}[red]{failed}[/]" if failed else repos)]
+        cells += [(str(r.files),) * 2]
+    cells.append((fmt.trend_text(r.change), fmt.trend_markup(r.change)))
+    return cells
 
 
 # --- status, diff, trends ----------------------------------------------------------------

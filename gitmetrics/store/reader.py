@@ -47,22 +47,44 @@ class HistoryEntry:
     branch_coverage: float | None = None
 
 
+_PREFIX = TRAILER_PREFIX.encode()
+_NL_PREFIX = b"\n" + _PREFIX
+_CUT = len(TRAILER_PREFIX)
+
+
+def _percentage(values: dict[str, str], key: str) -> float | None:
+    v = values.get(key, "n/a")
+    if v == "n/a":
+        return None
+    try:
+        value = float(v)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 100:
+        raise ValueError(f"Gitmetrics-{key}: {shown(v)} is not a percentage")
+    return value
+
+
+def _count(values: dict[str, str], key: str, default: str = "0") -> int:
+    v = values.get(key, default)
+    if not v.isdigit() or len(v) > 12:
+        raise ValueError(f"Gitmetrics-{key}: {shown(v)} is not a count")
+    return int(v)
+
+
 def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None:
     """The collection a commit message records; ``None`` for merges and foreign commits.
 
     ``ValueError`` when the trailers are there but malformed (a bad number, a snapshot path
     outside the layout, a timestamp that is not one).
     """
-
-    prefix = TRAILER_PREFIX.encode()
-    start = 0 if message.startswith(prefix) else message.find(b"\n" + prefix)
+    start = 0 if message.startswith(_PREFIX) else message.find(_NL_PREFIX)
     if start < 0:
         return None  # not a collection: no trailer at all
     values: dict[str, str] = {}
-    cut = len(TRAILER_PREFIX)
     for line in message[start:].decode("utf-8", "replace").splitlines():
         if line.startswith(TRAILER_PREFIX):
-            key, sep, value = line[cut:].partition(": ")
+            key, sep, value = line[_CUT:].partition(": ")
             if sep:
                 values[key] = value.strip()
     if "Snapshot" not in values or "Timestamp" not in values:
@@ -76,38 +98,19 @@ def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None
         datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"Gitmetrics-Timestamp: {shown(timestamp)} is not a time") from None
-
-    def num(key: str) -> float | None:
-        v = values.get(key, "n/a")
-        if v == "n/a":
-            return None
-        try:
-            value = float(v)
-        except ValueError:
-            value = math.nan
-        if not 0 <= value <= 100:
-            raise ValueError(f"Gitmetrics-{key}: {shown(v)} is not a percentage")
-        return value
-
-    def count(key: str, default: str = "0") -> int:
-        v = values.get(key, default)
-        if not v.isdigit() or len(v) > 12:
-            raise ValueError(f"Gitmetrics-{key}: {shown(v)} is not a count")
-        return int(v)
-
     return HistoryEntry(
-        commit=commit_id,
-        timestamp=timestamp,
-        snapshot_path=snapshot_path,
-        avg_coverage=num("Avg-Coverage"),
-        weighted_coverage=num("Weighted-Coverage"),
-        repos=count("Repos"),
-        files=count("Files"),
-        failed=count("Failed"),
-        host=values.get("Host", "")[:200],
-        subject=first[0][:500] if first else "",
-        schema=count("Schema", "1"),
-        branch_coverage=num("Branch-Coverage"),
+        commit_id,
+        timestamp,
+        snapshot_path,
+        _percentage(values, "Avg-Coverage"),
+        _percentage(values, "Weighted-Coverage"),
+        _count(values, "Repos"),
+        _count(values, "Files"),
+        _count(values, "Failed"),
+        values.get("Host", "")[:200],
+        first[0][:500] if first else "",
+        _count(values, "Schema", "1"),
+        _percentage(values, "Branch-Coverage"),
     )
 
 

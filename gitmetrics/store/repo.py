@@ -53,6 +53,7 @@ class Store:
                     f"{self.path}: not a metrics repository (no git repository there)",
                     "run `gitmetrics init` or `gitmetrics collect` to create it",
                 ) from None
+            objects.git_loose_level(self._repo)
         return self._repo
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gitmetrics import dashboard as shape
+from gitmetrics.history import Collection
 from gitmetrics.render import dashboard as page
 from gitmetrics.render import fmt
 from tests.dashboard.conftest import (
@@ -27,7 +28,7 @@ from tests.helpers import invoke
 
 
 def write(tmp_path: Path, snapshots: list[Any], name: str = "dash.html", **kw: Any) -> Path:
-    points = [shape.Point(s, f"{i:040x}") for i, s in enumerate(snapshots)]
+    points = [Collection.of(s, f"{i:040x}") for i, s in enumerate(snapshots)]
     out = tmp_path / name
     out.write_text(page.render(shape.build(points, **kw)), encoding="utf-8")
     return out

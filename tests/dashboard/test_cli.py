@@ -223,12 +223,13 @@ def test_an_unreadable_earlier_snapshot_never_stops_a_commit(tmp_path: Path) -> 
 def test_dashboard_reads_the_stored_data_as_the_snapshots_say(store: Path, tmp_path: Path) -> None:
     from gitmetrics import dashboard as shape
     from gitmetrics import store as storemod
+    from gitmetrics.history import Collection
 
     out = tmp_path / "dash.html"
     result = invoke("dashboard", "--store", str(store), "-o", str(out))
     assert result.exit_code == 0, result.output
     st = storemod.open_store(store)
-    points = [shape.Point(s, e.commit, e.snapshot_path) for e, s in st.snapshots()]
+    points = [Collection.of(s, e.commit, e.snapshot_path) for e, s in st.snapshots()]
     st.close()
     expected = shape.build(points, generated="x")
     got = page_data(out.read_text())

@@ -10,13 +10,14 @@ import re
 import pytest
 
 from gitmetrics import dashboard as shape
+from gitmetrics.history import Collection
 from gitmetrics.render import dashboard as page
 from gitmetrics.render import fmt
 from tests.dashboard.conftest import failed, history, ok, snap
 
 
-def points() -> list[shape.Point]:
-    return [shape.Point(s, f"{i:02d}" * 20) for i, s in enumerate(history())]
+def points() -> list[Collection]:
+    return [Collection.of(s, f"{i:02d}" * 20) for i, s in enumerate(history())]
 
 
 def test_series_are_columns_in_hundredths_with_gaps() -> None:
@@ -25,17 +26,40 @@ def test_series_are_columns_in_hundredths_with_gaps() -> None:
     assert s["names"] == ["api", "lib", "tools", "web"]
     assert s["roles"] == ["service", "library", "tooling", "frontend"]
     assert s["avg"] == [7000, 6200, 7887]
-    # tools: absent, measured, failed
-    assert s["cov"][s["names"].index("tools")] == [None, 3000, None]
-    assert s["cov"][s["names"].index("api")] == [7000, 7500, 8360]
+    # tools: absent, measured, failed; each column as runs of [value, count]
+    assert s["cov"][s["names"].index("tools")] == [None, 1, 3000, 1, None, 1]
+    assert shape.values_of(s["cov"][s["names"].index("tools")]) == [None, 3000, None]
+    assert shape.values_of(s["cov"][s["names"].index("api")]) == [7000, 7500, 8360]
     assert s["t"][1] - s["t"][0] == 86400
     assert s["commit"] == ["00" * 5, "01" * 5, "02" * 5]
 
 
+def test_unchanged_coverage_is_one_run() -> None:
+    same = [snap([ok("a", "x", 1, 2), ok("b", "x", 1, 4)], day) for day in range(4)]
+    moved = snap([ok("a", "x", 1, 2), ok("b", "x", 3, 4)], 4)
+    s = shape.build([Collection.of(x) for x in [*same, moved]])["series"]
+    assert s["cov"] == [[5000, 5], [2500, 4, 7500, 1]]
+    series = shape.Series.from_page(shape.build([Collection.of(x) for x in same]))
+    assert series is not None
+    shape.extend(series, Collection.of(moved))
+    assert series.cov == s["cov"]
+
+
+@pytest.mark.parametrize(
+    "cov",
+    [[5000, 2], [5000, 3, 5000, 1], [5000, 0, 5000, 4], [5000], [5000, 4, None], [True, 4]],
+)
+def test_a_page_with_odd_runs_is_not_continued(cov: list[object]) -> None:
+    data = shape.build([Collection.of(snap([ok("a", "x", 1, 2)], day)) for day in range(4)])
+    assert shape.Series.from_page(data) is not None
+    data["series"]["cov"] = [cov]
+    assert shape.Series.from_page(data) is None
+
+
 def test_source_commits_are_stored_as_runs() -> None:
     s = shape.build(points())["series"]
-    assert s["src"][s["names"].index("lib")] == [[0, "c" * 10]]
-    assert s["src"][s["names"].index("api")] == [[0, "a" * 10], [1, "a1" * 5], [2, "a2" * 5]]
+    assert s["src"][s["names"].index("lib")] == [0, "c" * 10]
+    assert s["src"][s["names"].index("api")] == [0, "a" * 10, 1, "a1" * 5, 2, "a2" * 5]
 
 
 def test_cards_and_rows_use_the_terminal_formatting() -> None:
@@ -80,7 +104,7 @@ def test_days_keeps_the_window_before_the_newest_snapshot() -> None:
 
 
 def test_one_snapshot_has_no_change() -> None:
-    data = shape.build([shape.Point(snap([ok("a", "x", 1, 2)], 0))])
+    data = shape.build([Collection.of(snap([ok("a", "x", 1, 2)], 0))])
     cards = {c["title"]: c for c in data["cards"]}
     assert cards["Since previous"]["value"] == "-"
     assert cards["Over the window"]["value"] == "-"
@@ -100,7 +124,7 @@ def test_embedded_json_cannot_close_the_script_element() -> None:
 
 def test_page_is_self_contained_and_its_policy_allows_only_its_own_code() -> None:
     s = snap([ok("a", "x", 1, 2), failed("@@DATA@@ <b>", "x", "@@CSP@@ </script>")], 0)
-    html = page.render(shape.build([shape.Point(s)]))
+    html = page.render(shape.build([Collection.of(s)]))
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
     assert csp is not None
     policy = csp.group(1)
@@ -115,7 +139,7 @@ def test_page_is_self_contained_and_its_policy_allows_only_its_own_code() -> Non
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in html
     # placeholders inside data are data, not substituted
-    data = page.render(shape.build([shape.Point(s)]))
+    data = page.render(shape.build([Collection.of(s)]))
     from tests.dashboard.conftest import page_data
 
     assert {r["name"] for r in page_data(data)["rows"]} == {"a", "@@DATA@@ <b>"}

@@ -11,6 +11,7 @@ import pytest
 from gitmetrics import config as configmod
 from gitmetrics import dashboard as shape
 from gitmetrics.derive import make_deriver
+from gitmetrics.history import Collection
 from gitmetrics.render import dashboard as page
 from gitmetrics.render.dashboard import DERIVED_PATH, series_of_page
 from gitmetrics.snapshot import Snapshot
@@ -64,7 +65,7 @@ def rebuilt(st: Store) -> bytes:
     own = entries[0][0]
     if own.commit != st.head():
         own = max(entries, key=lambda es: (es[1].when, es[0].snapshot_path))[0]
-    points = [shape.Point(s, None if e is own else e.commit, e.snapshot_path) for e, s in entries]
+    points = [Collection.of(s, None if e is own else e.commit, e.snapshot_path) for e, s in entries]
     series, newest = shape.series(points)
     generated = next(s for e, s in entries if e is own).timestamp  # when the commit is made
     data = shape.page_data(series, newest, min_coverage=75.0, generated=generated)

@@ -1,0 +1,86 @@
+"""The streamed history rows: the direct writers give what the general ones give."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+
+import pytest
+from rich.console import Console
+
+from gitmetrics.render import registry, terminal
+from gitmetrics.views import HistoryRow
+
+
+def row(**changes: object) -> HistoryRow:
+    base = HistoryRow(
+        commit="a" * 40,
+        timestamp="2026-11-24T10:00:00Z",
+        snapshot="snapshots/2026/11/metrics_20261124_100000_ci_0123456789.json",
+        host="ci",
+        avg_coverage=75.94,
+        weighted_coverage=75.8,
+        branch_coverage=None,
+        repos=100,
+        failed=0,
+        files=429412,
+        status=None,
+        change=-0.01,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+ODD = [
+    row(),
+    row(host='a "quoted", host\\ with\ttab \u2028 and é', status="error"),
+    row(avg_coverage=None, weighted_coverage=100.0, change=None, failed=3),
+    row(avg_coverage=99.999, change=1e-7, host="<script>&"),
+    row(repos=0, files=0, branch_coverage=0.0, status="absent"),
+]
+#: what a trailer never holds (it is refused as not a percentage), for JSON only
+NOT_NUMBERS = row(avg_coverage=math.nan, weighted_coverage=math.inf, change=-math.inf)
+
+
+def general(rows: list[HistoryRow]) -> str:
+    chunks = []
+    for i, r in enumerate(rows):
+        body = registry.json_text(registry.to_data(r)).rstrip("\n").replace("\n", "\n  ")
+        chunks.append(("[\n  " if i == 0 else ",\n  ") + body)
+    return "".join(chunks) + ("\n]\n" if rows else "[]\n")
+
+
+@pytest.mark.parametrize("rows", [[*ODD, NOT_NUMBERS], ODD[:1], []])
+def test_streamed_json_is_the_general_json(rows: list[HistoryRow]) -> None:
+    assert "".join(registry.json_stream(rows)) == general(rows)
+
+
+def test_a_row_with_a_nested_value_takes_the_general_path() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Nested:
+        name: str
+        values: tuple[int, ...]
+
+    got = "".join(registry.json_stream([Nested("x", (1, 2))]))
+    assert got == '[\n  {\n    "name": "x",\n    "values": [\n      1,\n      2\n    ]\n  }\n]\n'
+
+
+@pytest.mark.parametrize("color", [None, "truecolor"])
+@pytest.mark.parametrize("repo", [None, "api"])
+def test_streamed_table_is_what_rich_prints(color: str | None, repo: str | None) -> None:
+    def console() -> tuple[Console, io.StringIO]:
+        out = io.StringIO()
+        kind = {"color_system": color, "force_terminal": color is not None}
+        return Console(file=out, width=120, highlight=False, emoji=False, **kind), out  # type: ignore[arg-type]
+
+    fast, fast_out = console()
+    terminal.history(fast, iter(ODD), repo=repo, role=None)
+    slow, slow_out = console()
+    columns = terminal._HISTORY_REPO if repo else terminal._HISTORY_STORE
+    terminal.history(slow, iter([]), repo=repo, role=None)
+    for r in ODD:  # each line through rich, as the table was printed before
+        cells = terminal._row_cells(r, repo)
+        slow.print(terminal._fixed(cells, columns), soft_wrap=True)
+    assert fast_out.getvalue() == slow_out.getvalue()
+    assert ("\x1b[" in fast_out.getvalue()) == (color is not None)
+    assert fast_out.getvalue().count("\n") == len(ODD) + 1 + (repo is not None)
