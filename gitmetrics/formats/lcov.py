@@ -63,7 +63,7 @@ def _parse(path: Path, max_bytes: int, *, fast: bool) -> Coverage:
 
 _BOM = b"\xef\xbb\xbf"
 #: bytes read at a time; a record longer than this makes the block grow
-_BLOCK = 1 << 20
+_BLOCK = 1 << 18
 _END = b"\nend_of_record\n"
 
 
