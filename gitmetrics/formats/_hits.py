@@ -114,8 +114,9 @@ def increasing(keys: bytes | bytearray) -> bool:
     return 0 not in diff and sum(diff) == int.from_bytes(keys[-4:], "little")
 
 
-def _pack(keys: Collection[object]) -> Packed:
-    """``keys`` in the smallest form that gives them back unchanged."""
+def _pack(keys: Collection[object], *, ordered: bool = True) -> Packed:
+    """``keys`` in the smallest form that gives them back unchanged (``ordered=False``:
+    integers known not to be in increasing order, not worth trying as gaps)."""
     if not keys:
         return ()
     first = next(iter(keys))
@@ -125,7 +126,9 @@ def _pack(keys: Collection[object]) -> Packed:
             return joined
         return tuple(keys)
     if isinstance(first, int) and not isinstance(first, bool):
-        as_gaps = gaps(cast(Sequence[int], keys)) if isinstance(keys, Sequence) else None
+        as_gaps = None
+        if ordered and isinstance(keys, Sequence):
+            as_gaps = gaps(cast(Sequence[int], keys))
         if as_gaps is not None:
             return as_gaps
         # 2 bytes a line for files under 65,536 lines, which is nearly all of them
@@ -182,7 +185,8 @@ class Hits(Mapping[K, int], Generic[K]):
         elif not hit:
             self._keys, self._flags = _pack(missed), 0
         else:
-            self._keys, self._flags = _pack([*hit, *missed]), len(hit)
+            # (hit, then missed: rarely in line order)
+            self._keys, self._flags = _pack([*hit, *missed], ordered=False), len(hit)
 
     @classmethod
     def packed(cls, keys: Packed, bits: bytes | int) -> Hits[K]:
