@@ -62,12 +62,18 @@ def cobertura(path: Path, target_bytes: int, seed: int = 1, branches: bool = Fal
     files = list(_files(target_bytes, 36, seed))
     valid = sum(len(h) for _, h in files)
     covered = sum(1 for _, h in files for x in h if x)
+    # with branches, the root carries real branch totals, as coverage.py writes them
+    arms = sum(2 for _, h in files for n in range(8, len(h) + 1, 8)) if branches else 0
+    taken = sum(2 if h[n - 1] else 1 for _, h in files for n in range(8, len(h) + 1, 8))
+    taken = taken if branches else 0
+    rate = f"{taken / arms:.4f}" if arms else "0"
     with path.open("w") as out:
         out.write('<?xml version="1.0" ?>\n')
         out.write(
             f'<coverage version="7.6.1" timestamp="1732000000000" lines-valid="{valid}" '
-            f'lines-covered="{covered}" line-rate="{covered / valid:.4f}" branches-covered="0" '
-            'branches-valid="0" branch-rate="0" complexity="0">\n'
+            f'lines-covered="{covered}" line-rate="{covered / valid:.4f}" '
+            f'branches-covered="{taken}" branches-valid="{arms}" branch-rate="{rate}" '
+            'complexity="0">\n'
             "\t<sources>\n\t\t<source>/src</source>\n\t</sources>\n\t<packages>\n"
             '\t\t<package name="pkg" line-rate="0.5" branch-rate="0" complexity="0">\n'
             "\t\t\t<classes>\n"
@@ -94,15 +100,52 @@ def cobertura(path: Path, target_bytes: int, seed: int = 1, branches: bool = Fal
 
 
 def lcov(path: Path, target_bytes: int, seed: int = 2) -> None:
-    """An lcov/geninfo tracefile with function, line and branch records."""
+    """A tracefile as lcov 1.16's geninfo writes it for a C project built with gcov.
+
+    Per source file: ``TN:``, ``SF:`` (an absolute path), its functions (``FN:``, then
+    ``FNDA:``, ``FNF:``, ``FNH:``), its branches (``BRDA:`` with ``-`` for arms of a line
+    never reached, ``BRF:``, ``BRH:``) and its executable lines (``DA:``, with the gaps of
+    comments and blank lines, ``LF:``, ``LH:``), then ``end_of_record``. A fifth of the
+    functions never ran; counts run from 1 to millions, as in loops.
+    """
+    rnd = random.Random(seed)
+    counts = (1, 1, 1, 2, 3, 4, 8, 12, 40, 97, 180, 1024, 4096, 65536, 1048576)
+    written = 0
+    i = 0
     with path.open("w") as out:
-        for name, hits in _files(target_bytes, 11, seed):
-            out.write(f"TN:\nSF:{name}\nFN:1,main\nFNDA:1,main\nFNF:1\nFNH:1\n")
-            for n, h in enumerate(hits, 1):
-                if n % 10 == 0:
-                    out.write(f"BRDA:{n},0,0,{h}\nBRDA:{n},0,1,{'-' if h == 0 else 0}\n")
-                out.write(f"DA:{n},{h}\n")
-            out.write(f"LF:{len(hits)}\nLH:{sum(1 for x in hits if x)}\nend_of_record\n")
+        while written < target_bytes:
+            name = f"/home/runner/work/engine/engine/src/pkg{i // 40}/module_{i}.c"
+            n = rnd.randint(20, 400)  # executable lines
+            funcs: list[tuple[int, str, int]] = []
+            lines: list[tuple[int, int]] = []
+            branches: list[tuple[int, int, int, str]] = []
+            line = rnd.randint(1, 30)
+            calls = 0
+            for k in range(n):
+                if k % 15 == 0:  # a function starts
+                    calls = 0 if rnd.random() < 0.2 else rnd.choice(counts)
+                    funcs.append((line, f"pkg{i // 40}_module_{i}_fn{k // 15}", calls))
+                hits = 0 if not calls or rnd.random() < 0.08 else calls * rnd.choice((1, 1, 2, 3))
+                lines.append((line, hits))
+                if rnd.random() < 0.14:  # a condition: 2 arms, sometimes 4
+                    for b in range(rnd.choice((2, 2, 2, 4))):
+                        taken = "-" if not hits else str(rnd.choice((0, hits, 1, hits // 2)))
+                        branches.append((line, len(branches) // 2, b, taken))
+                line += rnd.choice((1, 1, 1, 1, 2, 2, 3, 5, 8))
+            parts = [f"TN:\nSF:{name}\n"]
+            parts += [f"FN:{ln},{fn}\n" for ln, fn, _ in funcs]
+            parts += [f"FNDA:{c},{fn}\n" for _, fn, c in funcs]
+            parts.append(f"FNF:{len(funcs)}\nFNH:{sum(1 for f in funcs if f[2])}\n")
+            parts += [f"BRDA:{ln},{blk},{b},{t}\n" for ln, blk, b, t in branches]
+            if branches:
+                hit = sum(1 for b in branches if b[3] not in ("-", "0"))
+                parts.append(f"BRF:{len(branches)}\nBRH:{hit}\n")
+            parts += [f"DA:{ln},{h}\n" for ln, h in lines]
+            parts.append(f"LF:{n}\nLH:{sum(1 for _, h in lines if h)}\nend_of_record\n")
+            text = "".join(parts)
+            out.write(text)
+            written += len(text)
+            i += 1
 
 
 def coverage_json(path: Path, target_bytes: int, seed: int = 3) -> None:

@@ -41,7 +41,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileCoverage:
     """Counts for one source file; the line map is kept where the format has one.
 

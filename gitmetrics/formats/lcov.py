@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+import sys
 from collections.abc import Callable, Mapping
-from itertools import compress, islice
-from operator import lt, not_
+from itertools import compress, islice, repeat
+from operator import gt, lt, not_, truth
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits, _hits
 from gitmetrics.formats._common import MAX_COUNT, count_text, norm_path, open_report
 
 NAME = "lcov"
@@ -61,39 +63,45 @@ def _parse(path: Path, max_bytes: int, *, fast: bool) -> Coverage:
 
 _BOM = b"\xef\xbb\xbf"
 #: bytes read at a time; a record longer than this makes the block grow
-_BLOCK = 1 << 20
+_BLOCK = 1 << 18
+_END = b"\nend_of_record\n"
 
 
 def _read_blocks(fh: BinaryIO, reader: _Reader) -> None:
     """Hand the file to ``reader`` a record at a time, as it is read."""
-    lineno = 1  # the number of the line at `counted` in `buf`
-    counted = 0
+    lineno = 1  # the number of the first line of `buf`
     buf = b""
     while True:
         chunk = fh.read(_BLOCK)
-        if not chunk:
-            break
+        if reader.fast and b"\r" in chunk:
+            # a CR before a newline is blank space the line reading strips
+            chunk = chunk.replace(b"\r\n", b"\n")
         buf = buf + chunk if buf else chunk
-        pos = 0
-        while True:
-            # a record ends at its end_of_record line; what follows waits for more text
-            end = buf.find(b"\nend_of_record", pos)
-            if end < 0:
-                break
-            nl = buf.find(b"\n", end + 1)
-            if nl < 0:
-                break
-            record = buf[pos : nl + 1]
+        if chunk:
+            # the records complete so far: what follows waits for more text
+            cut = buf.rfind(_END)
+            if cut < 0:
+                continue
+            cut += len(_END)
+        else:
+            cut = len(buf)
+        block, buf = buf[:cut], buf[cut:]
+        reader.utf8 = block.isascii()
+        pos = counted = 0  # where this record starts; up to where lines were counted
+        records = block.split(_END)
+        tail = records.pop()  # after the last end_of_record: nothing, or an unended rest
+        for record in records:
             if not reader.record(record):
                 # line numbers are counted only where the lines are read one by one
-                lineno += buf.count(b"\n", counted, pos)
-                reader.lines(lineno, record)
+                lineno += block.count(b"\n", counted, pos)
                 counted = pos
-            pos = nl + 1
-        lineno += buf.count(b"\n", counted, pos)
-        buf, counted = buf[pos:], 0
-    if buf:
-        reader.lines(lineno, buf)
+                reader.lines(lineno, record + b"\nend_of_record")
+            pos += len(record) + len(_END)
+        if tail:
+            reader.lines(lineno + block.count(b"\n", counted, pos), tail)
+        if not chunk:
+            return
+        lineno += block.count(b"\n", counted)
 
 
 # A record of usual lines is read in C: the lines that carry no line data are cut out,
@@ -111,6 +119,121 @@ _BRDA = re.compile(
 _DA = re.compile(rb"\nDA:((?:0|[1-9][0-9]{0,14}),[0-9]{1,15})(?:,[^,\n]*)?(?=\n)")
 _BLANK = b"\r\n \t"
 _NUMBERS = b"0123456789," + _BLANK
+
+
+# A record of one run of DA:<line>,<hits> lines and one run of numeric
+# BRDA:<line>,<block>,<branch>,<taken> lines (lcov's own layout, and that of llvm-cov,
+# c8, nyc, coverage.py and gcovr) is read with bytes methods and the C JSON scanner, and
+# kept packed as it is read: line numbers as gaps, one bit a line for hit or not.
+_DA_RUN, _BRDA_RUN = b"\nDA:", b"\nBRDA:"
+_DIGITS = b"0123456789,"
+_0 = repeat(0)
+# what may lie around the runs: lines that carry nothing gitmetrics needs
+_REST = re.compile(rb"(?:\n(?:TN|VER|FN|FNDA|FNF|FNH|FNL|FNA|LF|LH|BRF|BRH):[^\n]*)*")
+
+
+def _run(text: bytes, prefix: bytes, start: int) -> tuple[int, int, list[int]] | None:
+    """The run of ``prefix`` lines after ``start``: where it starts and ends, and its
+    numbers (``[0, *fields]``, taken ``-`` as -1); ``None`` if none or not a usual run."""
+    first = text.find(prefix, start)
+    if first < 0:
+        return None
+    end = text.find(b"\n", text.rfind(prefix) + 1)
+    if end < 0:
+        end = len(text)
+    lines = text.count(prefix, first, end)
+    if text.count(b"\n", first, end) != lines:
+        return None  # other lines between them
+    run = text[first:end]
+    # the prefixes' letters cut out, each newline a comma: "\nDA:1,1\nDA:2,0" -> ",1,1,2,0"
+    body = run.translate(None, prefix[1:])
+    if len(run) - len(body) != (len(prefix) - 1) * lines:
+        return None  # those letters elsewhere too
+    body = body.replace(b"\n", b",")
+    if b"-" in body and prefix == _BRDA_RUN:  # BRDA:...,- (never taken): as -1
+        body += b","
+        if body.count(b"-") != body.count(b",-,"):
+            return None  # a minus sign elsewhere
+        body = body.replace(b",-,", b",-1,")[:-1]
+        if body.translate(None, _DIGITS + b"-"):
+            return None
+    elif body.translate(None, _DIGITS):
+        return None
+    try:
+        values: list[int] = _scan_once(f"[0{body.decode('ascii')}]", 0)[0]
+    except (ValueError, StopIteration):  # an empty field, or a leading zero
+        return None
+    width = 2 if prefix == _DA_RUN else 4
+    if len(values) != width * lines + 1:
+        return None
+    # every number at most MAX_COUNT (all are 0 or more but the -1 of a `-`)
+    if sum(values) + lines > MAX_COUNT and max(values) > MAX_COUNT:
+        return None
+    return first, end, values
+
+
+def _arm_keys(lines: list[int], blocks: list[int], branches: list[int]) -> _hits.Arms | None:
+    """Arms ``(line, block, branch)`` packed, if in increasing order (then they cannot
+    repeat) with lines under 65,536 and blocks and branches under 256."""
+    try:
+        block_b, branch_b = bytes(blocks), bytes(branches)
+        line_b = struct.pack(f"<{len(lines)}H", *lines)
+    except (ValueError, struct.error):
+        return None
+    lanes = bytearray(4 * len(lines))  # little-endian: branch, block, line
+    lanes[0::4], lanes[1::4], lanes[2::4], lanes[3::4] = (
+        branch_b,
+        block_b,
+        line_b[0::2],
+        line_b[1::2],
+    )
+    if not _hits.increasing(lanes):
+        return None
+    keys = _hits.Arms("I", lanes)  # (the bytes, as if native)
+    if sys.byteorder == "big":
+        keys.byteswap()
+    return keys
+
+
+def _runs_record(text: bytes, start: int) -> tuple[Hits[int], Hits[str]] | None:
+    """The lines and branches of a record whose body (``text`` from ``start``, the end
+    of its ``SF:`` line) is usual runs, else ``None``."""
+    spans = []
+    line_hits: Hits[int] = _NO_LINES
+    if _DA_RUN in text:
+        da = _run(text, _DA_RUN, start)
+        if da is None:
+            return None
+        values = da[2]
+        lines, flags = values[1::2], bytes(map(truth, values[2::2]))
+        gaps = _hits.gaps(lines)
+        if gaps is not None:
+            line_hits = Hits.packed(gaps, _hits.pack_bits(flags))
+        else:  # out of order, or repeated
+            missed = list(compress(lines, map(not_, flags)))
+            line_hits = Hits.from_lists(list(compress(lines, flags)), missed)
+        spans.append(da[:2])
+    branch_hits: Hits[str] = _NO_BRANCHES
+    if _BRDA_RUN in text:
+        br = _run(text, _BRDA_RUN, start)
+        if br is None:
+            return None
+        values = br[2]
+        keys = _arm_keys(values[1::4], values[2::4], values[3::4])
+        if keys is None:
+            return None
+        flags = bytes(map(gt, values[4::4], _0))  # taken: a count, or - (-1)
+        branch_hits = Hits.packed(keys, _hits.pack_bits(flags))
+        spans.append(br[:2])
+    spans.sort()
+    pos = start
+    for first, end in spans:
+        if first < pos or not _REST.fullmatch(text, pos, first):
+            return None  # overlapping runs, or a line of another kind
+        pos = end
+    if not _REST.fullmatch(text, pos):
+        return None
+    return line_hits, branch_hits
 
 
 def _fast_record(body: bytes) -> tuple[Hits[int], Hits[str]] | None:
@@ -156,6 +279,7 @@ def _fast_record(body: bytes) -> tuple[Hits[int], Hits[str]] | None:
 
 _NOT_TAKEN = frozenset({b"-", b"0"})
 _NO_BRANCHES: Hits[str] = Hits((), ())
+_NO_LINES: Hits[int] = Hits((), ())
 # the C scanner json.loads uses (without its Python layers: records are many and small)
 _scan_once = cast(Callable[[str, int], tuple[Any, int]], json.JSONDecoder().scan_once)  # type: ignore[attr-defined]
 
@@ -175,30 +299,34 @@ class _Reader:
         self.hits_of: dict[int, int] | None = None  # the open record's lines
         self.taken_of: dict[str, int] = {}  # the open record's branches
         self.seen = False  # a line that is not blank was read
+        self.utf8 = False  # the block being read is known to be UTF-8
 
     def record(self, text: bytes) -> bool:
-        """Read one record of usual lines (``SF:`` to ``end_of_record``, maybe after a
-        ``TN:``); ``False`` when it has other lines, to be read one by one."""
+        """Read one record of usual lines (``SF:`` up to its ``end_of_record`` line, maybe
+        after a ``TN:``); ``False`` when it has other lines, to be read one by one."""
         text = text.lstrip(b"\n")  # blank lines between records
         # (a BOM, which only the first line may carry, makes the first record irregular)
-        if self.fast and (text.isascii() or _utf8(text)):
-            head = text.find(b"\n") + 1 if text.startswith(b"TN:") else 0
-            sf_end = text.find(b"\n", head)
-            last = text.rfind(b"\nend_of_record")
-            if (
-                text.startswith(b"SF:", head)
-                and sf_end <= last
-                and text.endswith((b"\nend_of_record\n", b"\nend_of_record\r\n"))
-            ):
-                name = text[head + 3 : sf_end].removesuffix(b"\r").decode("utf-8")
-                found = _fast_record(text[sf_end : last + 1])
-                # a name with spaces around it, or none, is left to the line reading
-                if found is not None and name and name == name.strip():
-                    self.seen = True
-                    self.close()  # a record before it may have had no end_of_record
-                    self.files.add(norm_path(name), *found)
-                    return True
-        return False
+        if not self.fast or not (self.utf8 or _utf8(text)):
+            return False
+        head = text.find(b"\n") + 1 if text.startswith(b"TN:") else 0
+        if not text.startswith(b"SF:", head):
+            return False
+        sf_end = text.find(b"\n", head)
+        if sf_end < 0:
+            sf_end = len(text)
+        name = text[head + 3 : sf_end].decode("utf-8")
+        # a name with spaces around it, or none, is left to the line reading
+        if not name or name != name.strip():
+            return False
+        found = _runs_record(text, sf_end)
+        if found is None:
+            found = _fast_record(text[sf_end:] + b"\n")
+            if found is None:
+                return False
+        self.seen = True
+        self.close()  # a record before it may have had no end_of_record
+        self.files.add(norm_path(name), *found)
+        return True
 
     def lines(self, lineno: int, text: bytes) -> None:
         """Lines read one by one, the first numbered ``lineno``."""

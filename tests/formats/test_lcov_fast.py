@@ -56,11 +56,12 @@ def test_real_tracefiles_read_the_same_both_ways(
 def test_the_fast_path_takes_the_records_of_real_tracefiles(
     report: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    taken: list[object] = []
-    fast = lcov._fast_record
-    monkeypatch.setattr(lcov, "_fast_record", lambda b: taken.append(fast(b)) or taken[-1])
-    lcov.parse(report)
-    assert taken and all(t is not None for t in taken)
+    # every record is read by one of the two fast paths, none line by line
+    slow: list[int] = []
+    by_lines = lcov._Reader.lines
+    monkeypatch.setattr(lcov._Reader, "lines", lambda r, n, t: slow.append(n) or by_lines(r, n, t))
+    assert lcov.parse(report).files
+    assert slow == []
 
 
 RECORD = "TN:\nSF:a.c\nFN:1,main\nFNDA:1,main\nDA:1,1\nDA:2,0\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nLF:2\nLH:1\nend_of_record\n"
