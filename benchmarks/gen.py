@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.snapshot import RepoResult, ReportRef, Source
-from gitmetrics.store.repo import commit_message, prune
+from gitmetrics.store.writer import commit_message, prune
 
 GIT_ENV = {
     **os.environ,
