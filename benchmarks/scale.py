@@ -371,7 +371,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="provenance,sync,gc,startup")
+    parser.add_argument(
+        "--realworld", type=Path, default=REALWORLD, help="the shared real-world reports"
+    )
     args = parser.parse_args()
+    globals()["REALWORLD"] = args.realworld
     what = set(args.only.split(","))
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     started = time.perf_counter()

@@ -17,7 +17,6 @@ from typing import Any
 from gitmetrics import views
 from gitmetrics.render import escape
 from gitmetrics.render import markdown as md
-from gitmetrics.rules import Breach
 
 #: what ``--format`` accepts on every command that prints data
 FORMATS = ("table", "json", "markdown", "csv")
@@ -50,6 +49,12 @@ def _cell(value: Any) -> object:
     if isinstance(value, list | dict):
         return escape.visible(json.dumps(value, sort_keys=True, ensure_ascii=False))
     return escape.visible(value) if isinstance(value, str) else value
+
+
+def _breach() -> type:
+    from gitmetrics.rules import Breach  # rules loads config and formats: only for `check`
+
+    return Breach
 
 
 def csv_text(rows: Sequence[Any], kind: type | None = None) -> str:
@@ -135,7 +140,7 @@ TEXT: Mapping[str, Mapping[str, Callable[[Any], str]]] = {
     "check": {
         "json": lambda r: json_text(check_data(r)),
         "markdown": md.check,
-        "csv": lambda r: csv_text(r.breaches, Breach),
+        "csv": lambda r: csv_text(r.breaches, _breach()),
     },
     "issues": {
         "json": lambda shown: json_text(_issues_data(shown)),
