@@ -55,9 +55,10 @@ def objects_size(gitdir: Path) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Item:
+    """An object to pack: what it sorts by, not its bytes (read again when it is written)."""
+
     sha: bytes  # hex
     type_num: int
-    raw: bytes
     group: str
     order: tuple[int, str]
 
@@ -75,8 +76,8 @@ def gc(store: Store) -> GcResult:
             for sha in pack:
                 hexsha = sha if len(sha) == 40 else sha.hex().encode()
                 if hexsha not in items:
-                    kind, raw = object_store.get_raw(hexsha)
-                    items[hexsha] = _Item(hexsha, kind, bytes(raw), f"packed-{kind}", (0, ""))
+                    kind, _ = object_store.get_raw(hexsha)
+                    items[hexsha] = _Item(hexsha, kind, f"packed-{kind}", (0, ""))
         if not items:
             return GcResult(0, 0, 0, 0, before, before)
         ordered = sorted(items.values(), key=lambda i: (i.type_num, i.group, i.order))
@@ -86,7 +87,7 @@ def gc(store: Store) -> GcResult:
             nonlocal deltas
             from dulwich.pack import UnpackedObject
 
-            for item, base, data in _deltify(ordered):
+            for item, base, data in _deltify(ordered, object_store):
                 deltas += base is not None
                 yield UnpackedObject(
                     item.type_num,
@@ -138,7 +139,7 @@ def _reachable(store: Store) -> dict[bytes, _Item]:
     for sha in heads:
         kind, raw = object_store.get_raw(sha)
         if kind != _COMMIT:  # a tag or a ref to a tree: pack it as is
-            items[sha] = _Item(sha, kind, bytes(raw), f"other-{kind}", (0, ""))
+            items[sha] = _Item(sha, kind, f"other-{kind}", (0, ""))
             continue
         if sha not in seen:
             seen.add(sha)
@@ -149,7 +150,7 @@ def _reachable(store: Store) -> dict[bytes, _Item]:
         kind, raw = object_store.get_raw(sha)
         raw = bytes(raw)
         n += 1  # walk order: newest first
-        items[sha] = _Item(sha, _COMMIT, raw, "commit", (n, ""))
+        items[sha] = _Item(sha, _COMMIT, "commit", (n, ""))
         headers = raw.partition(b"\n\n")[0]
         for line in headers.split(b"\n"):
             if line.startswith(b"tree "):
@@ -167,7 +168,7 @@ def _tree(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
     if sha in items:
         return
     tree = object_store[sha]
-    items[sha] = _Item(sha, _TREE, tree.as_raw_string(), f"tree:{path}", (n, ""))
+    items[sha] = _Item(sha, _TREE, f"tree:{path}", (n, ""))
     for entry in tree.iteritems():
         name = path + entry.path.decode("utf-8", "replace")
         if stat.S_ISDIR(entry.mode):
@@ -183,7 +184,6 @@ def _blob(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
     known = items.get(sha)
     if known is not None and (known.group == "snapshot" or not snapshot):
         return
-    raw = known.raw if known is not None else object_store[sha].as_raw_string()
     if snapshot:
         # snapshot names start with their timestamp: newest first is name order, reversed
         group, order = "snapshot", (0, _reverse(path.rsplit("/", 1)[-1]))
@@ -191,7 +191,7 @@ def _blob(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
         group, order = "latest", (n, "")
     else:
         group, order = f"file:{path}", (n, "")
-    items[sha] = _Item(sha, _BLOB, raw, group, order)
+    items[sha] = _Item(sha, _BLOB, group, order)
 
 
 def _reverse(name: str) -> str:
@@ -338,49 +338,55 @@ def _delta(b: _Units, t: _Units) -> bytes:
     return b"".join(out)
 
 
-def _deltify(ordered: list[_Item]) -> Iterator[tuple[_Item, bytes | None, bytes]]:
-    """Each object with its chosen base (``None``: stored whole) and what to write."""
+def _deltify(
+    ordered: list[_Item], object_store: Any
+) -> Iterator[tuple[_Item, bytes | None, bytes]]:
+    """Each object with its chosen base (``None``: stored whole) and what to write.
+
+    Objects are read as they come and only the window's are kept, so memory stays that of
+    the window (and the index of what to pack), whatever the size of the store.
+    """
     from dulwich.pack import create_delta
 
     cache: dict[bytes, _Units] = {}
 
-    def units(item: _Item) -> _Units:
-        found = cache.get(item.sha)
+    def units(sha: bytes, raw: bytes) -> _Units:
+        found = cache.get(sha)
         if found is None:
-            found = cache[item.sha] = _Units.of(item.raw)
+            found = cache[sha] = _Units.of(raw)
             if len(cache) > WINDOW + 1:
                 del cache[next(iter(cache))]
         return found
 
-    def make(base: _Item, target: _Item) -> bytes:
-        raw = target.raw
+    def make(base: _Item, base_raw: bytes, target: _Item, raw: bytes) -> bytes:
         if len(raw) > LINE_DELTA_FROM and raw.count(b"\n") * 200 > len(raw):
-            return _delta(units(base), units(target))
-        return b"".join(create_delta(base.raw, raw))
+            return _delta(units(base.sha, base_raw), units(target.sha, raw))
+        return b"".join(create_delta(base_raw, raw))
 
-    window: deque[tuple[_Item, int]] = deque(maxlen=WINDOW)
+    window: deque[tuple[_Item, bytes, int]] = deque(maxlen=WINDOW)
     depth: dict[bytes, int] = {}
     group = None
     for item in ordered:
+        raw = bytes(object_store.get_raw(item.sha)[1])
         if item.group != group:
             window.clear()
             group = item.group
         best: bytes | None = None
         best_base: _Item | None = None
-        if item.type_num != _COMMIT and len(item.raw) > 64:
-            limit = len(item.raw) // 2
-            for base, base_depth in window:
+        if item.type_num != _COMMIT and len(raw) > 64:
+            limit = len(raw) // 2
+            for base, base_raw, base_depth in window:
                 if base_depth >= MAX_DEPTH:
                     continue
-                delta = make(base, item)
+                delta = make(base, base_raw, item, raw)
                 if len(delta) < limit and (best is None or len(delta) < len(best)):
                     best, best_base = delta, base
-                    if len(delta) * GOOD_ENOUGH < len(item.raw):
+                    if len(delta) * GOOD_ENOUGH < len(raw):
                         break
         if best is None or best_base is None:
             depth[item.sha] = 0
-            yield item, None, item.raw
+            yield item, None, raw
         else:
             depth[item.sha] = depth[best_base.sha] + 1
             yield item, best_base.sha, best
-        window.appendleft((item, depth[item.sha]))
+        window.appendleft((item, raw, depth[item.sha]))
