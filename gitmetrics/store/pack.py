@@ -17,7 +17,7 @@ import heapq
 import re
 import stat
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,8 @@ GOOD_ENOUGH = 8
 LINE_DELTA_FROM = 4096
 
 _COMMIT, _TREE, _BLOB = 1, 2, 3
+#: groups of indented JSON, which get line- and key-level deltas
+_JSON_GROUPS = frozenset({"snapshot", "latest"})
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,10 @@ def _blob(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
         group, order = "snapshot", (0, _reverse(path.rsplit("/", 1)[-1]))
     elif path == "latest.json":  # the same blob as a snapshot file, found under its name later
         group, order = "latest", (n, "")
+    elif path.startswith("badges/"):
+        # badges are alike whatever they show: one group, so a badge written once (a
+        # repository's) has the others of its collection to be a delta of
+        group, order = "badges", (n, path)
     else:
         group, order = f"file:{path}", (n, "")
     items[sha] = _Item(sha, _BLOB, group, order)
@@ -254,6 +260,9 @@ def _insert(data: bytes) -> bytes:
     return bytes(out)
 
 
+#: a changed unit shares more than this many bytes with the one it replaces: copy them
+MIN_SHARED = 16
+
 #: a line, cut after each JSON key too: a changed figure then costs a few bytes, not a line
 _UNITS = re.compile(rb'[^\n]*?(?:": |\n)|[^\n]+')
 
@@ -298,8 +307,25 @@ def _delta(b: _Units, t: _Units) -> bytes:
     base, target = b.data, t.data
     base_lines, offsets, where = b.units, b.offsets, b.where
     out = [_varint(len(base)), _varint(len(target))]
-    copy_start = copy_end = -1  # base byte range of the copy being extended
+    copy = [-1, -1]  # base byte range of the copy being extended
     literal: list[bytes] = []
+
+    def copy_range(start: int, end: int) -> None:
+        if start == end:
+            return
+        if literal:
+            if copy[0] >= 0:
+                out.append(_copy(copy[0], copy[1] - copy[0]))
+                copy[0] = -1
+            out.append(_insert(b"".join(literal)))
+            literal.clear()
+        if copy[0] >= 0 and copy[1] == start:
+            copy[1] = end
+        else:
+            if copy[0] >= 0:
+                out.append(_copy(copy[0], copy[1] - copy[0]))
+            copy[0], copy[1] = start, end
+
     p = 0  # the next base line expected
     for line in t.units:
         if p < len(base_lines) and base_lines[p] == line:
@@ -315,27 +341,43 @@ def _delta(b: _Units, t: _Units) -> bytes:
                 k = bisect_left(found, p)
                 i = found[k] if k < len(found) else found[0]
         if i < 0:
+            if p < len(base_lines) and len(line) > MIN_SHARED:
+                # the unit in place changed inside (a table row's figure): copy what it
+                # shares with the expected unit at both ends
+                old = base_lines[p]
+                most = min(len(old), len(line))
+                pre = _shared(old, line, most, lambda s, n: s[:n])
+                suf = _shared(old, line, most - pre, lambda s, n: s[len(s) - n :])
+                if pre + suf > MIN_SHARED:
+                    copy_range(offsets[p], offsets[p] + pre)
+                    literal.append(line[pre : len(line) - suf])
+                    copy_range(offsets[p + 1] - suf, offsets[p + 1])
+                    p += 1
+                    continue
             literal.append(line)
             continue
-        start = offsets[i]
-        if literal:
-            if copy_start >= 0:
-                out.append(_copy(copy_start, copy_end - copy_start))
-                copy_start = -1
-            out.append(_insert(b"".join(literal)))
-            literal = []
-        if copy_start >= 0 and copy_end == start:
-            copy_end = offsets[i + 1]
-        else:
-            if copy_start >= 0:
-                out.append(_copy(copy_start, copy_end - copy_start))
-            copy_start, copy_end = start, offsets[i + 1]
+        copy_range(offsets[i], offsets[i + 1])
         p = i + 1
-    if copy_start >= 0:
-        out.append(_copy(copy_start, copy_end - copy_start))
     if literal:
+        if copy[0] >= 0:
+            out.append(_copy(copy[0], copy[1] - copy[0]))
+            copy[0] = -1
         out.append(_insert(b"".join(literal)))
+    elif copy[0] >= 0:
+        out.append(_copy(copy[0], copy[1] - copy[0]))
     return b"".join(out)
+
+
+def _shared(a: bytes, b: bytes, most: int, part: Callable[[bytes, int], bytes]) -> int:
+    """The longest ``n <= most`` with ``part(a, n) == part(b, n)`` (slices compared in C)."""
+    low, high = 0, most
+    while low < high:
+        mid = (low + high + 1) // 2
+        if part(a, mid) == part(b, mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _deltify(
@@ -359,7 +401,11 @@ def _deltify(
         return found
 
     def make(base: _Item, base_raw: bytes, target: _Item, raw: bytes) -> bytes:
-        if len(raw) > LINE_DELTA_FROM and raw.count(b"\n") * 200 > len(raw):
+        if target.group in _JSON_GROUPS and len(raw) > LINE_DELTA_FROM:
+            return _delta(units(base.sha, base_raw), units(target.sha, raw))
+        if target.type_num == _BLOB and len(raw) > LINE_DELTA_FROM // 4 and b"\n" in raw:
+            # other text (the README's tables, whose rows move as figures change): lines,
+            # with what a changed line shares at its ends copied
             return _delta(units(base.sha, base_raw), units(target.sha, raw))
         return b"".join(create_delta(base_raw, raw))
 
