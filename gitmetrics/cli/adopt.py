@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -15,9 +14,15 @@ from gitmetrics.cli.common import (
     app,
     console,
     handle_errors,
+    lazy_module,
     print_json,
 )
 from gitmetrics.render.escape import terminal
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 @app.command("import")

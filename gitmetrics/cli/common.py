@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -15,6 +17,25 @@ from rich.console import Console
 
 from gitmetrics.errors import GitmetricsError, forget_warnings, os_error
 from gitmetrics.render.escape import terminal
+
+
+def lazy_module(name: str) -> ModuleType:
+    """The module ``name``, executed on first use of one of its names (``--help`` and
+    ``--version`` never need :mod:`gitmetrics.api`)."""
+    found = sys.modules.get(name)
+    if found is not None:
+        return found
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+    return module
+
 
 app = typer.Typer(
     name="gitmetrics",

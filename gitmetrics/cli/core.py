@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -20,6 +19,7 @@ from gitmetrics.cli.common import (
     console,
     console_err,
     handle_errors,
+    lazy_module,
     pick_format,
     print_json,
     print_text,
@@ -33,6 +33,11 @@ from gitmetrics.render.escape import terminal
 
 if TYPE_CHECKING:
     from gitmetrics.snapshot import RepoResult
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

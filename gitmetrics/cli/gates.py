@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -20,6 +19,7 @@ from gitmetrics.cli.common import (
     console,
     console_err,
     handle_errors,
+    lazy_module,
     pick_format,
     print_text,
     report_error,
@@ -33,6 +33,11 @@ from gitmetrics.render.escape import terminal
 
 if TYPE_CHECKING:
     pass
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 MinCoverageOpt = Annotated[
     float | None,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -14,9 +14,15 @@ from gitmetrics.cli.common import (
     app,
     console,
     handle_errors,
+    lazy_module,
     print_json,
 )
 from gitmetrics.render import terminal as show
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 @app.command()
