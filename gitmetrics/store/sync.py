@@ -491,7 +491,8 @@ def _receive(
             theirs = _fetch(q.repo, client, path, remote)
         below: frozenset[str] = frozenset()
         if theirs is not None and not store.has_object(theirs):
-            below = _below_fetched(q.repo.object_store, theirs, store)
+            if store.head() is not None and not store.only_root():  # a clone needs none
+                below = _below_fetched(q.repo.object_store, theirs, store)
             gate.check(
                 q.repo.object_store,
                 theirs,
