@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -72,6 +74,24 @@ class _Group(typer.core.TyperGroup):
         if command is not None:
             plain_metavars(command.get_params(ctx))
         return command
+
+
+def lazy_module(name: str) -> ModuleType:
+    """The module ``name``, executed on first use of one of its names (``--help`` and
+    ``--version`` never need :mod:`gitmetrics.api`)."""
+    found = sys.modules.get(name)
+    if found is not None:
+        return found
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+    return module
 
 
 app = typer.Typer(

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -22,6 +21,7 @@ from gitmetrics.cli.common import (
     echo_chunks,
     gate,
     handle_errors,
+    lazy_module,
     pick_format,
     progress_enabled,
     show,
@@ -34,6 +34,11 @@ from gitmetrics.render.escape import terminal as escaped
 
 if TYPE_CHECKING:
     from gitmetrics.snapshot import RepoResult
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -16,10 +15,16 @@ from gitmetrics.cli.common import (
     app,
     console,
     handle_errors,
+    lazy_module,
     pick_format,
     show,
 )
 from gitmetrics.render import terminal
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

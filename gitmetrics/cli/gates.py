@@ -6,11 +6,10 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -21,6 +20,7 @@ from gitmetrics.cli.common import (
     console_err,
     gate,
     handle_errors,
+    lazy_module,
     pick_format,
     report_error,
     show,
@@ -29,6 +29,11 @@ from gitmetrics.cli.common import (
 from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import ExitCode, GitmetricsError
 from gitmetrics.render import terminal
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 MinCoverageOpt = Annotated[
     float | None,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gitmetrics import api
+from typing import TYPE_CHECKING
+
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -11,10 +12,16 @@ from gitmetrics.cli.common import (
     app,
     gate,
     handle_errors,
+    lazy_module,
     pick_format,
     show,
 )
 from gitmetrics.render import terminal
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

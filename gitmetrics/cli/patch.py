@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -16,10 +15,16 @@ from gitmetrics.cli.common import (
     app,
     gate,
     handle_errors,
+    lazy_module,
     pick_format,
     show,
 )
 from gitmetrics.errors import GitmetricsError
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gitmetrics import api
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
@@ -19,6 +18,7 @@ from gitmetrics.cli.common import (
     app,
     console,
     handle_errors,
+    lazy_module,
     pick_format,
     show,
 )
@@ -26,6 +26,11 @@ from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
 from gitmetrics.render import terminal
 from gitmetrics.render.escape import terminal as escaped
+
+if TYPE_CHECKING:
+    from gitmetrics import api
+else:
+    api = lazy_module("gitmetrics.api")
 
 MinOpt = Annotated[
     float | None,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import markdown as escape
 from gitmetrics.render.escape import markdown_code
-from gitmetrics.rules import Breach, CheckResult
 from gitmetrics.views import DiffView, ReportView, StatusRow, Totals
+
+if TYPE_CHECKING:  # annotations only: rules (and its config and formats) load when checking
+    from gitmetrics.rules import Breach, CheckResult
 
 #: The columns of the per-repository report table, in every format that has headings.
 REPORT_HEADERS = (

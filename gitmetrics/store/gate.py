@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,9 @@ from gitmetrics.store.format import (
 
 #: Largest commit object: a collection's message is a subject and a dozen trailers.
 MAX_COMMIT_BYTES = 64 * 1024
+
+#: How many trees' entries the walk keeps for looking up snapshot paths.
+LISTED_TREES = 64
 
 FILE_MODE = 0o100644
 TREE_MODE = 0o040000
@@ -176,7 +180,7 @@ def walk(
             collections += 1
             if (why := newer_schema(entry)) is not None:
                 found(Refused(f"its message has {why}", "upgrade gitmetrics"), "")
-            if not _holds(objects, commit.tree, entry.snapshot_path):
+            if not trees.holds(commit.tree, entry.snapshot_path):
                 missing = f"its trailers name {entry.snapshot_path}, which it does not hold"
                 found(Refused(missing), "")
     return len(order), collections
@@ -194,18 +198,6 @@ def _looks_like_store(objects: Any, head: str, where: str) -> None:
             "latest.json or snapshots/); nothing was changed",
             "point --remote at a metrics repository, or at an empty repository",
         )
-
-
-def _holds(objects: Any, tree_id: bytes, path: str) -> bool:
-    """True when ``path`` is a file of the tree (new or known subtrees alike)."""
-    from dulwich.object_store import tree_lookup_path
-    from dulwich.objects import ObjectID
-
-    try:
-        mode, _ = tree_lookup_path(objects.__getitem__, ObjectID(tree_id), path.encode())
-    except (KeyError, NotADirectoryError):
-        return False
-    return bool(mode == FILE_MODE)
 
 
 def _refusal(where: str, detail: str, hint: str | None = None) -> SyncError:
@@ -272,6 +264,40 @@ class _Trees:
     limits: Limits
     seen_trees: set[bytes] = field(default_factory=set)
     seen_blobs: set[tuple[bytes, str]] = field(default_factory=set)
+    #: the entries of the trees read last (a commit's own trees are read just before its
+    #: snapshot path is looked up in them), so no tree is read twice
+    listed: OrderedDict[bytes, dict[bytes, tuple[int, bytes]]] = field(default_factory=OrderedDict)
+
+    def _listing(self, tree_id: bytes) -> dict[bytes, tuple[int, bytes]] | None:
+        found = self.listed.get(tree_id)
+        if found is None:
+            try:
+                tree = self.objects[tree_id]  # a tree of the store, or one refused already
+                found = {e.path: (e.mode, e.sha) for e in tree.iteritems()}
+            except Exception:
+                return None
+            self._remember(tree_id, found)
+        return found
+
+    def _remember(self, tree_id: bytes, listing: dict[bytes, tuple[int, bytes]]) -> None:
+        self.listed[tree_id] = listing
+        if len(self.listed) > LISTED_TREES:
+            self.listed.popitem(last=False)
+
+    def holds(self, tree_id: bytes, path: str) -> bool:
+        """True when ``path`` is a file of the tree (new or known subtrees alike)."""
+        parts = path.encode().split(b"/")
+        for depth, part in enumerate(parts):
+            listing = self._listing(tree_id)
+            found = None if listing is None else listing.get(part)
+            if found is None:
+                return False
+            mode, tree_id = found
+            if depth == len(parts) - 1:
+                return mode == FILE_MODE
+            if mode != TREE_MODE:
+                return False
+        return False
 
     def check(self, tree_id: bytes, prefix: str, report: Report) -> None:
         """Check one tree and everything new under it (known trees are skipped)."""
@@ -284,6 +310,7 @@ class _Trees:
             report(Refused(f"{prefix or '/'}: {exc.message}"), prefix or "/")
             return
         names: set[bytes] = set()
+        self._remember(tree_id, {e.path: (e.mode, e.sha) for e in tree.iteritems()})
         for entry in tree.iteritems():
             try:
                 self._entry(entry, prefix, names, report)

@@ -17,7 +17,7 @@ import heapq
 import re
 import stat
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,8 @@ GOOD_ENOUGH = 8
 LINE_DELTA_FROM = 4096
 
 _COMMIT, _TREE, _BLOB = 1, 2, 3
+#: groups of indented JSON, which get line- and key-level deltas
+_JSON_GROUPS = frozenset({"snapshot", "latest"})
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,10 @@ def objects_size(gitdir: Path) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Item:
+    """An object to pack: what it sorts by, not its bytes (read again when it is written)."""
+
     sha: bytes  # hex
     type_num: int
-    raw: bytes
     group: str
     order: tuple[int, str]
 
@@ -75,8 +78,8 @@ def gc(store: Store) -> GcResult:
             for sha in pack:
                 hexsha = sha if len(sha) == 40 else sha.hex().encode()
                 if hexsha not in items:
-                    kind, raw = object_store.get_raw(hexsha)
-                    items[hexsha] = _Item(hexsha, kind, bytes(raw), f"packed-{kind}", (0, ""))
+                    kind, _ = object_store.get_raw(hexsha)
+                    items[hexsha] = _Item(hexsha, kind, f"packed-{kind}", (0, ""))
         if not items:
             return GcResult(0, 0, 0, 0, before, before)
         ordered = sorted(items.values(), key=lambda i: (i.type_num, i.group, i.order))
@@ -86,7 +89,7 @@ def gc(store: Store) -> GcResult:
             nonlocal deltas
             from dulwich.pack import UnpackedObject
 
-            for item, base, data in _deltify(ordered):
+            for item, base, data in _deltify(ordered, object_store):
                 deltas += base is not None
                 yield UnpackedObject(
                     item.type_num,
@@ -138,7 +141,7 @@ def _reachable(store: Store) -> dict[bytes, _Item]:
     for sha in heads:
         kind, raw = object_store.get_raw(sha)
         if kind != _COMMIT:  # a tag or a ref to a tree: pack it as is
-            items[sha] = _Item(sha, kind, bytes(raw), f"other-{kind}", (0, ""))
+            items[sha] = _Item(sha, kind, f"other-{kind}", (0, ""))
             continue
         if sha not in seen:
             seen.add(sha)
@@ -149,7 +152,7 @@ def _reachable(store: Store) -> dict[bytes, _Item]:
         kind, raw = object_store.get_raw(sha)
         raw = bytes(raw)
         n += 1  # walk order: newest first
-        items[sha] = _Item(sha, _COMMIT, raw, "commit", (n, ""))
+        items[sha] = _Item(sha, _COMMIT, "commit", (n, ""))
         headers = raw.partition(b"\n\n")[0]
         for line in headers.split(b"\n"):
             if line.startswith(b"tree "):
@@ -167,7 +170,7 @@ def _tree(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
     if sha in items:
         return
     tree = object_store[sha]
-    items[sha] = _Item(sha, _TREE, tree.as_raw_string(), f"tree:{path}", (n, ""))
+    items[sha] = _Item(sha, _TREE, f"tree:{path}", (n, ""))
     for entry in tree.iteritems():
         name = path + entry.path.decode("utf-8", "replace")
         if stat.S_ISDIR(entry.mode):
@@ -183,15 +186,18 @@ def _blob(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
     known = items.get(sha)
     if known is not None and (known.group == "snapshot" or not snapshot):
         return
-    raw = known.raw if known is not None else object_store[sha].as_raw_string()
     if snapshot:
         # snapshot names start with their timestamp: newest first is name order, reversed
         group, order = "snapshot", (0, _reverse(path.rsplit("/", 1)[-1]))
     elif path == "latest.json":  # the same blob as a snapshot file, found under its name later
         group, order = "latest", (n, "")
+    elif path.startswith("badges/"):
+        # badges are alike whatever they show: one group, so a badge written once (a
+        # repository's) has the others of its collection to be a delta of
+        group, order = "badges", (n, path)
     else:
         group, order = f"file:{path}", (n, "")
-    items[sha] = _Item(sha, _BLOB, raw, group, order)
+    items[sha] = _Item(sha, _BLOB, group, order)
 
 
 def _reverse(name: str) -> str:
@@ -254,6 +260,9 @@ def _insert(data: bytes) -> bytes:
     return bytes(out)
 
 
+#: a changed unit shares more than this many bytes with the one it replaces: copy them
+MIN_SHARED = 16
+
 #: a line, cut after each JSON key too: a changed figure then costs a few bytes, not a line
 _UNITS = re.compile(rb'[^\n]*?(?:": |\n)|[^\n]+')
 
@@ -298,8 +307,25 @@ def _delta(b: _Units, t: _Units) -> bytes:
     base, target = b.data, t.data
     base_lines, offsets, where = b.units, b.offsets, b.where
     out = [_varint(len(base)), _varint(len(target))]
-    copy_start = copy_end = -1  # base byte range of the copy being extended
+    copy = [-1, -1]  # base byte range of the copy being extended
     literal: list[bytes] = []
+
+    def copy_range(start: int, end: int) -> None:
+        if start == end:
+            return
+        if literal:
+            if copy[0] >= 0:
+                out.append(_copy(copy[0], copy[1] - copy[0]))
+                copy[0] = -1
+            out.append(_insert(b"".join(literal)))
+            literal.clear()
+        if copy[0] >= 0 and copy[1] == start:
+            copy[1] = end
+        else:
+            if copy[0] >= 0:
+                out.append(_copy(copy[0], copy[1] - copy[0]))
+            copy[0], copy[1] = start, end
+
     p = 0  # the next base line expected
     for line in t.units:
         if p < len(base_lines) and base_lines[p] == line:
@@ -315,72 +341,98 @@ def _delta(b: _Units, t: _Units) -> bytes:
                 k = bisect_left(found, p)
                 i = found[k] if k < len(found) else found[0]
         if i < 0:
+            if p < len(base_lines) and len(line) > MIN_SHARED:
+                # the unit in place changed inside (a table row's figure): copy what it
+                # shares with the expected unit at both ends
+                old = base_lines[p]
+                most = min(len(old), len(line))
+                pre = _shared(old, line, most, lambda s, n: s[:n])
+                suf = _shared(old, line, most - pre, lambda s, n: s[len(s) - n :])
+                if pre + suf > MIN_SHARED:
+                    copy_range(offsets[p], offsets[p] + pre)
+                    literal.append(line[pre : len(line) - suf])
+                    copy_range(offsets[p + 1] - suf, offsets[p + 1])
+                    p += 1
+                    continue
             literal.append(line)
             continue
-        start = offsets[i]
-        if literal:
-            if copy_start >= 0:
-                out.append(_copy(copy_start, copy_end - copy_start))
-                copy_start = -1
-            out.append(_insert(b"".join(literal)))
-            literal = []
-        if copy_start >= 0 and copy_end == start:
-            copy_end = offsets[i + 1]
-        else:
-            if copy_start >= 0:
-                out.append(_copy(copy_start, copy_end - copy_start))
-            copy_start, copy_end = start, offsets[i + 1]
+        copy_range(offsets[i], offsets[i + 1])
         p = i + 1
-    if copy_start >= 0:
-        out.append(_copy(copy_start, copy_end - copy_start))
     if literal:
+        if copy[0] >= 0:
+            out.append(_copy(copy[0], copy[1] - copy[0]))
+            copy[0] = -1
         out.append(_insert(b"".join(literal)))
+    elif copy[0] >= 0:
+        out.append(_copy(copy[0], copy[1] - copy[0]))
     return b"".join(out)
 
 
-def _deltify(ordered: list[_Item]) -> Iterator[tuple[_Item, bytes | None, bytes]]:
-    """Each object with its chosen base (``None``: stored whole) and what to write."""
+def _shared(a: bytes, b: bytes, most: int, part: Callable[[bytes, int], bytes]) -> int:
+    """The longest ``n <= most`` with ``part(a, n) == part(b, n)`` (slices compared in C)."""
+    low, high = 0, most
+    while low < high:
+        mid = (low + high + 1) // 2
+        if part(a, mid) == part(b, mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _deltify(
+    ordered: list[_Item], object_store: Any
+) -> Iterator[tuple[_Item, bytes | None, bytes]]:
+    """Each object with its chosen base (``None``: stored whole) and what to write.
+
+    Objects are read as they come and only the window's are kept, so memory stays that of
+    the window (and the index of what to pack), whatever the size of the store.
+    """
     from dulwich.pack import create_delta
 
     cache: dict[bytes, _Units] = {}
 
-    def units(item: _Item) -> _Units:
-        found = cache.get(item.sha)
+    def units(sha: bytes, raw: bytes) -> _Units:
+        found = cache.get(sha)
         if found is None:
-            found = cache[item.sha] = _Units.of(item.raw)
+            found = cache[sha] = _Units.of(raw)
             if len(cache) > WINDOW + 1:
                 del cache[next(iter(cache))]
         return found
 
-    def make(base: _Item, target: _Item) -> bytes:
-        raw = target.raw
-        if len(raw) > LINE_DELTA_FROM and raw.count(b"\n") * 200 > len(raw):
-            return _delta(units(base), units(target))
-        return b"".join(create_delta(base.raw, raw))
+    def make(base: _Item, base_raw: bytes, target: _Item, raw: bytes) -> bytes:
+        if target.group in _JSON_GROUPS and len(raw) > LINE_DELTA_FROM:
+            return _delta(units(base.sha, base_raw), units(target.sha, raw))
+        if target.type_num == _BLOB and len(raw) > LINE_DELTA_FROM // 4 and b"\n" in raw:
+            # other text (the README's tables, whose rows move as figures change): lines,
+            # with what a changed line shares at its ends copied
+            return _delta(units(base.sha, base_raw), units(target.sha, raw))
+        return b"".join(create_delta(base_raw, raw))
 
-    window: deque[tuple[_Item, int]] = deque(maxlen=WINDOW)
+    window: deque[tuple[_Item, bytes, int]] = deque(maxlen=WINDOW)
     depth: dict[bytes, int] = {}
     group = None
     for item in ordered:
+        raw = bytes(object_store.get_raw(item.sha)[1])
         if item.group != group:
             window.clear()
             group = item.group
         best: bytes | None = None
         best_base: _Item | None = None
-        if item.type_num != _COMMIT and len(item.raw) > 64:
-            limit = len(item.raw) // 2
-            for base, base_depth in window:
+        if item.type_num != _COMMIT and len(raw) > 64:
+            limit = len(raw) // 2
+            for base, base_raw, base_depth in window:
                 if base_depth >= MAX_DEPTH:
                     continue
-                delta = make(base, item)
+                delta = make(base, base_raw, item, raw)
                 if len(delta) < limit and (best is None or len(delta) < len(best)):
                     best, best_base = delta, base
-                    if len(delta) * GOOD_ENOUGH < len(item.raw):
+                    if len(delta) * GOOD_ENOUGH < len(raw):
                         break
         if best is None or best_base is None:
             depth[item.sha] = 0
-            yield item, None, item.raw
+            yield item, None, raw
         else:
             depth[item.sha] = depth[best_base.sha] + 1
             yield item, best_base.sha, best
-        window.appendleft((item, depth[item.sha]))
+        window.appendleft((item, raw, depth[item.sha]))

@@ -489,7 +489,10 @@ def _receive(
     with incoming.quarantine(store) as q:
         with _network(remote, "fetching"):
             theirs = _fetch(q.repo, client, path, remote)
+        below: frozenset[str] = frozenset()
         if theirs is not None and not store.has_object(theirs):
+            if store.head() is not None and not store.only_root():  # a clone needs none
+                below = _below_fetched(q.repo.object_store, theirs, store)
             gate.check(
                 q.repo.object_store,
                 theirs,
@@ -499,7 +502,9 @@ def _receive(
             )
         with store.locked():
             incoming.admit(q, store)
-            done = _integrate(store, store.head(), theirs, remote, retention, allow_unrelated)
+            done = _integrate(
+                store, store.head(), theirs, remote, retention, allow_unrelated, below
+            )
             _track(store, theirs)
     return theirs, done
 
@@ -580,13 +585,22 @@ def _integrate(
     remote: Remote,
     retention: int,
     allow_unrelated: bool,
+    below: frozenset[str] = frozenset(),
 ) -> _Integrated:
-    """Bring the local branch to include ``theirs``: fast-forward or merge (under the lock)."""
+    """Bring the local branch to include ``theirs``: fast-forward or merge (under the lock).
+
+    ``below`` holds the commits the store had that the fetched ones stand on (see
+    :func:`_below_fetched`): when ``ours`` is one of them, ``theirs`` descends from it and
+    the fast-forward needs no walk of the history.
+    """
     if theirs is None or theirs == ours:
         return _Integrated(ours, merged=False, fast_forward=False)
     if ours is None or store.only_root():
         # a store holding only the shared root has nothing to lose: take the remote as it
         # is, even one created before stores had that root (it would look unrelated)
+        _move(store, ours, theirs)
+        return _Integrated(theirs, merged=False, fast_forward=True)
+    if ours in below:
         _move(store, ours, theirs)
         return _Integrated(theirs, merged=False, fast_forward=True)
     mine = _ancestors(store, ours)
@@ -605,6 +619,29 @@ def _integrate(
     merge = merge_commit(store, ours, theirs, retention=retention)
     _move(store, ours, merge)
     return _Integrated(merge, merged=True, fast_forward=False)
+
+
+def _below_fetched(objects: Any, theirs: str, store: Store) -> frozenset[str]:
+    """The store's commits that the fetched history stands on: parents, already in the
+    store, of the commits from ``theirs`` that it does not have (what the gate checks)."""
+    below: set[str] = set()
+    seen: set[bytes] = set()
+    stack = [theirs.encode()]
+    while stack:
+        sha = stack.pop()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        try:
+            parents = objects[sha].parents
+        except Exception:
+            return frozenset()  # unreadable: the gate names the problem
+        for parent in parents:
+            if store.has_object(parent.decode()):
+                below.add(parent.decode())
+            else:
+                stack.append(parent)
+    return frozenset(below)
 
 
 def _ancestors(store: Store, head: str) -> set[str]:

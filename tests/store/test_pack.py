@@ -131,3 +131,30 @@ def test_line_delta_on_large_runs() -> None:
     delta = line_delta(base, target)
     assert b"".join(apply_delta(base, delta)) == target
     assert len(delta) < 100
+
+
+ROWS = [
+    b"| billing-web | frontend | 71.0% | 75.0% | 2 | = | fair |\n",
+    b"| billing-web | frontend | 72.5% | 75.0% | 2 | +1.5 | fair |\n",
+    b"| geometry-c | library | 68.9% | 61.1% | 1 | = | fair |\n",
+    b"| x |\n",
+    b"\n",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(ROWS), max_size=30), st.lists(st.sampled_from(ROWS), max_size=30))
+def test_line_delta_rebuilds_tables(base: list[bytes], target: list[bytes]) -> None:
+    a, b = b"".join(base), b"".join(target)
+    assert b"".join(apply_delta(a, line_delta(a, b))) == b
+
+
+def test_a_changed_row_costs_its_change_not_the_row() -> None:
+    """A README row whose figure changed copies what it shares with the row it replaces."""
+    base = b"".join(
+        b"| repo-%03d | service | 71.0%% | 75.0%% | 2 | = | fair |\n" % i for i in range(50)
+    )
+    target = base.replace(b"| repo-017 | service | 71.0%", b"| repo-017 | service | 73.4%")
+    delta = line_delta(base, target)
+    assert b"".join(apply_delta(base, delta)) == target
+    assert len(delta) < 40
