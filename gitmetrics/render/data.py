@@ -379,6 +379,8 @@ def collect(done: Any, *, document: bool = True) -> Data:
         "snapshot_path": result.get("snapshot_path"),
         "host": snap.host,
         "dry_run": bool(result.get("dry_run")),
+        # a backfill (--at) older than the newest collection: the merge that placed it
+        "merge": result.get("merge"),
         "pruned": list(result.get("pruned") or []),
         "summary": summary(snap.summary),
         "rows": [measured(r) for r in snap.repositories],

@@ -77,7 +77,7 @@ def test_backfilled_collections_take_their_place_and_latest_stays_newest(
 
     # the collection's commit is dated by the given time, author and committer alike
     for done in (newest, first, middle):
-        at, ct = git("-C", store, "log", "-1", "--format=%at %ct", done["commit"]).split()
+        at, ct = git("-C", store, "log", "-1", "--format=%at %ct", done["collection"]).split()
         assert int(at) == int(ct) == _epoch(done["snapshot"]["timestamp"])
     # git log (by date) shows the collections in time order, merges aside
     collections = [(at, s) for at, _, parents, s in _log(store) if parents == 1]
@@ -88,7 +88,7 @@ def test_backfilled_collections_take_their_place_and_latest_stays_newest(
     # history puts the backfilled ones in their place
     hist = json.loads(invoke("history", "-c", cfg, "--json").stdout)
     rows = hist if isinstance(hist, list) else hist.get("collections", hist.get("rows"))
-    stamps = [r["timestamp"] for r in rows]
+    stamps = [r["at"] for r in rows]
     assert stamps == ["2026-11-05T12:00:00Z", "2026-11-03T08:00:00Z", "2026-11-01T00:00:00Z"]
 
     # latest.json, the README and the dashboard describe the newest, not the last written
@@ -173,14 +173,14 @@ def test_a_directory_of_dated_reports_is_imported_in_place_once(tmp_path: Path, 
     result = invoke("import", "-c", cfg, "--from", "reports", "--repo", "app", "--json", saved)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert [i["timestamp"] for i in data["imported"]] == [
+    assert [i["at"] for i in data["imported"]] == [
         "2026-11-03T00:00:00Z",
         "2026-11-05T10:15:00Z",
     ]
     assert data["skipped"] == ["README.txt: no date in its name (2026-11-03, 20261103_101500, ...)"]
     hist = json.loads(invoke("history", "-c", cfg, "--json").stdout)
     rows = hist if isinstance(hist, list) else hist.get("collections", hist.get("rows"))
-    assert [r["timestamp"] for r in rows] == [
+    assert [r["at"] for r in rows] == [
         "2026-11-10T06:00:00Z",
         "2026-11-05T10:15:00Z",
         "2026-11-03T00:00:00Z",
