@@ -190,10 +190,11 @@ def test_a_directory_of_dated_reports_is_imported_in_place_once(tmp_path: Path, 
     assert latest["summary"] == newest["snapshot"]["summary"]
     # each report's figures, as collect reads them
     low = json.loads(_collect(cfg, LOW, "--dry-run").stdout)["snapshot"]["repositories"][0]
-    for commit in data["commits"]:
+    commits = [i["collection"] for i in data["imported"]]
+    for commit in commits:
         at = git("-C", store, "log", "-1", "--format=%at", commit).strip()
         assert int(at) in (_epoch("2026-11-03T00:00:00Z"), _epoch("2026-11-05T10:15:00Z"))
-    snap_path = git("-C", store, "show", "-s", "--format=%B", data["commits"][0])
+    snap_path = git("-C", store, "show", "-s", "--format=%B", commits[0])
     path = re.search(r"Gitmetrics-Snapshot: (\S+)", snap_path).group(1)  # type: ignore[union-attr]
     first = json.loads(git("-C", store, "show", f"{data['commits'][0]}:{path}"))
     (app,) = first["repositories"]
