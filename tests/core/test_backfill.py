@@ -196,7 +196,7 @@ def test_a_directory_of_dated_reports_is_imported_in_place_once(tmp_path: Path, 
         assert int(at) in (_epoch("2026-11-03T00:00:00Z"), _epoch("2026-11-05T10:15:00Z"))
     snap_path = git("-C", store, "show", "-s", "--format=%B", commits[0])
     path = re.search(r"Gitmetrics-Snapshot: (\S+)", snap_path).group(1)  # type: ignore[union-attr]
-    first = json.loads(git("-C", store, "show", f"{data['commits'][0]}:{path}"))
+    first = json.loads(git("-C", store, "show", f"{commits[0]}:{path}"))
     (app,) = first["repositories"]
     assert (app["lines_covered"], app["lines_valid"]) == (low["lines_covered"], low["lines_valid"])
     assert first["host"] == "import-reports"
