@@ -130,10 +130,14 @@ class CollectOptions:
 class Collected:
     """One collection's snapshot and what was done with it (the collect command's data)."""
 
+    #: what this collection measured
     snapshot: Snapshot
     result: dict[str, Any]
     #: what --fail-below fails on (empty without it)
     below: tuple[str, ...] = ()
+    #: the state after it: every configured repository's latest measurement (``None``
+    #: when nothing was committed)
+    state: Snapshot | None = None
 
     @property
     def nothing(self) -> bool:
@@ -186,12 +190,17 @@ def collect(
         if issues is not None and issues.contributor is not None:
             derive = _with(derive, issues.contributor)
         st.derive = derive
-        done = st.commit_snapshot(snap, retention=cfg.retention)
+        done = st.commit_snapshot(snap, retention=cfg.retention, policy=cfg.state_policy())
         result.update(
-            commit=done.commit, snapshot_path=done.snapshot_path, pruned=list(done.pruned)
+            commit=done.commit,
+            snapshot_path=done.snapshot_path,
+            pruned=list(done.pruned),
+            removed=list(done.removed),
         )
+        state = done.state
     else:
         result["snapshot_path"] = snapmod.file_name(snap, data)
+        state = _preview_state(where, snap, cfg)
     if issues is not None:
         try:
             result["issues"] = issues.finish(snap, opts.dry_run)
@@ -206,8 +215,24 @@ def collect(
                 f"the issues file {issues.loc.describe()} was not updated",
                 "run `gitmetrics collect --create-issues` again",
             ) from exc
-    below = () if opts.fail_below is None else tuple(below_floor(snap, opts.fail_below))
-    return Collected(snap, result, below)
+    assert state is not None
+    below = () if opts.fail_below is None else tuple(below_floor(snap, opts.fail_below, state))
+    return Collected(snap, result, below, state)
+
+
+def _preview_state(where: Path, snap: Snapshot, cfg: Config) -> Snapshot:
+    """The state a collection would make (``--dry-run``): over the store's, if there is one."""
+    from gitmetrics import snapshot as snapmod
+    from gitmetrics import store as storemod
+
+    before = None
+    if storemod.check_path(where):
+        st = storemod.open_store(where)
+        try:
+            before = st.state()
+        finally:
+            st.close()
+    return snapmod.fold(before, snap, cfg.state_policy())
 
 
 def _issue_writer(cfg: Config, store: Path, floor: float | None) -> IssueWriter:
@@ -243,17 +268,23 @@ def _with(base: Deriver, extra: Any) -> Deriver:
     return derive
 
 
-def below_floor(snap: Snapshot, floor: float) -> list[str]:
-    """What ``--fail-below`` fails on: the plain average and each measured repository.
+def below_floor(snap: Snapshot, floor: float, state: Snapshot | None = None) -> list[str]:
+    """What ``--fail-below`` fails on: the plain average of the state (default: of
+    ``snap``) and each repository ``snap`` measured.
 
     Compared exactly, from each repository's counts: 79.999% is below 80 though it is
     stored as 80.0, and exactly 80% is not.
     """
+    from fractions import Fraction
+
     from gitmetrics import percent
 
-    measured = [(r, percent.of(r)) for r in snap.repositories if r.ok and r.coverage is not None]
+    def figures(s: Snapshot) -> list[tuple[RepoResult, Fraction | None]]:
+        return [(r, percent.of(r)) for r in s.repositories if r.ok and r.coverage is not None]
+
+    measured = figures(snap)
     out = []
-    avg = percent.mean(x for _, x in measured if x is not None)
+    avg = percent.mean(x for _, x in figures(state or snap) if x is not None)
     if avg is not None and percent.below(avg, floor):
         out.append(f"average {percent.text_against(avg, floor)}")
     out += [
@@ -265,12 +296,12 @@ def below_floor(snap: Snapshot, floor: float) -> list[str]:
 
 
 def schema(name: str) -> str:
-    """The text of the JSON Schema ``snapshot`` or ``repos`` (the config file)."""
+    """The text of the JSON Schema ``snapshot``, ``state`` (latest.json) or ``repos``."""
     from gitmetrics import schema as schemamod
 
-    files = {"snapshot": schemamod.SNAPSHOT, "repos": schemamod.REPOS}
+    files = {"snapshot": schemamod.SNAPSHOT, "state": schemamod.STATE, "repos": schemamod.REPOS}
     if name not in files:
-        raise GitmetricsError(f"unknown schema {name!r}", "use `snapshot` or `repos`")
+        raise GitmetricsError(f"unknown schema {name!r}", "use `snapshot`, `state` or `repos`")
     return schemamod.schema_text(files[name])
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from gitmetrics import schema
 from gitmetrics.errors import ConfigError
 from gitmetrics.formats import DEFAULT_MAX_BYTES
+from gitmetrics.snapshot import StatePolicy
 
 DEFAULT_CONFIG = "repos.yaml"
 ENV_CONFIG = "GITMETRICS_CONFIG"
@@ -68,6 +69,10 @@ class RepoConfig:
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     #: read reports (and report candidates) that resolve outside ``path``
     follow_symlinks: bool = False
+    #: seconds after which its latest measurement is stale (``None``: the global one)
+    max_age: float | None = None
+    #: ``max_age: never`` on this repo (never stale, whatever the global one says)
+    never_stale: bool = False
     index: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -93,7 +98,21 @@ class Config:
     max_remote_file_bytes: int = DEFAULT_MAX_REMOTE_FILE_BYTES
     pass_env: tuple[str, ...] = ()
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    #: seconds after which a repository's latest measurement is stale (``None``: never)
+    max_age: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def state_policy(self) -> StatePolicy:
+        """What the state keeps (the configured repositories) and when each is stale."""
+        return StatePolicy(
+            keep=frozenset(r.name for r in self.repos),
+            max_age=self.max_age,
+            repo_max_age={
+                r.name: None if r.never_stale else r.max_age
+                for r in self.repos
+                if r.never_stale or r.max_age is not None
+            },
+        )
 
     def select(
         self, names: tuple[str, ...] = (), roles: tuple[str, ...] = ()
@@ -200,6 +219,8 @@ def parse(text: str, path: Path) -> Config:
                 pass_env=tuple(dict.fromkeys((*pass_env, *(entry.get("pass_env") or ())))),
                 log_max_bytes=int(entry.get("log_max_bytes", log_max_bytes)),
                 follow_symlinks=bool(entry.get("follow_symlinks", False)),
+                max_age=_max_age(entry.get("max_age"), f"{path.name}: repos[{i}].max_age"),
+                never_stale=str(entry.get("max_age", "")).strip() == "never",
                 index=i,
                 extra={k: entry[k] for k in KNOWN_EXTRA_FIELDS if k in entry},
             )
@@ -217,8 +238,18 @@ def parse(text: str, path: Path) -> Config:
         max_remote_file_bytes=int(data.get("max_remote_file_bytes", DEFAULT_MAX_REMOTE_FILE_BYTES)),
         pass_env=pass_env,
         log_max_bytes=log_max_bytes,
+        max_age=_max_age(data.get("max_age"), f"{path.name}: max_age"),
         raw=data,
     )
+
+
+def _max_age(value: Any, where: str) -> float | None:
+    """``max_age:`` in seconds (``None``: absent or ``never``), in the one duration grammar."""
+    if value is None or str(value).strip() == "never":
+        return None
+    from gitmetrics import duration
+
+    return duration.parse(str(value), where)
 
 
 def name_problem(name: str) -> str | None:

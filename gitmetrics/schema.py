@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 SNAPSHOT = "snapshot.schema.json"
+#: latest.json as schema 2 writes it (the snapshot schema at schema_version 2)
+STATE = "state.schema.json"
 REPOS = "repos.schema.json"
 
 

@@ -1,4 +1,13 @@
-"""The snapshot: one collection of coverage figures, its JSON form and its validation."""
+"""The snapshot and the state: coverage figures, their JSON form and their validation.
+
+A *collection* measures some repositories (:func:`build`); the *state* is every
+repository's latest measurement, each with its ``measured_at`` (:func:`fold` lays a
+collection over the state before it; :func:`merge_states` joins two states by taking,
+per repository, the newest measurement). A stored snapshot file of schema 2 is the state
+after its collection, with ``measured`` naming what that collection measured; a snapshot
+of schema 1 (gitmetrics 0.1.0) is read as the state of the repositories it lists,
+measured at its timestamp.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +15,16 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from gitmetrics import __version__, percent, schema
 from gitmetrics.errors import SnapshotError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: the schema versions this gitmetrics reads (it writes the newest)
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,18 @@ class RepoResult:
     #: a report was last written before the repository's HEAD commit: it may not
     #: measure the code at HEAD
     stale_report: bool = False
+    #: when this measurement was made (the timestamp of the collection that made it);
+    #: ``None`` only before it is part of a collection
+    measured_at: str | None = None
+    #: the host that measured it
+    host: str | None = None
+    #: in a state: not measured by the collection of that state (kept from an earlier one)
+    carried: bool = False
+    #: in a state: older than the repository's ``max_age`` at the state's timestamp
+    stale: bool = False
+    #: in a state: why the newest attempt to measure it failed, when an earlier
+    #: measurement is carried instead
+    last_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -87,6 +110,12 @@ class Summary:
     lines_valid: int
     branches_covered: int | None
     branches_valid: int | None
+    #: repositories the collection tried to measure (``None``: every one, schema 1)
+    repos_measured: int | None = None
+    #: repositories of the state kept from an earlier collection
+    repos_carried: int = 0
+    #: repositories older than their ``max_age``
+    repos_stale: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +129,8 @@ class Snapshot:
     tool_version: str = __version__
     schema_version: int = SCHEMA_VERSION
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the repositories this collection measured, ok or not (``None``: all it lists)
+    measured: tuple[str, ...] | None = None
 
     @property
     def when(self) -> datetime:
@@ -109,6 +140,13 @@ class Snapshot:
     def repo(self, name: str) -> RepoResult | None:
         """The result of one repository, or ``None`` when it is not in this snapshot."""
         return next((r for r in self.repositories if r.name == name), None)
+
+    @property
+    def measured_names(self) -> tuple[str, ...]:
+        """What the collection measured (a schema-1 snapshot: every repository it lists)."""
+        if self.measured is not None:
+            return self.measured
+        return tuple(r.name for r in self.repositories)
 
 
 def rounded(value: float | None, digits: int = 2) -> float | None:
@@ -122,8 +160,11 @@ def pct(covered: int | None, total: int | None) -> float | None:
     return None if found is None else percent.rounded(found, 2)
 
 
-def summarize(results: Iterable[RepoResult]) -> Summary:
-    """The summary of a set of results: plain mean and lines-weighted coverage."""
+def summarize(results: Iterable[RepoResult], attempted: int | None = None) -> Summary:
+    """The summary of a set of results: plain mean and lines-weighted coverage.
+
+    ``attempted``: how many repositories the collection measured (a state's summary).
+    """
     results = list(results)
     measured = [r for r in results if r.ok and r.coverage is not None]
     lines_c = sum(r.lines_covered or 0 for r in measured)
@@ -145,6 +186,9 @@ def summarize(results: Iterable[RepoResult]) -> Summary:
         lines_valid=lines_v,
         branches_covered=br_c,
         branches_valid=br_v,
+        repos_measured=attempted,
+        repos_carried=sum(1 for r in results if r.carried),
+        repos_stale=sum(1 for r in results if r.stale),
     )
 
 
@@ -159,29 +203,173 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def build(results: Iterable[RepoResult], host: str, timestamp: str | None = None) -> Snapshot:
-    """A snapshot of ``results``, sorted by repository name."""
-    ordered = tuple(sorted(results, key=lambda r: r.name))
+    """A collection of ``results``, sorted by repository name, each measured now on ``host``."""
+    when = timestamp or now_timestamp()
+    ordered = tuple(
+        replace(r, measured_at=when, host=host, carried=False, stale=False, last_error=None)
+        for r in sorted(results, key=lambda r: r.name)
+    )
     return Snapshot(
-        timestamp=timestamp or now_timestamp(),
+        timestamp=when,
         host=host,
         repositories=ordered,
-        summary=summarize(ordered),
+        summary=summarize(ordered, len(ordered)),
+        measured=tuple(r.name for r in ordered),
     )
+
+
+# --- the state ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatePolicy:
+    """What the config says about the state: which repositories it holds, when one is stale."""
+
+    #: the repositories of the config (``None``: keep every one the state holds)
+    keep: frozenset[str] | None = None
+    #: seconds after which a measurement is stale (``None``: never)
+    max_age: float | None = None
+    #: per-repository ``max_age`` overriding the global one
+    repo_max_age: Mapping[str, float | None] = field(default_factory=dict)
+
+    def max_age_of(self, name: str) -> float | None:
+        """The ``max_age`` of one repository, in seconds (``None``: never stale)."""
+        return self.repo_max_age.get(name, self.max_age)
+
+
+def measured_at(r: RepoResult, snap: Snapshot) -> str:
+    """When ``r`` was measured: its own ``measured_at``, else its snapshot's timestamp."""
+    return r.measured_at or snap.timestamp
+
+
+def age_seconds(measured: str, at: str | datetime) -> int:
+    """Whole seconds from ``measured`` to ``at`` (never negative: clocks are skewed)."""
+    end = at if isinstance(at, datetime) else parse_timestamp(at)
+    return max(0, int((end - parse_timestamp(measured)).total_seconds()))
+
+
+def _aged(r: RepoResult, at: str, policy: StatePolicy) -> RepoResult:
+    limit = policy.max_age_of(r.name)
+    stale = limit is not None and age_seconds(r.measured_at or at, at) > limit
+    return r if r.stale == stale else replace(r, stale=stale)
+
+
+def _state(
+    repos: Iterable[RepoResult],
+    timestamp: str,
+    host: str,
+    measured: tuple[str, ...],
+    policy: StatePolicy,
+) -> Snapshot:
+    kept = [r for r in repos if policy.keep is None or r.name in policy.keep]
+    ordered = tuple(_aged(r, timestamp, policy) for r in sorted(kept, key=lambda r: r.name))
+    return Snapshot(
+        timestamp=timestamp,
+        host=host,
+        repositories=ordered,
+        summary=summarize(ordered, len(measured)),
+        measured=measured,
+    )
+
+
+def as_state(snap: Snapshot) -> list[RepoResult]:
+    """The repositories of a stored snapshot as state entries, each with its ``measured_at``.
+
+    A schema-1 snapshot is the state of the repositories it lists, measured at its
+    timestamp on its host.
+    """
+    return [
+        r if r.measured_at is not None else replace(r, measured_at=snap.timestamp, host=snap.host)
+        for r in snap.repositories
+    ]
+
+
+def fold(
+    previous: Snapshot | None, collection: Snapshot, policy: StatePolicy = StatePolicy()
+) -> Snapshot:
+    """The state after ``collection``: its measurements laid over the state before it.
+
+    A repository the collection did not measure is carried forward unchanged (marked
+    carried, its ``measured_at`` kept). A failed attempt does not replace an earlier good
+    measurement: that one is carried, with ``last_error`` saying why. A measurement older
+    than the one the state holds (a backfill) does not replace it. Repositories the
+    policy does not keep (gone from repos.yaml) leave the state.
+    """
+    state: dict[str, RepoResult] = {}
+    if previous is not None:
+        state = {r.name: replace(r, carried=True) for r in as_state(previous)}
+    for m in as_state(collection):
+        old = state.get(m.name)
+        # the collection wins a tie: it is the newer of two made in the same second
+        newer = old is None or (m.measured_at or "") >= (old.measured_at or "")
+        if old is None or (newer and (m.ok or not old.ok)):
+            state[m.name] = replace(m, carried=False, last_error=None)
+        elif newer and not m.ok:
+            state[m.name] = replace(old, carried=True, last_error=m.error)
+    return _state(
+        state.values(), collection.timestamp, collection.host, collection.measured_names, policy
+    )
+
+
+def entry_key(r: RepoResult) -> tuple[str, str, str]:
+    """The order of two measurements of one repository: newest ``measured_at`` first, then
+    the host, then the measurement's own bytes (deterministic on every machine)."""
+    body = dumps(_repo_dict(replace(r, carried=False, stale=False)))
+    return (r.measured_at or "", r.host or "", hashlib.sha256(body).hexdigest())
+
+
+def newest(a: RepoResult, b: RepoResult) -> RepoResult:
+    """The newer of two measurements of one repository (``a`` when they are the same)."""
+    return b if entry_key(b) > entry_key(a) else a
+
+
+def merge_states(a: Snapshot, b: Snapshot, policy: StatePolicy = StatePolicy()) -> Snapshot:
+    """The state of two machines joined: per repository the newest measurement.
+
+    The same result whichever side is ``a``: the newer state (by timestamp, then host)
+    gives the timestamp, host and ``measured`` of the result.
+    """
+    first, second = sorted((a, b), key=lambda s: (s.timestamp, s.host, s.measured_names))
+    found: dict[str, RepoResult] = {}
+    for r in [*as_state(first), *as_state(second)]:
+        found[r.name] = r if r.name not in found else newest(found[r.name], r)
+    measured = set(second.measured_names)
+    merged = [
+        replace(r, carried=r.name not in measured or r.measured_at != second.timestamp)
+        for r in found.values()
+    ]
+    return _state(merged, second.timestamp, second.host, second.measured_names, policy)
+
+
+def removed(previous: Snapshot | None, state: Snapshot) -> list[str]:
+    """The repositories of ``previous`` that left ``state`` (no longer in the config)."""
+    if previous is None:
+        return []
+    names = {r.name for r in state.repositories}
+    return sorted(r.name for r in previous.repositories if r.name not in names)
 
 
 # --- JSON -----------------------------------------------------------------------
 
 
 def to_dict(snap: Snapshot) -> dict[str, Any]:
-    """The snapshot as plain data, in the shape of snapshot.schema.json."""
-    return {
+    """The snapshot as plain data, in the shape of snapshot.schema.json.
+
+    Schema 2 adds, per repository, ``measured_at``, ``host``, ``carried``, ``stale`` and
+    ``age`` (whole seconds from ``measured_at`` to the snapshot's timestamp), and the
+    ``measured`` list; every field of schema 1 keeps its name and meaning.
+    """
+    out: dict[str, Any] = {
         "schema_version": snap.schema_version,
         "timestamp": snap.timestamp,
         "host": snap.host,
         "tool": {"name": "gitmetrics", "version": snap.tool_version},
-        "summary": _summary_dict(snap.summary),
-        "repositories": [_repo_dict(r) for r in snap.repositories],
+        "summary": _summary_dict(snap.summary, snap.schema_version),
+        "repositories": [_repo_dict(r, snap) for r in snap.repositories],
     }
+    if snap.schema_version >= 2:
+        out["measured"] = list(snap.measured_names)
+    return out
 
 
 def to_json(snap: Snapshot) -> bytes:
@@ -255,21 +443,31 @@ def read_stored(data: bytes | str, origin: str = "snapshot") -> Snapshot:
 def from_dict(raw: Mapping[str, Any]) -> Snapshot:
     """Plain data back into a :class:`Snapshot` (validated by the caller, or trusted)."""
     s = raw["summary"]
+    measured = raw.get("measured")
     return Snapshot(
         timestamp=raw["timestamp"],
         host=raw["host"],
         tool_version=raw["tool"]["version"],
         schema_version=raw["schema_version"],
-        summary=Summary(**{k: s[k] for k in Summary.__dataclass_fields__}),
+        summary=Summary(**{k: s[k] for k in Summary.__dataclass_fields__ if k in s}),
         repositories=tuple(_repo_from(r) for r in raw["repositories"]),
+        measured=None if measured is None else tuple(measured),
     )
 
 
-def _summary_dict(s: Summary) -> dict[str, Any]:
-    return {k: getattr(s, k) for k in Summary.__dataclass_fields__}
+#: the summary's fields that schema 1 does not have
+_SUMMARY_V2 = ("repos_measured", "repos_carried", "repos_stale")
 
 
-def _repo_dict(r: RepoResult) -> dict[str, Any]:
+def _summary_dict(s: Summary, version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    return {
+        k: getattr(s, k)
+        for k in Summary.__dataclass_fields__
+        if version >= 2 or k not in _SUMMARY_V2
+    }
+
+
+def _repo_dict(r: RepoResult, snap: Snapshot | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": r.name,
         "role": r.role,
@@ -307,6 +505,15 @@ def _repo_dict(r: RepoResult) -> dict[str, Any]:
         if r.source is None
         else {"commit": r.source.commit, "branch": r.source.branch, "dirty": r.source.dirty}
     )
+    if snap is not None and snap.schema_version >= 2:
+        when = measured_at(r, snap)
+        out["measured_at"] = when
+        out["host"] = r.host or snap.host
+        out["age"] = age_seconds(when, snap.timestamp)
+        out["carried"] = r.carried
+        out["stale"] = r.stale
+        if r.last_error is not None:
+            out["last_error"] = r.last_error
     return out
 
 
@@ -332,6 +539,11 @@ def _repo_from(d: Mapping[str, Any]) -> RepoResult:
         duration_ms=d.get("duration_ms"),
         warnings=tuple(d.get("warnings", ())),
         stale_report=bool(d.get("stale_report", False)),
+        measured_at=d.get("measured_at"),
+        host=d.get("host"),
+        carried=bool(d.get("carried", False)),
+        stale=bool(d.get("stale", False)),
+        last_error=d.get("last_error"),
     )
 
 

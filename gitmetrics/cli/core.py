@@ -125,9 +125,10 @@ def collect(
     )  # fmt: skip
     done = _collect_interruptible(opts)
     if json_out:
-        print_json({**done.result, "snapshot": _snapshot_dict(done)})
+        state = None if done.state is None else snapmod_dict(done.state)
+        print_json({**done.result, "snapshot": _snapshot_dict(done), "state": state})
     else:
-        show.collect(console, done.snapshot, done.result)
+        show.collect(console, done.snapshot, done.result, done.state)
     if done.nothing:
         raise GitmetricsError(
             "nothing was collected: every repository failed, so no snapshot was committed",
@@ -141,9 +142,14 @@ def collect(
 
 
 def _snapshot_dict(done: api.Collected) -> dict[str, Any]:
+    return snapmod_dict(done.snapshot)
+
+
+def snapmod_dict(snap: Any) -> dict[str, Any]:
+    """A snapshot (what was measured) or a state as plain data."""
     from gitmetrics import snapshot as snapmod
 
-    return snapmod.to_dict(done.snapshot)
+    return snapmod.to_dict(snap)
 
 
 def _collect_interruptible(opts: api.CollectOptions) -> api.Collected:
@@ -233,7 +239,10 @@ def history(
 @handle_errors
 def schema(
     name: Annotated[
-        str, typer.Argument(help="Which schema: `snapshot` or `repos` (the config file).")
+        str,
+        typer.Argument(
+            help="Which schema: `snapshot`, `state` (latest.json) or `repos` (the config file)."
+        ),
     ] = "snapshot",
 ) -> None:
     """Print the JSON Schema of a snapshot (or of repos.yaml)."""

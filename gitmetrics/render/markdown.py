@@ -66,9 +66,10 @@ def totals_line(t: Totals) -> str:
 
 def status_table(rows: Sequence[StatusRow], badges: bool = False) -> str:
     """The newest snapshot as a table (optionally with each repository's badge)."""
-    headers = ["Repository", "Role", "Coverage", "Branches", "Files", "Change", "Status"]
+    headers = ["Repository", "Role", "Coverage", "Branches", "Files", "Change", "Age", "Status"]
     out = []
     for r in rows:
+        note = fmt.age_note(r.carried, r.stale)
         cells = [
             escape(r.name),
             escape(r.role),
@@ -76,14 +77,15 @@ def status_table(rows: Sequence[StatusRow], badges: bool = False) -> str:
             fmt.pct(r.branch_coverage),
             str(r.files),
             fmt.trend_text(r.change),
-            status_cell(r.status),
+            fmt.age(r.age),
+            status_cell(r.status) + (f" ({note})" if note else ""),
         ]
         if badges:
             cells.append(
                 f"![{escape(r.name)}](badges/{badge_file(r.name)})" if has_badge(r.name) else ""
             )
         out.append(cells)
-    return table([*headers, *(["Badge"] if badges else [])], out, right=(2, 3, 4, 5))
+    return table([*headers, *(["Badge"] if badges else [])], out, right=(2, 3, 4, 5, 6))
 
 
 def has_badge(name: str) -> bool:

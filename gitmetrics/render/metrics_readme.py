@@ -122,7 +122,7 @@ def readme(
     present: set[str],
 ) -> str:
     """The README text for ``snap`` as the newest collection."""
-    rows = status_rows(snap.repositories, prev_snap, min_coverage)
+    rows = status_rows(snap.repositories, prev_snap, min_coverage, snap.timestamp)
     t = totals(snap.repositories, [r.status for r in rows])
     s = snap.summary
     older = [(e.timestamp, e.avg_coverage) for e in reversed(previous[: CHART_POINTS - 1])]
@@ -178,7 +178,7 @@ def contribute(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     snap = ctx.snapshot
     snapshot_path = ctx.snapshot_path or snapmod.file_name(snap, snapmod.to_json(snap))
     prev_snap = _previous_snapshot(ctx)
-    rows = status_rows(snap.repositories, prev_snap, cfg.min_coverage)
+    rows = status_rows(snap.repositories, prev_snap, cfg.min_coverage, snap.timestamp)
     out: dict[str, bytes | None] = {}
     for r in rows:
         if markdown.has_badge(r.name):

@@ -41,6 +41,12 @@ class HistoryEntry:
     subject: str
     #: the snapshot schema the collection was written with (``Gitmetrics-Schema``)
     schema: int = 1
+    #: repositories the collection measured (``None``: all of them, schema 1)
+    measured: int | None = None
+    #: repositories of the state it kept from earlier collections
+    carried: int = 0
+    #: repositories of the state older than their ``max_age``
+    stale: int = 0
 
 
 def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None:
@@ -103,6 +109,9 @@ def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None
         host=values.get("Host", "")[:200],
         subject=first[0][:500] if first else "",
         schema=count("Schema", "1"),
+        measured=count("Measured") if "Measured" in values else None,
+        carried=count("Carried"),
+        stale=count("Stale"),
     )
 
 

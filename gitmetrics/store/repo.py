@@ -21,7 +21,7 @@ from typing import Any
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import GitmetricsError, StoreError, warn
-from gitmetrics.snapshot import Snapshot
+from gitmetrics.snapshot import Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree, writer
 from gitmetrics.store.format import BRANCH
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
@@ -100,14 +100,28 @@ class Store:
         retention: int,
         message: str | None = None,
         commit_time: int | None = None,
+        policy: StatePolicy = StatePolicy(),
     ) -> CommitResult:
-        """Commit one snapshot (validated first); rebuilds and retries when the branch moved.
+        """Commit one collection over the head's state (validated first); rebuilds and
+        retries when the branch moved.
 
         ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
         """
         return writer.commit_snapshot(
-            self, snap, retention=retention, message=message, commit_time=commit_time
+            self,
+            snap,
+            retention=retention,
+            message=message,
+            commit_time=commit_time,
+            policy=policy,
         )
+
+    def state(self, rev: str | None = None) -> Snapshot | None:
+        """The state (``latest.json``) at ``rev`` (default: the head); ``None`` before any."""
+        commit = rev or self.head()
+        if commit is None:
+            return None
+        return writer.state_of(self, self.repo[commit.encode()].tree)
 
     def commit_files(self, changes: Mapping[str, bytes | None], message: str) -> str | None:
         """Commit a few files (``None`` removes one); ``None`` when nothing changed."""
