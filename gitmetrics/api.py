@@ -476,7 +476,7 @@ def dashboard(
             cols = [c for c in cols if c.when >= start]
         # one snapshot at a time: only the columns and the newest snapshot are kept
         data = shape.build(
-            _stored(st, [c.entry for c in cols]),
+            _stored(st, [c.entry for c in cols], st.head() if at is None else None),
             min_coverage=min_coverage,
             days=days,
             generated=now_timestamp(),
@@ -497,20 +497,29 @@ def dashboard(
     return Dashboard(output, count, rev, len(page.encode()), at)
 
 
-def _stored(st: Store, entries: Iterable[HistoryEntry]) -> Iterator[Stored]:
-    """Each collection's snapshot file as data (the store's own, so not validated again)."""
+def _stored(
+    st: Store, entries: Iterable[HistoryEntry], head: str | None = None
+) -> Iterator[Stored]:
+    """Each collection's snapshot file as data (the store's own, so not validated again);
+    the newest one is the state of ``head`` when a sync merge came after it."""
     import json
 
     from gitmetrics import dashboard as shape
     from gitmetrics.errors import warn
+    from gitmetrics.snapshot import to_dict
 
     objects = st.repo.object_store
-    for e in entries:
+    for i, e in enumerate(entries):
         sha = st.lookup(st.repo[e.commit.encode()].tree, e.snapshot_path)
         try:
             data = json.loads(objects.get_raw(sha)[1]) if sha is not None else None
         except ValueError:
             data = None
+        if i == 0 and head is not None and head != e.commit:
+            # a sync merge after the newest collection: its latest.json is the joined state
+            joined = st.state(head) if isinstance(data, dict) else None
+            if joined is not None and joined.timestamp >= e.timestamp:
+                data = to_dict(joined)
         if not isinstance(data, dict):
             warn(f"skipped collection {e.commit[:10]}: no readable {e.snapshot_path}")
             continue
@@ -801,6 +810,8 @@ def _derive_for(st: Store, cfg: Config | None) -> Store:
 
     base = cfg or configmod.Config(path=configmod.config_path(None), store=st.path, repos=())
     st.derive = make_deriver(base)
+    if cfg is not None:
+        st.policy = cfg.state_policy()
     return st
 
 

@@ -88,6 +88,8 @@ class RepoResult:
     #: in a state: why the newest attempt to measure it failed, when an earlier
     #: measurement is carried instead
     last_error: str | None = None
+    #: when that attempt was made (its collection's timestamp)
+    last_error_at: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -303,19 +305,22 @@ def fold(
         # the collection wins a tie: it is the newer of two made in the same second
         newer = old is None or (m.measured_at or "") >= (old.measured_at or "")
         if old is None or (newer and (m.ok or not old.ok)):
-            state[m.name] = replace(m, carried=False, last_error=None)
+            state[m.name] = replace(m, carried=False, last_error=None, last_error_at=None)
         elif newer and not m.ok:
-            state[m.name] = replace(old, carried=True, last_error=m.error)
+            when = m.measured_at
+            state[m.name] = replace(old, carried=True, last_error=m.error, last_error_at=when)
     return _state(
         state.values(), collection.timestamp, collection.host, collection.measured_names, policy
     )
 
 
-def entry_key(r: RepoResult) -> tuple[str, str, str]:
-    """The order of two measurements of one repository: newest ``measured_at`` first, then
-    the host, then the measurement's own bytes (deterministic on every machine)."""
-    body = dumps(_repo_dict(replace(r, carried=False, stale=False)))
-    return (r.measured_at or "", r.host or "", hashlib.sha256(body).hexdigest())
+def entry_key(r: RepoResult) -> tuple[str, str, str, str]:
+    """The order of two state entries of one repository: newest ``measured_at`` first, then
+    the newest failed attempt since, then the host, then the entry's own bytes
+    (deterministic on every machine)."""
+    body = dumps([_repo_dict(replace(r, carried=False, stale=False)), r.last_error])
+    key = hashlib.sha256(body).hexdigest()
+    return (r.measured_at or "", r.last_error_at or "", r.host or "", key)
 
 
 def newest(a: RepoResult, b: RepoResult) -> RepoResult:
@@ -514,6 +519,7 @@ def _repo_dict(r: RepoResult, snap: Snapshot | None = None) -> dict[str, Any]:
         out["stale"] = r.stale
         if r.last_error is not None:
             out["last_error"] = r.last_error
+            out["last_error_at"] = r.last_error_at or snap.timestamp
     return out
 
 
@@ -544,6 +550,7 @@ def _repo_from(d: Mapping[str, Any]) -> RepoResult:
         carried=bool(d.get("carried", False)),
         stale=bool(d.get("stale", False)),
         last_error=d.get("last_error"),
+        last_error_at=d.get("last_error_at"),
     )
 
 

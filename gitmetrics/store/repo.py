@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import GitmetricsError, StoreError, warn
+from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
 from gitmetrics.snapshot import Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree, writer
 from gitmetrics.store.format import BRANCH
@@ -34,6 +34,9 @@ class Store:
 
     path: Path
     derive: Deriver | None = None
+    #: what the config says of the state (which repos it keeps, when one is stale), for
+    #: the states sync merges
+    policy: StatePolicy = field(default_factory=StatePolicy)
     _repo: Any = field(default=None, repr=False)
     _reader: CommitReader | None = field(default=None, repr=False)
 
@@ -117,11 +120,15 @@ class Store:
         )
 
     def state(self, rev: str | None = None) -> Snapshot | None:
-        """The state (``latest.json``) at ``rev`` (default: the head); ``None`` before any."""
+        """The state (``latest.json``) at ``rev`` (default: the head); ``None`` before any,
+        or when it cannot be read (readers then use each collection's own snapshot)."""
         commit = rev or self.head()
         if commit is None:
             return None
-        return writer.state_of(self, self.repo[commit.encode()].tree)
+        try:
+            return writer.read_state(self, self.repo[commit.encode()].tree)
+        except SnapshotError:
+            return None
 
     def commit_files(self, changes: Mapping[str, bytes | None], message: str) -> str | None:
         """Commit a few files (``None`` removes one); ``None`` when nothing changed."""

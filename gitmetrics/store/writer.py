@@ -249,16 +249,19 @@ def state_of(store: Store, tree: bytes | None) -> Snapshot | None:
     A ``latest.json`` of a newer schema stops the write with the message to upgrade; one
     that cannot be read at all is treated as no state (the collections are all in history).
     """
-    sha = None if tree is None else store.lookup(tree, LATEST)
-    if sha is None:
-        return None
     try:
-        return snapmod.read_stored(store.blob(sha), LATEST)
+        return read_state(store, tree)
     except SnapshotError as exc:
         if "newer" in exc.message:
             raise
         warn(f"{exc.message}; starting the state afresh from this collection")
         return None
+
+
+def read_state(store: Store, tree: bytes | None) -> Snapshot | None:
+    """The state ``latest.json`` of a tree holds; ``SnapshotError`` when it cannot be read."""
+    sha = None if tree is None else store.lookup(tree, LATEST)
+    return None if sha is None else snapmod.read_stored(store.blob(sha), LATEST)
 
 
 def extra_blobs(state: Snapshot, collection: Snapshot) -> Iterator[tuple[str, Any]]:
