@@ -90,6 +90,9 @@ class RepoResult:
     last_error: str | None = None
     #: when that attempt was made (its collection's timestamp)
     last_error_at: str | None = None
+    #: the per-file detail of this measurement, as the bytes of ``repos/<name>/files.json``
+    #: (only on a collection's own results; never in a snapshot file)
+    detail: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -394,8 +397,9 @@ def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:10]
 
 
-def validate(data: Any, origin: str = "snapshot") -> None:
-    """Check plain data against the schema; ``SnapshotError`` names the field."""
+def validate(data: Any, origin: str = "snapshot", name: str = schema.SNAPSHOT) -> None:
+    """Check plain data against schema ``name``; ``SnapshotError`` names the field (and
+    says to upgrade for a newer ``schema_version``)."""
     if isinstance(data, dict):
         version = data.get("schema_version")
         if isinstance(version, int) and version > SCHEMA_VERSION:
@@ -404,7 +408,7 @@ def validate(data: Any, origin: str = "snapshot") -> None:
                 f"understands ({SCHEMA_VERSION})",
                 "upgrade gitmetrics: pip install -U gitmetrics",
             )
-    problems = schema.errors(schema.SNAPSHOT, data)
+    problems = schema.errors(name, data)
     if problems:
         parts, message = problems[0]
         raise SnapshotError(f"{origin}: {schema.json_path(parts)}: {message}")
@@ -552,6 +556,96 @@ def _repo_from(d: Mapping[str, Any]) -> RepoResult:
         last_error=d.get("last_error"),
         last_error_at=d.get("last_error_at"),
     )
+
+
+# --- per-file detail --------------------------------------------------------------------
+
+FILES_NAME = "files.json"
+
+
+@dataclass(frozen=True)
+class FileDetail:
+    """One file of a repository's measurement: counts and the covered and missed lines."""
+
+    path: str
+    lines_covered: int
+    lines_valid: int
+    branches_covered: int | None
+    branches_valid: int | None
+    #: line numbers, or ``None`` when the format has no line map
+    covered: tuple[int, ...] | None
+    missed: tuple[int, ...] | None
+
+
+def ranges(lines: Iterable[int]) -> str:
+    """Line numbers as compact ranges: ``[1, 2, 3, 7, 9, 10]`` -> ``"1-3,7,9-10"``."""
+    out: list[str] = []
+    start = prev = None
+    for n in sorted(set(lines)):
+        if prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            out.append(f"{start}" if start == prev else f"{start}-{prev}")
+        start = prev = n
+    if start is not None:
+        out.append(f"{start}" if start == prev else f"{start}-{prev}")
+    return ",".join(out)
+
+
+def from_ranges(text: str) -> list[int]:
+    """:func:`ranges` read back."""
+    found: list[int] = []
+    for part in filter(None, text.split(",")):
+        first, _, last = part.partition("-")
+        found.extend(range(int(first), int(last or first) + 1))
+    return found
+
+
+def files_path(name: str) -> str:
+    """Where a repository's per-file detail lives in the store."""
+    return f"repos/{name}/{FILES_NAME}"
+
+
+def files_json(name: str, fmt: str, files: Iterable[FileDetail]) -> bytes:
+    """The per-file detail blob: the same measurement gives the same bytes (no time in it)."""
+    rows = []
+    for f in sorted(files, key=lambda f: f.path):
+        rows.append(
+            {
+                "path": f.path,
+                "lines_covered": f.lines_covered,
+                "lines_valid": f.lines_valid,
+                "branches_covered": f.branches_covered,
+                "branches_valid": f.branches_valid,
+                "covered": None if f.covered is None else ranges(f.covered),
+                "missed": None if f.missed is None else ranges(f.missed),
+            }
+        )
+    data = {"schema_version": SCHEMA_VERSION, "repository": name, "format": fmt, "files": rows}
+    validate(data, files_path(name), schema.FILES)
+    return dumps(data)
+
+
+def read_files(data: bytes, origin: str) -> list[FileDetail]:
+    """A per-file detail blob read back (``SnapshotError`` when it is not one)."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{origin}: not valid JSON: {exc}") from None
+    validate(raw, origin, schema.FILES)
+    return [
+        FileDetail(
+            f["path"],
+            f["lines_covered"],
+            f["lines_valid"],
+            f["branches_covered"],
+            f["branches_valid"],
+            None if f["covered"] is None else tuple(from_ranges(f["covered"])),
+            None if f["missed"] is None else tuple(from_ranges(f["missed"])),
+        )
+        for f in raw["files"]
+    ]
 
 
 _HOST_RE = re.compile(r"[^A-Za-z0-9-]+")

@@ -146,7 +146,7 @@ def readme(
         out += [f"## Trend of the average (last {len(series)} collections)\n", chart(series)]
     out += [
         "## Files\n",
-        "- [`latest.json`](latest.json): the newest snapshot",
+        "- [`latest.json`](latest.json): the whole state (every repository's latest measurement)",
     ]
     newest = [snapshot_path, *(e.snapshot_path for e in previous)]
     linked = [p for p in newest if p in present][:LINKED_SNAPSHOTS]

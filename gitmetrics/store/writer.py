@@ -211,6 +211,9 @@ def commit_snapshot(
             pruned = prune(snaps, retention)
             changes.update(dict.fromkeys(pruned, None))
         gone = snapmod.removed(before, state)
+        changes.update(
+            {snapmod.files_path(n): None for n in gone if in_layout(snapmod.files_path(n))}
+        )
         if store.derive is not None:
             paths = set(store.tree_files(base)) | {snap_path}
             paths.difference_update(pruned)
@@ -265,8 +268,20 @@ def read_state(store: Store, tree: bytes | None) -> Snapshot | None:
 
 
 def extra_blobs(state: Snapshot, collection: Snapshot) -> Iterator[tuple[str, Any]]:
-    """The per-repository files a collection writes beside the state (none yet)."""
-    return iter(())
+    """The per-file detail of each repository the collection measured and the state took
+    (written only then: a carried repository's detail stays as it is)."""
+    from dulwich.objects import Blob
+
+    for r in collection.repositories:
+        kept = state.repo(r.name)
+        if (
+            r.detail is None
+            or kept is None
+            or kept.carried
+            or not in_layout(snapmod.files_path(r.name))
+        ):
+            continue
+        yield snapmod.files_path(r.name), Blob.from_string(r.detail)
 
 
 def commit_files(store: Store, changes: Mapping[str, bytes | None], message: str) -> str | None:
