@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
     from gitmetrics.rules import CheckResult, Rules
-    from gitmetrics.snapshot import RepoResult, Snapshot
+    from gitmetrics.snapshot import RepoResult, Retention, Snapshot
     from gitmetrics.store import Deriver, HistoryEntry, Store
     from gitmetrics.store.gate import Audit, Limits
     from gitmetrics.store.pack import GcResult
@@ -815,7 +815,7 @@ def _derive_for(st: Store, cfg: Config | None) -> Store:
     return st
 
 
-def _retention(cfg: Config | None) -> int:
+def _retention(cfg: Config | None) -> Retention:
     from gitmetrics import config as configmod
 
     return cfg.retention if cfg is not None else configmod.DEFAULT_RETENTION

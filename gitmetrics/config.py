@@ -12,7 +12,7 @@ from typing import Any
 from gitmetrics import schema
 from gitmetrics.errors import ConfigError
 from gitmetrics.formats import DEFAULT_MAX_BYTES
-from gitmetrics.snapshot import StatePolicy
+from gitmetrics.snapshot import Retention, StatePolicy, Thinning
 
 DEFAULT_CONFIG = "repos.yaml"
 ENV_CONFIG = "GITMETRICS_CONFIG"
@@ -90,7 +90,7 @@ class Config:
     store: Path
     repos: tuple[RepoConfig, ...]
     remote: str | None = None
-    retention: int = DEFAULT_RETENTION
+    retention: Retention = DEFAULT_RETENTION
     min_coverage: float = DEFAULT_MIN_COVERAGE
     max_report_bytes: int = DEFAULT_MAX_BYTES
     jobs: int | None = None
@@ -230,7 +230,7 @@ def parse(text: str, path: Path) -> Config:
         store=_resolve(base, str(data.get("store", DEFAULT_STORE))),
         repos=tuple(repos),
         remote=data.get("remote"),
-        retention=int(data.get("retention", DEFAULT_RETENTION)),
+        retention=_retention(data.get("retention", DEFAULT_RETENTION), path.name),
         min_coverage=float(data.get("min_coverage", DEFAULT_MIN_COVERAGE)),
         max_report_bytes=int(data.get("max_report_bytes", DEFAULT_MAX_BYTES)),
         jobs=data.get("jobs"),
@@ -241,6 +241,25 @@ def parse(text: str, path: Path) -> Config:
         max_age=_max_age(data.get("max_age"), f"{path.name}: max_age"),
         raw=data,
     )
+
+
+def _retention(value: Any, where: str) -> Retention:
+    """``retention:``: a count, or a thinning policy such as ``{all: 7d, daily: 90d,
+    weekly: 2y, monthly: forever}`` (a level left out keeps nothing at that level)."""
+    if not isinstance(value, dict):
+        return int(value)
+    from gitmetrics import duration
+
+    levels: dict[str, float | None] = {}
+    for key in ("all", "daily", "weekly", "monthly"):
+        given = value.get(key)
+        if given is None:
+            levels[key] = 0
+        elif str(given).strip() == "forever":
+            levels[key] = None
+        else:
+            levels[key] = duration.parse(str(given), f"{where}: retention.{key}")
+    return Thinning(**levels)
 
 
 def _max_age(value: Any, where: str) -> float | None:

@@ -558,6 +558,61 @@ def _repo_from(d: Mapping[str, Any]) -> RepoResult:
     )
 
 
+# --- retention -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thinning:
+    """A thinning retention: every snapshot file of the last ``all`` seconds, then the
+    newest of each UTC day, ISO week and month for as long as each says (``None``:
+    forever; ``0``: not at all). Ages are counted back from the newest snapshot file, so
+    the kept set depends on the files alone: the same tree on every machine."""
+
+    all: float | None = 7 * 86400
+    daily: float | None = 90 * 86400
+    weekly: float | None = 2 * 365 * 86400
+    monthly: float | None = None
+
+
+#: ``retention:``: how many snapshot files to keep (0: all), or a thinning policy
+Retention = int | Thinning
+
+_STAMP = re.compile(r"metrics_(\d{8})_(\d{6})_")
+
+
+def thinned(paths: Iterable[str], policy: Thinning) -> set[str]:
+    """The snapshot files ``policy`` keeps (files whose name has no time are kept)."""
+    dated: list[tuple[datetime, str]] = []
+    kept: set[str] = set()
+    for p in paths:
+        m = _STAMP.search(p.rsplit("/", 1)[-1])
+        if m is None:
+            kept.add(p)
+            continue
+        dated.append((datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S"), p))
+    if not dated:
+        return kept
+    dated.sort(reverse=True)  # newest first; equal times by path, the same everywhere
+    newest = dated[0][0]
+
+    def within(when: datetime, limit: float | None) -> bool:
+        return limit is None or (newest - when).total_seconds() <= limit
+
+    buckets: set[tuple[str, object]] = set()
+    for when, p in dated:
+        if within(when, policy.all) and policy.all != 0:
+            kept.add(p)
+        for kind, limit, key in (
+            ("d", policy.daily, when.date()),
+            ("w", policy.weekly, when.isocalendar()[:2]),
+            ("m", policy.monthly, (when.year, when.month)),
+        ):
+            if limit != 0 and within(when, limit) and (kind, key) not in buckets:
+                buckets.add((kind, key))
+                kept.add(p)  # the newest of its day, week or month
+    return kept
+
+
 # --- per-file detail --------------------------------------------------------------------
 
 FILES_NAME = "files.json"

@@ -21,7 +21,7 @@ from typing import Any
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
-from gitmetrics.snapshot import Snapshot, StatePolicy
+from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree, writer
 from gitmetrics.store.format import BRANCH
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
@@ -100,7 +100,7 @@ class Store:
         self,
         snap: Snapshot,
         *,
-        retention: int,
+        retention: Retention,
         message: str | None = None,
         commit_time: int | None = None,
         policy: StatePolicy = StatePolicy(),

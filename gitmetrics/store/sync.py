@@ -36,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 from gitmetrics import snapshot as snapmod
 from gitmetrics.config import DEFAULT_NETWORK_TIMEOUT
 from gitmetrics.errors import GitmetricsError, StoreError, SyncError
+from gitmetrics.snapshot import Retention
 from gitmetrics.store import gate, incoming, locks
 from gitmetrics.store.format import BRANCH, LATEST, SNAPSHOT_DIR
 from gitmetrics.store.reader import HistoryEntry, parse_trailers
@@ -397,7 +398,7 @@ def pull(
     store: Store,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool = False,
     limits: gate.Limits = gate.Limits(),
 ) -> SyncResult:
@@ -412,7 +413,7 @@ def push(
     store: Store,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool = False,
     attempts: int = MAX_ATTEMPTS,
     action: str = "push",
@@ -463,7 +464,7 @@ def sync(
     store: Store,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool = False,
     limits: gate.Limits = gate.Limits(),
 ) -> SyncResult:
@@ -483,7 +484,7 @@ def _receive(
     client: Any,
     path: str,
     remote: Remote,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool,
     limits: gate.Limits,
 ) -> tuple[str | None, _Integrated]:
@@ -510,7 +511,7 @@ def clone(
     path: Path,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     bare: bool = False,
     limits: gate.Limits = gate.Limits(),
 ) -> tuple[Store, SyncResult]:
@@ -580,7 +581,7 @@ def _integrate(
     ours: str | None,
     theirs: str | None,
     remote: Remote,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool,
 ) -> _Integrated:
     """Bring the local branch to include ``theirs``: fast-forward or merge (under the lock)."""
@@ -641,7 +642,7 @@ def _is_snapshot(path: str) -> bool:
     return path.startswith(SNAPSHOT_DIR + "/") and path.endswith(".json")
 
 
-def merge_commit(store: Store, ours: str, theirs: str, *, retention: int) -> str:
+def merge_commit(store: Store, ours: str, theirs: str, *, retention: Retention) -> str:
     """Write the merge of two heads (nothing moves); the same commit whichever side merges."""
     repo = store.repo
     sides = sorted([ours, theirs])  # deterministic: the result must not depend on who merges

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SnapshotError, StoreError, warn
-from gitmetrics.snapshot import Snapshot, StatePolicy
+from gitmetrics.snapshot import Retention, Snapshot, StatePolicy, Thinning
 from gitmetrics.store import incoming, locks
 from gitmetrics.store.format import (
     LATEST,
@@ -169,7 +169,7 @@ def commit_snapshot(
     store: Store,
     snap: Snapshot,
     *,
-    retention: int,
+    retention: Retention,
     message: str | None = None,
     commit_time: int | None = None,
     policy: StatePolicy = StatePolicy(),
@@ -205,7 +205,7 @@ def commit_snapshot(
         changes: dict[str, bytes | None] = {snap_path: blob.id, LATEST: blob.id}
         changes.update({p: b.id for p, b in extra})
         pruned: list[str] = []
-        if retention > 0:
+        if not isinstance(retention, int) or retention > 0:
             snaps = dict.fromkeys(store.snapshot_paths(base), b"")
             snaps[snap_path] = blob.id
             pruned = prune(snaps, retention)
@@ -405,11 +405,18 @@ def _reader(
     return read
 
 
-def prune(files: dict[str, T], retention: int) -> list[str]:
-    """Drop all but the newest ``retention`` snapshot files from ``files`` (0 keeps all)."""
+def prune(files: dict[str, T], retention: Retention) -> list[str]:
+    """Drop all but the newest ``retention`` snapshot files from ``files`` (0 keeps all),
+    or those a thinning policy does not keep."""
+    snaps = sorted(p for p in files if p.startswith(SNAPSHOT_DIR + "/") and p.endswith(".json"))
+    if isinstance(retention, Thinning):
+        keep = snapmod.thinned(snaps, retention)
+        gone = [p for p in snaps if p not in keep]
+        for p in gone:
+            del files[p]
+        return gone
     if retention <= 0:
         return []
-    snaps = sorted(p for p in files if p.startswith(SNAPSHOT_DIR + "/") and p.endswith(".json"))
     # names start with the timestamp, so path order is time order
     doomed = snaps[:-retention] if len(snaps) > retention else []
     for p in doomed:
