@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from gitmetrics.notify import Channel, Delivery
     from gitmetrics.patch import PatchResult
     from gitmetrics.rules import CheckResult, Rules
-    from gitmetrics.snapshot import RepoResult, Snapshot
+    from gitmetrics.snapshot import RepoResult, Retention, Snapshot
     from gitmetrics.store import Deriver, HistoryEntry, Store
     from gitmetrics.store.gate import Audit, Limits
     from gitmetrics.store.pack import GcResult
@@ -133,10 +133,14 @@ class CollectOptions:
 class Collected:
     """One collection's snapshot and what was done with it (the collect command's data)."""
 
+    #: what this collection measured
     snapshot: Snapshot
     result: dict[str, Any]
     #: what --fail-below fails on (empty without it)
     below: tuple[str, ...] = ()
+    #: the state after it: every configured repository's latest measurement (``None``
+    #: when nothing was committed)
+    state: Snapshot | None = None
 
     @property
     def nothing(self) -> bool:
@@ -215,19 +219,22 @@ def collect(
             derive = _with(derive, issues.contributor)
         st.derive = derive
         if at is None:
-            done = st.commit_snapshot(snap, retention=cfg.retention)
+            done = st.commit_snapshot(snap, retention=cfg.retention, policy=cfg.state_policy())
         else:
             from gitmetrics.store.backfill import commit_at
 
-            done = commit_at(st, snap, retention=cfg.retention)
+            done = commit_at(st, snap, retention=cfg.retention, policy=cfg.state_policy())
         result.update(
             commit=done.commit,
             snapshot_path=done.snapshot_path,
             pruned=list(done.pruned),
             merge=done.merge,
+            removed=list(done.removed),
         )
+        state = done.state
     else:
         result["snapshot_path"] = snapmod.file_name(snap, data)
+        state = _preview_state(where, snap, cfg)
     if issues is not None:
         try:
             result["issues"] = issues.finish(snap, opts.dry_run)
@@ -242,8 +249,24 @@ def collect(
                 f"the issues file {issues.loc.describe()} was not updated",
                 "run `gitmetrics collect --create-issues` again",
             ) from exc
-    below = () if opts.fail_below is None else tuple(below_floor(snap, opts.fail_below))
-    return Collected(snap, result, below)
+    assert state is not None
+    below = () if opts.fail_below is None else tuple(below_floor(snap, opts.fail_below, state))
+    return Collected(snap, result, below, state)
+
+
+def _preview_state(where: Path, snap: Snapshot, cfg: Config) -> Snapshot:
+    """The state a collection would make (``--dry-run``): over the store's, if there is one."""
+    from gitmetrics import snapshot as snapmod
+    from gitmetrics import store as storemod
+
+    before = None
+    if storemod.check_path(where):
+        st = storemod.open_store(where)
+        try:
+            before = st.state()
+        finally:
+            st.close()
+    return snapmod.fold(before, snap, cfg.state_policy())
 
 
 def backfill_time(text: str, now: datetime | None = None) -> str:
@@ -301,17 +324,23 @@ def _with(base: Deriver, extra: Any) -> Deriver:
     return derive
 
 
-def below_floor(snap: Snapshot, floor: float) -> list[str]:
-    """What ``--fail-below`` fails on: the plain average and each measured repository.
+def below_floor(snap: Snapshot, floor: float, state: Snapshot | None = None) -> list[str]:
+    """What ``--fail-below`` fails on: the plain average of the state (default: of
+    ``snap``) and each repository ``snap`` measured.
 
     Compared exactly, from each repository's counts: 79.999% is below 80 though it is
     stored as 80.0, and exactly 80% is not.
     """
+    from fractions import Fraction
+
     from gitmetrics import percent
 
-    measured = [(r, percent.of(r)) for r in snap.repositories if r.ok and r.coverage is not None]
+    def figures(s: Snapshot) -> list[tuple[RepoResult, Fraction | None]]:
+        return [(r, percent.of(r)) for r in s.repositories if r.ok and r.coverage is not None]
+
+    measured = figures(snap)
     out = []
-    avg = percent.mean(x for _, x in measured if x is not None)
+    avg = percent.mean(x for _, x in figures(state or snap) if x is not None)
     if avg is not None and percent.below(avg, floor):
         out.append(f"average {percent.text_against(avg, floor)}")
     out += [
@@ -323,11 +352,12 @@ def below_floor(snap: Snapshot, floor: float) -> list[str]:
 
 
 def schema(name: str) -> str:
-    """The text of a JSON Schema: ``snapshot``, ``repos`` (the config file), the output of
+    """The text of a JSON Schema: ``snapshot``, ``state`` (latest.json), ``repos`` (the
+    config file), the output of
     a command's ``--json`` (``status``, ``error``, ...), or ``list``: every name, one a line."""
     from gitmetrics import schema as schemamod
 
-    files = {"snapshot": schemamod.SNAPSHOT, "repos": schemamod.REPOS}
+    files = {"snapshot": schemamod.SNAPSHOT, "state": schemamod.STATE, "repos": schemamod.REPOS}
     outputs = schemamod.output_names()
     if name == "list":
         return "".join(f"{n}\n" for n in [*files, *outputs, schemamod.VOCABULARY])
@@ -336,7 +366,7 @@ def schema(name: str) -> str:
     if name not in files:
         raise GitmetricsError(
             f"unknown schema {name!r}",
-            "use `snapshot`, `repos`, or one of `gitmetrics schema list`",
+            "use `snapshot`, `state`, `repos`, or one of `gitmetrics schema list`",
         )
     return schemamod.schema_text(files[name])
 
@@ -512,7 +542,7 @@ def dashboard(
             cols = [c for c in cols if c.when >= start]
         # one snapshot at a time: only the columns and the newest snapshot are kept
         data = shape.build(
-            _stored(st, [c.entry for c in cols]),
+            _stored(st, [c.entry for c in cols], st.head() if at is None else None),
             min_coverage=min_coverage,
             days=days,
             generated=now_timestamp(),
@@ -533,14 +563,23 @@ def dashboard(
     return Dashboard(output, count, rev, len(page.encode()), at)
 
 
-def _stored(st: Store, entries: Iterable[HistoryEntry]) -> Iterator[Stored]:
-    """Each collection's snapshot file as data (the store's own, so not validated again)."""
+def _stored(
+    st: Store, entries: Iterable[HistoryEntry], head: str | None = None
+) -> Iterator[Stored]:
+    """Each collection's snapshot file as data (the store's own, so not validated again);
+    the newest one is the state of ``head`` when a sync merge came after it."""
     from gitmetrics import dashboard as shape
     from gitmetrics.errors import warn
     from gitmetrics.history import stored_data
+    from gitmetrics.snapshot import to_dict
 
-    for e in entries:
+    for i, e in enumerate(entries):
         data = stored_data(st, e)
+        if i == 0 and head is not None and head != e.commit and data is not None:
+            # a sync merge after the newest collection: its latest.json is the joined state
+            joined = st.state(head)
+            if joined is not None and joined.timestamp >= e.timestamp:
+                data = to_dict(joined)
         if data is None:
             warn(f"skipped collection {e.commit[:10]}: no readable {e.snapshot_path}")
             continue
@@ -828,10 +867,12 @@ def _derive_for(st: Store, cfg: Config | None) -> Store:
 
     base = cfg or configmod.Config(path=configmod.config_path(None), store=st.path, repos=())
     st.derive = make_deriver(base)
+    if cfg is not None:
+        st.policy = cfg.state_policy()
     return st
 
 
-def _retention(cfg: Config | None) -> int:
+def _retention(cfg: Config | None) -> Retention:
     from gitmetrics import config as configmod
 
     return cfg.retention if cfg is not None else configmod.DEFAULT_RETENTION

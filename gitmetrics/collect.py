@@ -17,7 +17,8 @@ from gitmetrics.command import Commands
 from gitmetrics.command import run as run_command
 from gitmetrics.config import Config, RepoConfig
 from gitmetrics.errors import GitmetricsError, ReportError
-from gitmetrics.formats.merge import merge
+from gitmetrics.formats import Hits
+from gitmetrics.formats.merge import merge, merge_file, normalise
 from gitmetrics.snapshot import RepoResult, ReportRef, Snapshot, Source
 
 #: Looks up the source repository's HEAD; injected by the caller (store reads git).
@@ -127,6 +128,7 @@ def collect_one(
             warnings.extend(" ".join(f"{refs[-1].path}: {w}".split()) for w in cov.warnings)
         cov = merge(parsed, repo.path)
         return RepoResult(
+            detail=detail_of(repo.name, cov, repo.path),
             stale_report=is_stale(paths, source),
             name=repo.name,
             role=repo.role,
@@ -151,6 +153,39 @@ def collect_one(
         return _error(repo, message, source, log, started)
     except Exception as exc:  # a parser bug must not lose the other repositories
         return _error(repo, internal_error(exc), source, log, started)
+
+
+def detail_of(name: str, cov: formats.Coverage, root: Path) -> bytes | None:
+    """The per-file detail blob of a measurement (``None`` when the report lists no files).
+
+    Paths are made repo-relative the one way for every format (:func:`normalise`: an
+    absolute path under the repository is cut to its relative part; one outside it, as a
+    tool run elsewhere writes, is kept); files a report lists twice are united as a merge
+    of several reports does. The counts are the report's own per file; the line numbers
+    are its line map (some formats count statements, so the two may differ).
+    """
+    if not cov.files:
+        return None
+    by_path: dict[str, list[formats.FileCoverage]] = {}
+    for f in cov.files:
+        by_path.setdefault(normalise(f.path, root), []).append(f)
+    details = []
+    for path, found in by_path.items():
+        f = found[0] if len(found) == 1 else merge_file(path, found)
+        lines = f.lines if isinstance(f.lines, Hits) else None
+        details.append(
+            snapshot.FileDetail(
+                path=path,
+                lines_covered=f.lines_covered,
+                lines_valid=f.lines_valid,
+                branches_covered=f.branches_covered,
+                branches_valid=f.branches_valid,
+                # line 0 is no source line (coverage.py's arc from outside the file)
+                covered=None if lines is None else tuple(n for n in lines.hit() if n > 0),
+                missed=None if lines is None else tuple(n for n in lines.missed() if n > 0),
+            )
+        )
+    return snapshot.files_json(name, cov.format, details)
 
 
 def _error(

@@ -12,6 +12,7 @@ from typing import Any
 from gitmetrics import schema
 from gitmetrics.errors import ConfigError
 from gitmetrics.formats import DEFAULT_MAX_BYTES
+from gitmetrics.snapshot import Retention, StatePolicy, Thinning
 
 DEFAULT_CONFIG = "repos.yaml"
 ENV_CONFIG = "GITMETRICS_CONFIG"
@@ -114,6 +115,10 @@ class RepoConfig:
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     #: read reports (and report candidates) that resolve outside ``path``
     follow_symlinks: bool = False
+    #: seconds after which its latest measurement is stale (``None``: the global one)
+    max_age: float | None = None
+    #: ``max_age: never`` on this repo (never stale, whatever the global one says)
+    never_stale: bool = False
     index: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: where a source commit of this repository is shown on its git host: a template
@@ -140,7 +145,7 @@ class Config:
     store: Path
     repos: tuple[RepoConfig, ...]
     remote: str | None = None
-    retention: int = DEFAULT_RETENTION
+    retention: Retention = DEFAULT_RETENTION
     min_coverage: float = DEFAULT_MIN_COVERAGE
     max_report_bytes: int = DEFAULT_MAX_BYTES
     jobs: int | None = None
@@ -148,6 +153,8 @@ class Config:
     max_remote_file_bytes: int = DEFAULT_MAX_REMOTE_FILE_BYTES
     pass_env: tuple[str, ...] = ()
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    #: seconds after which a repository's latest measurement is stale (``None``: never)
+    max_age: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
     #: the metrics repository's page on its git host (``web_url:``)
     web_url: str | None = None
@@ -178,6 +185,18 @@ class Config:
             if r.name == repo:
                 return r.commit_link(commit)
         return None
+
+    def state_policy(self) -> StatePolicy:
+        """What the state keeps (the configured repositories) and when each is stale."""
+        return StatePolicy(
+            keep=frozenset(r.name for r in self.repos),
+            max_age=self.max_age,
+            repo_max_age={
+                r.name: None if r.never_stale else r.max_age
+                for r in self.repos
+                if r.never_stale or r.max_age is not None
+            },
+        )
 
     def select(
         self, names: tuple[str, ...] = (), roles: tuple[str, ...] = ()
@@ -285,6 +304,8 @@ def parse(text: str, path: Path) -> Config:
                 pass_env=tuple(dict.fromkeys((*pass_env, *(entry.get("pass_env") or ())))),
                 log_max_bytes=int(entry.get("log_max_bytes", log_max_bytes)),
                 follow_symlinks=bool(entry.get("follow_symlinks", False)),
+                max_age=_max_age(entry.get("max_age"), f"{path.name}: repos[{i}].max_age"),
+                never_stale=str(entry.get("max_age", "")).strip() == "never",
                 index=i,
                 extra={k: entry[k] for k in KNOWN_EXTRA_FIELDS if k in entry},
                 commit_url=entry.get("commit_url") or data.get("commit_url"),
@@ -295,7 +316,7 @@ def parse(text: str, path: Path) -> Config:
         store=_resolve(base, str(data.get("store", DEFAULT_STORE))),
         repos=tuple(repos),
         remote=data.get("remote"),
-        retention=int(data.get("retention", DEFAULT_RETENTION)),
+        retention=_retention(data.get("retention", DEFAULT_RETENTION), path.name),
         min_coverage=float(data.get("min_coverage", DEFAULT_MIN_COVERAGE)),
         max_report_bytes=int(data.get("max_report_bytes", DEFAULT_MAX_BYTES)),
         jobs=data.get("jobs"),
@@ -303,11 +324,40 @@ def parse(text: str, path: Path) -> Config:
         max_remote_file_bytes=int(data.get("max_remote_file_bytes", DEFAULT_MAX_REMOTE_FILE_BYTES)),
         pass_env=pass_env,
         log_max_bytes=log_max_bytes,
+        max_age=_max_age(data.get("max_age"), f"{path.name}: max_age"),
         raw=data,
         web_url=data.get("web_url"),
         raw_url=data.get("raw_url"),
         dashboard_url=data.get("dashboard_url"),
     )
+
+
+def _retention(value: Any, where: str) -> Retention:
+    """``retention:``: a count, or a thinning policy such as ``{all: 7d, daily: 90d,
+    weekly: 2y, monthly: forever}`` (a level left out keeps nothing at that level)."""
+    if not isinstance(value, dict):
+        return int(value)
+    from gitmetrics import duration
+
+    levels: dict[str, float | None] = {}
+    for key in ("all", "daily", "weekly", "monthly"):
+        given = value.get(key)
+        if given is None:
+            levels[key] = 0
+        elif str(given).strip() == "forever":
+            levels[key] = None
+        else:
+            levels[key] = duration.parse(str(given), f"{where}: retention.{key}")
+    return Thinning(**levels)
+
+
+def _max_age(value: Any, where: str) -> float | None:
+    """``max_age:`` in seconds (``None``: absent or ``never``), in the one duration grammar."""
+    if value is None or str(value).strip() == "never":
+        return None
+    from gitmetrics import duration
+
+    return duration.parse(str(value), where)
 
 
 def name_problem(name: str) -> str | None:

@@ -554,7 +554,10 @@ def page_data(
                 "change_text": fmt.trend_text(delta),
                 "level": status_of(_measured(r), min_coverage) if r.ok else "error",
                 "commit": (r.source.commit or "") if r.source is not None else "",
-                "error": r.error if not r.ok else None,
+                "error": r.error if not r.ok else r.last_error,
+                "measured_at": r.measured_at or last.timestamp,
+                "carried": r.carried,
+                "stale": r.stale,
             }
         )
 

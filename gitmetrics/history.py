@@ -40,6 +40,23 @@ class Collection:
         return cls(entry, lambda: snapshot)
 
     @classmethod
+    def newest_at(cls, store: Store, entry: HistoryEntry, head: str) -> Collection:
+        """The newest collection as of ``head``: the state ``head`` holds when a sync merge
+        came after the collection (it joined another machine's measurements), else the
+        collection's own snapshot."""
+
+        def load() -> Snapshot:
+            try:
+                state = store.state(head)
+            except GitmetricsError:
+                state = None
+            if state is None or state.timestamp < entry.timestamp:
+                return store.snapshot_at(entry)
+            return state
+
+        return cls(entry, load)
+
+    @classmethod
     def of(cls, snapshot: Snapshot, commit: str | None = None, path: str = "") -> Collection:
         """A snapshot in hand (not read from a store, or not yet committed) as a collection;
         ``path`` is its file in the store, when it has one."""
@@ -135,7 +152,11 @@ def query(store: Store, q: Query = Query()) -> Iterator[Collection]:
                 cutoff = window if cutoff is None else max(cutoff, window)
             if cutoff is not None and when < cutoff and count > q.at_least:
                 return
-        yield Collection.at(store, entry)
+        head = store.head() if count == 1 and q.rev is None else None
+        if head is not None and head != entry.commit:
+            yield Collection.newest_at(store, entry, head)
+        else:
+            yield Collection.at(store, entry)
 
 
 def collections(store: Store, q: Query = Query()) -> list[Collection]:

@@ -15,7 +15,7 @@ from typing import Any
 from gitmetrics import snapshot
 from gitmetrics.config import Config
 from gitmetrics.errors import GitmetricsError
-from gitmetrics.snapshot import RepoResult, Snapshot, Source
+from gitmetrics.snapshot import RepoResult, Retention, Snapshot, Source
 
 #: the host recorded in imported snapshots, one per source (with the timestamp, it is
 #: what makes a second import of the same data a no-op)
@@ -448,7 +448,7 @@ def commit_all(
     store: Any,
     snaps: Sequence[Snapshot],
     *,
-    retention: int,
+    retention: Retention,
     in_place: Callable[[Snapshot], str] | None = None,
 ) -> Committed:
     """Commit each new snapshot as one collection dated by its timestamp, oldest first.

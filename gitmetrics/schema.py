@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 
 SNAPSHOT = "snapshot.schema.json"
+#: latest.json as schema 2 writes it (the snapshot schema at schema_version 2)
+STATE = "state.schema.json"
+#: repos/<name>/files.json: one repository's per-file detail
+FILES = "files.schema.json"
 REPOS = "repos.schema.json"
 
 

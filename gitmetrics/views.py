@@ -19,7 +19,14 @@ from gitmetrics import duration, trends
 from gitmetrics.duration import DAY
 from gitmetrics.errors import StoreError, warn
 from gitmetrics.history import Collection, Query, collections, query, readable, stored_data
-from gitmetrics.snapshot import SCHEMA_VERSION, RepoResult, Snapshot, parse_timestamp, summarize
+from gitmetrics.snapshot import (
+    SCHEMA_VERSION,
+    RepoResult,
+    Snapshot,
+    age_seconds,
+    parse_timestamp,
+    summarize,
+)
 
 if TYPE_CHECKING:
     from gitmetrics.store import HistoryEntry, Store
@@ -172,6 +179,14 @@ class StatusRow:
     error: str | None
     #: the report was older than the repo's HEAD commit when it was read
     stale_report: bool = False
+    #: when its figures were measured (the state holds every repo's latest measurement)
+    measured_at: str | None = None
+    #: whole seconds from ``measured_at`` to the state's timestamp
+    age: int | None = None
+    #: not measured by the newest collection: kept from an earlier one
+    carried: bool = False
+    #: older than its ``max_age`` (repos.yaml)
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,7 +266,7 @@ def build_status(
     latest = cols[0]
     prev = cols[1].snapshot if len(cols) > 1 else None
     kept = _filter_or_fail(latest.snapshot, names, roles)
-    rows = status_rows(kept, prev, min_coverage)
+    rows = status_rows(kept, prev, min_coverage, latest.snapshot.timestamp)
     return StatusView(
         timestamp=latest.snapshot.timestamp,
         host=latest.snapshot.host,
@@ -265,11 +280,15 @@ def build_status(
 
 
 def status_rows(
-    results: Sequence[RepoResult], prev: Snapshot | None, min_coverage: float
+    results: Sequence[RepoResult],
+    prev: Snapshot | None,
+    min_coverage: float,
+    at: str | None = None,
 ) -> tuple[StatusRow, ...]:
-    """One row per result with its change since ``prev``, worst first."""
+    """One row per result with its change since ``prev``, worst first (ages as of ``at``)."""
     rows = []
     for r in results:
+        when = r.measured_at or at
         before = prev.repo(r.name) if prev is not None else None
         previous = before.coverage if before is not None and before.ok else None
         st = trends.status(r.coverage, min_coverage, ok=r.ok)
@@ -285,8 +304,12 @@ def status_rows(
                 lines_valid=r.lines_valid,
                 previous=previous,
                 change=trends.change(r.coverage if r.ok else None, previous),
-                error=r.error,
+                error=r.error or r.last_error,
                 stale_report=r.stale_report,
+                measured_at=when,
+                age=None if when is None or at is None else age_seconds(when, at),
+                carried=r.carried,
+                stale=r.stale,
             )
         )
     rows.sort(key=lambda x: _sort_key(x.status, x.coverage, x.name))
@@ -473,7 +496,7 @@ def build_report(
                 trend=trend,
                 sparkline=trends.sparkline(trend),
                 slope_per_week=None if line is None else round(line.slope_per_week, 2),
-                error=r.error,
+                error=r.error or r.last_error,
             )
         )
     rows.sort(key=lambda x: _sort_key(x.status, x.current, x.name))
@@ -761,6 +784,13 @@ class HistoryRow:
     files: int
     status: str | None
     change: float | None
+    #: repositories the collection measured (``None``: all of them, a schema-1 collection);
+    #: the figures are the state's after it
+    measured: int | None = None
+    #: repositories of the state it carried from earlier collections
+    carried: int = 0
+    #: repositories of the state older than their ``max_age``
+    stale: int = 0
 
 
 def select_entries(
@@ -848,6 +878,9 @@ def _with_change(r: HistoryRow, change: float | None) -> HistoryRow:
         r.files,
         r.status,
         change,
+        r.measured,
+        r.carried,
+        r.stale,
     )
 
 
@@ -865,6 +898,9 @@ def _entry_row(e: HistoryEntry) -> HistoryRow:
         e.files,
         None,
         None,
+        e.measured,
+        e.carried,
+        e.stale,
     )
 
 
@@ -892,6 +928,9 @@ def _history_row(c: Collection, name: str | None, role: str | None) -> HistoryRo
         files=s.total_files_tested,
         status=st,
         change=None,
+        measured=sum(1 for r in chosen if not r.carried) if snap.measured is not None else None,
+        carried=sum(1 for r in chosen if r.carried),
+        stale=sum(1 for r in chosen if r.stale),
     )
 
 

@@ -30,12 +30,13 @@ OLD_NAMES = {"coverage", "current", "avg_coverage", "weighted_coverage", "timest
              "snapshots_received", "before_coverage", "name"}  # fmt: skip
 
 
-def keys(value: Any, *, skip: str = "snapshot") -> Iterator[str]:
-    """Every key of a JSON value, at any depth (``skip``: a member in a format of its own)."""
+def keys(value: Any, *, skip: tuple[str, ...] = ("snapshot", "state")) -> Iterator[str]:
+    """Every key of a JSON value, at any depth (``skip``: members in a format of their own,
+    the stored snapshot and state documents)."""
     if isinstance(value, dict):
         for k, v in value.items():
             yield k
-            if k != skip:
+            if k not in skip:
                 yield from keys(v)
     elif isinstance(value, list):
         for v in value:

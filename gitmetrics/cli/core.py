@@ -243,7 +243,8 @@ def schema(
     name: Annotated[
         str,
         typer.Argument(
-            help="Which schema: `snapshot`, `repos` (the config file), or an output's "
+            help="Which schema: `snapshot`, `state` (latest.json), `repos` (the config file), "
+            "or an output's "
             "(`status`, `error`, ...; `list` names them all).",
             metavar="NAME",
         ),

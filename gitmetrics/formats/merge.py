@@ -53,7 +53,7 @@ def merge(reports: Sequence[Coverage], root: Path | None = None) -> Coverage:
             branches_valid=_sum_opt([r.branches_valid for r in reports]) if has_branches else None,
             files=tuple(f for r in reports for f in r.files),
         )
-    merged = tuple(_merge_file(path, fs) for path, fs in sorted(by_path.items()))
+    merged = tuple(merge_file(path, fs) for path, fs in sorted(by_path.items()))
     branch_files = [f for f in merged if f.branches_valid is not None]
     return Coverage(
         format=fmt,
@@ -71,7 +71,8 @@ def _sum_opt(values: Sequence[int | None]) -> int:
     return sum(v for v in values if v is not None)
 
 
-def _merge_file(path: str, parts: Sequence[FileCoverage]) -> FileCoverage:
+def merge_file(path: str, parts: Sequence[FileCoverage]) -> FileCoverage:
+    """One file measured by several reports (or listed twice): its lines united."""
     if len(parts) == 1:
         return parts[0]
     lines = _union([p.lines for p in parts])

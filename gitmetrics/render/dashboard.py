@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from gitmetrics import __version__
 from gitmetrics import dashboard as shape
+from gitmetrics import snapshot as snapmod
 from gitmetrics.config import Config
+from gitmetrics.errors import GitmetricsError
 from gitmetrics.history import Collection
 from gitmetrics.render import escape
-from gitmetrics.snapshot import parse_timestamp
+from gitmetrics.snapshot import Snapshot, parse_timestamp
 
 if TYPE_CHECKING:
     from gitmetrics.store import DeriveContext
@@ -101,15 +103,33 @@ def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     if not enabled(cfg):
         # turned off: drop the page we wrote before, so a stale one is never served
         return {DERIVED_PATH: None} if ctx.read(DERIVED_PATH) is not None else {}
-    newest = Collection.of(ctx.snapshot, None, ctx.snapshot_path)
+    own = _own_snapshot(ctx)
+    newest = Collection.of(own, None, ctx.snapshot_path)
     series = continued(ctx, newest)
     if series is None:
         # the newest by time, which a snapshot from a clock behind the others is not
         series, newest = rebuilt(ctx, newest)
+    if own is not ctx.snapshot and newest.path == ctx.snapshot_path:
+        # a sync merge: the series has each collection's own figures, the cards and the
+        # table the joined state the merge writes as latest.json
+        newest = Collection.of(ctx.snapshot, None, ctx.snapshot_path)
     data = shape.page_data(
         series, newest, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp
     )
     return {DERIVED_PATH: render(data).encode()}
+
+
+def _own_snapshot(ctx: DeriveContext) -> Snapshot:
+    """The newest collection's own snapshot: ``ctx.snapshot`` unless a merge joined it with
+    the other side's state (then the collection's file in the tree differs from it)."""
+    data = ctx.read(ctx.snapshot_path) if ctx.snapshot_path else None
+    if data is None:
+        return ctx.snapshot
+    try:
+        own = snapmod.read_stored(data, ctx.snapshot_path)
+    except GitmetricsError:
+        return ctx.snapshot
+    return ctx.snapshot if own == ctx.snapshot else own
 
 
 def rebuilt(ctx: DeriveContext, newest: Collection) -> tuple[shape.Series, Collection]:

@@ -143,6 +143,10 @@ def status_row(r: StatusRow) -> Data:
         "change": r.change,
         "error": r.error,
         "stale_report": r.stale_report,
+        "measured_at": r.measured_at,
+        "age": r.age,
+        "carried": r.carried,
+        "stale": r.stale,
     }
 
 
@@ -296,6 +300,9 @@ def history_row(r: HistoryRow, *, repo: str | None = None, role: str | None = No
         "branch_coverage": r.branch_coverage,
         "repos": r.repos,
         "repos_failed": r.failed,
+        "repos_measured": r.measured,
+        "repos_carried": r.carried,
+        "repos_stale": r.stale,
         "files": r.files,
         "change": r.change,
     }
@@ -389,6 +396,8 @@ def collect(done: Any, *, document: bool = True) -> Data:
     }
     if document:
         out["snapshot"] = snapmod.to_dict(snap)
+        state: Snapshot | None = done.state
+        out["state"] = None if state is None else snapmod.to_dict(state)
     return out
 
 

@@ -97,3 +97,20 @@ def direction_class(delta: float | None) -> str:
     """``up``, ``down`` or an empty string: a CSS class for a change."""
     d = direction(delta)
     return d if d in ("up", "down") else ""
+
+
+def age(seconds: int | None) -> str:
+    """An age as its largest unit: ``0m``, ``45m``, ``5h``, ``3d``, ``2w``, ``4mo``, ``1y``."""
+    if seconds is None:
+        return "-"
+    for unit, size in (("y", 365 * 86400), ("mo", 30 * 86400), ("w", 7 * 86400), ("d", 86400)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m"
+
+
+def age_note(carried: bool, stale: bool) -> str:
+    """What the status column adds for a carried or stale repository."""
+    return ", ".join([*(["carried"] if carried else []), *(["stale"] if stale else [])])

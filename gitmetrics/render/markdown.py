@@ -72,9 +72,10 @@ def status_table(
 ) -> str:
     """The newest snapshot as a table (optionally with each repository's badge, and a
     ``Commit`` column of ready cells by repository name: the measured source commit)."""
-    headers = ["Repository", "Role", "Coverage", "Branches", "Files", "Change", "Status"]
+    headers = ["Repository", "Role", "Coverage", "Branches", "Files", "Change", "Age", "Status"]
     out = []
     for r in rows:
+        note = fmt.age_note(r.carried, r.stale)
         cells = [
             escape(r.name),
             escape(r.role),
@@ -82,7 +83,8 @@ def status_table(
             fmt.pct(r.branch_coverage),
             fmt.count(r.files),
             fmt.trend_text(r.change),
-            status_cell(r.status),
+            fmt.age(r.age),
+            status_cell(r.status) + (f" ({note})" if note else ""),
         ]
         if commits is not None:
             cells.append(commits.get(r.name, ""))
@@ -92,7 +94,7 @@ def status_table(
             )
         out.append(cells)
     extra = [*(["Commit"] if commits is not None else []), *(["Badge"] if badges else [])]
-    return table([*headers, *extra], out, right=(2, 3, 4, 5))
+    return table([*headers, *extra], out, right=(2, 3, 4, 5, 6))
 
 
 def has_badge(name: str) -> bool:

@@ -142,7 +142,7 @@ def readme(
     branch: str = "main",
 ) -> str:
     """The README text for ``snap`` as the newest collection (``cfg``: its links)."""
-    rows = status_rows(snap.repositories, prev_snap, min_coverage)
+    rows = status_rows(snap.repositories, prev_snap, min_coverage, snap.timestamp)
     t = totals(snap.repositories, [r.status for r in rows])
     s = snap.summary
     older = [(e.timestamp, e.avg_coverage) for e in reversed(previous[: CHART_POINTS - 1])]
@@ -167,7 +167,7 @@ def readme(
     out += dashboard_section(cfg, present)
     out += [
         "## Files\n",
-        "- [`latest.json`](latest.json): the newest snapshot",
+        "- [`latest.json`](latest.json): the whole state (every repository's latest measurement)",
     ]
     newest = [snapshot_path, *(e.snapshot_path for e in previous)]
     linked = [p for p in newest if p in present][:LINKED_SNAPSHOTS]
@@ -238,7 +238,7 @@ def contribute(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     snap = ctx.snapshot
     snapshot_path = ctx.snapshot_path or snapmod.file_name(snap, snapmod.to_json(snap))
     prev_snap = _previous_snapshot(ctx)
-    rows = status_rows(snap.repositories, prev_snap, cfg.min_coverage)
+    rows = status_rows(snap.repositories, prev_snap, cfg.min_coverage, snap.timestamp)
     out: dict[str, bytes | None] = {}
     for r in rows:
         if markdown.has_badge(r.name):

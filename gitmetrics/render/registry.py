@@ -174,7 +174,8 @@ def _status_md(view: Any) -> str:
 
 STATUS_COLUMNS = ("repo", "role", "rating", "line_coverage", "branch_coverage",
                   "lines_covered", "lines_valid", "files", "previous_line_coverage", "change",
-                  "error", "stale_report")  # fmt: skip
+                  "error", "stale_report", "measured_at", "age", "carried",
+                  "stale")  # fmt: skip
 REPORT_COLUMNS = ("repo", "role", "rating", "line_coverage", "previous_line_coverage",
                   "change", "best_line_coverage", "worst_line_coverage", "branch_coverage",
                   "files", "slope_per_week", "sparkline", "points", "error")  # fmt: skip
@@ -185,7 +186,8 @@ TREND_COLUMNS = ("repo", "role", "line_coverage", "change", "slope_per_week", "s
                  "forecast.projected", "forecast.crossing_text")  # fmt: skip
 HISTORY_COLUMNS = ("collection", "at", "snapshot_path", "host", "avg_line_coverage",
                    "weighted_line_coverage", "branch_coverage", "repos", "repos_failed",
-                   "files", "change")  # fmt: skip
+                   "repos_measured", "repos_carried", "repos_stale", "files",
+                   "change")  # fmt: skip
 HISTORY_ROLE_COLUMNS = ("collection", "at", "snapshot_path", "host", "role",
                         *HISTORY_COLUMNS[4:])  # fmt: skip
 HISTORY_REPO_COLUMNS = ("collection", "at", "snapshot_path", "host", "repo", "status",

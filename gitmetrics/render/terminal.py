@@ -142,9 +142,10 @@ def _counted(covered: int | None, total: int | None, stored: float | None) -> pe
 
 def collect(console: Console, done: Any) -> None:
     """``collect`` (an ``api.Collected``): the repositories measured, the failures, the
-    summary, what was committed."""
+    summary, the state, what was committed."""
     snap: Snapshot = done.snapshot
     result: Mapping[str, Any] = done.result
+    state: Snapshot | None = done.state
     table = _plain_table(
         ("Repository", "left"), ("Role", "left"), ("Coverage", "right"), ("Branches", "right"),
         ("Files", "right"), ("Report", "left"), optional=("Report", "Role", "Files"),
@@ -185,6 +186,18 @@ def collect(console: Console, done: Any) -> None:
         f"avg [bold]{fmt.pct(s.avg_coverage)}[/], lines-weighted {fmt.pct(s.weighted_coverage)}, "
         f"{s.total_files_tested} files"
     )
+    if state is not None and state.summary.repos_carried:
+        t = state.summary
+        stale = f", [yellow]{t.repos_stale} stale[/]" if t.repos_stale else ""
+        console.print(
+            f"State: {t.repos_count} repos ({t.repos_carried} carried{stale}): "
+            f"avg [bold]{fmt.pct(t.avg_coverage)}[/], lines-weighted {fmt.pct(t.weighted_coverage)}"
+        )
+    gone = result.get("removed")
+    if gone:
+        console.print(
+            f"Removed from the state (no longer in repos.yaml): {terminal(', '.join(gone))}"
+        )
     if result.get("commit"):
         console.print(f"Committed {result['commit'][:10]}: {terminal(result['snapshot_path'])}")
         if result.get("merge"):
@@ -224,7 +237,7 @@ def below(console: Console, floor: float, lines: tuple[str, ...]) -> None:
 
 #: the history table's columns: heading, width, right-aligned (known before any row is read)
 _HISTORY_STORE = (("Timestamp", 16, False), ("Avg Coverage", 12, True), ("Repos", 15, True),
-                  ("Files", 7, True), ("Trend", 8, True))  # fmt: skip
+                  ("Measured", 8, True), ("Files", 7, True), ("Trend", 8, True))  # fmt: skip
 _HISTORY_REPO = (("Timestamp", 16, False), ("Coverage", 8, True), ("Branches", 8, True),
                  ("Files", 7, True), ("Status", 6, False), ("Trend", 8, True))  # fmt: skip
 
@@ -298,7 +311,8 @@ def _row_cells(r: HistoryRow, repo: str | None) -> list[tuple[str, str]]:
         failed = f" ({r.failed} failed)" if r.failed else ""
         repos = f"{r.repos}{failed}"
         cells += [(repos, f"{r.repos}[red]{failed}[/]" if failed else repos)]
-        cells += [(str(r.files),) * 2]
+        measured = str(r.repos if r.measured is None else r.measured)
+        cells += [(measured,) * 2, (str(r.files),) * 2]
     cells.append((fmt.trend_text(r.change), fmt.trend_markup(r.change)))
     return cells
 
@@ -326,11 +340,13 @@ def status(console: Console, view: StatusView) -> None:
         ("Branches", "right"),
         ("Files", "right"),
         ("Change", "right"),
+        ("Age", "right"),
         ("Status", "left"),
         optional=("", "Files", "Role", "Branches"),
     )
     for r in view.rows:
         style = fmt.STATUS_STYLE.get(r.status, "")
+        note = fmt.age_note(r.carried, r.stale)
         table.add_row(
             terminal(r.name),
             terminal(r.role),
@@ -339,7 +355,9 @@ def status(console: Console, view: StatusView) -> None:
             fmt.pct(r.branch_coverage),
             fmt.count(r.files),
             fmt.trend_markup(r.change),
+            fmt.age(r.age),
             fmt.status_markup(r.status)
+            + (f" [yellow]({note})[/]" if note else "")
             + (f" [dim]{terminal(r.error)}[/]" if r.error else "")
             + (" [yellow]stale report[/]" if r.stale_report else ""),
         )

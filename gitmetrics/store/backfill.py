@@ -15,19 +15,21 @@ from datetime import datetime
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import StoreError
-from gitmetrics.snapshot import Snapshot, parse_timestamp
+from gitmetrics.snapshot import Retention, Snapshot, StatePolicy, parse_timestamp
 from gitmetrics.store.format import write_root
 from gitmetrics.store.reader import HistoryEntry
 from gitmetrics.store.repo import Store
 from gitmetrics.store.sync import merge_commit
-from gitmetrics.store.writer import CommitResult, land, snapshot_tree
+from gitmetrics.store.writer import Built, CommitResult, land, snapshot_tree
 
 
 def _when(entry: HistoryEntry) -> datetime:
     return parse_timestamp(entry.timestamp)
 
 
-def commit_at(store: Store, snap: Snapshot, *, retention: int) -> CommitResult:
+def commit_at(
+    store: Store, snap: Snapshot, *, retention: Retention, policy: StatePolicy = StatePolicy()
+) -> CommitResult:
     """Commit ``snap`` dated by its own timestamp (commit, author and snapshot time).
 
     Newer than every collection, it goes on top; older, it is placed in history as the
@@ -35,13 +37,9 @@ def commit_at(store: Store, snap: Snapshot, *, retention: int) -> CommitResult:
     collection from the same host at the same time already in history is refused: a
     backfill run twice adds nothing.
     """
-    from dulwich.objects import Blob
-
-    data = snapmod.to_json(snap)  # validates: an invalid snapshot never gets further
-    blob = Blob.from_string(data)
+    snapmod.validate(snapmod.to_dict(snap))  # an invalid collection never gets further
     when = int(snap.when.timestamp())
     with store.locked():
-        store.add_objects([blob])
         head = store.head()
         entries = list(store.history(rev=head)) if head is not None else []
         for e in entries:
@@ -53,19 +51,27 @@ def commit_at(store: Store, snap: Snapshot, *, retention: int) -> CommitResult:
                 )
         if head is None or all(_when(e) <= snap.when for e in entries):
 
-            def build(parent: str, base: bytes) -> tuple[bytes, str, tuple[str, list[str]]]:
-                return snapshot_tree(store, snap, data, blob.id, parent, base, retention)
+            def build(parent: str, base: bytes) -> tuple[bytes, str, Built]:
+                return snapshot_tree(store, snap, parent, base, retention, policy=policy)
 
             done = land(store, build, "the collection", when)
             assert done is not None  # a snapshot always changes the tree
-            landed, (path, pruned) = done
-            return CommitResult(landed.commit, path, tuple(pruned), landed.retries, landed.parent)
+            landed, (path, pruned, state, gone) = done
+            return CommitResult(
+                landed.commit,
+                path,
+                tuple(pruned),
+                landed.retries,
+                landed.parent,
+                state=state,
+                removed=tuple(gone),
+            )
         before = [e for e in entries if _when(e) <= snap.when]
         place = max(before, key=_when) if before else None
         parent = place.commit if place is not None else write_root(store)
         base = store.repo[parent.encode()].tree
-        tree, text, (path, pruned) = snapshot_tree(
-            store, snap, data, blob.id, parent, base, retention
+        tree, text, (path, pruned, _, gone) = snapshot_tree(
+            store, snap, parent, base, retention, policy=policy
         )
         side = store.commit_tree(tree, [parent], text, when)
         after = "before every collection" if place is None else f"after {place.timestamp}"
@@ -82,4 +88,13 @@ def commit_at(store: Store, snap: Snapshot, *, retention: int) -> CommitResult:
                 "another program wrote to the store; run the command again",
             )
         store.sync_after(merge, "the collection")
-        return CommitResult(side, path, tuple(pruned), 0, parent, merge)
+        return CommitResult(
+            side,
+            path,
+            tuple(pruned),
+            0,
+            parent,
+            merge,
+            state=store.state(merge),
+            removed=tuple(gone),
+        )

@@ -49,7 +49,7 @@ _LAYOUT = re.compile(
             r"alerts/state\.json",
             r"coordination/issues\.yaml",
             r"dashboard/index\.html",
-            rf"repos/{_NAME}/{_NAME}",
+            rf"repos/{_NAME}/files\.json",
         ]
     )
 )

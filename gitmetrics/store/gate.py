@@ -367,6 +367,8 @@ def _parsed_kind(path: str) -> str:
     """How gitmetrics reads a file back: ``snapshot``, ``json``, ``yaml``, or ``""`` (never)."""
     if path == "latest.json" or path.startswith("snapshots/"):
         return "snapshot"
+    if path.startswith("repos/"):
+        return "files"
     if path.endswith(".json"):
         return "json"
     if path.endswith(".yaml"):
@@ -381,6 +383,11 @@ def _check_blob(path: str, kind: str, data: bytes) -> None:
     if kind == "snapshot":
         try:
             snapmod.from_json(data, path)
+        except GitmetricsError as exc:
+            raise Refused(exc.message, exc.hint) from None
+    elif kind == "files":
+        try:
+            snapmod.read_files(data, path)
         except GitmetricsError as exc:
             raise Refused(exc.message, exc.hint) from None
     elif kind == "json":

@@ -45,6 +45,12 @@ class HistoryEntry:
     #: the collection's branch coverage (``Gitmetrics-Branch-Coverage``; ``None`` when it
     #: has no branch figures, or was written before the trailer existed)
     branch_coverage: float | None = None
+    #: repositories the collection measured (``None``: all of them, schema 1)
+    measured: int | None = None
+    #: repositories of the state it kept from earlier collections
+    carried: int = 0
+    #: repositories of the state older than their ``max_age``
+    stale: int = 0
 
 
 _PREFIX = TRAILER_PREFIX.encode()
@@ -111,6 +117,9 @@ def parse_trailers_strict(commit_id: str, message: bytes) -> HistoryEntry | None
         first[0][:500] if first else "",
         _count(values, "Schema", "1"),
         _percentage(values, "Branch-Coverage"),
+        measured=_count(values, "Measured") if "Measured" in values else None,
+        carried=_count(values, "Carried"),
+        stale=_count(values, "Stale"),
     )
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import GitmetricsError, StoreError, warn
-from gitmetrics.snapshot import Snapshot
+from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
+from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree, writer
 from gitmetrics.store.format import BRANCH
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
@@ -34,6 +34,9 @@ class Store:
 
     path: Path
     derive: Deriver | None = None
+    #: what the config says of the state (which repos it keeps, when one is stale), for
+    #: the states sync merges
+    policy: StatePolicy = field(default_factory=StatePolicy)
     _repo: Any = field(default=None, repr=False)
     _reader: CommitReader | None = field(default=None, repr=False)
 
@@ -98,17 +101,35 @@ class Store:
         self,
         snap: Snapshot,
         *,
-        retention: int,
+        retention: Retention,
         message: str | None = None,
         commit_time: int | None = None,
+        policy: StatePolicy = StatePolicy(),
     ) -> CommitResult:
-        """Commit one snapshot (validated first); rebuilds and retries when the branch moved.
+        """Commit one collection over the head's state (validated first); rebuilds and
+        retries when the branch moved.
 
         ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
         """
         return writer.commit_snapshot(
-            self, snap, retention=retention, message=message, commit_time=commit_time
+            self,
+            snap,
+            retention=retention,
+            message=message,
+            commit_time=commit_time,
+            policy=policy,
         )
+
+    def state(self, rev: str | None = None) -> Snapshot | None:
+        """The state (``latest.json``) at ``rev`` (default: the head); ``None`` before any,
+        or when it cannot be read (readers then use each collection's own snapshot)."""
+        commit = rev or self.head()
+        if commit is None:
+            return None
+        try:
+            return writer.read_state(self, self.repo[commit.encode()].tree)
+        except SnapshotError:
+            return None
 
     def commit_files(self, changes: Mapping[str, bytes | None], message: str) -> str | None:
         """Commit a few files (``None`` removes one); ``None`` when nothing changed."""

@@ -2,8 +2,10 @@
 
 Several machines commit snapshots to their own copy of the store and meet on an
 ordinary git host. When histories diverge, gitmetrics merges them itself: the merged
-tree is the union of both sides' snapshot files, retention applied again, and the
-derived files regenerated from the newest snapshot by timestamp. The merge commit is
+tree is the union of both sides' snapshot files, retention applied again; its
+``latest.json`` is the merged state (per repository the newest measurement by
+``measured_at``, ties broken deterministically) and the derived files are regenerated
+once from it. The merge commit is
 reproducible (sorted parents, a fixed message, the newer parent's time), so two machines
 merging the same pair of heads write the very same commit.
 
@@ -34,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 from gitmetrics import snapshot as snapmod
 from gitmetrics.config import DEFAULT_NETWORK_TIMEOUT
 from gitmetrics.errors import GitmetricsError, StoreError, SyncError
+from gitmetrics.snapshot import Retention
 from gitmetrics.store import gate, incoming, locks
 from gitmetrics.store.format import BRANCH, LATEST, SNAPSHOT_DIR
 from gitmetrics.store.reader import HistoryEntry, parse_trailers
@@ -395,7 +398,7 @@ def pull(
     store: Store,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool = False,
     limits: gate.Limits = gate.Limits(),
 ) -> SyncResult:
@@ -410,7 +413,7 @@ def push(
     store: Store,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool = False,
     attempts: int = MAX_ATTEMPTS,
     action: str = "push",
@@ -461,7 +464,7 @@ def sync(
     store: Store,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool = False,
     limits: gate.Limits = gate.Limits(),
 ) -> SyncResult:
@@ -481,7 +484,7 @@ def _receive(
     client: Any,
     path: str,
     remote: Remote,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool,
     limits: gate.Limits,
 ) -> tuple[str | None, _Integrated]:
@@ -513,7 +516,7 @@ def clone(
     path: Path,
     remote: Remote,
     *,
-    retention: int,
+    retention: Retention,
     bare: bool = False,
     limits: gate.Limits = gate.Limits(),
 ) -> tuple[Store, SyncResult]:
@@ -583,7 +586,7 @@ def _integrate(
     ours: str | None,
     theirs: str | None,
     remote: Remote,
-    retention: int,
+    retention: Retention,
     allow_unrelated: bool,
     below: frozenset[str] = frozenset(),
 ) -> _Integrated:
@@ -677,7 +680,7 @@ def _is_snapshot(path: str) -> bool:
 
 
 def merge_commit(
-    store: Store, ours: str, theirs: str, *, retention: int, subject: str | None = None
+    store: Store, ours: str, theirs: str, *, retention: Retention, subject: str | None = None
 ) -> str:
     """Write the merge of two heads (nothing moves); the same commit whichever side merges.
 
@@ -703,9 +706,9 @@ def merge_commit(
     for c in [c for c in sides if c != primary] + [primary]:
         files.update({p: s for p, s in trees[c].items() if not _is_snapshot(p)})
     files.update(snaps)
-    files[LATEST] = newest_blob
+    snap = merged_state(store, sides, trees)  # the gate checked both sides' latest.json
+    files[LATEST] = _blob(store, snapmod.to_json(snap))
     prune(files, retention)
-    snap = snapmod.read_stored(store.blob(newest_blob), newest)  # the gate checked it
     previous = _previous(store, sides, newest)
     store.apply_derived(files, snap, primary, previous=previous, sides=sides, snapshot_path=newest)
     when = max(repo[c.encode()].commit_time for c in sides)
@@ -714,6 +717,28 @@ def merge_commit(
     )
     text = f"{first}\n\nGitmetrics-Merge: {sides[0]} {sides[1]}\n"
     return store.write_commit(files, sides, text, commit_time=when)
+
+
+def merged_state(store: Store, sides: list[str], trees: Mapping[str, Mapping[str, bytes]]) -> Any:
+    """The state of both sides joined: per repository the newest measurement."""
+    states = []
+    for c in sides:
+        sha = trees[c].get(LATEST)
+        if sha is not None:
+            states.append(snapmod.read_stored(store.blob(sha), f"{LATEST}@{c[:10]}"))
+    if not states:
+        raise StoreError(f"{store.path}: nothing to merge: neither side has {LATEST}")
+    if len(states) == 1:
+        return snapmod.merge_states(states[0], states[0], store.policy)
+    return snapmod.merge_states(states[0], states[1], store.policy)
+
+
+def _blob(store: Store, data: bytes) -> bytes:
+    from dulwich.objects import Blob
+
+    blob = Blob.from_string(data)
+    store.add_objects([blob])
+    return bytes(blob.id)
 
 
 def _previous(store: Store, heads: list[str], newest: str) -> list[HistoryEntry]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gitmetrics import snapshot as snapmod
-from gitmetrics.errors import StoreError
-from gitmetrics.snapshot import Snapshot
+from gitmetrics.errors import SnapshotError, StoreError, warn
+from gitmetrics.snapshot import Retention, Snapshot, StatePolicy, Thinning
 from gitmetrics.store import incoming, locks
 from gitmetrics.store.format import (
     LATEST,
@@ -79,6 +79,10 @@ class CommitResult:
     #: a backfill placed in history: the merge that now heads the branch (``commit`` is
     #: the collection itself, on the collection before its time)
     merge: str | None = None
+    #: the state the collection made (what ``latest.json`` holds)
+    state: Snapshot | None = None
+    #: repositories that left the state (no longer in the config)
+    removed: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -170,66 +174,87 @@ def commit_snapshot(
     store: Store,
     snap: Snapshot,
     *,
-    retention: int,
+    retention: Retention,
     message: str | None = None,
     commit_time: int | None = None,
+    policy: StatePolicy = StatePolicy(),
 ) -> CommitResult:
-    """Commit one snapshot, validated here (the edge); rebuilt when the branch moved.
+    """Commit one collection as the new state; rebuilt when the branch moved.
 
-    ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
+    ``snap`` is what the collection measured; it is laid over the state of the head it
+    lands on (:func:`~gitmetrics.snapshot.fold`), so a collection that measured one repo
+    keeps every other one. The state is validated here (the edge) and written both as
+    the collection's snapshot file and as ``latest.json``. ``commit_time`` (Unix seconds)
+    dates the commit, for imported history; default now.
     """
-    from dulwich.objects import Blob
+    snapmod.validate(snapmod.to_dict(snap))  # an invalid collection never gets further
 
-    data = snapmod.to_json(snap)  # validates: an invalid snapshot never gets further
-    blob = Blob.from_string(data)
-
-    def build(parent: str, base: bytes) -> tuple[bytes, str, tuple[str, list[str]]]:
-        return snapshot_tree(store, snap, data, blob.id, parent, base, retention, message)
+    def build(parent: str, base: bytes) -> tuple[bytes, str, Built]:
+        return snapshot_tree(store, snap, parent, base, retention, message, policy)
 
     with store.locked():
-        store.add_objects([blob])
         done = land(store, build, "the collection", commit_time)
     assert done is not None  # a snapshot always changes the tree
-    landed, (snap_path, pruned) = done
-    return CommitResult(landed.commit, snap_path, tuple(pruned), landed.retries, landed.parent)
+    landed, (snap_path, pruned, state, gone) = done
+    return CommitResult(
+        landed.commit,
+        snap_path,
+        tuple(pruned),
+        landed.retries,
+        landed.parent,
+        state=state,
+        removed=tuple(gone),
+    )
+
+
+#: what :func:`snapshot_tree` hands back: the snapshot file's path, the paths retention
+#: pruned, the state written and the repositories that left it
+Built = tuple[str, list[str], Snapshot, list[str]]
 
 
 def snapshot_tree(
     store: Store,
     snap: Snapshot,
-    data: bytes,
-    blob_id: bytes,
     parent: str,
     base: bytes,
-    retention: int,
+    retention: Retention,
     message: str | None = None,
-) -> tuple[bytes, str, tuple[str, list[str]]]:
-    """The tree of ``parent`` (tree ``base``) with ``snap`` as its newest collection.
+    policy: StatePolicy = StatePolicy(),
+) -> tuple[bytes, str, Built]:
+    """The tree of ``parent`` (tree ``base``) with the collection ``snap`` laid over its
+    state, the commit message, and what :data:`Built` names; the blobs are written."""
+    from dulwich.objects import Blob
 
-    Returns the tree, the commit message and ``(snapshot path, pruned paths)``; the
-    snapshot's blob (``blob_id``, of ``data``) must be in the store already.
-    """
-    snap_path = snapmod.file_name(snap, data)
+    before = state_of(store, base)
+    state = snapmod.fold(before, snap, policy)
+    data = snapmod.to_json(state)  # validates
+    blob = Blob.from_string(data)
+    extra = list(extra_blobs(state, snap))
+    store.add_objects([blob, *(b for _, b in extra)])
+    snap_path = snapmod.file_name(state, data)
     repeat = 0
     while store.lookup(base, snap_path) is not None:
         repeat += 1  # the same figures twice in one second: a new name
-        snap_path = snapmod.file_name(snap, data, repeat)
+        snap_path = snapmod.file_name(state, data, repeat)
     # only the changed paths are touched: a store with 10,000 snapshot files
     # costs what a store with ten does
-    changes: dict[str, bytes | None] = {snap_path: blob_id, LATEST: blob_id}
+    changes: dict[str, bytes | None] = {snap_path: blob.id, LATEST: blob.id}
+    changes.update({p: b.id for p, b in extra})
     pruned: list[str] = []
-    if retention > 0:
+    if not isinstance(retention, int) or retention > 0:
         snaps = dict.fromkeys(store.snapshot_paths(base), b"")
-        snaps[snap_path] = blob_id
+        snaps[snap_path] = blob.id
         pruned = prune(snaps, retention)
         changes.update(dict.fromkeys(pruned, None))
+    gone = snapmod.removed(before, state)
+    changes.update({snapmod.files_path(n): None for n in gone if in_layout(snapmod.files_path(n))})
     if store.derive is not None:
         paths = set(store.tree_files(base)) | {snap_path}
         paths.difference_update(pruned)
         changes.update(
             derived(
                 store,
-                snap,
+                state,
                 parent,
                 _reader(store, base, changes),
                 paths=tuple(sorted(paths)),
@@ -237,8 +262,46 @@ def snapshot_tree(
             )
         )
     prev = next(iter(store.history(limit=1, rev=parent)), None)
-    text = message or commit_message(snap, snap_path, prev)
-    return store.update_tree(base, changes), text, (snap_path, pruned)
+    text = message or commit_message(state, snap_path, prev, gone)
+    return store.update_tree(base, changes), text, (snap_path, pruned, state, list(gone))
+
+
+def state_of(store: Store, tree: bytes | None) -> Snapshot | None:
+    """The state ``latest.json`` of a tree holds (``None``: no collection yet).
+
+    A ``latest.json`` of a newer schema stops the write with the message to upgrade; one
+    that cannot be read at all is treated as no state (the collections are all in history).
+    """
+    try:
+        return read_state(store, tree)
+    except SnapshotError as exc:
+        if "newer" in exc.message:
+            raise
+        warn(f"{exc.message}; starting the state afresh from this collection")
+        return None
+
+
+def read_state(store: Store, tree: bytes | None) -> Snapshot | None:
+    """The state ``latest.json`` of a tree holds; ``SnapshotError`` when it cannot be read."""
+    sha = None if tree is None else store.lookup(tree, LATEST)
+    return None if sha is None else snapmod.read_stored(store.blob(sha), LATEST)
+
+
+def extra_blobs(state: Snapshot, collection: Snapshot) -> Iterator[tuple[str, Any]]:
+    """The per-file detail of each repository the collection measured and the state took
+    (written only then: a carried repository's detail stays as it is)."""
+    from dulwich.objects import Blob
+
+    for r in collection.repositories:
+        kept = state.repo(r.name)
+        if (
+            r.detail is None
+            or kept is None
+            or kept.carried
+            or not in_layout(snapmod.files_path(r.name))
+        ):
+            continue
+        yield snapmod.files_path(r.name), Blob.from_string(r.detail)
 
 
 def commit_files(store: Store, changes: Mapping[str, bytes | None], message: str) -> str | None:
@@ -368,11 +431,18 @@ def _reader(
     return read
 
 
-def prune(files: dict[str, T], retention: int) -> list[str]:
-    """Drop all but the newest ``retention`` snapshot files from ``files`` (0 keeps all)."""
+def prune(files: dict[str, T], retention: Retention) -> list[str]:
+    """Drop all but the newest ``retention`` snapshot files from ``files`` (0 keeps all),
+    or those a thinning policy does not keep."""
+    snaps = sorted(p for p in files if p.startswith(SNAPSHOT_DIR + "/") and p.endswith(".json"))
+    if isinstance(retention, Thinning):
+        keep = snapmod.thinned(snaps, retention)
+        gone = [p for p in snaps if p not in keep]
+        for p in gone:
+            del files[p]
+        return gone
     if retention <= 0:
         return []
-    snaps = sorted(p for p in files if p.startswith(SNAPSHOT_DIR + "/") and p.endswith(".json"))
     # names start with the timestamp, so path order is time order
     doomed = snaps[:-retention] if len(snaps) > retention else []
     for p in doomed:
@@ -384,8 +454,14 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None) -> str:
-    """Subject with the headline figures, then trailers that ``history`` reads back."""
+def commit_message(
+    snap: Snapshot, snap_path: str, previous: HistoryEntry | None, removed: Sequence[str] = ()
+) -> str:
+    """Subject with the headline figures, then trailers that ``history`` reads back.
+
+    The figures are the state's; ``Measured`` and ``Carried`` say how much of it this
+    collection measured. Repositories that left the state are named in the body.
+    """
     from gitmetrics.store.reader import TRAILER_PREFIX
 
     s = snap.summary
@@ -394,7 +470,13 @@ def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None
     if previous is not None and previous.avg_coverage is not None and s.avg_coverage is not None:
         delta = f" ({s.avg_coverage - previous.avg_coverage:+.1f})"
     failed = f", {s.repos_failed} failed" if s.repos_failed else ""
-    subject = f"collect: {s.repos_count} repos, avg {avg}{delta}{failed}"
+    measured = len(snap.measured_names)
+    repos = (
+        f"{s.repos_count} repos"
+        if not s.repos_carried
+        else (f"{measured} of {s.repos_count} repos measured")
+    )
+    subject = f"collect: {repos}, avg {avg}{delta}{failed}"
     trailers = {
         "Schema": str(snap.schema_version),
         "Snapshot": snap_path,
@@ -406,6 +488,16 @@ def commit_message(snap: Snapshot, snap_path: str, previous: HistoryEntry | None
         "Files": str(s.total_files_tested),
         "Failed": str(s.repos_failed),
         "Host": snap.host,
+        "Measured": str(measured),
+        "Carried": str(s.repos_carried),
+        "Stale": str(s.repos_stale),
     }
     body = "\n".join(f"{TRAILER_PREFIX}{k}: {v}" for k, v in trailers.items())
-    return f"{subject}\n\n{body}\n"
+    gone = ""
+    if removed:
+        gone = (
+            "Removed from the state (no longer in repos.yaml): "
+            + ", ".join(" ".join(n.split()) for n in removed)
+            + "\n\n"
+        )
+    return f"{subject}\n\n{gone}{body}\n"

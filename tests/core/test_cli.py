@@ -54,9 +54,27 @@ def test_collect_then_history(workspace: Path) -> None:
     code, out, _ = run("history", "-c", cfg)
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["Timestamp", "Avg", "Coverage", "Repos", "Files", "Trend"]
-    assert "41.8%" in lines[1] and "↓ -24.6" in lines[1]
+    assert lines[0].split() == [
+        "Timestamp",
+        "Avg",
+        "Coverage",
+        "Repos",
+        "Measured",
+        "Files",
+        "Trend",
+    ]
+    # `--repo legacy-tools` measured one repo and kept the other three: the state's
+    # average did not move
+    assert lines[1].split()[2:6] == ["66.3%", "4", "1", "8"] and "=" in lines[1]
     assert "66.3%" in lines[2] and lines[2].rstrip().endswith("-")
+    latest = json.loads((store / "latest.json").read_text())
+    assert latest["schema_version"] == 2 and latest["measured"] == ["legacy-tools"]
+    carried = {r["name"]: r["carried"] for r in latest["repositories"]}
+    assert carried == {
+        "inventory-api": True,
+        "legacy-tools": False,
+        **{n: True for n in carried if n not in ("inventory-api", "legacy-tools")},
+    }
 
 
 def test_collect_json_and_history_json(workspace: Path) -> None:

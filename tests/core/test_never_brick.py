@@ -88,7 +88,7 @@ def test_a_broken_latest_json_is_not_read_and_is_rewritten(workspace: Path) -> N
     assert code == 0, err
     assert "inventory-api" in out
     assert run("collect", "-c", cfg)[0] == 0
-    assert latest_bytes(store)["schema_version"] == 1
+    assert latest_bytes(store)["schema_version"] == 2
 
 
 # --- the store is a store ---------------------------------------------------------------

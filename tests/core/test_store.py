@@ -134,7 +134,12 @@ def test_deriver_writes_and_removes_files(store_dir: Path) -> None:
     _collect(st, 1, 50)
     assert (store_dir / "badges" / "web.svg").exists()
     st.commit_snapshot(make_snapshot(2, [repo_result("api", 50)]), retention=30)
+    assert (store_dir / "badges" / "web.svg").exists()  # web is carried, not gone
+    keep_api = snapshot.StatePolicy(keep=frozenset({"api"}))  # web left repos.yaml
+    st.commit_snapshot(make_snapshot(3, [repo_result("api", 50)]), retention=30, policy=keep_api)
     assert not (store_dir / "badges" / "web.svg").exists()
+    subject_and_body = git("-C", store_dir, "log", "-1", "--format=%B")
+    assert "Removed from the state (no longer in repos.yaml): web" in subject_and_body
     assert len(seen[1].previous) == 1
     assert git("-C", store_dir, "status", "--porcelain") == ""
     fsck(store_dir)

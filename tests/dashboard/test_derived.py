@@ -67,6 +67,12 @@ def rebuilt(st: Store) -> bytes:
         own = max(entries, key=lambda es: (es[1].when, es[0].snapshot_path))[0]
     points = [Collection.of(s, None if e is own else e.commit, e.snapshot_path) for e, s in entries]
     series, newest = shape.series(points)
+    if own.commit != st.head():
+        # a merge: each collection's own figures in the series, the joined state it
+        # writes as latest.json in the cards and the table
+        joined = st.state()
+        assert joined is not None
+        newest = Collection.of(joined, None, own.snapshot_path)
     generated = next(s for e, s in entries if e is own).timestamp  # when the commit is made
     data = shape.page_data(series, newest, min_coverage=75.0, generated=generated)
     return page.render(data).encode()

@@ -67,13 +67,13 @@ def test_a_newer_schema_trailer_is_skipped_with_one_warning(store_dir: Path) -> 
     _store(store_dir).close()
     data = snapshot.to_json(make_snapshot(20, [repo_result("only-in-newer", 77)]))
     path = "snapshots/2026/11/metrics_20261120_100000_ci-1_0000000001.json"
-    newer = inject(store_dir, {path: data}, trailers(path, Schema="2"))
+    newer = inject(store_dir, {path: data}, trailers(path, Schema="3"))
     for args in (["history", "--json"], ["status"], ["trends"], ["diff"]):
         code, out, err = run(*args, "--store", store_dir)
         assert code == 0, (args, err)
         warnings = [line for line in err.splitlines() if line.startswith("warning:")]
         assert len(warnings) == 1, (args, err)
-        assert newer[:10] in warnings[0] and "Gitmetrics-Schema 2 is newer" in warnings[0]
+        assert newer[:10] in warnings[0] and "Gitmetrics-Schema 3 is newer" in warnings[0]
         assert "only-in-newer" not in out  # it is not read
     code, out, _ = run("history", "--json", "--store", store_dir)
     assert newer not in {e["collection"] for e in json.loads(out)}

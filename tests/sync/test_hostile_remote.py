@@ -157,7 +157,7 @@ def newer_schema_trailer() -> Attack:
     def attack(repo: Repo) -> str:
         head = repo[repo.refs[b"refs/heads/main"]]
         assert isinstance(head, Commit)
-        text = head.message.replace(b"Gitmetrics-Schema: 1", b"Gitmetrics-Schema: 2")
+        text = head.message.replace(b"Gitmetrics-Schema: 2", b"Gitmetrics-Schema: 3")
         assert text != head.message
         return _commit_on_top(repo, head.tree, text)
 

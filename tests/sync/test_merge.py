@@ -185,7 +185,7 @@ def test_a_newer_schema_version_is_refused(new_store: NewStore, remote: S.Remote
     S.pull(b, remote, retention=30)
     # a future gitmetrics on another machine writes a schema_version 2 snapshot
     data = json.loads(snapmod.to_json(collect_snap := _snap("future", 5)))
-    data["schema_version"] = 2
+    data["schema_version"] = 3
     raw = snapmod.dumps(data)
     blob = Blob.from_string(raw)
     a.add_objects([blob])
@@ -198,7 +198,7 @@ def test_a_newer_schema_version_is_refused(new_store: NewStore, remote: S.Remote
     git("update-ref", "refs/heads/main", commit, cwd=a.path)
     S.push(a, remote, retention=30)
     before = b.head()
-    with pytest.raises(SyncError, match="schema_version 2 is newer") as info:
+    with pytest.raises(SyncError, match="schema_version 3 is newer") as info:
         S.pull(b, remote, retention=30)
     assert "upgrade" in (info.value.hint or "")
     assert b.head() == before

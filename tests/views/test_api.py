@@ -44,7 +44,7 @@ def test_check_without_rules_is_a_user_error(
         api.check(store=known_store.path)
     result = api.check(store=known_store.path, min_coverage=60)
     _frozen(result)
-    assert {b.repo for b in result.breaches} == {"alpha"}
+    assert {b.repo for b in result.breaches} == {"alpha", "delta"}  # delta is carried
 
 
 def test_diff_takes_two_snapshots_at_most(known_store: Store) -> None:

@@ -49,12 +49,15 @@ def test_status_table_worst_first_with_changes(known_store: Store) -> None:
         "gamma",
         "beta",
     ]
-    assert re.search(r"58\.0%.*29\.0%\s+10\s+↑ \+2\.0\s+needs work", row(out, "alpha"))
-    assert re.search(r"86\.0%.*↓ -1\.0\s+good", row(out, "beta"))
-    assert re.search(r"70\.0%.*=\s+fair", row(out, "gamma"))
-    assert "error" in row(out, "delta")
-    assert "1 error, 1 needs work, 2 fair, 1 good" in out
-    assert "Average 70.0%, lines-weighted 70.0%" in out
+    assert re.search(r"58\.0%.*29\.0%\s+10\s+↑ \+2\.0\s+0m\s+needs work", row(out, "alpha"))
+    assert re.search(r"86\.0%.*↓ -1\.0\s+0m\s+good", row(out, "beta"))
+    assert re.search(r"70\.0%.*=\s+0m\s+fair", row(out, "gamma"))
+    # delta's report went missing: its last measurement is carried, with the reason
+    assert re.search(
+        r"42\.0%.*1d\s+needs work \(carried\) no coverage report found", row(out, "delta")
+    )
+    assert "2 needs work, 2 fair, 1 good" in out
+    assert "Average 64.4%, lines-weighted 64.4%" in out
     assert "service 72.0%" in out
     assert "change since 2026-11-04 10:00" in out
 
@@ -66,15 +69,18 @@ def test_status_json_matches_the_table(known_store: Store) -> None:
     assert rows["alpha"]["line_coverage"] == 58.0 and rows["alpha"]["change"] == 2.0
     assert rows["alpha"]["previous_line_coverage"] == 56.0
     assert rows["beta"]["rating"] == "good" and rows["beta"]["change"] == -1.0
-    assert rows["delta"]["rating"] == "error" and rows["delta"]["line_coverage"] is None
+    assert rows["delta"]["rating"] == "needs work" and rows["delta"]["line_coverage"] == 42.0
+    assert rows["delta"]["carried"] and rows["delta"]["error"] == "no coverage report found"
+    assert rows["delta"]["measured_at"] == "2026-11-04T10:00:00Z"
+    assert rows["delta"]["age"] == 86400 and rows["alpha"]["age"] == 0
     assert data["totals"]["ratings"] == {
-        "error": 1,
+        "error": 0,
         "no data": 0,
-        "needs work": 1,
+        "needs work": 2,
         "fair": 2,
         "good": 1,
     }
-    assert data["totals"]["avg_line_coverage"] == 70.0
+    assert data["totals"]["avg_line_coverage"] == 64.4
     assert data["previous_at"] == "2026-11-04T10:00:00Z"
     assert data["at"] == "2026-11-05T10:00:00Z" and len(data["collection"]) == 40
 
@@ -130,7 +136,7 @@ def test_report_json_has_history_figures(known_store: Store) -> None:
         56.2,
         56.6,
         64.0,
-        70.0,
+        64.4,
     ]
 
 
@@ -194,15 +200,12 @@ def test_diff_default_is_previous_to_latest(known_store: Store) -> None:
     assert kinds == {
         "alpha": ("changed", 2.0),
         "beta": ("changed", -1.0),
-        "delta": ("failed", None),
+        "delta": ("same", 0.0),  # carried: its report went missing
         "eps": ("changed", 1.0),
         "gamma": ("same", 0.0),
     }
-    assert [r["repo"] for r in data["rows"]] == ["delta", "beta", "eps", "alpha", "gamma"]
-    assert data["avg_line_coverage_change"] == 6.0
-    delta = data["rows"][0]
-    assert delta["before"] == {"status": "ok", "line_coverage": 42.0, "branch_coverage": 21.0}
-    assert delta["after"] == {"status": "error", "line_coverage": None, "branch_coverage": None}
+    assert [r["repo"] for r in data["rows"]] == ["beta", "eps", "alpha", "delta", "gamma"]
+    assert data["avg_line_coverage_change"] == 0.4
 
 
 def test_diff_by_revision_lists_added_and_removed(known_store: Store) -> None:
@@ -250,7 +253,7 @@ def test_diff_markdown_pastes_as_a_table(known_store: Store) -> None:
     md = run("diff", "HEAD~4", "--markdown", "--store", str(known_store.path))
     assert "| old | tooling | 30.0% | - | - | removed |" in md
     assert "| eps | tooling | - | 66.0% | - | added |" in md
-    assert "Average 56.0% → **70.0%** (↑ +14.0)" in md
+    assert "Average 56.0% → **64.4%** (↑ +8.4)" in md
 
 
 def test_diff_unknown_spec_is_a_clear_error(known_store: Store) -> None:
@@ -299,8 +302,8 @@ def test_history_all_since_repo_and_role(known_store: Store) -> None:
     st = str(known_store.path)
     assert len(json.loads(run("history", "--store", st, "--json", "-n", "2"))) == 2
     rows = json.loads(run("history", "--store", st, "--json", "--all"))
-    assert [r["avg_line_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]
-    assert rows[0]["change"] == 6.0 and rows[-1]["change"] is None
+    assert [r["avg_line_coverage"] for r in rows] == [64.4, 64.0, 56.6, 56.2, 56.0]
+    assert rows[0]["change"] == 0.4 and rows[-1]["change"] is None
 
     rows = json.loads(run("history", "--store", st, "--json", "--since", "2026-11-04"))
     assert [r["at"][:10] for r in rows] == ["2026-11-05", "2026-11-04"]
@@ -309,7 +312,8 @@ def test_history_all_since_repo_and_role(known_store: Store) -> None:
     out = run("history", "--store", st, "--repo", "delta", "--all")
     assert "History of repository delta" in out
     assert re.search(r"2026-11-04 10:00\s+42\.0%\s+21\.0%\s+10\s+ok\s+↑ \+1\.0", out)
-    assert re.search(r"2026-11-05 10:00\s+-\s+-\s+0\s+error", out)
+    # its report went missing: the state carries the measurement of 11-04
+    assert re.search(r"2026-11-05 10:00\s+42\.0%\s+21\.0%\s+10\s+ok\s+=", out)
 
     rows = json.loads(run("history", "--store", st, "--json", "--role", "tooling", "--all"))
     assert [r["avg_line_coverage"] for r in rows] == [66.0, 65.0, 30.0, 30.0, 30.0]
@@ -379,8 +383,16 @@ def test_format_and_its_aliases_exclude_each_other(known_store: Store) -> None:
 
 def test_history_streams_aligned_rows(known_store: Store) -> None:
     lines = run("history", "--store", str(known_store.path), "--all").splitlines()
-    assert lines[0].split() == ["Timestamp", "Avg", "Coverage", "Repos", "Files", "Trend"]
+    assert lines[0].split() == [
+        "Timestamp",
+        "Avg",
+        "Coverage",
+        "Repos",
+        "Measured",
+        "Files",
+        "Trend",
+    ]
     # fixed widths: every row's coverage ends where the heading "Avg Coverage" ends
     assert {line.index("%") + 1 for line in lines[1:]} == {lines[0].index("Coverage") + 8}
     rows = json.loads(run("history", "--store", str(known_store.path), "--all", "--json"))
-    assert [r["avg_line_coverage"] for r in rows] == [70.0, 64.0, 56.6, 56.2, 56.0]
+    assert [r["avg_line_coverage"] for r in rows] == [64.4, 64.0, 56.6, 56.2, 56.0]

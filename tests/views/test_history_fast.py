@@ -77,3 +77,11 @@ def test_streamed_table_is_what_rich_prints(color: str | None, repo: str | None)
     assert fast_out.getvalue() == slow_out.getvalue()
     assert ("\x1b[" in fast_out.getvalue()) == (color is not None)
     assert fast_out.getvalue().count("\n") == len(ODD) + 1 + (repo is not None)
+
+
+def test_the_change_keeps_every_other_field() -> None:
+    """``_with_change`` rebuilds a row by position: a field added to HistoryRow must survive."""
+    from gitmetrics.views import _with_change
+
+    r = dataclasses.replace(ODD[0], measured=1, carried=3, stale=2)
+    assert _with_change(r, 1.5) == dataclasses.replace(r, change=1.5)
