@@ -14,11 +14,13 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gitmetrics import percent
 from gitmetrics.config import Config
 from gitmetrics.errors import ConfigError
 from gitmetrics.render.escape import visible
@@ -51,6 +53,7 @@ class Action:
     id: str
     repo: str
     action: str  # created | updated | resolved
+    #: the line coverage from the counts, unrounded (outputs round it as they show it)
     coverage: float | None
     target: float
 
@@ -115,6 +118,22 @@ def _get(issue: Any, key: str) -> Any:
     return issue.get(key) if isinstance(issue, dict) else None
 
 
+def _exact(r: RepoResult) -> Fraction:
+    """A measured repository's line coverage, exactly (from its counts when it has them)."""
+    found = percent.of(r)
+    assert found is not None  # reconcile only looks at measured repositories with a figure
+    return found
+
+
+def _shown(r: RepoResult, target: float, digits: int) -> str:
+    """The figure as the issue writes it: from the counts, never reading as the target."""
+    return percent.text_against(_exact(r), target, digits)
+
+
+def _title(r: RepoResult, target: float) -> str:
+    return f"Low coverage: {r.name} ({_shown(r, target, 1)})"
+
+
 def _describe(r: RepoResult, target: float, snap: Snapshot) -> str:
     commit = r.source.commit[:10] if r.source and r.source.commit else "unknown"
     lines = (
@@ -123,7 +142,7 @@ def _describe(r: RepoResult, target: float, snap: Snapshot) -> str:
         else ""
     )
     return (
-        f"{r.name} ({visible(r.role)}) has {r.coverage:.2f}% line coverage{lines}, below the "
+        f"{r.name} ({visible(r.role)}) has {_shown(r, target, 2)} line coverage{lines}, below the "
         f"target of {target:g}%. Measured by gitmetrics at {snap.timestamp} on source commit {commit}; "
         f"raise coverage to at least {target:g}% to resolve this issue."
     )
@@ -158,16 +177,17 @@ def reconcile(
             continue
         target = floor(r)
         idx = _open_for(out, r.name)
-        below = r.coverage < target
+        below = percent.below(_exact(r), target)
+        priority = "high" if percent.below(_exact(r), 50) else "medium"
         if below and idx is None:
             num = _next_number(out)
             created = datetime.fromisoformat(now)
             issue: dict[str, Any] = {
                 "id": f"{PREFIX}{num:03d}",
-                "title": f"Low coverage: {r.name} ({r.coverage:.1f}%)",
+                "title": _title(r, target),
                 "description": _describe(r, target, snap),
                 "status": "pending",
-                "priority": "high" if r.coverage < 50 else "medium",
+                "priority": priority,
                 "severity": "quality",
                 "repos": [r.name],
                 "created": now,
@@ -180,13 +200,13 @@ def reconcile(
                 "metadata": _metadata(r, target, snap),
             }
             out.append(issue)
-            actions.append(Action(issue["id"], r.name, "created", r.coverage, target))
+            actions.append(Action(issue["id"], r.name, "created", float(_exact(r)), target))
         elif below and idx is not None:
             old = out[idx]
             meta = {**(old.get("metadata") or {}), **_metadata(r, target, snap)}
             wanted = {
-                "title": f"Low coverage: {r.name} ({r.coverage:.1f}%)",
-                "priority": "high" if r.coverage < 50 else "medium",
+                "title": _title(r, target),
+                "priority": priority,
                 "description": _describe(r, target, snap),
             }
             figures = ("current_coverage", "target_coverage", "files", "role")
@@ -197,7 +217,7 @@ def reconcile(
                 continue
             new = plain({**old, **wanted, "updated": now, "metadata": meta})
             out[idx] = new
-            actions.append(Action(str(new["id"]), r.name, "updated", r.coverage, target))
+            actions.append(Action(str(new["id"]), r.name, "updated", float(_exact(r)), target))
         elif not below and idx is not None:
             old = out[idx]
             meta = {
@@ -207,7 +227,7 @@ def reconcile(
                 "resolved": now,
             }
             out[idx] = plain({**old, "status": "resolved", "updated": now, "metadata": meta})
-            actions.append(Action(str(old["id"]), r.name, "resolved", r.coverage, target))
+            actions.append(Action(str(old["id"]), r.name, "resolved", float(_exact(r)), target))
     return out, actions
 
 

@@ -8,6 +8,7 @@ never turns a value that is not 100 into 100, or one that is not 0 into 0 (cover
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import Protocol
@@ -57,16 +58,24 @@ def mean(values: Iterable[Fraction]) -> Fraction | None:
 
 
 def rounded(x: Number, digits: int) -> float:
-    """``x`` rounded to ``digits`` decimals, but never to 100 (or 0) unless it is 100 (or 0)."""
-    if type(x) is float and 2 * 10.0**-digits <= x <= 100 - 2 * 10.0**-digits:
-        return round(x, digits)  # far from 0 and 100 (a float is exact): no Fraction needed
+    """``x`` rounded half up to ``digits`` decimals, but never to 100 (or 0) unless it is 100
+    (or 0).
+
+    A float is the decimal it was written as (a stored ``71.05`` rounds to ``71.1``, as the
+    counts ``54 / 76`` = 71.0526... do), not its nearest binary value (``71.049999...``).
+    """
+    scale: int = 10**digits
+    if type(x) is float and 2 / scale <= x <= 100 - 2 / scale:
+        # far from 0 and 100; the nudge is far below any figure's precision and lifts a
+        # decimal tie that binary cannot hold (71.05 is 71.04999...) to the tie it was
+        return math.floor(x * scale + 0.5 + 1e-7) / scale
     exact_x = value(x)
-    near0 = Fraction(1, 10**digits)
+    near0 = Fraction(1, scale)
     if 0 < exact_x < near0:
         return float(near0)
     if 100 - near0 < exact_x < 100:
         return float(100 - near0)
-    return round(float(exact_x), digits)
+    return math.floor(exact_x * scale + Fraction(1, 2)) / scale
 
 
 def below(x: Number, floor: Number) -> bool:

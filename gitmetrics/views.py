@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import duration, trends
+from gitmetrics import duration, percent, trends
 from gitmetrics.duration import DAY
 from gitmetrics.errors import StoreError, warn
 from gitmetrics.history import Collection, Query, collections, query, readable, stored_data
@@ -207,9 +207,11 @@ def _keep(r: RepoResult, names: Sequence[str], roles: Sequence[str]) -> bool:
     return (not names or r.name in names) and (not roles or r.role in roles)
 
 
-def _average(values: Iterable[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return round(sum(vals) / len(vals), 2) if vals else None
+def _exact_mean(results: Sequence[RepoResult]) -> float | None:
+    """The plain mean of the repositories' coverage from their counts, unrounded (a display
+    rounds it once: two roundings would show 71.0 for a repository whose row shows 71.1)."""
+    found = percent.mean(x for x in map(percent.of, results) if x is not None)
+    return None if found is None else float(found)
 
 
 def totals(results: Sequence[RepoResult], statuses: Sequence[str]) -> Totals:
@@ -222,7 +224,7 @@ def totals(results: Sequence[RepoResult], statuses: Sequence[str]) -> Totals:
         roles.append(
             RoleAverage(
                 role,
-                _average(r.coverage for r in measured if r.ok),
+                _exact_mean(measured),
                 len(measured),
             )
         )

@@ -36,7 +36,14 @@ if TYPE_CHECKING:
         TrendsView,
     )
 
+from gitmetrics.percent import rounded
+
 Data = dict[str, Any]
+
+
+def _two(x: float | None) -> float | None:
+    """A figure as JSON writes it: two decimals, never rounded to 0 or 100."""
+    return None if x is None else rounded(x, 2)
 
 
 # --- the parts every output shares -----------------------------------------------------
@@ -52,7 +59,8 @@ def totals(t: Totals) -> Data:
         "files": t.files,
         "ratings": dict(t.counts),
         "roles": [
-            {"role": r.role, "avg_line_coverage": r.avg_coverage, "repos": r.repos} for r in t.roles
+            {"role": r.role, "avg_line_coverage": _two(r.avg_coverage), "repos": r.repos}
+            for r in t.roles
         ],
     }
 
@@ -365,7 +373,7 @@ def _issue_actions(issues: Mapping[str, Any] | None) -> Data | None:
                 "id": a["id"],
                 "repo": a["repo"],
                 "action": a["action"],
-                "line_coverage": a["coverage"],
+                "line_coverage": _two(a["coverage"]),
                 "target": a["target"],
             }
             for a in issues["actions"]

@@ -292,3 +292,34 @@ def test_where_the_issues_file_lives(tmp_path: Path) -> None:
     assert loc({"issues_file": "eco.yaml"}) == coordination.Location(file=tmp_path / "eco.yaml")
     with pytest.raises(ConfigError, match="not a file in the store"):
         loc({"issues_file": "metrics/.git/config"})
+
+
+def test_issues_gate_and_show_the_figure_from_the_counts() -> None:
+    """79,999 of 100,000 lines is stored as 80.0 but is below 80: an issue, titled so that
+    the figure does not read as the target; 54 of 76 is 71.05...%, shown 71.1 as the row."""
+    from tests.helpers import repo_result
+
+    snap = build(
+        [repo_result("almost", 79_999, 100_000), repo_result("web", 54, 76)],
+        host="ci",
+        timestamp="2026-11-05T10:00:00Z",
+    )
+    assert snap.repositories[0].coverage == 80.0
+    issues, actions = coordination.reconcile([], snap, lambda r: 80.0)
+    titles = {i["repos"][0]: i["title"] for i in issues}
+    assert titles == {
+        "almost": "Low coverage: almost (79.999%)",
+        "web": "Low coverage: web (71.1%)",
+    }
+    assert [(a.repo, a.action) for a in actions] == [("almost", "created"), ("web", "created")]
+    assert "has 79.999% line coverage (79999 of 100000 lines)" in issues[0]["description"]
+
+
+def test_role_average_is_rounded_once() -> None:
+    from gitmetrics import views
+    from gitmetrics.render import fmt
+    from tests.helpers import repo_result
+
+    web = repo_result("web", 54, 76, role="frontend")
+    t = views.totals([web], ["fair"])
+    assert fmt.pct(t.roles[0].avg_coverage) == "71.1%"  # the row's figure, not 71.0
