@@ -20,7 +20,7 @@ from gitmetrics.store.format import write_root
 from gitmetrics.store.reader import HistoryEntry
 from gitmetrics.store.repo import Store
 from gitmetrics.store.sync import merge_commit
-from gitmetrics.store.writer import Built, CommitResult, land, snapshot_tree
+from gitmetrics.store.writer import CommitResult, land_collection, snapshot_tree
 
 
 def _when(entry: HistoryEntry) -> datetime:
@@ -50,22 +50,7 @@ def commit_at(
                     "a backfill adds each time once; give another --at to add another",
                 )
         if head is None or all(_when(e) <= snap.when for e in entries):
-
-            def build(parent: str, base: bytes) -> tuple[bytes, str, Built]:
-                return snapshot_tree(store, snap, parent, base, retention, policy=policy)
-
-            done = land(store, build, "the collection", when)
-            assert done is not None  # a snapshot always changes the tree
-            landed, (path, pruned, state, gone) = done
-            return CommitResult(
-                landed.commit,
-                path,
-                tuple(pruned),
-                landed.retries,
-                landed.parent,
-                state=state,
-                removed=tuple(gone),
-            )
+            return land_collection(store, snap, retention, policy, when)
         before = [e for e in entries if _when(e) <= snap.when]
         place = max(before, key=_when) if before else None
         parent = place.commit if place is not None else write_root(store)

@@ -188,12 +188,24 @@ def commit_snapshot(
     dates the commit, for imported history; default now.
     """
     snapmod.validate(snapmod.to_dict(snap))  # an invalid collection never gets further
+    with store.locked():
+        return land_collection(store, snap, retention, policy, commit_time, message)
+
+
+def land_collection(
+    store: Store,
+    snap: Snapshot,
+    retention: Retention,
+    policy: StatePolicy,
+    commit_time: int | None,
+    message: str | None = None,
+) -> CommitResult:
+    """:func:`snapshot_tree` on top of the head by compare-and-swap (under the write lock)."""
 
     def build(parent: str, base: bytes) -> tuple[bytes, str, Built]:
         return snapshot_tree(store, snap, parent, base, retention, message, policy)
 
-    with store.locked():
-        done = land(store, build, "the collection", commit_time)
+    done = land(store, build, "the collection", commit_time)
     assert done is not None  # a snapshot always changes the tree
     landed, (snap_path, pruned, state, gone) = done
     return CommitResult(
