@@ -136,6 +136,11 @@ def error(exc: GitmetricsError) -> Data:
 # --- views -------------------------------------------------------------------------------
 
 
+def ages(r: StatusRow | ReportRow | DiffRow | TrendRow) -> Data:
+    """A repository row's ``measured_at``, ``age``, ``carried`` and ``stale``."""
+    return {"measured_at": r.measured_at, "age": r.age, "carried": r.carried, "stale": r.stale}
+
+
 def status_row(r: StatusRow) -> Data:
     """One repository of ``status``."""
     return {
@@ -151,10 +156,7 @@ def status_row(r: StatusRow) -> Data:
         "change": r.change,
         "error": r.error,
         "stale_report": r.stale_report,
-        "measured_at": r.measured_at,
-        "age": r.age,
-        "carried": r.carried,
-        "stale": r.stale,
+        **ages(r),
     }
 
 
@@ -189,6 +191,7 @@ def report_row(r: ReportRow, stamps: Sequence[str]) -> Data:
         "sparkline": r.sparkline,
         "slope_per_week": r.slope_per_week,
         "error": r.error,
+        **ages(r),
     }
 
 
@@ -226,6 +229,7 @@ def diff_row(r: DiffRow) -> Data:
         "change": r.change,
         "before": _side(r.status_before, r.before, r.branch_before),
         "after": _side(r.status_after, r.after, r.branch_after),
+        **ages(r),
     }
 
 
@@ -265,6 +269,7 @@ def trend_row(r: TrendRow, *, average: bool = False) -> Data:
         "change": r.change,
         "slope_per_week": r.slope_per_week,
         "forecast": forecast(r.forecast),
+        **({} if average else ages(r)),
     }
 
 
