@@ -23,7 +23,7 @@ from gitmetrics.snapshot import (
     SCHEMA_VERSION,
     RepoResult,
     Snapshot,
-    age_seconds,
+    ages,
     parse_timestamp,
     summarize,
 )
@@ -279,19 +279,6 @@ def build_status(
         rows=rows,
         totals=totals(kept, [x.status for x in rows]),
     )
-
-
-def ages(r: RepoResult | None, at: str | None) -> dict[str, Any]:
-    """A row's ``measured_at``, ``age`` (seconds as of ``at``), ``carried`` and ``stale``."""
-    if r is None:
-        return {"measured_at": None, "age": None, "carried": False, "stale": False}
-    when = r.measured_at or at
-    return {
-        "measured_at": when,
-        "age": None if when is None or at is None else age_seconds(when, at),
-        "carried": r.carried,
-        "stale": r.stale,
-    }
 
 
 def status_rows(

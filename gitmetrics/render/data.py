@@ -136,8 +136,9 @@ def error(exc: GitmetricsError) -> Data:
 # --- views -------------------------------------------------------------------------------
 
 
-def ages(r: StatusRow | ReportRow | DiffRow | TrendRow) -> Data:
-    """A repository row's ``measured_at``, ``age``, ``carried`` and ``stale``."""
+def ages(r: StatusRow | ReportRow | DiffRow | TrendRow | Breach) -> Data:
+    """A repository row's ``measured_at``, ``age``, ``carried`` and ``stale`` (a breach of
+    the lines-weighted floor names no repository: ``null``, ``null``, ``false``, ``false``)."""
     return {"measured_at": r.measured_at, "age": r.age, "carried": r.carried, "stale": r.stale}
 
 
@@ -342,6 +343,7 @@ def breach(b: Breach) -> Data:
         "message": b.message,
         "from": before,
         "to": {"collection": b.to_snapshot, "at": b.to_timestamp, "source_commit": b.to_commit},
+        **ages(b),
     }
 
 

@@ -68,7 +68,7 @@ def totals_line(t: Totals) -> str:
     return " · ".join(parts) + "\n"
 
 
-def age_mark(r: StatusRow | ReportRow | DiffRow) -> str:
+def age_mark(r: StatusRow | ReportRow | DiffRow | Breach) -> str:
     """`` (carried)``, `` (carried, stale)``, or nothing for a repository measured fresh."""
     note = fmt.age_note(r.carried, r.stale)
     return f" ({note})" if note else ""
@@ -225,14 +225,15 @@ def check(result: CheckResult) -> str:
     if result.breaches:
         lines += [
             "",
-            "| Repository | Rule | Value | Limit | Source commits | Detail |",
-            "|---|---|---:|---:|---|---|",
+            "| Repository | Rule | Value | Limit | Age | Source commits | Detail |",
+            "|---|---|---:|---:|---:|---|---|",
         ]
         for b in result.breaches:
             value, limit = breach_value(b)
             rng = breach_range(b)
             rng = f"`{rng}`" if rng != "-" else rng
-            who = escape(b.repo or "(all)")
+            who = escape(b.repo or "(all)") + age_mark(b)
             detail = escape(b.message)
-            lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {rng} | {detail} |")
+            age = fmt.age(b.age)
+            lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {age} | {rng} | {detail} |")
     return "\n".join(lines) + "\n"

@@ -196,7 +196,7 @@ HISTORY_REPO_COLUMNS = ("collection", "at", "snapshot_path", "host", "repo", "st
                         "line_coverage", "branch_coverage", "files", "change")  # fmt: skip
 BREACH_COLUMNS = ("repo", "role", "rule", "value", "limit", "message", "from.collection",
                   "from.at", "from.source_commit", "to.collection", "to.at",
-                  "to.source_commit")  # fmt: skip
+                  "to.source_commit", "measured_at", "age", "carried", "stale")  # fmt: skip
 COLLECT_COLUMNS = ("repo", "role", "status", "line_coverage", "branch_coverage",
                    "lines_covered", "lines_valid", "branches_covered", "branches_valid",
                    "files", "format", "report", "stale_report", "source_commit", "error",

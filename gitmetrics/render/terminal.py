@@ -17,7 +17,7 @@ from gitmetrics.render.escape import terminal, visible
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gitmetrics.rules import CheckResult
+    from gitmetrics.rules import Breach, CheckResult
     from gitmetrics.snapshot import Snapshot
     from gitmetrics.store.gate import Audit
     from gitmetrics.store.pack import GcResult
@@ -334,7 +334,7 @@ def totals_line(t: Totals) -> str:
     )
 
 
-def age_mark(r: StatusRow | ReportRow | DiffRow | TrendRow) -> str:
+def age_mark(r: StatusRow | ReportRow | DiffRow | TrendRow | Breach) -> str:
     """`` (carried)``, `` (carried, stale)`` in yellow, or nothing for a fresh repository."""
     note = fmt.age_note(r.carried, r.stale)
     return f" [yellow]({note})[/]" if note else ""
@@ -522,13 +522,19 @@ def check(console: Console, result: CheckResult) -> None:
         ("Rule", "left"),
         ("Value", "right"),
         ("Limit", "right"),
+        ("Age", "right"),
         ("Source commits", "left"),
-        optional=("Source commits",),
+        optional=("Source commits", "Age"),
     )
     for b in result.breaches:
         value, limit = breach_value(b)
         table.add_row(
-            terminal(b.repo or "(all)"), b.rule, f"[red]{value}[/]", limit, breach_range(b)
+            terminal(b.repo or "(all)") + age_mark(b),
+            b.rule,
+            f"[red]{value}[/]",
+            limit,
+            fmt.age(b.age),
+            breach_range(b),
         )
     console.print(table)
     console.print("")

@@ -14,6 +14,8 @@ import re
 
 import pytest
 
+from gitmetrics.render import data
+from gitmetrics.rules import Breach
 from gitmetrics.store import Store
 from tests.helpers import invoke
 
@@ -108,3 +110,28 @@ def test_narrow_terminal_drops_age_before_the_mark(stale_store: Store) -> None:
         narrow = run(command, "--store", st, "--format", "table", columns=40)
         assert "Age" not in narrow and "Coverage" in narrow, command
         assert "(carried," in narrow and "stale)" in narrow, command
+
+
+def test_check_names_the_age_of_a_breaching_repo(stale_store: Store) -> None:
+    st = str(stale_store.path)
+    args = ("check", "--store", st, "--min-coverage", "50")
+    result = invoke(*args, "--json", env={"COLUMNS": "200"})
+    assert result.exit_code == 3, result.output
+    breaches = json.loads(result.output)["breaches"]
+    assert ages(breaches) == {"delta": (MEASURED, DAY, True, True)}  # alpha is at 58%
+    out = invoke(*args, env={"COLUMNS": "200"}).output
+    assert re.search(r"delta \(carried, stale\)\s+min_coverage\s+42\.00%\s+50%\s+1d", out)
+    md = invoke(*args, "--markdown").output
+    assert re.search(
+        r"\| delta \(carried, stale\) \| `min_coverage` \| 42\.00% \| 50% \| 1d \|", md
+    )
+    # a rule over all repositories names none: no age
+    overall = data.breach(
+        Breach(repo=None, rule="min_weighted_coverage", value=1, limit=2, message="")
+    )
+    assert (overall["measured_at"], overall["age"], overall["carried"], overall["stale"]) == (
+        None,
+        None,
+        False,
+        False,
+    )
