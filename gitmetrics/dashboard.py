@@ -32,7 +32,7 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SnapshotError, warn
 from gitmetrics.history import Collection
 from gitmetrics.render import fmt
-from gitmetrics.snapshot import RepoResult, parse_timestamp
+from gitmetrics.snapshot import RepoResult, ages, parse_timestamp
 from gitmetrics.trends import change
 
 #: Version of the embedded data; the page refuses what it does not know (2: runs in ``cov``).
@@ -540,6 +540,7 @@ def page_data(
     for r in last.repositories:
         before = prev_measured.get(r.name)
         delta = change(_measured(r), before)
+        age = ages(r, last.timestamp)
         rows.append(
             {
                 "name": r.name,
@@ -555,9 +556,9 @@ def page_data(
                 "level": status_of(_measured(r), min_coverage) if r.ok else "error",
                 "commit": (r.source.commit or "") if r.source is not None else "",
                 "error": r.error if not r.ok else r.last_error,
-                "measured_at": r.measured_at or last.timestamp,
-                "carried": r.carried,
-                "stale": r.stale,
+                **age,
+                "age_text": fmt.age(age["age"]),
+                "age_note": fmt.age_note(r.carried, r.stale),
             }
         )
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from gitmetrics import duration, percent
 from gitmetrics.config import Config
-from gitmetrics.snapshot import RepoResult, Snapshot
+from gitmetrics.snapshot import RepoResult, Snapshot, ages
 
 RULE_NAMES = ("min_coverage", "max_drop", "max_drop_over")
 #: the rule over all repositories (``repo`` is ``None`` in its breaches)
@@ -97,6 +97,12 @@ class Breach:
     to_timestamp: str | None = None
     from_snapshot: str | None = None
     to_snapshot: str | None = None
+    #: the repository's measurement in the state checked: when, its age in seconds as of
+    #: the collection, kept from an earlier collection, older than its ``max_age``
+    measured_at: str | None = None
+    age: int | None = None
+    carried: bool = False
+    stale: bool = False
 
     @property
     def key(self) -> str:
@@ -292,6 +298,7 @@ def evaluate(rules: Rules, points: Sequence[Point]) -> CheckResult:
                 to_timestamp=snap.timestamp,
                 from_snapshot=None if before is None else before.commit,
                 to_snapshot=latest.commit,
+                **ages(now, snap.timestamp),  # noqa: B023
             )
 
         if rs.min_coverage is not None and percent.below(exact, rs.min_coverage):

@@ -254,6 +254,19 @@ def age_seconds(measured: str, at: str | datetime) -> int:
     return max(0, int((end - parse_timestamp(measured)).total_seconds()))
 
 
+def ages(r: RepoResult | None, at: str | None) -> dict[str, Any]:
+    """A row's ``measured_at``, ``age`` (seconds as of ``at``), ``carried`` and ``stale``."""
+    if r is None:
+        return {"measured_at": None, "age": None, "carried": False, "stale": False}
+    when = r.measured_at or at
+    return {
+        "measured_at": when,
+        "age": None if when is None or at is None else age_seconds(when, at),
+        "carried": r.carried,
+        "stale": r.stale,
+    }
+
+
 def _aged(r: RepoResult, at: str, policy: StatePolicy) -> RepoResult:
     limit = policy.max_age_of(r.name)
     stale = limit is not None and age_seconds(r.measured_at or at, at) > limit

@@ -23,7 +23,7 @@ from gitmetrics.snapshot import (
     SCHEMA_VERSION,
     RepoResult,
     Snapshot,
-    age_seconds,
+    ages,
     parse_timestamp,
     summarize,
 )
@@ -290,7 +290,6 @@ def status_rows(
     """One row per result with its change since ``prev``, worst first (ages as of ``at``)."""
     rows = []
     for r in results:
-        when = r.measured_at or at
         before = prev.repo(r.name) if prev is not None else None
         previous = before.coverage if before is not None and before.ok else None
         st = trends.status(r.coverage, min_coverage, ok=r.ok)
@@ -308,10 +307,7 @@ def status_rows(
                 change=trends.change(r.coverage if r.ok else None, previous),
                 error=r.error or r.last_error,
                 stale_report=r.stale_report,
-                measured_at=when,
-                age=None if when is None or at is None else age_seconds(when, at),
-                carried=r.carried,
-                stale=r.stale,
+                **ages(r, at),
             )
         )
     rows.sort(key=lambda x: _sort_key(x.status, x.coverage, x.name))
@@ -340,6 +336,14 @@ class ReportRow:
     sparkline: str
     slope_per_week: float | None
     error: str | None
+    #: when its figures were measured (the state holds every repo's latest measurement)
+    measured_at: str | None = None
+    #: whole seconds from ``measured_at`` to the state's timestamp
+    age: int | None = None
+    #: not measured by the newest collection: kept from an earlier one
+    carried: bool = False
+    #: older than its ``max_age`` (repos.yaml)
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -499,6 +503,7 @@ def build_report(
                 sparkline=trends.sparkline(trend),
                 slope_per_week=None if line is None else round(line.slope_per_week, 2),
                 error=r.error or r.last_error,
+                **ages(r, latest.snapshot.timestamp),
             )
         )
     rows.sort(key=lambda x: _sort_key(x.status, x.current, x.name))
@@ -552,6 +557,14 @@ class DiffRow:
     branch_after: float | None
     status_before: str | None
     status_after: str | None
+    #: when its figures were measured (the state holds every repo's latest measurement)
+    measured_at: str | None = None
+    #: whole seconds from ``measured_at`` to the newer side's timestamp
+    age: int | None = None
+    #: not measured by the newer side's collection: kept from an earlier one
+    carried: bool = False
+    #: older than its ``max_age`` (repos.yaml)
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -643,6 +656,7 @@ def build_diff(
                 branch_after=rb.branch_coverage if rb is not None and rb.ok else None,
                 status_before=None if ra is None else ("ok" if ra.ok else "error"),
                 status_after=None if rb is None else ("ok" if rb.ok else "error"),
+                **ages(rb, cb.snapshot.timestamp),
             )
         )
     order = {FAILED: 0, CHANGED: 1, SAME: 2, ADDED: 3, REMOVED: 4}
@@ -675,6 +689,14 @@ class TrendRow:
     change: float | None
     slope_per_week: float | None
     forecast: trends.Forecast | None
+    #: when its figures were measured (the state holds every repo's latest measurement)
+    measured_at: str | None = None
+    #: whole seconds from ``measured_at`` to the state's timestamp
+    age: int | None = None
+    #: not measured by the newest collection: kept from an earlier one
+    carried: bool = False
+    #: older than its ``max_age`` (repos.yaml)
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -698,6 +720,7 @@ def _trend_row(
     stamps: tuple[str, ...],
     min_coverage: float,
     forecast_days: int | None,
+    age: dict[str, Any] | None = None,
 ) -> TrendRow:
     values = tuple(v for _, v in points)
     line = trends.fit(points)
@@ -714,6 +737,7 @@ def _trend_row(
         forecast=None
         if forecast_days is None
         else trends.forecast(points, min_coverage, days=forecast_days),
+        **(age or {}),
     )
 
 
@@ -748,7 +772,13 @@ def build_trends(
     whens = [parse_timestamp(f.timestamp) for f in cols]
     rows = [
         _trend_row(
-            r.name, r.role, _points(whens, measured, r.name), stamps, min_coverage, forecast_days
+            r.name,
+            r.role,
+            _points(whens, measured, r.name),
+            stamps,
+            min_coverage,
+            forecast_days,
+            ages(r, latest.timestamp),
         )
         for r in kept
     ]

@@ -136,6 +136,12 @@ def error(exc: GitmetricsError) -> Data:
 # --- views -------------------------------------------------------------------------------
 
 
+def ages(r: StatusRow | ReportRow | DiffRow | TrendRow | Breach) -> Data:
+    """A repository row's ``measured_at``, ``age``, ``carried`` and ``stale`` (a breach of
+    the lines-weighted floor names no repository: ``null``, ``null``, ``false``, ``false``)."""
+    return {"measured_at": r.measured_at, "age": r.age, "carried": r.carried, "stale": r.stale}
+
+
 def status_row(r: StatusRow) -> Data:
     """One repository of ``status``."""
     return {
@@ -151,10 +157,7 @@ def status_row(r: StatusRow) -> Data:
         "change": r.change,
         "error": r.error,
         "stale_report": r.stale_report,
-        "measured_at": r.measured_at,
-        "age": r.age,
-        "carried": r.carried,
-        "stale": r.stale,
+        **ages(r),
     }
 
 
@@ -189,6 +192,7 @@ def report_row(r: ReportRow, stamps: Sequence[str]) -> Data:
         "sparkline": r.sparkline,
         "slope_per_week": r.slope_per_week,
         "error": r.error,
+        **ages(r),
     }
 
 
@@ -226,6 +230,7 @@ def diff_row(r: DiffRow) -> Data:
         "change": r.change,
         "before": _side(r.status_before, r.before, r.branch_before),
         "after": _side(r.status_after, r.after, r.branch_after),
+        **ages(r),
     }
 
 
@@ -265,6 +270,7 @@ def trend_row(r: TrendRow, *, average: bool = False) -> Data:
         "change": r.change,
         "slope_per_week": r.slope_per_week,
         "forecast": forecast(r.forecast),
+        **({} if average else ages(r)),
     }
 
 
@@ -337,6 +343,7 @@ def breach(b: Breach) -> Data:
         "message": b.message,
         "from": before,
         "to": {"collection": b.to_snapshot, "at": b.to_timestamp, "source_commit": b.to_commit},
+        **ages(b),
     }
 
 

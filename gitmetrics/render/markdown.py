@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import markdown as escape
 from gitmetrics.render.escape import markdown_code
-from gitmetrics.views import DiffView, ReportView, StatusRow, Totals
+from gitmetrics.views import DiffRow, DiffView, ReportRow, ReportView, StatusRow, Totals
 
 if TYPE_CHECKING:  # annotations only: rules (and its config and formats) load when checking
     from gitmetrics.rules import Breach, CheckResult
@@ -24,6 +24,7 @@ REPORT_HEADERS = (
     "Worst",
     "Trend",
     "Slope",
+    "Age",
     "Status",
 )
 
@@ -67,6 +68,12 @@ def totals_line(t: Totals) -> str:
     return " · ".join(parts) + "\n"
 
 
+def age_mark(r: StatusRow | ReportRow | DiffRow | Breach) -> str:
+    """`` (carried)``, `` (carried, stale)``, or nothing for a repository measured fresh."""
+    note = fmt.age_note(r.carried, r.stale)
+    return f" ({note})" if note else ""
+
+
 def status_table(
     rows: Sequence[StatusRow], badges: bool = False, commits: Mapping[str, str] | None = None
 ) -> str:
@@ -75,7 +82,6 @@ def status_table(
     headers = ["Repository", "Role", "Coverage", "Branches", "Files", "Change", "Age", "Status"]
     out = []
     for r in rows:
-        note = fmt.age_note(r.carried, r.stale)
         cells = [
             escape(r.name),
             escape(r.role),
@@ -84,7 +90,7 @@ def status_table(
             fmt.count(r.files),
             fmt.trend_text(r.change),
             fmt.age(r.age),
-            status_cell(r.status) + (f" ({note})" if note else ""),
+            status_cell(r.status) + age_mark(r),
         ]
         if commits is not None:
             cells.append(commits.get(r.name, ""))
@@ -136,11 +142,12 @@ def report(view: ReportView) -> str:
             fmt.pct(r.worst),
             f"`{r.sparkline}`" if r.sparkline.strip() else "-",
             fmt.slope(r.slope_per_week),
-            status_cell(r.status),
+            fmt.age(r.age),
+            status_cell(r.status) + age_mark(r),
         ]
         for r in view.rows
     ]
-    lines.append(table(headers, rows, right=(2, 3, 4, 5, 6, 8)))
+    lines.append(table(headers, rows, right=(2, 3, 4, 5, 6, 8, 9)))
     errors = [r for r in view.rows if r.error]
     if errors:
         lines.append("\nErrors:\n")
@@ -166,11 +173,13 @@ def diff(view: DiffView) -> str:
             _cov(r.before, r.status_before),
             _cov(r.after, r.status_after),
             fmt.trend_text(r.change),
-            r.kind,
+            fmt.age(r.age),
+            r.kind + age_mark(r),
         ]
         for r in view.rows
     ]
-    body = table(["Repository", "Role", "Before", "After", "Change", "Kind"], rows, right=(2, 3, 4))
+    headers = ["Repository", "Role", "Before", "After", "Change", "Age", "Kind"]
+    body = table(headers, rows, right=(2, 3, 4, 5))
     return head + "\n" + body
 
 
@@ -216,14 +225,15 @@ def check(result: CheckResult) -> str:
     if result.breaches:
         lines += [
             "",
-            "| Repository | Rule | Value | Limit | Source commits | Detail |",
-            "|---|---|---:|---:|---|---|",
+            "| Repository | Rule | Value | Limit | Age | Source commits | Detail |",
+            "|---|---|---:|---:|---:|---|---|",
         ]
         for b in result.breaches:
             value, limit = breach_value(b)
             rng = breach_range(b)
             rng = f"`{rng}`" if rng != "-" else rng
-            who = escape(b.repo or "(all)")
+            who = escape(b.repo or "(all)") + age_mark(b)
             detail = escape(b.message)
-            lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {rng} | {detail} |")
+            age = fmt.age(b.age)
+            lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {age} | {rng} | {detail} |")
     return "\n".join(lines) + "\n"

@@ -178,12 +178,14 @@ STATUS_COLUMNS = ("repo", "role", "rating", "line_coverage", "branch_coverage",
                   "stale")  # fmt: skip
 REPORT_COLUMNS = ("repo", "role", "rating", "line_coverage", "previous_line_coverage",
                   "change", "best_line_coverage", "worst_line_coverage", "branch_coverage",
-                  "files", "slope_per_week", "sparkline", "points", "error")  # fmt: skip
+                  "files", "slope_per_week", "sparkline", "points", "error", "measured_at", "age",
+                  "carried", "stale")  # fmt: skip
 DIFF_COLUMNS = ("repo", "role", "kind", "change", "before.status", "before.line_coverage",
                 "before.branch_coverage", "after.status", "after.line_coverage",
-                "after.branch_coverage")  # fmt: skip
+                "after.branch_coverage", "measured_at", "age", "carried", "stale")  # fmt: skip
 TREND_COLUMNS = ("repo", "role", "line_coverage", "change", "slope_per_week", "sparkline",
-                 "forecast.projected", "forecast.crossing_text")  # fmt: skip
+                 "forecast.projected", "forecast.crossing_text", "measured_at", "age", "carried",
+                 "stale")  # fmt: skip
 HISTORY_COLUMNS = ("collection", "at", "snapshot_path", "host", "avg_line_coverage",
                    "weighted_line_coverage", "branch_coverage", "repos", "repos_failed",
                    "repos_measured", "repos_carried", "repos_stale", "files",
@@ -194,7 +196,7 @@ HISTORY_REPO_COLUMNS = ("collection", "at", "snapshot_path", "host", "repo", "st
                         "line_coverage", "branch_coverage", "files", "change")  # fmt: skip
 BREACH_COLUMNS = ("repo", "role", "rule", "value", "limit", "message", "from.collection",
                   "from.at", "from.source_commit", "to.collection", "to.at",
-                  "to.source_commit")  # fmt: skip
+                  "to.source_commit", "measured_at", "age", "carried", "stale")  # fmt: skip
 COLLECT_COLUMNS = ("repo", "role", "status", "line_coverage", "branch_coverage",
                    "lines_covered", "lines_valid", "branches_covered", "branches_valid",
                    "files", "format", "report", "stale_report", "source_commit", "error",

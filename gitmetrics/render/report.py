@@ -34,8 +34,9 @@ def to_html(view: ReportView) -> str:
             f'<td class="n">{e(fmt.pct(r.best))}</td><td class="n">{e(fmt.pct(r.worst))}</td>'
             f'<td class="spark">{e(r.sparkline)}</td>'
             f'<td class="n">{e(fmt.slope(r.slope_per_week))}</td>'
+            f'<td class="n">{e(fmt.age(r.age))}</td>'
             f'<td class="s-{r.status.replace(" ", "-")}">{e(r.status)}'
-            f"{'' if not r.error else ': ' + e(r.error)}</td>"
+            f"{e(markdown.age_mark(r))}{'' if not r.error else ': ' + e(r.error)}</td>"
             "</tr>"
         )
     head = "".join(f"<th>{h}</th>" for h in markdown.REPORT_HEADERS)

@@ -17,17 +17,21 @@ from gitmetrics.render.escape import terminal, visible
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gitmetrics.rules import CheckResult
+    from gitmetrics.rules import Breach, CheckResult
     from gitmetrics.snapshot import Snapshot
     from gitmetrics.store.gate import Audit
     from gitmetrics.store.pack import GcResult
     from gitmetrics.store.sync import SyncResult
     from gitmetrics.views import (
+        DiffRow,
         DiffView,
         HistoryRow,
+        ReportRow,
         ReportView,
+        StatusRow,
         StatusView,
         Totals,
+        TrendRow,
         TrendsView,
     )
 
@@ -330,6 +334,12 @@ def totals_line(t: Totals) -> str:
     )
 
 
+def age_mark(r: StatusRow | ReportRow | DiffRow | TrendRow | Breach) -> str:
+    """`` (carried)``, `` (carried, stale)`` in yellow, or nothing for a fresh repository."""
+    note = fmt.age_note(r.carried, r.stale)
+    return f" [yellow]({note})[/]" if note else ""
+
+
 def status(console: Console, view: StatusView) -> None:
     """The newest snapshot, worst first."""
     table = _plain_table(
@@ -342,11 +352,10 @@ def status(console: Console, view: StatusView) -> None:
         ("Change", "right"),
         ("Age", "right"),
         ("Status", "left"),
-        optional=("", "Files", "Role", "Branches"),
+        optional=("", "Files", "Role", "Branches", "Age"),
     )
     for r in view.rows:
         style = fmt.STATUS_STYLE.get(r.status, "")
-        note = fmt.age_note(r.carried, r.stale)
         table.add_row(
             terminal(r.name),
             terminal(r.role),
@@ -357,7 +366,7 @@ def status(console: Console, view: StatusView) -> None:
             fmt.trend_markup(r.change),
             fmt.age(r.age),
             fmt.status_markup(r.status)
-            + (f" [yellow]({note})[/]" if note else "")
+            + age_mark(r)
             + (f" [dim]{terminal(r.error)}[/]" if r.error else "")
             + (" [yellow]stale report[/]" if r.stale_report else ""),
         )
@@ -380,12 +389,13 @@ def diff(console: Console, view: DiffView) -> None:
         f"{fmt.short_time(view.a.timestamp)} ({terminal(view.a.spec)}, {view.a.commit[:10]}) → "
         f"{fmt.short_time(view.b.timestamp)} ({terminal(view.b.spec)}, {view.b.commit[:10]})\n"
     )
-    table = _plain_table(optional=("Role",))
+    table = _plain_table(optional=("Role", "Age"))
     table.add_column("Repository")
     table.add_column("Role")
     table.add_column("Before", justify="right")
     table.add_column("After", justify="right")
     table.add_column("Change", justify="right")
+    table.add_column("Age", justify="right")
     table.add_column("")
     for r in view.rows:
         kind = {
@@ -399,7 +409,8 @@ def diff(console: Console, view: DiffView) -> None:
             "error" if r.status_before == "error" else fmt.pct(r.before),
             "error" if r.status_after == "error" else fmt.pct(r.after),
             fmt.trend_markup(r.change),
-            kind,
+            fmt.age(r.age),
+            (kind + age_mark(r)).strip(),
         )
     console.print(table)
     c = view.counts
@@ -418,7 +429,7 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
         f"{view.collections} collections from {fmt.short_time(view.start)} to "
         f"{fmt.short_time(view.end)} (last {view.days} days)\n"
     )
-    table = _plain_table(optional=("Trend", "Slope"))
+    table = _plain_table(optional=("Trend", "Slope", "Age"))
     table.add_column("Repository")
     table.add_column("Trend")
     table.add_column("Now", justify="right")
@@ -427,9 +438,10 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
     if view.forecast_days:
         table.add_column(f"In {view.forecast_days} days", justify="right")
         table.add_column(f"Crossing {view.min_coverage:g}%")
+    table.add_column("Age", justify="right")
     for i, r in enumerate([*view.rows, view.average]):
         cells = [
-            f"[bold]{terminal(r.name)}[/]" if r is view.average else terminal(r.name),
+            f"[bold]{terminal(r.name)}[/]" if r is view.average else terminal(r.name) + age_mark(r),
             r.sparkline,
             fmt.pct(r.current),
             fmt.trend_markup(r.change),
@@ -442,6 +454,7 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
             if f.verdict in ("flat", "noisy", "too few points"):
                 note = f"{f.verdict}: {note}"
             cells += [projected, terminal(note)]
+        cells.append("" if r is view.average else fmt.age(r.age))
         table.add_row(*cells, end_section=i == len(view.rows) - 1)
     console.print(table)
     if plot:
@@ -473,15 +486,16 @@ def report(console: Console, view: ReportView) -> None:
     table = _plain_table(
         ("Repository", "left"), ("Role", "left"), ("Coverage", "right"), ("Previous", "right"),
         ("Change", "right"), ("Best", "right"), ("Worst", "right"), ("Trend", "left"),
-        ("Slope", "right"), ("Status", "left"),
-        optional=("Trend", "Best", "Worst", "Previous", "Role", "Slope"),
+        ("Slope", "right"), ("Age", "right"), ("Status", "left"),
+        optional=("Trend", "Best", "Worst", "Previous", "Role", "Slope", "Age"),
     )  # fmt: skip
     for r in view.rows:
         table.add_row(
             terminal(r.name), terminal(r.role), fmt.pct(r.current), fmt.pct(r.previous),
             fmt.trend_markup(r.change), fmt.pct(r.best), fmt.pct(r.worst), r.sparkline,
-            fmt.slope(r.slope_per_week),
-            fmt.status_markup(r.status) + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
+            fmt.slope(r.slope_per_week), fmt.age(r.age),
+            fmt.status_markup(r.status) + age_mark(r)
+            + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
         )  # fmt: skip
     console.print(table)
     console.print("\n" + totals_line(view.totals))
@@ -508,13 +522,19 @@ def check(console: Console, result: CheckResult) -> None:
         ("Rule", "left"),
         ("Value", "right"),
         ("Limit", "right"),
+        ("Age", "right"),
         ("Source commits", "left"),
-        optional=("Source commits",),
+        optional=("Source commits", "Age"),
     )
     for b in result.breaches:
         value, limit = breach_value(b)
         table.add_row(
-            terminal(b.repo or "(all)"), b.rule, f"[red]{value}[/]", limit, breach_range(b)
+            terminal(b.repo or "(all)") + age_mark(b),
+            b.rule,
+            f"[red]{value}[/]",
+            limit,
+            fmt.age(b.age),
+            breach_range(b),
         )
     console.print(table)
     console.print("")

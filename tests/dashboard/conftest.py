@@ -61,11 +61,16 @@ def snap(results: Sequence[RepoResult], day: int, host: str = "ci") -> Snapshot:
     return snapmod.build(results, host=host, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def make_store(path: Path, snapshots: Sequence[Snapshot]) -> storemod.Store:
+def make_store(
+    path: Path, snapshots: Sequence[Snapshot], policy: snapmod.StatePolicy | None = None
+) -> storemod.Store:
     """A metrics repository with one commit per snapshot (oldest first)."""
     st = storemod.init(path)
     for s in snapshots:
-        st.commit_snapshot(s, retention=0)
+        if policy is None:
+            st.commit_snapshot(s, retention=0)
+        else:
+            st.commit_snapshot(s, retention=0, policy=policy)
     return st
 
 

@@ -179,6 +179,53 @@ def test_table_sorts_by_any_column_and_filters(browser: Any, dash: Path) -> None
     assert len(visible_rows(browser)) == 4
 
 
+@pytest.mark.slow
+def test_age_column_and_carried_and_stale_marks(browser: Any, tmp_path: Path) -> None:
+    from gitmetrics.snapshot import StatePolicy
+
+    # tools' last report failed: its measurement of the day before is carried; with
+    # max_age 12h it is stale too
+    make_store(tmp_path / "metrics", history(), StatePolicy(max_age=12 * 3600)).close()
+    out = tmp_path / "aged.html"
+    result = invoke("dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    open_page(browser, out)
+    assert console_problems(browser) == []
+    cells = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#repos tbody tr')].map(tr =>"
+        " [tr.dataset.name, {age: tr.querySelector('td.age').innerText,"
+        " mark: (tr.querySelector('.mark') || {}).innerText || null,"
+        " shown: !!tr.querySelector('.mark') && tr.querySelector('.mark').offsetWidth > 0,"
+        " title: tr.querySelector('td.age').title}]))"
+    )
+    assert cells["tools"] == {
+        "age": "1d",
+        "mark": "carried, stale",
+        "shown": True,
+        "title": "measured 2026-11-02T09:00:00Z",
+    }
+    for name in ("api", "web", "lib"):
+        assert cells[name]["age"] == "0m" and cells[name]["mark"] is None, name
+    header = browser.find_element("css selector", "th[data-key='age']")
+    assert header.text == "Age"
+    header.click()
+    header.click()  # descending: the oldest first
+    assert visible_rows(browser)[0] == "tools"
+    browser.find_element("id", "filter").send_keys("stale")
+    assert visible_rows(browser) == ["tools"]
+    # without a max_age nothing is stale: carried alone
+    open_page(browser, page_of(tmp_path))
+    mark = browser.find_element("css selector", "tr[data-name='tools'] .mark")
+    assert mark.text == "carried" and "stale" not in (mark.get_attribute("class") or "")
+
+
+def page_of(tmp_path: Path) -> Path:
+    make_store(tmp_path / "plain", history()).close()
+    out = tmp_path / "plain.html"
+    assert invoke("dashboard", "--store", str(tmp_path / "plain"), "-o", str(out)).exit_code == 0
+    return out
+
+
 def test_hover_shows_value_date_and_source_commit(browser: Any, dash: Path) -> None:
     open_page(browser, dash)
     tip = hover(browser, "api", 1)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,31 @@ def test_template_ships_in_the_package() -> None:
     from importlib import resources
 
     assert resources.files("gitmetrics.render").joinpath("dashboard.html").is_file()
+
+
+def test_rows_carry_the_age_as_the_terminal_shows_it(tmp_path: Path) -> None:
+    from gitmetrics.snapshot import StatePolicy
+    from tests.dashboard.conftest import make_store, page_data
+    from tests.helpers import invoke
+
+    make_store(tmp_path / "metrics", history(), StatePolicy(max_age=12 * 3600)).close()
+    out = tmp_path / "d.html"
+    assert invoke("dashboard", "--store", str(tmp_path / "metrics"), "-o", str(out)).exit_code == 0
+    rows = {r["name"]: r for r in page_data(out.read_text(encoding="utf-8"))["rows"]}
+    tools = rows["tools"]
+    assert (tools["measured_at"], tools["age"], tools["carried"], tools["stale"]) == (
+        "2026-11-02T09:00:00Z",
+        86400,
+        True,
+        True,
+    )
+    assert (
+        (tools["age_text"], tools["age_note"])
+        == (fmt.age(86400), "carried, stale")
+        == ("1d", "carried, stale")
+    )
+    assert (rows["api"]["age_text"], rows["api"]["age_note"], rows["api"]["stale"]) == (
+        "0m",
+        "",
+        False,
+    )

@@ -215,7 +215,7 @@ def test_check_markdown_for_a_job_summary(tmp_path: Path, monkeypatch: pytest.Mo
     assert res.exit_code == 3
     lines = res.stdout.splitlines()
     assert lines[0] == "## gitmetrics check: 1 rule broken"
-    assert "| Repository | Rule | Value | Limit | Source commits | Detail |" in lines
+    assert "| Repository | Rule | Value | Limit | Age | Source commits | Detail |" in lines
     row = next(line for line in lines if line.startswith("| api |"))
     assert "`max_drop`" in row and "-6.00 pts" in row and "`2222222222..3333333333`" in row
 

@@ -63,15 +63,22 @@ def config_for(store: Path, min_coverage: float = 80.0) -> Config:
     )
 
 
-def build_store(path: Path, *, retention: int = 2, count: int = len(TIMESTAMPS)) -> Store:
-    """A store holding the first ``count`` collections; retention prunes older files."""
+def build_store(
+    path: Path,
+    *,
+    retention: int = 2,
+    count: int = len(TIMESTAMPS),
+    max_age: float | None = None,
+) -> Store:
+    """A store holding the first ``count`` collections; retention prunes older files;
+    repos measured longer than ``max_age`` seconds ago are stale."""
     st = init(path)
     st.derive = make_deriver(config_for(path))
     for i in range(count):
         # the config of the day lists the repos of the series that day: "old" leaves it
         # after the 3rd; "delta" stays listed and fails (its measurement is carried)
         listed = frozenset(n for n, (_, values) in SERIES.items() if values[i] is not None)
-        policy = snapmod.StatePolicy(keep=listed)
+        policy = snapmod.StatePolicy(keep=listed, max_age=max_age)
         st.commit_snapshot(snapshot_number(i), retention=retention, policy=policy)
     return st
 
@@ -80,5 +87,13 @@ def build_store(path: Path, *, retention: int = 2, count: int = len(TIMESTAMPS))
 def known_store(tmp_path: Path) -> Iterator[Store]:
     """The five known collections, only the newest two files left in the tree."""
     st = build_store(tmp_path / "metrics")
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def stale_store(tmp_path: Path) -> Iterator[Store]:
+    """:func:`known_store` with ``max_age: 12h``: delta, carried for a day, is stale."""
+    st = build_store(tmp_path / "stale-metrics", max_age=12 * 3600)
     yield st
     st.close()

@@ -211,8 +211,8 @@ def test_diff_default_is_previous_to_latest(known_store: Store) -> None:
 def test_diff_by_revision_lists_added_and_removed(known_store: Store) -> None:
     out = run("diff", "HEAD~4", "HEAD", "--store", str(known_store.path))
     assert re.search(r"90\.0%\s+86\.0%\s+↓ -4\.0", row(out, "beta"))
-    assert re.search(r"-\s+66\.0%\s+-\s+added", row(out, "eps"))
-    assert re.search(r"30\.0%\s+-\s+-\s+removed", row(out, "old"))
+    assert re.search(r"-\s+66\.0%\s+-\s+0m\s+added", row(out, "eps"))
+    assert re.search(r"30\.0%\s+-\s+-\s+-\s+removed", row(out, "old"))
     assert "1 added, 1 removed" in out
     data = json.loads(run("diff", "HEAD~4", "HEAD", "--store", str(known_store.path), "--json"))
     assert data["a"]["at"] == "2026-11-01T10:00:00Z"
@@ -251,8 +251,8 @@ def test_diff_by_date(known_store: Store) -> None:
 
 def test_diff_markdown_pastes_as_a_table(known_store: Store) -> None:
     md = run("diff", "HEAD~4", "--markdown", "--store", str(known_store.path))
-    assert "| old | tooling | 30.0% | - | - | removed |" in md
-    assert "| eps | tooling | - | 66.0% | - | added |" in md
+    assert "| old | tooling | 30.0% | - | - | - | removed |" in md
+    assert "| eps | tooling | - | 66.0% | - | 0m | added |" in md
     assert "Average 56.0% → **64.4%** (↑ +8.4)" in md
 
 
