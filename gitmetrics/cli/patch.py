@@ -98,6 +98,15 @@ def patch(
             show_default=False,
         ),
     ] = None,
+    max_drop: Annotated[
+        float | None,
+        typer.Option(
+            "--max-drop",
+            help="Exit 3 (a failed gate) when project coverage dropped more than N points "
+            "against the base's measurement in the metrics store (needs --repo).",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     format: FormatOpt = "table",
     github_summary: Annotated[
@@ -124,6 +133,7 @@ def patch(
             diff_file=diff_file,
             src_roots=tuple(src_root or ()),
             fail_under=fail_under,
+            max_drop=max_drop,
         )
     )
     from gitmetrics.render import patch as render
