@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gitmetrics.errors import ConfigError, GitmetricsError, SyncError, after_commit_error
 
 if TYPE_CHECKING:
-    from gitmetrics.config import Config
+    from gitmetrics.config import Config, RepoConfig
     from gitmetrics.coordination import IssueWriter
     from gitmetrics.dashboard import Stored
     from gitmetrics.history import Collection
@@ -1082,6 +1082,8 @@ class PatchOptions:
     src_roots: tuple[str, ...] = ()
     fail_under: float | None = None
     max_drop: float | None = None
+    #: commit the measurement to the store on ``refs/gitmetrics/pr/<record>``
+    record: str | None = None
 
 
 def patch(opts: PatchOptions) -> PatchResult:
@@ -1122,9 +1124,10 @@ def patch(opts: PatchOptions) -> PatchResult:
         name, root, fmt = repo.name, repo.path.absolute(), fmt or repo.format
         max_bytes = cfg.max_report_bytes
         paths = collectmod.report_paths(cfg, repo)
-    if opts.max_drop is not None and cfg is None:
+    if (opts.max_drop is not None or opts.record is not None) and cfg is None:
+        what = "--max-drop" if opts.max_drop is not None else "--record"
         raise GitmetricsError(
-            "--max-drop needs the metrics store of a config",
+            f"{what} needs the metrics store of a config",
             "run it with --repo NAME of a repos.yaml (its `store:` holds the base's figures)",
         )
     if not root.is_dir():
@@ -1158,6 +1161,7 @@ def patch(opts: PatchOptions) -> PatchResult:
             indexed.setdefault(key, []).extend(found)
     result = patchmod.measure(changed, indexed, [c.format for c in parsed])
     against = None
+    recorded = None
     if cfg is not None and name is not None:
         merged = merge(parsed, repo_root)
         branch = _branch_of(repo_root, ref) if ref is not None else None
@@ -1167,6 +1171,8 @@ def patch(opts: PatchOptions) -> PatchResult:
         prefix = "" if inner == "." else inner + "/"
         in_repo = [p.removeprefix(prefix) for p in changed]
         against = _against(cfg, name, merged, repo_root, commit, branch, in_repo)
+        if opts.record is not None:
+            recorded = _record_patch(cfg, repo, opts.record)
     return patchmod.PatchResult(
         result,
         name,
@@ -1176,7 +1182,31 @@ def patch(opts: PatchOptions) -> PatchResult:
         opts.fail_under,
         against,
         opts.max_drop,
+        recorded,
     )
+
+
+def _record_patch(cfg: Config, repo: RepoConfig, key: str) -> str:
+    """Measure the repository as ``collect`` does and commit the measurement on the store's
+    ``refs/gitmetrics/pr/<key>``, off the branch (its state does not change)."""
+    import socket
+
+    from gitmetrics import collect as collectmod
+    from gitmetrics import snapshot as snapmod
+    from gitmetrics import store as storemod
+    from gitmetrics.store.format import pr_ref
+
+    pr_ref(key)  # a bad key before any work
+    result = collectmod.collect_one(cfg, repo, provenance=storemod.source_of)
+    if not result.ok:
+        raise GitmetricsError(f"--record: {repo.name} could not be measured: {result.error}")
+    snap = snapmod.build([result], host=socket.gethostname())
+    st = storemod.open_store(cfg.store)
+    try:
+        ref, commit = st.record_pr(key, snap)
+    finally:
+        st.close()
+    return f"{ref} ({commit[:10]})"
 
 
 def _branch_of(root: Path, ref: str) -> str:

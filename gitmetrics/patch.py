@@ -695,6 +695,8 @@ class PatchResult:
     fail_under: float | None = None
     against: Against | None = None
     max_drop: float | None = None
+    #: where ``--record`` committed the measurement: ``refs/gitmetrics/pr/KEY (commit)``
+    recorded: str | None = None
 
     @property
     def patch_ok(self) -> bool:

@@ -107,6 +107,17 @@ def patch(
             show_default=False,
         ),
     ] = None,
+    record: Annotated[
+        str | None,
+        typer.Option(
+            "--record",
+            help="Also commit the measurement to the metrics store on "
+            "refs/gitmetrics/pr/KEY (e.g. the PR number), off the branch and its state "
+            "(needs --repo).",
+            metavar="KEY",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     format: FormatOpt = "table",
     github_summary: Annotated[
@@ -134,6 +145,7 @@ def patch(
             src_roots=tuple(src_root or ()),
             fail_under=fail_under,
             max_drop=max_drop,
+            record=record,
         )
     )
     from gitmetrics.render import patch as render

@@ -55,6 +55,7 @@ def data(result: PatchResult) -> dict[str, Any]:
         "changed_lines": p.changed,
         "files": [_file_data(f) for f in p.files],
         "max_drop": result.max_drop,
+        "recorded": result.recorded,
         "project": None if result.against is None else _project_data(result.against),
     }
 
@@ -341,5 +342,7 @@ def table(console: Console, result: PatchResult) -> None:
                     f" -> {_counts(ch.after_covered, ch.after_valid, ch.after)}"
                     f" ({points_text(ch.points)})"
                 )
+    if result.recorded:
+        console.print(f"Recorded as {terminal(result.recorded)}")
     style = "green" if result.ok else "red"
     console.print(f"[bold {style}]{headline(result)}[/]")

@@ -4,6 +4,7 @@ collect` at the base commit, the project's change in points, indirect changes, -
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,88 @@ def test_max_drop_needs_a_config(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert "--max-drop needs the metrics store of a config" in result.output
+
+
+@pytest.mark.slow
+def test_record_commits_off_the_branch(measured: tuple[Path, Path]) -> None:
+    from gitmetrics import history
+    from gitmetrics.store import open_store
+
+    _, cfg = measured
+    store = cfg.parent / "metrics"
+    main = sh(store, "rev-parse", "refs/heads/main").strip()
+    latest = sh(store, "show", "main:latest.json")
+    code, data = patch_json(cfg, "--record", "42")
+    assert code == 0
+    ref = "refs/gitmetrics/pr/42"
+    pr = sh(store, "rev-parse", ref).strip()
+    assert data["recorded"] == f"{ref} ({pr[:10]})"
+    # the branch, its state and its history did not move
+    assert sh(store, "rev-parse", "refs/heads/main").strip() == main
+    assert sh(store, "show", "main:latest.json") == latest
+    assert sh(store, "rev-parse", f"{pr}^").strip() == main
+    sh(store, "fsck", "--strict")
+    st = open_store(store)
+    try:
+        newest, before = list(history.readable(history.query(st, history.Query(rev=pr))))[:2]
+        r = newest.snapshot.repo("proj")
+        assert r is not None and r.source is not None
+        assert (r.lines_covered, r.lines_valid) == (6, 12)
+        assert r.source.branch == "feature"
+        assert before.entry.commit == main
+        assert next(c.entry.commit for c in history.query(st)) == main
+    finally:
+        st.close()
+    # recorded again: the ref moves to the new measurement, still on main's head
+    code, data = patch_json(cfg, "--record", "42")
+    assert sh(store, "rev-parse", f"{ref}^").strip() == main
+    # the next patch still compares with main's measurement, not the PR's
+    code, data = patch_json(cfg)
+    assert data["project"]["base"]["found_by"] == "merge base"  # type: ignore[index]
+    # gc keeps the PR's objects; verify (of the branch) is still clean
+    assert invoke("gc", "-c", cfg).exit_code == 0
+    sh(store, "fsck", "--strict")
+    sh(store, "cat-file", "-e", f"{ref}:latest.json")
+    result = invoke("verify", "-c", cfg)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_sync_leaves_pr_refs_out_both_ways(measured: tuple[Path, Path], tmp_path: Path) -> None:
+    _, cfg = measured
+    store = cfg.parent / "metrics"
+    assert patch_json(cfg, "--record", "7")[0] == 0
+    remote = tmp_path / "remote.git"
+    sh(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    result = invoke("push", "-c", cfg, "--remote", remote)
+    assert result.exit_code == 0, result.output
+    refs = sh(remote, "for-each-ref", "--format=%(refname)")
+    assert "refs/heads/main" in refs and "refs/gitmetrics" not in refs
+    # a hostile remote offers a PR ref holding what the gate would refuse (a file outside
+    # the layout): pull never fetches it, so the store neither has the ref nor its objects
+    evil = tmp_path / "evil"
+    sh(tmp_path, "clone", "-q", str(remote), str(evil))
+    (evil / "payload.sh").write_text("echo owned\n")
+    sh(evil, "add", "payload.sh")
+    sh(evil, "commit", "-q", "-m", "evil")
+    bad = sh(evil, "rev-parse", "HEAD").strip()
+    sh(evil, "push", "-q", "origin", "HEAD:refs/gitmetrics/pr/evil")
+    result = invoke("pull", "-c", cfg, "--remote", remote)
+    assert result.exit_code == 0, result.output
+    assert "refs/gitmetrics/pr/evil" not in sh(store, "for-each-ref", "--format=%(refname)")
+    probe = subprocess.run(["git", "-C", str(store), "cat-file", "-e", bad], check=False)
+    assert probe.returncode != 0
+    assert "refs/gitmetrics/pr/7" in sh(store, "for-each-ref", "--format=%(refname)")
+
+
+@pytest.mark.slow
+def test_record_refuses_a_bad_key(measured: tuple[Path, Path]) -> None:
+    _, cfg = measured
+    store = cfg.parent / "metrics"
+    main = sh(store, "rev-parse", "refs/heads/main").strip()
+    for key in ("../main", "a/b", ".hidden", "x.lock"):
+        result = invoke("patch", "-c", cfg, "--repo", "proj", "--record", key)
+        assert result.exit_code == 1, (key, result.output)
+        assert "not a pull-request key" in result.output
+    assert sh(store, "rev-parse", "refs/heads/main").strip() == main
+    assert "refs/gitmetrics" not in sh(store, "for-each-ref", "--format=%(refname)")
