@@ -1209,11 +1209,21 @@ def _record_patch(cfg: Config, repo: RepoConfig, key: str) -> str:
     return f"{ref} ({commit[:10]})"
 
 
-def _branch_of(root: Path, ref: str) -> str:
-    """The branch name of a ``--base`` ref as collect records it (``origin/main`` -> main)."""
+def _branch_of(root: Path, ref: str) -> str | None:
+    """The branch name of a ``--base`` ref as collect records it (``origin/main`` -> main);
+    a ``--base`` that is no branch (a commit) stands for the remote's default branch."""
     from gitmetrics import patch as patchmod
 
     name = ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    try:
+        full = patchmod.git(root, "rev-parse", "--symbolic-full-name", ref).decode().strip()
+    except GitmetricsError:
+        full = ""
+    if not full.startswith(("refs/heads/", "refs/remotes/")):
+        try:
+            name = patchmod.default_base(root)
+        except GitmetricsError:
+            return None
     first, sep, rest = name.partition("/")
     if sep:
         try:

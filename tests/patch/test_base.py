@@ -163,6 +163,11 @@ def test_an_unmeasured_merge_base_falls_back_to_the_default_branch(
     assert base["source_commit"] == measured_commit
     result = invoke("patch", "-c", cfg, "--repo", "proj")
     assert "not measured at the merge base" in result.output
+    # --base as a commit: the default branch's measurement all the same
+    main = sh(src, "rev-parse", "main").strip()
+    code, data = patch_json(cfg, "--base", main)
+    assert data["project"]["base"]["found_by"] == "default branch"  # type: ignore[index]
+    assert data["project"]["base"]["source_branch"] == "main"  # type: ignore[index]
 
 
 def test_no_store_is_said_not_failed(tmp_path: Path) -> None:
