@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from gitmetrics.errors import ConfigError, GitmetricsError, SyncError, after_commit_error
 
 if TYPE_CHECKING:
-    from gitmetrics.config import Config
+    from gitmetrics.config import Config, RepoConfig
     from gitmetrics.coordination import IssueWriter
     from gitmetrics.dashboard import Stored
     from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
-    from gitmetrics.patch import PatchResult
+    from gitmetrics.patch import Against, PatchResult
     from gitmetrics.rules import CheckResult, Rules
     from gitmetrics.snapshot import RepoResult, Retention, Snapshot
     from gitmetrics.store import Deriver, HistoryEntry, Store
@@ -1081,6 +1081,9 @@ class PatchOptions:
     diff_file: Path | None = None
     src_roots: tuple[str, ...] = ()
     fail_under: float | None = None
+    max_drop: float | None = None
+    #: commit the measurement to the store on ``refs/gitmetrics/pr/<record>``
+    record: str | None = None
 
 
 def patch(opts: PatchOptions) -> PatchResult:
@@ -1088,10 +1091,14 @@ def patch(opts: PatchOptions) -> PatchResult:
     from gitmetrics import collect as collectmod
     from gitmetrics import formats
     from gitmetrics import patch as patchmod
+    from gitmetrics.formats.merge import merge
 
     if opts.fail_under is not None and not 0 <= opts.fail_under <= 100:
         raise GitmetricsError(f"--fail-under {opts.fail_under:g}: not between 0 and 100")
+    if opts.max_drop is not None and not 0 <= opts.max_drop <= 100:
+        raise GitmetricsError(f"--max-drop {opts.max_drop:g}: not between 0 and 100")
     name: str | None = None
+    cfg: Config | None = None
     max_bytes = formats.DEFAULT_MAX_BYTES
     fmt = opts.report_format
     if opts.reports:
@@ -1117,9 +1124,18 @@ def patch(opts: PatchOptions) -> PatchResult:
         name, root, fmt = repo.name, repo.path.absolute(), fmt or repo.format
         max_bytes = cfg.max_report_bytes
         paths = collectmod.report_paths(cfg, repo)
+    if (opts.max_drop is not None or opts.record is not None) and cfg is None:
+        what = "--max-drop" if opts.max_drop is not None else "--record"
+        raise GitmetricsError(
+            f"{what} needs the metrics store of a config",
+            "run it with --repo NAME of a repos.yaml (its `store:` holds the base's figures)",
+        )
     if not root.is_dir():
         raise GitmetricsError(f"{root}: not a directory")
+    repo_root = root
     src_roots = opts.src_roots
+    commit: str | None = None
+    ref: str | None = None
     if opts.diff_file is not None:
         changed = patchmod.read_diff_file(opts.diff_file)
         base = f"diff file {opts.diff_file}"
@@ -1144,6 +1160,19 @@ def patch(opts: PatchOptions) -> PatchResult:
         for key, found in patchmod.index(files, root, src_roots, sources).items():
             indexed.setdefault(key, []).extend(found)
     result = patchmod.measure(changed, indexed, [c.format for c in parsed])
+    against = None
+    recorded = None
+    if cfg is not None and name is not None:
+        merged = merge(parsed, repo_root)
+        branch = _branch_of(repo_root, ref) if ref is not None else None
+        # the diff's paths are from the top of the work tree, the per-file detail's from
+        # the repository's path
+        inner = repo_root.resolve().relative_to(root.resolve()).as_posix()
+        prefix = "" if inner == "." else inner + "/"
+        in_repo = [p.removeprefix(prefix) for p in changed]
+        against = _against(cfg, name, merged, repo_root, commit, branch, in_repo)
+        if opts.record is not None:
+            recorded = _record_patch(cfg, repo, opts.record)
     return patchmod.PatchResult(
         result,
         name,
@@ -1151,4 +1180,130 @@ def patch(opts: PatchOptions) -> PatchResult:
         base,
         tuple(str(p) for p in paths),
         opts.fail_under,
+        against,
+        opts.max_drop,
+        recorded,
     )
+
+
+def _record_patch(cfg: Config, repo: RepoConfig, key: str) -> str:
+    """Measure the repository as ``collect`` does and commit the measurement on the store's
+    ``refs/gitmetrics/pr/<key>``, off the branch (its state does not change)."""
+    import socket
+
+    from gitmetrics import collect as collectmod
+    from gitmetrics import snapshot as snapmod
+    from gitmetrics import store as storemod
+    from gitmetrics.store.format import pr_ref
+
+    pr_ref(key)  # a bad key before any work
+    result = collectmod.collect_one(cfg, repo, provenance=storemod.source_of)
+    if not result.ok:
+        raise GitmetricsError(f"--record: {repo.name} could not be measured: {result.error}")
+    snap = snapmod.build([result], host=socket.gethostname())
+    st = storemod.open_store(cfg.store)
+    try:
+        ref, commit = st.record_pr(key, snap)
+    finally:
+        st.close()
+    return f"{ref} ({commit[:10]})"
+
+
+def _branch_of(root: Path, ref: str) -> str | None:
+    """The branch name of a ``--base`` ref as collect records it (``origin/main`` -> main);
+    a ``--base`` that is no branch (a commit) stands for the remote's default branch."""
+    from gitmetrics import patch as patchmod
+
+    name = ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    try:
+        full = patchmod.git(root, "rev-parse", "--symbolic-full-name", ref).decode().strip()
+    except GitmetricsError:
+        full = ""
+    if not full.startswith(("refs/heads/", "refs/remotes/")):
+        try:
+            name = patchmod.default_base(root)
+        except GitmetricsError:
+            return None
+    first, sep, rest = name.partition("/")
+    if sep:
+        try:
+            remotes = patchmod.git(root, "remote").decode("utf-8", "replace").split()
+        except GitmetricsError:
+            remotes = []
+        if first in remotes:
+            return rest
+    return name
+
+
+def _against(
+    cfg: Config,
+    name: str,
+    now: Any,
+    root: Path,
+    commit: str | None,
+    branch: str | None,
+    changed: Iterable[str],
+) -> Against:
+    """The project's coverage now against the repo's measurement at the base in the store:
+    the newest collection that measured the merge-base commit, else the newest measurement
+    on the default branch (any branch with ``--diff-file``)."""
+    from gitmetrics import collect as collectmod
+    from gitmetrics import history
+    from gitmetrics import patch as patchmod
+    from gitmetrics import snapshot as snapmod
+    from gitmetrics import store as storemod
+
+    detail = collectmod.detail_of(name, now, root)
+    now_files = snapmod.read_files(detail, "the report") if detail is not None else []
+
+    def result(
+        base: patchmod.BaseMeasurement | None = None,
+        indirect: Iterable[patchmod.FileChange] = (),
+        note: str | None = None,
+    ) -> Against:
+        return patchmod.Against(now.lines_covered, now.lines_valid, base, tuple(indirect), note)
+
+    try:
+        st = storemod.open_store(cfg.store)
+    except GitmetricsError as exc:
+        return result(note=f"no base to compare with: {exc.message}")
+    try:
+        picked: tuple[Collection, RepoResult, str] | None = None
+        fallback: tuple[Collection, RepoResult, str] | None = None
+        for c in history.readable(history.query(st)):
+            r = c.snapshot.repo(name)
+            if r is None or not r.ok:
+                continue
+            src = r.source
+            if commit is not None and src is not None and src.commit == commit:
+                picked = (c, r, "merge base")
+                break
+            on_branch = branch is None or (src is not None and src.branch == branch)
+            if fallback is None and on_branch:
+                fallback = (c, r, "default branch" if branch is not None else "newest")
+        picked = picked or fallback
+        if picked is None:
+            where = f" on {branch}" if branch is not None else ""
+            return result(note=f"no base to compare with: {name} has no measurement{where}")
+        c, r, how = picked
+        base = patchmod.BaseMeasurement(
+            collection=c.entry.commit,
+            measured_at=r.measured_at or c.entry.timestamp,
+            source_commit=r.source.commit if r.source else None,
+            source_branch=r.source.branch if r.source else None,
+            found_by=how,
+            lines_covered=r.lines_covered,
+            lines_valid=r.lines_valid,
+            coverage=r.coverage,
+        )
+        path = snapmod.files_path(name)
+        raw = st.read_file(path, c.entry.commit)
+    finally:
+        st.close()
+    if raw is None:
+        return result(base, note=f"the base has no per-file detail ({path}): no indirect changes")
+    try:
+        base_files = snapmod.read_files(raw, f"{path} at {c.entry.commit[:10]}")
+    except GitmetricsError as exc:
+        return result(base, note=f"the base's per-file detail cannot be read: {exc.message}")
+    return result(base, patchmod.indirect_changes(base_files, now_files, changed))

@@ -32,6 +32,7 @@ from gitmetrics import percent
 from gitmetrics.errors import GitmetricsError, ReportError
 from gitmetrics.formats import Coverage, FileCoverage, Hits
 from gitmetrics.formats._common import MAX_COUNT
+from gitmetrics.snapshot import FileDetail
 
 #: formats whose reports have no line hits, and why: they cannot give patch coverage
 NO_LINE_DATA: Mapping[str, str] = {
@@ -571,9 +572,120 @@ class Patch:
 
 
 @dataclass(frozen=True)
+class BaseMeasurement:
+    """The repository's measurement in the metrics store that a change is compared with."""
+
+    #: the metrics commit of the collection it was read from
+    collection: str
+    measured_at: str
+    #: the source commit it measured (``source.commit``), and its branch
+    source_commit: str | None
+    source_branch: str | None
+    #: ``merge base`` (it measured the merge-base commit) or ``default branch`` (the
+    #: newest measurement on the default branch, the merge base was never measured)
+    found_by: str
+    lines_covered: int | None
+    lines_valid: int | None
+    coverage: float | None = None
+
+    @property
+    def percent(self) -> Fraction | None:
+        found = percent.exact(self.lines_covered, self.lines_valid)
+        if found is None and self.coverage is not None:
+            return percent.value(self.coverage)
+        return found
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A file outside the diff whose coverage is not what it was at the base."""
+
+    path: str
+    before_covered: int | None
+    before_valid: int | None
+    after_covered: int | None
+    after_valid: int | None
+
+    @property
+    def before(self) -> Fraction | None:
+        return percent.exact(self.before_covered, self.before_valid)
+
+    @property
+    def after(self) -> Fraction | None:
+        return percent.exact(self.after_covered, self.after_valid)
+
+    @property
+    def points(self) -> Fraction | None:
+        """The change in percentage points; ``None`` when the file is new or gone."""
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class Against:
+    """The project's coverage now (the report) against its measurement at the base."""
+
+    lines_covered: int
+    lines_valid: int
+    base: BaseMeasurement | None
+    #: files outside the diff whose coverage changed (``()`` without the base's detail)
+    indirect: tuple[FileChange, ...] = ()
+    #: why there is no base, or no per-file comparison
+    note: str | None = None
+
+    @property
+    def percent(self) -> Fraction | None:
+        return percent.exact(self.lines_covered, self.lines_valid)
+
+    @property
+    def points(self) -> Fraction | None:
+        """Project coverage now minus at the base, in percentage points."""
+        now = self.percent
+        then = self.base.percent if self.base is not None else None
+        return None if now is None or then is None else now - then
+
+
+def indirect_changes(
+    base: Iterable[FileDetail], now: Iterable[FileDetail], changed: Iterable[str]
+) -> tuple[FileChange, ...]:
+    """Files not in the diff whose covered or coverable line counts differ between the
+    base's per-file detail and the report's (a file only on one side counts too)."""
+    skip = set(changed)
+    before = {f.path: f for f in base}
+    after = {f.path: f for f in now}
+    out: list[FileChange] = []
+    for path in sorted(before.keys() | after.keys(), key=lambda p: (p.lower(), p)):
+        if path in skip:
+            continue
+        b, a = before.get(path), after.get(path)
+        if (
+            b is not None
+            and a is not None
+            and (b.lines_covered, b.lines_valid)
+            == (
+                a.lines_covered,
+                a.lines_valid,
+            )
+        ):
+            continue
+        out.append(
+            FileChange(
+                path,
+                None if b is None else b.lines_covered,
+                None if b is None else b.lines_valid,
+                None if a is None else a.lines_covered,
+                None if a is None else a.lines_valid,
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class PatchResult:
-    """What ``gitmetrics patch`` found, and its gate: ``ok`` unless the patch coverage is
-    below ``fail_under`` (a change without coverable lines passes)."""
+    """What ``gitmetrics patch`` found, and its gates: ``ok`` unless the patch coverage is
+    below ``fail_under`` (a change without coverable lines passes), or project coverage
+    dropped more than ``max_drop`` points against the base (no base: passes, with a note)."""
 
     patch: Patch
     repo: str | None
@@ -581,11 +693,24 @@ class PatchResult:
     base: str
     reports: tuple[str, ...]
     fail_under: float | None = None
+    against: Against | None = None
+    max_drop: float | None = None
+    #: where ``--record`` committed the measurement: ``refs/gitmetrics/pr/KEY (commit)``
+    recorded: str | None = None
+
+    @property
+    def patch_ok(self) -> bool:
+        found = self.patch.percent
+        return self.fail_under is None or found is None or not percent.below(found, self.fail_under)
+
+    @property
+    def drop_ok(self) -> bool:
+        points = self.against.points if self.against is not None else None
+        return self.max_drop is None or points is None or not percent.below(points, -self.max_drop)
 
     @property
     def ok(self) -> bool:
-        found = self.patch.percent
-        return self.fail_under is None or found is None or not percent.below(found, self.fail_under)
+        return self.patch_ok and self.drop_ok
 
 
 def ranges(numbers: Iterable[int]) -> tuple[tuple[int, int], ...]:

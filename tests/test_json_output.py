@@ -104,6 +104,14 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     got["sync"] = ws.run("sync", *c, "--remote", ws.remote, "--json")
     got["clone"] = ws.run("clone", ws.remote, ws.root / "second", "--json")
     got["init --remote"] = ws.run("init", ws.root / "third", "--remote", ws.remote, "--json")
+    diff = ws.root / "change.diff"
+    diff.write_bytes(
+        b"diff --git a/inventory/pricing.py b/inventory/pricing.py\n"
+        b"--- a/inventory/pricing.py\n+++ b/inventory/pricing.py\n@@ -1,0 +2,2 @@\n+a\n+b\n"
+    )
+    got["patch"] = ws.run(
+        "patch", *c, "--repo", "inventory-api", "--diff-file", diff, "--max-drop", "5", "--json"
+    )
     got["gc"] = ws.run("gc", *c, "--json")
     got["verify"] = ws.run("verify", *c, "--json")
     rounds = CliRunner().invoke(
@@ -139,6 +147,7 @@ RUNS = {
     "pull": "sync",
     "sync": "sync",
     "clone": "clone",
+    "patch": "patch",
     "gc": "gc",
     "verify": "verify",
     "error": "error",
@@ -203,3 +212,13 @@ def test_a_config_error_under_format_json(tmp_path: Path) -> None:
     data = valid("error", json.loads(result.stdout))
     assert data["error"]["code"] == "config" and "repos.yaml" in data["error"]["message"]
     assert result.stderr == ""  # the error went to stdout as JSON, not to stderr as text
+
+
+@pytest.mark.slow
+def test_patch_compares_with_the_stored_measurement(outputs: dict[str, Any]) -> None:
+    patch = outputs["patch"]
+    assert patch["coverable"] > 0
+    base = patch["project"]["base"]
+    assert base["found_by"] == "newest"  # a diff file has no merge base
+    assert base["collection"] in {row["collection"] for row in outputs["history"]}
+    assert patch["project"]["change"] is not None

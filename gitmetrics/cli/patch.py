@@ -98,6 +98,26 @@ def patch(
             show_default=False,
         ),
     ] = None,
+    max_drop: Annotated[
+        float | None,
+        typer.Option(
+            "--max-drop",
+            help="Exit 3 (a failed gate) when project coverage dropped more than N points "
+            "against the base's measurement in the metrics store (needs --repo).",
+            show_default=False,
+        ),
+    ] = None,
+    record: Annotated[
+        str | None,
+        typer.Option(
+            "--record",
+            help="Also commit the measurement to the metrics store on "
+            "refs/gitmetrics/pr/KEY (e.g. the PR number), off the branch and its state "
+            "(needs --repo).",
+            metavar="KEY",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     format: FormatOpt = "table",
     github_summary: Annotated[
@@ -124,6 +144,8 @@ def patch(
             diff_file=diff_file,
             src_roots=tuple(src_root or ()),
             fail_under=fail_under,
+            max_drop=max_drop,
+            record=record,
         )
     )
     from gitmetrics.render import patch as render

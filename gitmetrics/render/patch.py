@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gitmetrics import percent
-from gitmetrics.patch import PatchFile, PatchResult, ranges_text
+from gitmetrics.patch import Against, FileChange, PatchFile, PatchResult, ranges_text
 from gitmetrics.render.escape import markdown as escape
 from gitmetrics.render.escape import markdown_code, terminal
 from gitmetrics.render.terminal import _n
@@ -54,7 +54,99 @@ def data(result: PatchResult) -> dict[str, Any]:
         "missing": p.coverable - p.covered,
         "changed_lines": p.changed,
         "files": [_file_data(f) for f in p.files],
+        "max_drop": result.max_drop,
+        "recorded": result.recorded,
+        "project": None if result.against is None else _project_data(result.against),
     }
+
+
+def _project_data(a: Against) -> dict[str, Any]:
+    b = a.base
+    return {
+        "line_coverage": _rounded(a.percent),
+        "lines_covered": a.lines_covered,
+        "lines_valid": a.lines_valid,
+        "change": _points(a.points),
+        "note": a.note,
+        "base": None
+        if b is None
+        else {
+            "found_by": b.found_by,
+            "collection": b.collection,
+            "measured_at": b.measured_at,
+            "source_commit": b.source_commit,
+            "source_branch": b.source_branch,
+            "line_coverage": _rounded(b.percent),
+            "lines_covered": b.lines_covered,
+            "lines_valid": b.lines_valid,
+        },
+        "indirect": [_change_data(f) for f in a.indirect],
+    }
+
+
+def _change_data(f: FileChange) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "base_line_coverage": _rounded(f.before),
+        "line_coverage": _rounded(f.after),
+        "change": _points(f.points),
+        "base_lines_covered": f.before_covered,
+        "base_lines_valid": f.before_valid,
+        "lines_covered": f.after_covered,
+        "lines_valid": f.after_valid,
+    }
+
+
+def _points(x: percent.Number | None) -> float | None:
+    """A change in points, to 2 decimals (half away from zero; a drop stays a drop)."""
+    if x is None:
+        return None
+    r = percent.rounded(-x if x < 0 else x, 2)
+    return -r if x < 0 else r
+
+
+def points_text(x: percent.Number | None) -> str:
+    """``+0.25``, ``-1.50``, ``±0.00`` (points, 2 decimals)."""
+    if x is None:
+        return "-"
+    r = _points(x)
+    assert r is not None
+    return "±0.00" if r == 0 else f"{r:+.2f}"
+
+
+def project_line(result: PatchResult) -> str | None:
+    """``project 91.7% (-0.09 vs base)``, with the --max-drop gate; ``None`` without a store."""
+    a = result.against
+    if a is None:
+        return None
+    text = f"project {percent.text(a.percent, 1)}"
+    if a.points is not None:
+        text += f" ({points_text(a.points)} vs base)"
+    else:
+        text += " (no base)"
+    if result.max_drop is not None and a.points is not None:
+        gate = f"{result.max_drop:g}"
+        text += f": dropped over {gate} points" if not result.drop_ok else f": max drop {gate}"
+    return text
+
+
+def base_line(a: Against) -> str:
+    """Which measurement the base is, or why there is none."""
+    b = a.base
+    if b is None:
+        return a.note or "no base"
+    commit = (b.source_commit or "?")[:10]
+    on = f" on {b.source_branch}" if b.source_branch else ""
+    how = {
+        "merge base": "the merge base",
+        "default branch": "not measured at the merge base: the newest measurement"
+        " on the default branch",
+        "newest": "the newest measurement",
+    }[b.found_by]
+    return (
+        f"Base: {how}, {commit}{on}, measured {b.measured_at}:"
+        f" {percent.text(b.percent, 1)} ({b.lines_covered} of {b.lines_valid} lines)"
+    )
 
 
 def _rounded(x: percent.Number | None) -> float | None:
@@ -95,7 +187,10 @@ def headline(result: PatchResult) -> str:
         )
     if result.fail_under is not None:
         gate = percent.text(result.fail_under, 1)
-        text += f": below {gate}" if not result.ok else f": at least {gate}"
+        text += f": below {gate}" if not result.patch_ok else f": at least {gate}"
+    project = project_line(result)
+    if project is not None:
+        text += f"; {project}"
     return text
 
 
@@ -144,6 +239,18 @@ def markdown(result: PatchResult) -> str:
     if rest:
         items = "\n".join(f"- {markdown_code(f.path)}: {_what(f)}" for f in rest)
         lines += _details(f"{len(rest)} changed files not counted", items + "\n")
+    a = result.against
+    if a is not None:
+        lines += ["", escape(base_line(a)) + "."]
+        if a.base is not None and a.note:
+            lines += ["", escape(a.note) + "."]
+        if a.indirect:
+            body = _indirect_table(a.indirect)
+            summary = f"{_n(len(a.indirect), 'file')} outside the diff changed coverage"
+            if len(a.indirect) > LONG:
+                lines += _details(summary, body)
+            else:
+                lines += ["", f"**{escape(summary)}**", "", body]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -173,6 +280,23 @@ def _table(files: Sequence[PatchFile], result: PatchResult) -> str:
             f"| {name} | {f.covered} / {f.coverable} | {_pct(f.percent, result)} | {missing} |"
         )
     return "\n".join(rows)
+
+
+def _indirect_table(files: Sequence[FileChange]) -> str:
+    rows = ["| File | Base | Now | Change |", "| --- | ---: | ---: | ---: |"]
+    for f in files:
+        rows.append(
+            f"| {markdown_code(f.path)} | {_counts(f.before_covered, f.before_valid, f.before)}"
+            f" | {_counts(f.after_covered, f.after_valid, f.after)}"
+            f" | {points_text(f.points)} |"
+        )
+    return "\n".join(rows)
+
+
+def _counts(covered: int | None, valid: int | None, pct: percent.Number | None) -> str:
+    if covered is None or valid is None:
+        return "-"
+    return f"{percent.text(pct, 1)} ({covered}/{valid})"
 
 
 def table(console: Console, result: PatchResult) -> None:
@@ -205,5 +329,20 @@ def table(console: Console, result: PatchResult) -> None:
         console.print(f"[dim]Not counted: {len(rest)} changed files[/]")
         for f in rest:
             console.print(f"[dim]  {terminal(f.path)}: {_what(f)}[/]")
+    a = result.against
+    if a is not None:
+        console.print(terminal(base_line(a)))
+        if a.base is not None and a.note:
+            console.print(f"[dim]{terminal(a.note)}[/]")
+        if a.indirect:
+            console.print(f"Outside the diff: {_n(len(a.indirect), 'file')} changed coverage")
+            for ch in a.indirect:
+                console.print(
+                    f"  {terminal(ch.path)}: {_counts(ch.before_covered, ch.before_valid, ch.before)}"
+                    f" -> {_counts(ch.after_covered, ch.after_valid, ch.after)}"
+                    f" ({points_text(ch.points)})"
+                )
+    if result.recorded:
+        console.print(f"Recorded as {terminal(result.recorded)}")
     style = "green" if result.ok else "red"
     console.print(f"[bold {style}]{headline(result)}[/]")

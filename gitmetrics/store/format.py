@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from gitmetrics.store.repo import Store
 
 BRANCH = b"refs/heads/main"
+#: where ``gitmetrics patch --record KEY`` keeps a pull request's measurement: a ref of its
+#: own beside the branch, never on it (sync pushes and fetches the branch alone)
+PR_REFS = "refs/gitmetrics/pr/"
 LATEST = "latest.json"
 SNAPSHOT_DIR = "snapshots"
 
@@ -54,6 +57,18 @@ _LAYOUT = re.compile(
     )
 )
 COMPONENT = re.compile(_NAME)
+
+
+def pr_ref(key: str) -> str:
+    """``refs/gitmetrics/pr/<key>``; ``StoreError`` for a key that is not one path
+    component of letters, digits, ``.``, ``_`` and ``-`` (a PR number, a branch's slug)."""
+    if COMPONENT.fullmatch(key) is None or key.endswith((".", ".lock")):
+        raise StoreError(
+            f"--record {key!r}: not a pull-request key",
+            "use the PR's number or a slug: letters, digits, . _ - (up to 128, not starting "
+            "with . or -)",
+        )
+    return PR_REFS + key
 
 
 def in_layout(path: str, extra: Iterable[str] = ()) -> bool:

@@ -120,6 +120,11 @@ class Store:
             policy=policy,
         )
 
+    def record_pr(self, key: str, snap: Snapshot) -> tuple[str, str]:
+        """Commit a pull request's measurement on ``refs/gitmetrics/pr/<key>`` (off the
+        branch); returns the ref and the commit."""
+        return writer.record_pr(self, key, snap)
+
     def state(self, rev: str | None = None) -> Snapshot | None:
         """The state (``latest.json``) at ``rev`` (default: the head); ``None`` before any,
         or when it cannot be read (readers then use each collection's own snapshot)."""

@@ -278,6 +278,24 @@ def snapshot_tree(
     return store.update_tree(base, changes), text, (snap_path, pruned, state, list(gone))
 
 
+def record_pr(store: Store, key: str, snap: Snapshot) -> tuple[str, str]:
+    """Commit ``snap`` (a pull request's measurement) as a collection whose parent is the
+    branch's head, on ``refs/gitmetrics/pr/<key>`` (replaced when it exists): the branch,
+    its state and its work tree do not move. Returns the ref and the commit."""
+    from gitmetrics.store.format import pr_ref
+
+    ref = pr_ref(key)
+    snapmod.validate(snapmod.to_dict(snap))
+    with store.locked():
+        parent = store.head() or write_root(store)
+        tree, text, _ = snapshot_tree(store, snap, parent, store.repo[parent.encode()].tree, 0)
+        commit = store.commit_tree(tree, [parent], text)
+        store.repo.refs.set_if_equals(
+            ref.encode(), None, commit.encode(), message=b"gitmetrics: patch --record"
+        )
+    return ref, commit
+
+
 def state_of(store: Store, tree: bytes | None) -> Snapshot | None:
     """The state ``latest.json`` of a tree holds (``None``: no collection yet).
 
