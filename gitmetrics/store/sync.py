@@ -22,6 +22,7 @@ snapshot or in a message; URLs are always shown with any password masked.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import socket
@@ -47,8 +48,12 @@ TOKEN_ENV = "GITMETRICS_TOKEN"
 DEFAULT_USERNAME = "x-access-token"
 REMOTE_NAME = "origin"
 REMOTE_REF = b"refs/remotes/origin/main"
-#: How many times a push fetches, merges and tries again after losing a race.
-MAX_ATTEMPTS = 10
+#: How many times a push fetches, merges and tries again after losing a race. With N
+#: machines pushing at the same moment the last one to land needs up to N attempts
+#: (benchmarks/runners.py: 20 runners at once took up to 20); 30 leaves room for that.
+MAX_ATTEMPTS = 30
+#: The longest pause between two attempts, in seconds (the pause is random, up to this).
+MAX_BACKOFF = 2.0
 #: Hosts a token may be sent to over plain http:// (servers on this machine, e.g. tests).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -444,8 +449,10 @@ def push(
             with store.locked():
                 _track(store, mine)
             return _result(action, store, remote, before, mine, done, theirs, attempt)
-        # lost a race against another machine: back off a little and merge again
-        time.sleep(min(0.05 * attempt, 0.5))
+        # lost a race against another machine: back off and merge again. The pause is
+        # random ("full jitter") so that the machines that lost together do not all come
+        # back together and race again.
+        time.sleep(random.uniform(0, min(MAX_BACKOFF, 0.05 * 2**attempt)))
     if "lock" in refusal.lower():
         raise SyncError(
             f"{remote.shown}: the remote's branch stays locked ({refusal}); gave up after "
