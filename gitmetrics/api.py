@@ -14,7 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics.errors import ConfigError, GitmetricsError, SyncError, after_commit_error
+from gitmetrics.errors import (
+    ConfigError,
+    GitmetricsError,
+    StoreError,
+    SyncError,
+    after_commit_error,
+)
 
 if TYPE_CHECKING:
     from gitmetrics.config import Config, RepoConfig
@@ -390,8 +396,10 @@ def history(
     since: str | None = None,
     repo: str | None = None,
     role: str | None = None,
+    pr: str | None = None,
 ) -> Iterator[HistoryRow]:
-    """Collections newest first (``limit=None``: all); one repository's or role's figures.
+    """Collections newest first (``limit=None``: all); one repository's or role's figures;
+    with ``pr``, from the pull request's recorded measurement (``patch --record``).
 
     Rows come as they are read; the store is closed when the last one has been taken.
     """
@@ -399,7 +407,15 @@ def history(
 
     st = open_store(config, store)
     try:
-        yield from iter_history(st, limit=limit, since_text=since, name=repo, role=role)
+        rev = None
+        if pr is not None:
+            rev = st.pr_head(pr)
+            if rev is None:
+                raise StoreError(
+                    f"{st.path}: no measurement of the pull request {pr!r} is recorded",
+                    f"record one with `gitmetrics patch --repo NAME --record {pr}`",
+                )
+        yield from iter_history(st, limit=limit, since_text=since, name=repo, role=role, rev=rev)
     finally:
         st.close()
 

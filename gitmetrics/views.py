@@ -35,9 +35,12 @@ if TYPE_CHECKING:
 # --- reading collections ---------------------------------------------------------------
 
 
-def entries(store: Store, *, limit: int | None = None) -> list[HistoryEntry]:
-    """Collections newest first (commit trailers only); ``StoreError`` on an empty store."""
-    found = [c.entry for c in query(store, Query(limit=limit))]
+def entries(
+    store: Store, *, limit: int | None = None, rev: str | None = None
+) -> list[HistoryEntry]:
+    """Collections newest first (commit trailers only), from ``rev`` (default: the head);
+    ``StoreError`` on an empty store."""
+    found = [c.entry for c in query(store, Query(limit=limit, rev=rev))]
     if not found:
         collections(store, Query(limit=1))  # the usual message for an empty store
     return found
@@ -831,9 +834,11 @@ def select_entries(
     limit: int | None,
     since_text: str | None = None,
     now: datetime | None = None,
+    rev: str | None = None,
 ) -> list[HistoryEntry]:
-    """Newest first: all collections since ``since_text``, at most ``limit`` (+1 for the change)."""
-    found = entries(store, limit=None if (limit is None or since_text) else limit + 1)
+    """Newest first: all collections since ``since_text``, at most ``limit`` (+1 for the change),
+    from ``rev`` (default: the head)."""
+    found = entries(store, limit=None if (limit is None or since_text) else limit + 1, rev=rev)
     if since_text:
         cut = parse_when(since_text, now)
         older = [e for e in found if parse_timestamp(e.timestamp) < cut][:1]
@@ -861,9 +866,10 @@ def iter_history(
     name: str | None = None,
     role: str | None = None,
     now: datetime | None = None,
+    rev: str | None = None,
 ) -> Iterator[HistoryRow]:
     """:func:`build_history` row by row: each is yielded once the next older one is read."""
-    found = select_entries(store, limit=limit, since_text=since_text, now=now)
+    found = select_entries(store, limit=limit, since_text=since_text, now=now, rev=rev)
     cut = parse_when(since_text, now) if since_text else None
     shown = len(found) if limit is None else min(limit, len(found))
     if cut is not None:

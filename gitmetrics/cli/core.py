@@ -222,13 +222,25 @@ def history(
         str | None,
         typer.Option("--role", help="The average of the repositories with this role over time."),
     ] = None,
+    pr: Annotated[
+        str | None,
+        typer.Option(
+            "--pr",
+            metavar="KEY",
+            help="The history of the pull request KEY recorded by `patch --record KEY`: its "
+            "measurement, then the default branch's collections it stands on.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     format: FormatOpt = "table",
 ) -> None:
     """Show the coverage trend of the last collections, read from git history."""
     out = pick_format(format, json_out)
     shown = None if all_ or (since and limit == 10) else limit
-    rows = api.history(config=config, store=store, limit=shown, since=since, repo=repo, role=role)
+    rows = api.history(
+        config=config, store=store, limit=shown, since=since, repo=repo, role=role, pr=pr
+    )
     if out == "table":
         terminal.history(console, rows, repo=repo, role=role)
     else:

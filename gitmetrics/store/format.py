@@ -64,7 +64,7 @@ def pr_ref(key: str) -> str:
     component of letters, digits, ``.``, ``_`` and ``-`` (a PR number, a branch's slug)."""
     if COMPONENT.fullmatch(key) is None or key.endswith((".", ".lock")):
         raise StoreError(
-            f"--record {key!r}: not a pull-request key",
+            f"{key!r}: not a pull-request key",
             "use the PR's number or a slug: letters, digits, . _ - (up to 128, not starting "
             "with . or -)",
         )

@@ -120,6 +120,15 @@ class Store:
             policy=policy,
         )
 
+    def pr_head(self, key: str) -> str | None:
+        """The commit of the pull request ``key`` recorded by ``patch --record``, or ``None``."""
+        from gitmetrics.store.format import pr_ref
+
+        try:
+            return self.repo.refs[pr_ref(key).encode()].decode()  # type: ignore[no-any-return]
+        except KeyError:
+            return None
+
     def record_pr(self, key: str, snap: Snapshot) -> tuple[str, str]:
         """Commit a pull request's measurement on ``refs/gitmetrics/pr/<key>`` (off the
         branch); returns the ref and the commit."""

@@ -231,6 +231,12 @@ def test_record_commits_off_the_branch(measured: tuple[Path, Path]) -> None:
         assert next(c.entry.commit for c in history.query(st)) == main
     finally:
         st.close()
+    # history --pr shows the PR's measurement, then main's collections; main's stays as it was
+    rows = json.loads(invoke("history", "-c", cfg, "--pr", "42", "--json").stdout)
+    main_rows = json.loads(invoke("history", "-c", cfg, "--json").stdout)
+    assert [r["collection"] for r in rows] == [pr] + [r["collection"] for r in main_rows]
+    missing = invoke("history", "-c", cfg, "--pr", "7")
+    assert missing.exit_code == 1 and "no measurement of the pull request '7'" in missing.output
     # recorded again: the ref moves to the new measurement, still on main's head
     code, data = patch_json(cfg, "--record", "42")
     assert sh(store, "rev-parse", f"{ref}^").strip() == main
