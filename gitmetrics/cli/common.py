@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 import typer.core
@@ -92,6 +92,14 @@ def lazy_module(name: str) -> ModuleType:
     parent, _, child = name.rpartition(".")
     setattr(sys.modules[parent], child, module)
     return module
+
+
+#: the api, loaded on its first use (``--help`` and ``--version`` never need it); every
+#: command module takes it from here
+if TYPE_CHECKING:
+    from gitmetrics import api as api
+else:
+    api = lazy_module("gitmetrics.api")
 
 
 app = typer.Typer(

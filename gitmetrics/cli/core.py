@@ -15,13 +15,13 @@ from gitmetrics.cli.common import (
     RepoOpt,
     RoleOpt,
     StoreOpt,
+    api,
     app,
     console,
     console_err,
     echo_chunks,
     gate,
     handle_errors,
-    lazy_module,
     pick_format,
     progress_enabled,
     show,
@@ -34,11 +34,6 @@ from gitmetrics.render.escape import terminal as escaped
 
 if TYPE_CHECKING:
     from gitmetrics.snapshot import RepoResult
-
-if TYPE_CHECKING:
-    from gitmetrics import api
-else:
-    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

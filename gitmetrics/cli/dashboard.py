@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -12,19 +12,14 @@ from gitmetrics.cli.common import (
     FormatOpt,
     JsonOpt,
     StoreOpt,
+    api,
     app,
     console,
     handle_errors,
-    lazy_module,
     pick_format,
     show,
 )
 from gitmetrics.render import terminal
-
-if TYPE_CHECKING:
-    from gitmetrics import api
-else:
-    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -15,12 +15,12 @@ from gitmetrics.cli.common import (
     FormatOpt,
     JsonOpt,
     StoreOpt,
+    api,
     app,
     console,
     console_err,
     gate,
     handle_errors,
-    lazy_module,
     pick_format,
     report_error,
     show,
@@ -29,11 +29,6 @@ from gitmetrics.cli.common import (
 from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import ExitCode, GitmetricsError
 from gitmetrics.render import terminal
-
-if TYPE_CHECKING:
-    from gitmetrics import api
-else:
-    api = lazy_module("gitmetrics.api")
 
 MinCoverageOpt = Annotated[
     float | None,

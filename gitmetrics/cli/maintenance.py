@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
     JsonOpt,
     StoreOpt,
+    api,
     app,
     gate,
     handle_errors,
-    lazy_module,
     pick_format,
     show,
 )
 from gitmetrics.render import terminal
-
-if TYPE_CHECKING:
-    from gitmetrics import api
-else:
-    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -12,19 +12,14 @@ from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
     JsonOpt,
+    api,
     app,
     gate,
     handle_errors,
-    lazy_module,
     pick_format,
     show,
 )
 from gitmetrics.errors import GitmetricsError
-
-if TYPE_CHECKING:
-    from gitmetrics import api
-else:
-    api = lazy_module("gitmetrics.api")
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -15,10 +15,10 @@ from gitmetrics.cli.common import (
     RepoOpt,
     RoleOpt,
     StoreOpt,
+    api,
     app,
     console,
     handle_errors,
-    lazy_module,
     pick_format,
     show,
 )
@@ -26,11 +26,6 @@ from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
 from gitmetrics.render import terminal
 from gitmetrics.render.escape import terminal as escaped
-
-if TYPE_CHECKING:
-    from gitmetrics import api
-else:
-    api = lazy_module("gitmetrics.api")
 
 MinOpt = Annotated[
     float | None,
