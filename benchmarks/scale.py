@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import gen  # noqa: E402
+from run import median, ms, x  # noqa: E402  (one set of figure helpers for every table)
 
 PY = sys.executable
 CLI = [PY, "-c", "import sys; from gitmetrics.cli import main; sys.argv[0] = 'gitmetrics'; main()"]
@@ -52,23 +53,6 @@ ROWS: list[tuple[str, str, str, str, str]] = []
 def row(group: str, what: str, ours: str, base: str, ratio: str) -> None:
     ROWS.append((group, what, ours, base, ratio))
     print(f"  {group:10} {what:60} {ours:>12} {base:>12} {ratio:>8}", flush=True)
-
-
-def ms(s: float) -> str:
-    return f"{s * 1000:,.1f} ms" if s < 10 else f"{s:,.1f} s"
-
-
-def x(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b else "n/a"
-
-
-def median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def measured(args: list[str | Path], cwd: Path | None = None) -> tuple[float, float, int]:
