@@ -29,6 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gitmetrics import config as configmod  # noqa: E402
 from gitmetrics import store as storemod  # noqa: E402
@@ -66,25 +67,9 @@ def run_round(folders: list[Path], names: list[str], rnd: int, branches: bool) -
 
 
 def daemon(base: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from tests.sync.conftest import _wait_port, free_port
+    from scale import start_daemon
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            "git",
-            "daemon",
-            "--reuseaddr",
-            "--listen=127.0.0.1",
-            f"--port={port}",
-            f"--base-path={base}",
-            "--export-all",
-            "--enable=receive-pack",
-            str(base),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_port(port, proc)
+    proc, port = start_daemon(base, push=True)
     return proc, f"git://127.0.0.1:{port}"
 
 

@@ -137,7 +137,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_daemon(base: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_daemon(base: Path, *, push: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """A real ``git daemon`` on 127.0.0.1 serving ``base`` (``push``: receive-pack too)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -145,6 +146,7 @@ def start_daemon(base: Path) -> tuple[subprocess.Popen[bytes], int]:
             "daemon",
             "--reuseaddr",
             "--export-all",
+            *(["--enable=receive-pack"] if push else []),
             f"--base-path={base}",
             "--listen=127.0.0.1",
             f"--port={port}",
