@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from gitmetrics.errors import (
     ConfigError,
@@ -577,6 +577,77 @@ def dashboard(
             "choose another --output path",
         ) from None
     return Dashboard(output, count, rev, len(page.encode()), at)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An export written: how many rows of which kind, in which format, where."""
+
+    format: str
+    #: ``repos`` (a row per repository per collection) or ``files`` (per file per measurement)
+    kind: str
+    #: the table the rows are (sqlite's table name)
+    table: str
+    rows: int
+    #: ``None``: written to stdout
+    output: Path | None
+
+
+def export(
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    fmt: str = "csv",
+    files: bool = False,
+    output: Path | None = None,
+    stdout: IO[str] | None = None,
+    limit: int | None = None,
+    since: str | None = None,
+    repo: Sequence[str] = (),
+) -> Exported:
+    """Write the history (oldest first) as csv, jsonl, parquet or sqlite rows to ``output``,
+    or (csv and jsonl) to ``stdout``."""
+    from gitmetrics import export as exportmod
+    from gitmetrics import history
+    from gitmetrics.render import export as writers
+    from gitmetrics.views import parse_when
+
+    if fmt not in writers.FORMATS:
+        raise GitmetricsError(
+            f"--format {fmt}: unknown export format", f"use one of: {', '.join(writers.FORMATS)}"
+        )
+    if output is None and (fmt in writers.BINARY or stdout is None):
+        raise GitmetricsError(f"--format {fmt} writes a file", "give its path with --output (-o)")
+    st, _cfg = _reading(config, store)
+    try:
+        if next(st.history(limit=1), None) is None:
+            raise StoreError(
+                f"{st.path}: the metrics repository has no collections yet",
+                "run `gitmetrics collect` first",
+            )
+        q = history.Query(limit=limit, since=parse_when(since) if since else None)
+        names = tuple(repo)
+        if names:
+            known = {
+                r.name
+                for c in history.query(st, history.Query(limit=1))
+                for r in c.snapshot.repositories
+            }
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise GitmetricsError(
+                    f"repository {missing[0]!r} is not in the newest collection",
+                    "check the name with `gitmetrics status`",
+                )
+        rows = exportmod.rows(st, q, files=files, names=names)
+        if output is None:
+            assert stdout is not None
+            count = writers.write_stream(fmt, rows, stdout)
+        else:
+            count = writers.write_file(fmt, rows, output)
+    finally:
+        st.close()
+    return Exported(fmt, rows.kind, rows.table, count, output)
 
 
 def _stored(

@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     GATE = 3
     #: interrupted by SIGINT (Ctrl-C); SIGTERM is 143: the shell's 128 + the signal's number
     INTERRUPTED = 130
+    #: the reader of stdout went away (``gitmetrics export | head``): 128 + SIGPIPE, as git
+    PIPE = 141
 
 
 class GitmetricsError(Exception):

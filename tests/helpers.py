@@ -157,3 +157,16 @@ def docs_text(*, reference: bool = False) -> str:
     """
     pages = [p for p in doc_pages() if reference or p != DOCS / "cli.md"]
     return "\n".join(p.read_text(encoding="utf-8") for p in pages)
+
+
+def realworld() -> Path | None:
+    """``shared/realworld`` (real reports with manifest.json) beside the checkout or a folder of
+    worktrees, or ``$GITMETRICS_REALWORLD``; ``None`` when it is not on this machine."""
+    env = os.environ.get("GITMETRICS_REALWORLD")
+    if env:
+        return Path(env)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "realworld"
+        if (candidate / "manifest.json").is_file():
+            return candidate
+    return None

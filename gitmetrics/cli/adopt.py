@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,14 +12,18 @@ from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,
     JsonOpt,
+    RepoOpt,
     StoreOpt,
     api,
     app,
+    console,
     handle_errors,
     pick_format,
     show,
 )
+from gitmetrics.duration import UNITS_HELP
 from gitmetrics.render import terminal
+from gitmetrics.render.escape import terminal as escaped
 
 
 @app.command("import")
@@ -71,3 +76,65 @@ def import_(
         sources, kind=kind, repo=repo, dry_run=dry_run, config=config, store=store
     )
     show("import", out, done, terminal.imported)
+
+
+@app.command("export")
+@handle_errors
+def export(
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv, jsonl, parquet (needs pyarrow: gitmetrics[parquet]) or sqlite.",
+            metavar="FORMAT",
+        ),
+    ] = "csv",
+    files: Annotated[
+        bool,
+        typer.Option("--files", help="One row per file per measurement instead of per repository."),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (replaced whole when complete); csv and jsonl "
+            "go to stdout without it.",
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", "-n", min=1, help="Only the newest N collections.", metavar="INTEGER"
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only collections since then: a duration ago (30m, 12h, 7d, 2w, 3mo; "
+            f"units: {UNITS_HELP}) or a date (2026-11-01).",
+        ),
+    ] = None,
+    repo: RepoOpt = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Export the history as rows for a database: one per repository per collection (or
+    with --files one per file per measurement), oldest first."""
+    done = api.export(
+        config=config,
+        store=store,
+        fmt=format,
+        files=files,
+        output=output,
+        stdout=sys.stdout if output is None else None,
+        limit=limit,
+        since=since,
+        repo=repo or (),
+    )
+    if done.output is not None:
+        console.print(f"Exported {done.rows:,} rows ({done.table}) to {escaped(str(done.output))}")

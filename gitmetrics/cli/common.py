@@ -175,6 +175,12 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             console.width = width
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            # the reader of stdout stopped reading (`| head`): stop quietly, as git does;
+            # stdout is pointed at /dev/null so the interpreter's last flush cannot fail
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(ExitCode.PIPE) from None
         except (GitmetricsError, OSError) as exc:
             error = user_error(exc, func.__name__.rstrip("_"))
             if kwargs.get("json_out") or kwargs.get("format") == "json":

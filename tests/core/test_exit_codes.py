@@ -25,7 +25,7 @@ COMMANDS = {
     "init": [], "collect": [], "history": [], "schema": [], "status": [], "report": [],
     "diff": [], "trends": [], "dashboard": [], "check": [], "watch": [], "issues": [],
     "gc": [], "verify": [], "push": [], "pull": [], "sync": [], "clone": ["url"],
-    "import": ["dir"], "patch": [],
+    "import": ["dir"], "patch": [], "export": [],
 }  # fmt: skip
 
 
@@ -48,6 +48,7 @@ def test_the_table() -> None:
         ("USAGE", 2),
         ("GATE", 3),
         ("INTERRUPTED", 130),
+        ("PIPE", 141),
     ]
     assert GitmetricsError("x").exit_code == ExitCode.ERROR
 

@@ -9,28 +9,14 @@ copied in. Every case runs, and a case of a format gitmetrics does not read fail
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gitmetrics import formats
+from tests.helpers import realworld
 
-
-def _realworld() -> Path | None:
-    env = os.environ.get("GITMETRICS_REALWORLD")
-    if env:
-        return Path(env)
-    # `shared/` sits beside the checkout (or beside a folder of worktrees)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "realworld"
-        if (candidate / "manifest.json").is_file():
-            return candidate
-    return None
-
-
-REALWORLD = _realworld()
+REALWORLD = realworld()
 CASES: list[dict[str, Any]] = (
     json.loads((REALWORLD / "manifest.json").read_text())["cases"] if REALWORLD else []
 )
