@@ -64,6 +64,27 @@ def test_the_fast_path_takes_the_records_of_real_tracefiles(
     assert slow == []
 
 
+def test_ordinary_records_take_the_runs_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    # lcov's own layout (as benchmarks/gen.py writes it) must be read by `_runs_record`:
+    # a silent fall back to the regular expressions or the line reading fails here
+    def refuse(*args: object) -> None:
+        raise AssertionError("a usual record left the runs reader")
+
+    monkeypatch.setattr(lcov, "_fast_record", refuse)
+    monkeypatch.setattr(lcov._Reader, "lines", refuse)
+    record = (
+        "TN:\nSF:/src/a.c\nFN:3,main\nFNDA:4,main\nFNF:1\nFNH:1\n"
+        "BRDA:4,0,0,4\nBRDA:4,0,1,0\nBRDA:9,1,0,-\nBRDA:9,1,1,-\nBRF:4\nBRH:1\n"
+        "DA:3,4\nDA:4,4\nDA:6,1048576\nDA:9,0\nLF:4\nLH:3\nend_of_record\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lcov.info"
+        path.write_text(record + record.replace("/src/a.c", "/src/b.c"))
+        cov = lcov.parse(path)
+    assert (cov.lines_covered, cov.lines_valid) == (6, 8)
+    assert (cov.branches_covered, cov.branches_valid) == (2, 8)
+
+
 RECORD = "TN:\nSF:a.c\nFN:1,main\nFNDA:1,main\nDA:1,1\nDA:2,0\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nLF:2\nLH:1\nend_of_record\n"
 CASES = {
     "usual": RECORD,
