@@ -620,19 +620,11 @@ def export(
         raise GitmetricsError(f"--format {fmt} writes a file", "give its path with --output (-o)")
     st, _cfg = _reading(config, store)
     try:
-        if next(st.history(limit=1), None) is None:
-            raise StoreError(
-                f"{st.path}: the metrics repository has no collections yet",
-                "run `gitmetrics collect` first",
-            )
+        (newest,) = history.collections(st, history.Query(limit=1))  # none: StoreError
         q = history.Query(limit=limit, since=parse_when(since) if since else None)
         names = tuple(repo)
         if names:
-            known = {
-                r.name
-                for c in history.query(st, history.Query(limit=1))
-                for r in c.snapshot.repositories
-            }
+            known = {r.name for r in newest.snapshot.repositories}
             missing = [n for n in names if n not in known]
             if missing:
                 raise GitmetricsError(

@@ -13,10 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import percent
 from gitmetrics.errors import GitmetricsError, warn
 from gitmetrics.history import Collection, Query, query, readable
-from gitmetrics.snapshot import FileDetail, files_path, read_files
+from gitmetrics.snapshot import FileDetail, ages, files_path, pct, ranges, read_files
 
 if TYPE_CHECKING:
     from gitmetrics.store import Store
@@ -104,15 +103,8 @@ def _chronological(store: Store, q: Query) -> Iterator[Collection]:
     return readable(oldest())
 
 
-def _pct(covered: int | None, valid: int | None) -> float | None:
-    exact = percent.exact(covered, valid)
-    return None if exact is None else percent.rounded(exact, 2)
-
-
 def repo_rows(store: Store, q: Query, names: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
     """One row per repository of each collection's state (``names``: only those)."""
-    from gitmetrics.snapshot import ages
-
     for c in _chronological(store, q):
         snap = c.snapshot
         for r in snap.repositories:
@@ -174,7 +166,7 @@ def file_rows(store: Store, q: Query, names: Sequence[str] = ()) -> Iterator[dic
         snap = c.snapshot
         measured = set(snap.measured_names)
         for r in snap.repositories:
-            if r.name not in measured or r.carried or not r.ok or (names and r.name not in names):
+            if r.name not in measured or not r.ok or (names and r.name not in names):
                 continue
             files = _files_at(store, c, r.name, caches.setdefault(r.name, {}))
             commit = r.source.commit if r.source is not None else None
@@ -185,10 +177,10 @@ def file_rows(store: Store, q: Query, names: Sequence[str] = ()) -> Iterator[dic
                     "repo": r.name,
                     "source_commit": commit,
                     "path": f.path,
-                    "line_coverage": _pct(f.lines_covered, f.lines_valid),
+                    "line_coverage": pct(f.lines_covered, f.lines_valid),
                     "lines_covered": f.lines_covered,
                     "lines_valid": f.lines_valid,
-                    "branch_coverage": _pct(f.branches_covered, f.branches_valid),
+                    "branch_coverage": pct(f.branches_covered, f.branches_valid),
                     "branches_covered": f.branches_covered,
                     "branches_valid": f.branches_valid,
                     "covered_lines": _ranges(f.covered),
@@ -197,8 +189,6 @@ def file_rows(store: Store, q: Query, names: Sequence[str] = ()) -> Iterator[dic
 
 
 def _ranges(lines: tuple[int, ...] | None) -> str | None:
-    from gitmetrics.snapshot import ranges
-
     return None if lines is None else ranges(lines)
 
 

@@ -13,6 +13,7 @@ from gitmetrics.cli.common import (
     FormatOpt,
     JsonOpt,
     RepoOpt,
+    SinceOpt,
     StoreOpt,
     api,
     app,
@@ -21,7 +22,6 @@ from gitmetrics.cli.common import (
     pick_format,
     show,
 )
-from gitmetrics.duration import UNITS_HELP
 from gitmetrics.render import terminal
 from gitmetrics.render.escape import terminal as escaped
 
@@ -111,14 +111,7 @@ def export(
             "--limit", "-n", min=1, help="Only the newest N collections.", metavar="INTEGER"
         ),
     ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="Only collections since then: a duration ago (30m, 12h, 7d, 2w, 3mo; "
-            f"units: {UNITS_HELP}) or a date (2026-11-01).",
-        ),
-    ] = None,
+    since: SinceOpt = None,
     repo: RepoOpt = None,
     config: ConfigOpt = None,
     store: StoreOpt = None,

@@ -15,6 +15,7 @@ import typer
 import typer.core
 from rich.console import Console
 
+from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import ExitCode, GitmetricsError, forget_warnings, os_error
 from gitmetrics.render.escape import terminal
 
@@ -150,6 +151,14 @@ JsonOpt = Annotated[
 RepoOpt = Annotated[
     list[str] | None,
     typer.Option("--repo", "-r", help="Only this repository (repeatable).", show_default=False),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only collections since then: a duration ago (30m, 12h, 7d, 2w, 3mo; "
+        f"units: {UNITS_HELP}) or a date (2026-11-01).",
+    ),
 ]
 RoleOpt = Annotated[
     list[str] | None,

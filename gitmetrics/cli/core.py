@@ -14,6 +14,7 @@ from gitmetrics.cli.common import (
     JsonOpt,
     RepoOpt,
     RoleOpt,
+    SinceOpt,
     StoreOpt,
     api,
     app,
@@ -27,7 +28,6 @@ from gitmetrics.cli.common import (
     show,
     show_failed,
 )
-from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import Interrupted
 from gitmetrics.render import terminal
 from gitmetrics.render.escape import terminal as escaped
@@ -199,14 +199,7 @@ def history(
     all_: Annotated[
         bool, typer.Option("--all", "-a", help="Show every collection (no --limit).")
     ] = False,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="Only collections since then: a duration ago (30m, 12h, 7d, 2w, 3mo; "
-            f"units: {UNITS_HELP}) or a date (2026-11-01).",
-        ),
-    ] = None,
+    since: SinceOpt = None,
     repo: Annotated[
         str | None,
         typer.Option(

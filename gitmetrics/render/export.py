@@ -97,12 +97,8 @@ def _parquet(path: Path, rows: Rows) -> int:
 
 
 def _text_file(path: Path, fmt: str, rows: Rows) -> int:
-    count = 0
     with path.open("w", encoding="utf-8", newline="") as out:
-        for line in text_lines(fmt, rows):
-            out.write(line)
-            count += 1
-    return count - 1 if fmt == "csv" else count
+        return write_stream(fmt, rows, out)
 
 
 def write_file(fmt: str, rows: Rows, output: Path) -> int:
