@@ -1376,13 +1376,13 @@ def _against(
             coverage=r.coverage,
         )
         path = snapmod.files_path(name)
-        raw = st.read_file(path, c.entry.commit)
+        try:
+            found = history.Files(st).of(c, name)
+        except GitmetricsError as exc:
+            return result(base, note=f"the base's per-file detail cannot be read: {exc.message}")
     finally:
         st.close()
-    if raw is None:
+    if found is None:
         return result(base, note=f"the base has no per-file detail ({path}): no indirect changes")
-    try:
-        base_files = snapmod.read_files(raw, f"{path} at {c.entry.commit[:10]}")
-    except GitmetricsError as exc:
-        return result(base, note=f"the base's per-file detail cannot be read: {exc.message}")
+    base_files = found
     return result(base, patchmod.indirect_changes(base_files, now_files, changed))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gitmetrics.errors import GitmetricsError, warn
-from gitmetrics.history import Collection, Query, query, readable
-from gitmetrics.snapshot import FileDetail, ages, files_path, pct, ranges, read_files
+from gitmetrics.history import Collection, Files, Query, query, readable
+from gitmetrics.snapshot import FileDetail, ages, pct, ranges
 
 if TYPE_CHECKING:
     from gitmetrics.store import Store
@@ -138,37 +138,25 @@ def repo_rows(store: Store, q: Query, names: Sequence[str] = ()) -> Iterator[dic
             }
 
 
-def _files_at(
-    store: Store, c: Collection, name: str, seen: dict[bytes, list[FileDetail]]
-) -> list[FileDetail] | None:
-    if c.commit is None:
-        return None
-    sha = store.lookup(store.repo[c.commit.encode()].tree, files_path(name))
-    if sha is None:
-        return None
-    if sha not in seen:
-        origin = f"{files_path(name)}@{c.commit[:10]}"
-        try:
-            detail = read_files(store.repo.object_store.get_raw(sha)[1], origin)
-        except GitmetricsError as exc:
-            warn(f"skipped the files of {name} in collection {c.commit[:10]}: {exc.message}")
-            detail = []
-        seen.clear()  # one repository's unchanged detail is reused; nothing else is kept
-        seen[sha] = detail
-    return seen[sha]
+def _files_at(files: Files, c: Collection, name: str) -> list[FileDetail] | None:
+    try:
+        return files.of(c, name)
+    except GitmetricsError as exc:
+        warn(f"skipped the files of {name} in collection {c.entry.commit[:10]}: {exc.message}")
+        return []
 
 
 def file_rows(store: Store, q: Query, names: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
     """One row per file of each measurement: a repository a collection measured (not one it
     carried), from the per-file detail the collection stored."""
-    caches: dict[str, dict[bytes, list[FileDetail]]] = {}
+    files_of = Files(store)
     for c in _chronological(store, q):
         snap = c.snapshot
         measured = set(snap.measured_names)
         for r in snap.repositories:
             if r.name not in measured or not r.ok or (names and r.name not in names):
                 continue
-            files = _files_at(store, c, r.name, caches.setdefault(r.name, {}))
+            files = _files_at(files_of, c, r.name)
             commit = r.source.commit if r.source is not None else None
             for f in files or ():
                 yield {

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from gitmetrics.errors import GitmetricsError, StoreError, warn
-from gitmetrics.snapshot import Snapshot, parse_timestamp
+from gitmetrics.snapshot import FileDetail, Snapshot, files_path, parse_timestamp, read_files
 
 if TYPE_CHECKING:
     from gitmetrics.store import HistoryEntry, Store
@@ -28,6 +28,9 @@ class Collection:
 
     entry: HistoryEntry
     _load: Callable[[], Snapshot] = field(repr=False)
+    #: the commit whose tree holds this collection's state and per-file detail, when it is
+    #: not the collection's own (the newest collection under a sync merge)
+    head: str | None = None
 
     @classmethod
     def at(cls, store: Store, entry: HistoryEntry) -> Collection:
@@ -54,7 +57,7 @@ class Collection:
                 return store.snapshot_at(entry)
             return state
 
-        return cls(entry, load)
+        return cls(entry, load, head)
 
     @classmethod
     def of(cls, snapshot: Snapshot, commit: str | None = None, path: str = "") -> Collection:
@@ -96,6 +99,42 @@ class Collection:
     def when(self) -> datetime:
         """Its timestamp, from the trailers."""
         return parse_timestamp(self.entry.timestamp)
+
+
+class Files:
+    """The per-file detail of collections (``repos/<name>/files.json`` in the tree that
+    holds each one's state), read from the store's own history, so trusted: parsed, not
+    validated again. One blob is parsed once however many collections share it (a
+    repository's unchanged report is one object); the newest ``keep`` blobs are kept."""
+
+    def __init__(self, store: Store, keep: int = 256) -> None:
+        self.store = store
+        self.keep = keep
+        self._seen: dict[bytes, list[FileDetail]] = {}
+
+    def blob_id(self, c: Collection, name: str) -> bytes | None:
+        """The blob of ``name``'s per-file detail as of ``c``; ``None`` when it has none."""
+        rev = c.head or c.commit
+        if rev is None:
+            return None
+        return self.store.lookup(self.store.repo[rev.encode()].tree, files_path(name))
+
+    def of(self, c: Collection, name: str) -> list[FileDetail] | None:
+        """``name``'s files as of ``c``; ``None`` when it has no per-file detail there.
+
+        ``SnapshotError`` when the blob cannot be read (``gitmetrics verify`` tells more).
+        """
+        sha = self.blob_id(c, name)
+        if sha is None:
+            return None
+        found = self._seen.pop(sha, None)
+        if found is None:
+            origin = f"{files_path(name)}@{(c.head or c.commit or '')[:10]}"
+            found = read_files(self.store.blob(sha), origin, trusted=True)
+            while len(self._seen) >= self.keep:
+                del self._seen[next(iter(self._seen))]
+        self._seen[sha] = found  # the most recently used last
+        return found
 
 
 def readable(cols: Iterable[Collection]) -> Iterator[Collection]:

@@ -696,25 +696,39 @@ def files_json(name: str, fmt: str, files: Iterable[FileDetail]) -> bytes:
     return dumps(data)
 
 
-def read_files(data: bytes, origin: str) -> list[FileDetail]:
-    """A per-file detail blob read back (``SnapshotError`` when it is not one)."""
+def read_files(data: bytes, origin: str, *, trusted: bool = False) -> list[FileDetail]:
+    """A per-file detail blob read back (``SnapshotError`` when it is not one).
+
+    ``trusted``: the store's own blob (validated before it was committed or admitted), so
+    it is parsed, not validated against the schema again; data that does not fit the model
+    still raises :class:`SnapshotError`, as :func:`read_stored` does.
+    """
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SnapshotError(f"{origin}: not valid JSON: {exc}") from None
-    validate(raw, origin, schema.FILES)
-    return [
-        FileDetail(
-            f["path"],
-            f["lines_covered"],
-            f["lines_valid"],
-            f["branches_covered"],
-            f["branches_valid"],
-            None if f["covered"] is None else tuple(from_ranges(f["covered"])),
-            None if f["missed"] is None else tuple(from_ranges(f["missed"])),
-        )
-        for f in raw["files"]
-    ]
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
+    if not trusted or (isinstance(version, int) and version > SCHEMA_VERSION):
+        validate(raw, origin, schema.FILES)  # a newer one: the message that says to upgrade
+    try:
+        return [
+            FileDetail(
+                f["path"],
+                f["lines_covered"],
+                f["lines_valid"],
+                f["branches_covered"],
+                f["branches_valid"],
+                None if f["covered"] is None else tuple(from_ranges(f["covered"])),
+                None if f["missed"] is None else tuple(from_ranges(f["missed"])),
+            )
+            for f in raw["files"]
+        ]
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        what = f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else "malformed"
+        raise SnapshotError(
+            f"{origin}: not a per-file detail gitmetrics can read ({what})",
+            "run `gitmetrics verify` to check the whole store",
+        ) from None
 
 
 _HOST_RE = re.compile(r"[^A-Za-z0-9-]+")

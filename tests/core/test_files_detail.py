@@ -152,3 +152,34 @@ def test_a_remote_holding_detail_passes_the_gate(tmp_path: Path) -> None:
     assert (tmp_path / "copy" / "repos" / "api" / "files.json").read_bytes() == (
         tmp_path / "metrics" / "repos" / "api" / "files.json"
     ).read_bytes()
+
+
+def test_the_files_reader_trusts_the_store_and_reads_each_blob_once(tmp_path: Path) -> None:
+    from gitmetrics import history
+    from gitmetrics.store import open_store
+
+    cfg = _workspace(tmp_path)
+    _run("collect", "-c", cfg)
+    _run("collect", "-c", cfg)  # the same reports: the same blob in both collections
+    st = open_store(tmp_path / "metrics")
+    try:
+        newest, older = history.collections(st)
+        files = history.Files(st)
+        now = files.of(newest, "api")
+        assert now is not None and [f.path for f in now] == ["calc.js"]
+        assert files.blob_id(newest, "api") == files.blob_id(older, "api")
+        assert files.of(older, "api") is now  # parsed once
+        assert files.of(newest, "nope") is None
+        # trusted: a blob that breaks the schema but fits the model is read, not refused
+        loose = b'{"schema_version": 2, "files": [{"path": "x", "lines_covered": 1, '
+        loose += b'"lines_valid": 1, "branches_covered": null, "branches_valid": null, '
+        loose += b'"covered": "1", "missed": "", "extra": 1}]}'
+        assert snapshot.read_files(loose, "f", trusted=True)[0].covered == (1,)
+        with pytest.raises(SnapshotError, match="required property"):
+            snapshot.read_files(loose, "f")
+        with pytest.raises(SnapshotError, match="per-file detail gitmetrics can read"):
+            snapshot.read_files(b'{"schema_version": 2, "files": [{}]}', "f", trusted=True)
+        with pytest.raises(SnapshotError, match="newer"):
+            snapshot.read_files(b'{"schema_version": 3}', "f", trusted=True)
+    finally:
+        st.close()
