@@ -555,11 +555,34 @@ def clone(
 # --- the pieces ----------------------------------------------------------------------
 
 
+#: how often a fetch is made again when the remote's branch moved while it was read
+FETCH_ATTEMPTS = 5
+
+
 def _fetch(repo: Any, client: Any, path: str, remote: Remote) -> str | None:
-    """Fetch the remote branch's objects into ``repo`` (a quarantine); returns its head."""
+    """Fetch the remote branch's objects into ``repo`` (a quarantine); returns its head.
+
+    A remote written while it is read (another runner pushing) can advertise a head whose
+    objects the same exchange did not send (a local path read by dulwich sees the new ref
+    before the new pack); the fetch is then made again, at most :data:`FETCH_ATTEMPTS`
+    times, and each time asks only for what is still missing.
+    """
+    for _attempt in range(FETCH_ATTEMPTS):
+        head = _fetch_once(repo, client, path, remote)
+        if head is None or head.encode() in repo.object_store:
+            return head
+    raise SyncError(
+        f"{remote.shown}: the remote's branch kept moving while it was fetched "
+        f"({FETCH_ATTEMPTS} attempts); nothing was changed",
+        "run the command again",
+    )
+
+
+def _fetch_once(repo: Any, client: Any, path: str, remote: Remote) -> str | None:
     advertised: dict[bytes, bytes] = {}
 
     def wants(refs: Mapping[bytes, bytes], depth: int | None = None) -> list[bytes]:
+        advertised.clear()
         advertised.update({k: v for k, v in refs.items() if v})
         sha = refs.get(BRANCH)
         if not sha or sha == _ZERO or sha in repo.object_store:

@@ -131,6 +131,70 @@ def test_race_lost_after_the_ref_advertisement_is_merged_and_retried(
     fsck(bare)
 
 
+def test_a_head_advertised_without_its_objects_is_fetched_again(
+    new_store: NewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A local remote written while it is read: the ref moved, the new pack was not seen."""
+    from dulwich.client import LocalGitClient
+
+    bare = bare_remote(tmp_path / "remote.git")
+    remote = S.make_remote(str(bare), env={})
+    a, b = new_store("a"), new_store("b")
+    collect(a, "runner-a", 1)
+    S.push(a, remote, retention=30)
+    original = LocalGitClient.fetch
+    calls: list[int] = []
+
+    def stale_fetch(self: object, path: str, target: object, determine_wants: object, **kw: object):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:  # another runner's push lands between the refs and the pack
+            collect(a, "runner-a", 2)
+            git("push", "-q", str(bare), "main", cwd=a.path)  # plain git: no fetch of ours
+
+            def stale(refs: dict[bytes, bytes], depth: object = None) -> list[bytes]:
+                return determine_wants(refs)  # type: ignore[operator,no-any-return]
+
+            wanted = stale(
+                {b"refs/heads/main": git("--git-dir", bare, "rev-parse", "main").strip().encode()}
+            )
+            assert wanted  # the new head, asked for and not sent
+            return original(self, path, target, determine_wants=lambda refs, depth=None: [], **kw)  # type: ignore[arg-type]
+        return original(self, path, target, determine_wants=determine_wants, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalGitClient, "fetch", stale_fetch)
+    result = S.pull(b, remote, retention=30)
+    assert len(calls) == 2 and result.snapshots_received == 2
+    assert b.head() == git("--git-dir", bare, "rev-parse", "main").strip()
+    fsck(b.gitdir)
+
+
+def test_a_remote_that_never_sends_its_head_is_refused_unchanged(
+    new_store: NewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dulwich.client import LocalGitClient
+
+    bare = bare_remote(tmp_path / "remote.git")
+    remote = S.make_remote(str(bare), env={})
+    a, b = new_store("a"), new_store("b")
+    collect(a, "runner-a", 1)
+    S.push(a, remote, retention=30)
+    before = b.head()
+    original = LocalGitClient.fetch
+
+    def never_sends(self: object, path: str, target: object, determine_wants: object, **kw: object):  # type: ignore[no-untyped-def]
+        def record(refs: dict[bytes, bytes], depth: object = None) -> list[bytes]:
+            determine_wants(refs)  # type: ignore[operator]
+            return []
+
+        return original(self, path, target, determine_wants=record, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalGitClient, "fetch", never_sends)
+    with pytest.raises(SyncError, match="kept moving while it was fetched"):
+        S.pull(b, remote, retention=30)
+    assert b.head() == before
+    fsck(b.gitdir)
+
+
 def test_unreachable_remote(new_store: NewStore) -> None:
     st = new_store("a")
     collect(st, "runner-a", 1)
