@@ -14,15 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from gitmetrics import __version__, percent, schema
 from gitmetrics.errors import SnapshotError
 
 SCHEMA_VERSION = 2
+_T = TypeVar("_T")
 #: the schema versions this gitmetrics reads (it writes the newest)
 READABLE_VERSIONS = (1, 2)
 
@@ -430,12 +431,7 @@ def validate(data: Any, origin: str = "snapshot", name: str = schema.SNAPSHOT) -
 
 def from_json(data: bytes | str, origin: str = "snapshot") -> Snapshot:
     """Parse and validate a snapshot; refuses a newer schema_version."""
-    try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"{origin}: not valid JSON: {exc}") from None
-    validate(raw, origin)
-    return from_dict(raw)
+    return _read_json(data, origin, schema.SNAPSHOT, "snapshot", from_dict, trusted=False)
 
 
 def read_stored(data: bytes | str, origin: str = "snapshot") -> Snapshot:
@@ -446,19 +442,34 @@ def read_stored(data: bytes | str, origin: str = "snapshot") -> Snapshot:
     that does not fit the model raises :class:`SnapshotError` instead of crashing a reader.
     ``gitmetrics verify`` is the full check.
     """
+    return _read_json(data, origin, schema.SNAPSHOT, "snapshot", from_dict, trusted=True)
+
+
+def _read_json(
+    data: bytes | str,
+    origin: str,
+    name: str,
+    kind: str,
+    build: Callable[[Any], _T],
+    *,
+    trusted: bool,
+) -> _T:
+    """JSON of schema ``name`` read into the model by ``build``: validated first unless
+    ``trusted`` (the store's own), and always when it says it is newer (the message that
+    says to upgrade); data that does not fit the model is a :class:`SnapshotError`."""
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SnapshotError(f"{origin}: not valid JSON: {exc}") from None
     version = raw.get("schema_version") if isinstance(raw, dict) else None
-    if isinstance(version, int) and version > SCHEMA_VERSION:
-        validate(raw, origin)  # the message that says to upgrade
+    if not trusted or (isinstance(version, int) and version > SCHEMA_VERSION):
+        validate(raw, origin, name)
     try:
-        return from_dict(raw)
+        return build(raw)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         what = f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else "malformed"
         raise SnapshotError(
-            f"{origin}: not a snapshot gitmetrics can read ({what})",
+            f"{origin}: not a {kind} gitmetrics can read ({what})",
             "run `gitmetrics verify` to check the whole store",
         ) from None
 
@@ -700,35 +711,24 @@ def read_files(data: bytes, origin: str, *, trusted: bool = False) -> list[FileD
     """A per-file detail blob read back (``SnapshotError`` when it is not one).
 
     ``trusted``: the store's own blob (validated before it was committed or admitted), so
-    it is parsed, not validated against the schema again; data that does not fit the model
-    still raises :class:`SnapshotError`, as :func:`read_stored` does.
+    it is parsed, not validated against the schema again, as :func:`read_stored` does.
     """
-    try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"{origin}: not valid JSON: {exc}") from None
-    version = raw.get("schema_version") if isinstance(raw, dict) else None
-    if not trusted or (isinstance(version, int) and version > SCHEMA_VERSION):
-        validate(raw, origin, schema.FILES)  # a newer one: the message that says to upgrade
-    try:
-        return [
-            FileDetail(
-                f["path"],
-                f["lines_covered"],
-                f["lines_valid"],
-                f["branches_covered"],
-                f["branches_valid"],
-                None if f["covered"] is None else tuple(from_ranges(f["covered"])),
-                None if f["missed"] is None else tuple(from_ranges(f["missed"])),
-            )
-            for f in raw["files"]
-        ]
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        what = f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else "malformed"
-        raise SnapshotError(
-            f"{origin}: not a per-file detail gitmetrics can read ({what})",
-            "run `gitmetrics verify` to check the whole store",
-        ) from None
+    return _read_json(data, origin, schema.FILES, "per-file detail", _details, trusted=trusted)
+
+
+def _details(raw: Mapping[str, Any]) -> list[FileDetail]:
+    return [
+        FileDetail(
+            f["path"],
+            f["lines_covered"],
+            f["lines_valid"],
+            f["branches_covered"],
+            f["branches_valid"],
+            None if f["covered"] is None else tuple(from_ranges(f["covered"])),
+            None if f["missed"] is None else tuple(from_ranges(f["missed"])),
+        )
+        for f in raw["files"]
+    ]
 
 
 _HOST_RE = re.compile(r"[^A-Za-z0-9-]+")

@@ -131,17 +131,23 @@ def test_race_lost_after_the_ref_advertisement_is_merged_and_retried(
     fsck(bare)
 
 
+def _pushed_once(new_store: NewStore, tmp_path: Path) -> tuple[Path, S.Remote, Store, Store]:
+    """A local remote that store ``a`` pushed one collection to, and a store ``b``."""
+    bare = bare_remote(tmp_path / "remote.git")
+    remote = S.make_remote(str(bare), env={})
+    a, b = new_store("a"), new_store("b")
+    collect(a, "runner-a", 1)
+    S.push(a, remote, retention=30)
+    return bare, remote, a, b
+
+
 def test_a_head_advertised_without_its_objects_is_fetched_again(
     new_store: NewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A local remote written while it is read: the ref moved, the new pack was not seen."""
     from dulwich.client import LocalGitClient
 
-    bare = bare_remote(tmp_path / "remote.git")
-    remote = S.make_remote(str(bare), env={})
-    a, b = new_store("a"), new_store("b")
-    collect(a, "runner-a", 1)
-    S.push(a, remote, retention=30)
+    bare, remote, a, b = _pushed_once(new_store, tmp_path)
     original = LocalGitClient.fetch
     calls: list[int] = []
 
@@ -173,11 +179,7 @@ def test_a_remote_that_never_sends_its_head_is_refused_unchanged(
 ) -> None:
     from dulwich.client import LocalGitClient
 
-    bare = bare_remote(tmp_path / "remote.git")
-    remote = S.make_remote(str(bare), env={})
-    a, b = new_store("a"), new_store("b")
-    collect(a, "runner-a", 1)
-    S.push(a, remote, retention=30)
+    _, remote, _, b = _pushed_once(new_store, tmp_path)
     before = b.head()
     original = LocalGitClient.fetch
 
