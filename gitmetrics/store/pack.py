@@ -4,10 +4,12 @@ gitmetrics writes loose objects (one zlib file per object, so a commit never rew
 anything). Snapshots differ from the one before by a few figures, so stored as deltas
 against each other they take a few KB instead of tens. Bases are chosen the way git
 does it, specialised to the store's layout: objects are grouped by what they are (all
-snapshot files, then each tree path such as ``snapshots/2026/11``), newest first, and
-each is tried against the previous ``WINDOW`` objects of its group; chains stay under
-``MAX_DEPTH`` so reading an old snapshot stays cheap. The pack is written and indexed
-before any loose object or old pack is removed, so a crash leaves a valid store.
+snapshot files, every repository's per-file detail, the badges, then each tree path such
+as ``snapshots/2026/11``), newest first, and each is tried against the previous
+``WINDOW`` objects of its group (and a per-file detail also against its repository's
+previous one); chains stay under ``MAX_DEPTH`` so reading an old snapshot stays cheap.
+The pack is written and indexed before any loose object or old pack is removed, so a
+crash leaves a valid store.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ LINE_DELTA_FROM = 4096
 
 _COMMIT, _TREE, _BLOB = 1, 2, 3
 #: groups of indented JSON, which get line- and key-level deltas
-_JSON_GROUPS = frozenset({"snapshot", "latest"})
+_JSON_GROUPS = frozenset({"snapshot", "latest", "files"})
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,11 @@ def _blob(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
         # badges are alike whatever they show: one group, so a badge written once (a
         # repository's) has the others of its collection to be a delta of
         group, order = "badges", (n, path)
+    elif path.startswith("repos/") and path.endswith("/files.json"):
+        # one group for every repository's detail, as git groups blobs by their file name:
+        # repositories fed the same report (a monorepo's parts, forks) pack against each
+        # other; the path orders a collection's and names the repository's previous one
+        group, order = "files", (n, path)
     else:
         group, order = f"file:{path}", (n, "")
     items[sha] = _Item(sha, _BLOB, group, order)
@@ -410,18 +417,26 @@ def _deltify(
         return b"".join(create_delta(base_raw, raw))
 
     window: deque[tuple[_Item, bytes, int]] = deque(maxlen=WINDOW)
+    # per path, its newest object so far (the "files" group only: its window holds every
+    # repository's detail, newest first, so a repository's own previous one may have left it)
+    last: dict[str, tuple[_Item, bytes, int]] = {}
     depth: dict[bytes, int] = {}
     group = None
     for item in ordered:
         raw = bytes(object_store.get_raw(item.sha)[1])
         if item.group != group:
             window.clear()
+            last.clear()
             group = item.group
         best: bytes | None = None
         best_base: _Item | None = None
         if item.type_num != _COMMIT and len(raw) > 64:
             limit = len(raw) // 2
-            for base, base_raw, base_depth in window:
+            candidates = list(window)
+            mine = last.get(item.order[1]) if item.group == "files" else None
+            if mine is not None and all(mine[0] is not c[0] for c in candidates):
+                candidates.append(mine)
+            for base, base_raw, base_depth in candidates:
                 if base_depth >= MAX_DEPTH:
                     continue
                 delta = make(base, base_raw, item, raw)
@@ -436,3 +451,5 @@ def _deltify(
             depth[item.sha] = depth[best_base.sha] + 1
             yield item, best_base.sha, best
         window.appendleft((item, raw, depth[item.sha]))
+        if item.group == "files":
+            last[item.order[1]] = window[0]

@@ -158,3 +158,38 @@ def test_a_changed_row_costs_its_change_not_the_row() -> None:
     delta = line_delta(base, target)
     assert b"".join(apply_delta(base, delta)) == target
     assert len(delta) < 40
+
+
+def test_per_file_detail_is_packed_against_other_repositories(tmp_path: Path) -> None:
+    """Two repositories measured from the same real report store near-identical
+    ``files.json`` blobs (only the name differs): gc packs one as a delta of the other, as
+    it packs a repository's next detail against its previous one."""
+    import shutil
+
+    fixture = Path(__file__).resolve().parent.parent / "fixtures/reports/lcov/nyc"
+    for name in ("api", "web"):
+        shutil.copytree(fixture, tmp_path / name)
+    (tmp_path / "repos.yaml").write_text(
+        "store: metrics\nrepos:\n"
+        "  - {name: api, path: api, coverage: lcov.info}\n"
+        "  - {name: web, path: web, coverage: lcov.info}\n"
+    )
+    assert invoke("collect", "-c", str(tmp_path / "repos.yaml")).exit_code == 0
+    report = tmp_path / "web" / "lcov.info"
+    report.write_text(report.read_text().replace("DA:5,0", "DA:5,1", 1))
+    assert invoke("collect", "-c", str(tmp_path / "repos.yaml")).exit_code == 0
+    metrics = tmp_path / "metrics"
+    blobs = {
+        line.split()[0]: line.split()[1]
+        for line in git("-C", metrics, "rev-list", "--objects", "--all").splitlines()
+        if line.endswith("/files.json")
+    }
+    assert sorted(set(blobs.values())) == ["repos/api/files.json", "repos/web/files.json"]
+    assert len(blobs) == 3  # api once, web twice
+    assert invoke("gc", "--store", str(metrics)).exit_code == 0
+    fsck(metrics)
+    (idx,) = (metrics / ".git/objects/pack").glob("*.idx")
+    rows = [line.split() for line in git("verify-pack", "-v", str(idx)).splitlines()]
+    bases = {r[0]: r[6] for r in rows if len(r) == 7 and r[0] in blobs}
+    assert len(bases) == 2  # one whole, the other two deltas
+    assert any(blobs[sha] != blobs[base] for sha, base in bases.items())  # across repositories
