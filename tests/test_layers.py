@@ -34,6 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "gitmetrics.command",
         "gitmetrics.importing",
         "gitmetrics.patch",
+        # per-file figures compared and rolled up (files, diff --files, explain, flaky)
+        "gitmetrics.perfile",
     ),
     ("gitmetrics.config", "gitmetrics.formats", "gitmetrics._contain"),
     # render/escape and render/fmt are pure string functions (one escape per output, one
