@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from gitmetrics.config import Config, RepoConfig
     from gitmetrics.coordination import IssueWriter
     from gitmetrics.dashboard import Stored
+    from gitmetrics.filesview import FilesView
     from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
     from gitmetrics.patch import Against, PatchResult
@@ -467,8 +468,10 @@ def diff(
     at: str | None = None,
     config: Path | None = None,
     store: Path | None = None,
+    files: bool = False,
 ) -> DiffView:
-    """The per-repository change between two collections (default: previous and newest)."""
+    """The per-repository change between two collections (default: previous and newest);
+    with ``files``, the per-file change of every repository too."""
     from gitmetrics.views import build_diff
 
     chosen = [x for x in (since, at) if x is not None]
@@ -480,7 +483,33 @@ def diff(
         a, b = chosen[0], a if a is not None else b
     st, _ = _reading(config, store)
     try:
-        return build_diff(st, a, b)
+        return build_diff(st, a, b, files=files)
+    finally:
+        st.close()
+
+
+def files(
+    repo: str,
+    *,
+    config: Path | None = None,
+    store: Path | None = None,
+    at: str | None = None,
+    against: str | None = None,
+    paths: Sequence[str] = (),
+    dirs: bool = False,
+    depth: int | None = None,
+    sort: str = "path",
+) -> FilesView:
+    """A repository's files at ``at`` (default: the newest collection) with the change
+    against ``against`` (default: its previous measurement); ``paths`` are globs, ``dirs``
+    rolls files up per directory (``depth``: the first that many directories)."""
+    from gitmetrics.filesview import build_files
+
+    st, _ = _reading(config, store)
+    try:
+        return build_files(
+            st, repo, at=at, against=against, globs=paths, dirs=dirs, depth=depth, sort=sort
+        )
     finally:
         st.close()
 

@@ -8,7 +8,9 @@ A glob matches a repository-relative posix path, as .gitignore and Codecov's com
   `src/a.py` and `src/a/b.py`; `**/test_*.py` matches `test_a.py` and `t/test_a.py`);
 - a glob without `/` matches the last segment anywhere (`*.py` matches `a/b.py`), a glob with
   one is anchored at the repository root (a leading `/` or `./` is dropped);
-- a glob ending in `/` matches everything under that directory.
+- a glob ending in `/` matches everything under that directory;
+- an absolute path (a report that kept the producing machine's paths) is matched as if
+  relative to `/`.
 
 Globs are checked when they are read (`compile_glob` raises ValueError with the reason) so a
 typo in repos.yaml is refused at load, never silently matching nothing.
@@ -30,7 +32,9 @@ class Glob:
     pattern: re.Pattern[str]
 
     def matches(self, path: str) -> bool:
-        return self.pattern.fullmatch(path) is not None
+        """True when ``path`` matches; an absolute path (a report that kept the producing
+        machine's paths) is matched as if relative to ``/``."""
+        return self.pattern.fullmatch(path.lstrip("/")) is not None
 
 
 def _segment(seg: str, glob: str) -> str:

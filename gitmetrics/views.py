@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import duration, percent, trends
+from gitmetrics import duration, percent, perfile, trends
 from gitmetrics.duration import DAY
 from gitmetrics.errors import StoreError, warn
-from gitmetrics.history import Collection, Query, collections, query, readable, stored_data
+from gitmetrics.history import Collection, Files, Query, collections, query, readable, stored_data
+from gitmetrics.perfile import FileChange
 from gitmetrics.snapshot import (
     SCHEMA_VERSION,
     RepoResult,
@@ -580,6 +581,8 @@ class DiffView:
     weighted_change: float | None
     rows: tuple[DiffRow, ...]
     counts: dict[str, int]
+    #: with ``--files``: per repository, the files that moved (``files`` left out otherwise)
+    files: tuple[RepoFiles, ...] | None = None
 
 
 def _end(spec: str, c: Collection) -> DiffEnd:
@@ -607,8 +610,10 @@ def build_diff(
     b: str | None = None,
     *,
     now: datetime | None = None,
+    files: bool = False,
 ) -> DiffView:
-    """Compare two collections (default: the previous and the newest)."""
+    """Compare two collections (default: the previous and the newest); with ``files``,
+    their per-file detail too."""
     # a side named by the user is looked up in the whole history; the defaults need none of it
     found = entries(store) if a is not None or b is not None else []
     # the defaults are the newest two collections that can be read
@@ -666,6 +671,9 @@ def build_diff(
     rows.sort(key=lambda r: (order[r.kind], r.change if r.change is not None else 0.0, r.name))
     counts = {k: sum(1 for r in rows if r.kind == k) for k in order}
     sa, sb = ca.snapshot.summary, cb.snapshot.summary
+    per_file = None
+    if files:
+        per_file = tuple(diff_files(store, ca, cb, [r.name for r in rows]))
     return DiffView(
         a=_end(spec_a, ca),
         b=_end(spec_b, cb),
@@ -673,7 +681,44 @@ def build_diff(
         weighted_change=trends.change(sb.weighted_coverage, sa.weighted_coverage),
         rows=tuple(rows),
         counts=counts,
+        files=per_file,
     )
+
+
+@dataclass(frozen=True)
+class RepoFiles:
+    """One repository's files that moved between the two sides of a diff."""
+
+    repo: str
+    changes: tuple[FileChange, ...]
+    #: why there is nothing to compare (no per-file detail on a side), else ``None``
+    note: str | None = None
+
+
+def diff_files(store: Store, a: Collection, b: Collection, names: Sequence[str]) -> list[RepoFiles]:
+    """Per repository of ``names``, the files that moved from ``a`` to ``b`` (worst first)."""
+    files = Files(store)
+    out: list[RepoFiles] = []
+    for name in names:
+        fa, fb = files.of(a, name), files.of(b, name)
+        if fa is None and fb is None:
+            out.append(RepoFiles(name, (), "no per-file detail on either side"))
+            continue
+        if files.blob_id(a, name) == files.blob_id(b, name):
+            out.append(RepoFiles(name, ()))
+            continue
+        moved = [ch for ch in perfile.compare(fa, fb) if ch.moved]
+        moved.sort(key=lambda ch: (_ORDER[ch.kind], ch.change or 0.0, ch.path))
+        note = None
+        for side, c, found, shown in (("older", a, fa, "added"), ("newer", b, fb, "removed")):
+            r = c.snapshot.repo(name)
+            if found is None and r is not None and r.ok:
+                note = f"no per-file detail on the {side} side: its files show as {shown}"
+        out.append(RepoFiles(name, tuple(moved), note))
+    return out
+
+
+_ORDER = {perfile.CHANGED: 0, perfile.ADDED: 1, perfile.REMOVED: 2, perfile.SAME: 3}
 
 
 # --- trends ------------------------------------------------------------------------------

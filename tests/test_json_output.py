@@ -91,6 +91,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     got["status"] = ws.run("status", *c, "--json")
     got["report"] = ws.run("report", *c, "--json")
     got["diff"] = ws.run("diff", *c, "--format", "json")
+    got["diff --files"] = ws.run("diff", *c, "--files", "--format", "json")
+    got["files"] = ws.run("files", "inventory-api", *c, "--json")
+    got["files --dirs"] = ws.run("files", "inventory-api", *c, "--dirs", "--json")
     got["trends"] = ws.run("trends", *c, "--forecast", "--json")
     got["history"] = ws.run("history", *c, "--all", "--json")
     got["history --repo"] = ws.run("history", *c, "--repo", "inventory-api", "--json")
@@ -135,6 +138,9 @@ RUNS = {
     "status": "status",
     "report": "report",
     "diff": "diff",
+    "diff --files": "diff",
+    "files": "files",
+    "files --dirs": "files",
     "trends": "trends",
     "history": "history",
     "history --repo": "history",

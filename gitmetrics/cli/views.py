@@ -148,11 +148,86 @@ def diff(
     json_out: JsonOpt = False,
     markdown_out: MarkdownOpt = False,
     format: FormatOpt = "table",
+    files: Annotated[
+        bool,
+        typer.Option(
+            "--files",
+            help="Per repository, the files that moved too: added, removed, and the line "
+            "ranges that became uncovered or covered.",
+        ),
+    ] = False,
 ) -> None:
     """Show the per-repository change between two snapshots (repos added and removed too)."""
     out = pick_format(format, json_out, markdown_out)
-    view = api.diff(a, b, since=since, at=at, config=config, store=store)
+    view = api.diff(a, b, since=since, at=at, config=config, store=store, files=files)
     show("diff", out, view, terminal.diff)
+
+
+PointHelp = (
+    "a git revision of the metrics repo (HEAD~3), a snapshot file name, or a date (2026-11-01, 7d)"
+)
+
+
+@app.command()
+@handle_errors
+def files(
+    repo: Annotated[str, typer.Argument(help="The repository (its name in repos.yaml).")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help=f"Its files as of this collection: {PointHelp}. Default: the newest."
+        ),
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help=f"Compare with this collection ({PointHelp}). Default: the repo's previous "
+            "measurement.",
+        ),
+    ] = None,
+    path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path",
+            "-p",
+            help="Only the files matching this glob ('src/api/**', '*.py'; repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    dirs: Annotated[
+        bool, typer.Option("--dirs", help="One row per directory (the files' parents).")
+    ] = False,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            min=1,
+            help="One row per directory, cut to this many levels (--depth 1: top directories).",
+            show_default=False,
+        ),
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="path, coverage (worst first), missed (most missed lines first) or change "
+            "(biggest drop first).",
+        ),
+    ] = "path",
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    format: FormatOpt = "table",
+) -> None:
+    """Show a repository's files (or directories) at a point: lines, branches, the change
+    against another point, and the missed lines."""
+    out = pick_format(format, json_out)
+    view = api.files(
+        repo, config=config, store=store, at=at, against=against, paths=path or (),
+        dirs=dirs, depth=depth, sort=sort,
+    )  # fmt: skip
+    show("files", out, view, terminal.files)
 
 
 @app.command()

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gitmetrics.errors import GitmetricsError
+    from gitmetrics.filesview import FilesView, Point
+    from gitmetrics.perfile import Figures, FileChange
     from gitmetrics.rules import Breach, CheckResult
     from gitmetrics.snapshot import RepoResult, Snapshot, Summary
     from gitmetrics.store.gate import Audit
@@ -247,14 +249,89 @@ def diff_end(e: DiffEnd) -> Data:
 
 
 def diff(v: DiffView) -> Data:
-    """``diff``: the change per repository between two collections."""
-    return {
+    """``diff``: the change per repository between two collections (``files`` with
+    ``--files``)."""
+    out = {
         "a": diff_end(v.a),
         "b": diff_end(v.b),
         "avg_line_coverage_change": v.avg_change,
         "weighted_line_coverage_change": v.weighted_change,
         "rows": [diff_row(r) for r in v.rows],
         "kinds": dict(v.counts),
+    }
+    if v.files is not None:
+        out["files"] = [
+            {"repo": f.repo, "note": f.note, "files": [file_change(c) for c in f.changes]}
+            for f in v.files
+        ]
+    return out
+
+
+def figures(f: Figures | None) -> Data | None:
+    """A file's or a directory's counts and the percentages made from them."""
+    if f is None:
+        return None
+    return {
+        "lines_covered": f.lines_covered,
+        "lines_valid": f.lines_valid,
+        "line_coverage": f.coverage,
+        "branches_covered": f.branches_covered,
+        "branches_valid": f.branches_valid,
+        "branch_coverage": f.branch_coverage,
+        "files": f.files,
+    }
+
+
+def file_change(c: FileChange) -> Data:
+    """One file between two measurements: its sides and the lines whose state changed."""
+    return {
+        "path": c.path,
+        "kind": c.kind,
+        "change": c.change,
+        "before": figures(c.before),
+        "after": figures(c.after),
+        "uncovered": c.uncovered,
+        "covered": c.covered,
+        "new_missed": c.new_missed,
+    }
+
+
+def _point(p: Point | None) -> Data | None:
+    if p is None:
+        return None
+    return {
+        "spec": p.spec,
+        "collection": p.collection,
+        "at": p.timestamp,
+        "source_commit": p.source_commit,
+    }
+
+
+def files(v: FilesView) -> Data:
+    """``files``: a repository's files (or directories) at a point, with their change."""
+    return {
+        "repo": v.repo,
+        "at": _point(v.at),
+        "against": _point(v.against),
+        "unit": v.unit,
+        "depth": v.depth,
+        "paths": list(v.globs),
+        "sort": v.sort,
+        "rows": [
+            {
+                "path": r.path,
+                **(figures(r.figures) or {}),
+                "missed": r.figures.missed,
+                "missing": r.missing,
+                "kind": r.kind,
+                "change": r.change,
+            }
+            for r in v.rows
+        ],
+        "total": figures(v.total),
+        "total_before": figures(v.total_before),
+        "change": v.change,
+        "removed": list(v.removed),
     }
 
 

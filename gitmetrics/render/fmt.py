@@ -114,3 +114,8 @@ def age(seconds: int | None) -> str:
 def age_note(carried: bool, stale: bool) -> str:
     """What the status column adds for a carried or stale repository."""
     return ", ".join([*(["carried"] if carried else []), *(["stale"] if stale else [])])
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files`` (``many``: the plural when it is not ``one + "s"``)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"

@@ -186,6 +186,9 @@ DIFF_COLUMNS = ("repo", "role", "kind", "change", "before.status", "before.line_
 TREND_COLUMNS = ("repo", "role", "line_coverage", "change", "slope_per_week", "sparkline",
                  "forecast.projected", "forecast.crossing_text", "measured_at", "age", "carried",
                  "stale")  # fmt: skip
+FILES_COLUMNS = ("path", "lines_covered", "lines_valid", "line_coverage", "branches_covered",
+                 "branches_valid", "branch_coverage", "missed", "missing", "kind",
+                 "change")  # fmt: skip
 HISTORY_COLUMNS = ("collection", "at", "snapshot_path", "host", "avg_line_coverage",
                    "weighted_line_coverage", "branch_coverage", "repos", "repos_failed",
                    "repos_measured", "repos_carried", "repos_stale", "files",
@@ -263,6 +266,7 @@ OUTPUTS: Mapping[str, Output] = {
     "status": Output(data.status, lambda d: d["rows"], STATUS_COLUMNS, _status_md),
     "report": Output(data.report, lambda d: d["rows"], REPORT_COLUMNS, md.report, report.to_html),
     "diff": Output(data.diff, lambda d: d["rows"], DIFF_COLUMNS, md.diff),
+    "files": Output(data.files, lambda d: d["rows"], FILES_COLUMNS),
     "trends": Output(data.trends, _trend_rows, TREND_COLUMNS),
     "check": Output(data.check, lambda d: d["breaches"], BREACH_COLUMNS, md.check),
     "issues": Output(data.issues, lambda d: d, ISSUE_COLUMNS),

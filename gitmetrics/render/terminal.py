@@ -17,6 +17,8 @@ from gitmetrics.render.escape import terminal, visible
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from gitmetrics.filesview import FilesView
+    from gitmetrics.perfile import Figures
     from gitmetrics.rules import Breach, CheckResult
     from gitmetrics.snapshot import Snapshot
     from gitmetrics.store.gate import Audit
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
         DiffRow,
         DiffView,
         HistoryRow,
+        RepoFiles,
         ReportRow,
         ReportView,
         StatusRow,
@@ -421,6 +424,110 @@ def diff(console: Console, view: DiffView) -> None:
         f"{c['changed']} changed, {c['failed']} failed, {c['same']} unchanged, {c['added']} added, "
         f"{c['removed']} removed"
     )
+    if view.files is None:
+        return
+    still = [m.repo for m in view.files if not m.changes and not m.note]
+    for moved in view.files:
+        if moved.changes or moved.note:
+            diff_files(console, moved)
+    if still:
+        console.print(f"\nNo file moved in {', '.join(terminal(n) for n in still)}")
+
+
+#: the most line ranges a terminal row shows (``--format json`` has them all)
+MAX_RANGES = 40
+
+
+def _ranges(text: str | None) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= MAX_RANGES else text[: text.rfind(",", 0, MAX_RANGES)] + ",…"
+
+
+def _counts(f: Figures | None) -> str:
+    return "" if f is None else f"{f.lines_covered}/{f.lines_valid}"
+
+
+def diff_files(console: Console, moved: RepoFiles) -> None:
+    """One repository's files that moved: both sides, and the lines that changed state."""
+    n = fmt.plural(len(moved.changes), "file")
+    console.print(f"\n[bold]{terminal(moved.repo)}[/]: {n} moved")
+    if moved.note:
+        console.print(f"  {terminal(moved.note)}")
+    if not moved.changes:
+        return
+    table = _plain_table(optional=("Lines", "Covered"))
+    table.add_column("File")
+    table.add_column("Before", justify="right")
+    table.add_column("After", justify="right")
+    table.add_column("Change", justify="right")
+    table.add_column("Lines", justify="right")
+    table.add_column("Now uncovered")
+    table.add_column("Covered")
+    for ch in moved.changes:
+        kind = {"added": " [cyan]added[/]", "removed": " [magenta]removed[/]"}.get(ch.kind, "")
+        table.add_row(
+            terminal(ch.path) + kind,
+            "" if ch.before is None else fmt.pct(ch.before.exact, 2),
+            "" if ch.after is None else fmt.pct(ch.after.exact, 2),
+            fmt.trend_markup(ch.change),
+            _counts(ch.after or ch.before),
+            "[red]" + _ranges(ch.uncovered) + "[/]" if ch.uncovered else "",
+            "[green]" + _ranges(ch.covered) + "[/]" if ch.covered else "",
+        )
+    console.print(table)
+
+
+def files(console: Console, view: FilesView) -> None:
+    """A repository's files (or directories): figures, change, missed lines; the total."""
+    against = view.against
+    console.print(
+        f"[bold]{terminal(view.repo)}[/] at {fmt.short_time(view.at.timestamp)} "
+        f"({terminal(view.at.spec)}, {view.at.collection[:10]}"
+        + (f", source {view.at.source_commit[:10]}" if view.at.source_commit else "")
+        + ")"
+        + (
+            f", against {fmt.short_time(against.timestamp)} ({terminal(against.spec)}, "
+            f"{against.collection[:10]})"
+            if against is not None
+            else ", no earlier measurement that differs"
+        )
+        + "\n"
+    )
+    unit = "Directory" if view.unit == "directory" else "File"
+    per_file = view.unit == "file"
+    table = _plain_table(optional=("Branches", "Missing", "Lines"))
+    table.add_column(unit)
+    table.add_column("Lines", justify="right")
+    table.add_column("Coverage", justify="right")
+    table.add_column("Branches", justify="right")
+    table.add_column("Change", justify="right")
+    if per_file:
+        table.add_column("Missing")
+    for r in view.rows:
+        f = r.figures
+        kind = " [cyan]new[/]" if r.kind == "added" else ""
+        cells = [
+            terminal(r.path) + kind,
+            _counts(f),
+            fmt.pct(f.exact, 2),
+            "" if f.branches_valid is None else f"{f.branches_covered}/{f.branches_valid}",
+            fmt.trend_markup(r.change),
+        ]
+        table.add_row(*cells, *([_ranges(r.missing)] if per_file else []))
+    console.print(table)
+    t = view.total
+    shown = fmt.plural(t.files, "file")
+    if view.unit == "directory":
+        shown = f"{fmt.plural(len(view.rows), 'directory', 'directories')}, {shown}"
+    line = f"\n{shown}: {t.lines_covered}/{t.lines_valid} lines, [bold]{fmt.pct(t.exact, 2)}[/]"
+    if view.total_before is not None:
+        line += f" ({fmt.trend_markup(view.change)})"
+    if view.removed:
+        names = ", ".join(terminal(p) for p in view.removed[:10])
+        more = "…" if len(view.removed) > 10 else ""
+        line += f"; {fmt.plural(len(view.removed), 'file')} removed: {names}{more}"
+    console.print(line)
 
 
 def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
