@@ -44,10 +44,13 @@ def default_jobs() -> int:
     return min(8, (os.cpu_count() or 1) * 2)
 
 
-#: a repository whose reports together are at least this big is parsed in a worker process
-#: (when there are several workers and cores): parsing holds the GIL, so threads alone
-#: use one core; smaller reports cost less to parse than to send to another process
-PROCESS_BYTES = 16 * 1024
+#: parsing holds the GIL, so threads alone use one core: in a collect of at least this many
+#: repositories every report is parsed in a worker process (measured: sending the small
+#: ones too is faster than parsing them in the threads beside the big ones)
+PROCESS_REPOS = 8
+#: in a smaller collect, only a repository whose reports together are this big is sent to
+#: a worker (starting the workers costs about 0.2 s)
+PROCESS_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -144,12 +147,14 @@ def start_server(ctx: Any) -> None:
 
 
 class Parsers:
-    """Where reports are parsed: big ones in a pool of worker processes, started on first
-    use (``forkserver``: forked from a clean process that has gitmetrics imported, never from
-    this one with its threads), small ones in the calling thread."""
+    """Where reports are parsed: in a pool of worker processes, started on first use
+    (``forkserver``: forked from a clean process that has gitmetrics imported, never from
+    this one with its threads), or, those under ``min_bytes``, in the calling thread."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, min_bytes: int = PROCESS_BYTES) -> None:
         self.workers = workers
+        #: reports smaller than this (together) are parsed in the calling thread
+        self.min_bytes = min_bytes
         #: the worker processes could not be used: everything is parsed in this process
         self.broken = False
         self._pool: Executor | None = None
@@ -187,7 +192,7 @@ class Parsers:
     ) -> Measured | str:
         """The reports of one repository measured, in a worker process when they are big;
         when the workers cannot run (a pool that broke, a platform without them), here."""
-        if self.workers > 1 and not self.broken and _size(paths) >= PROCESS_BYTES:
+        if self.workers > 1 and not self.broken and _size(paths) >= self.min_bytes:
             from concurrent.futures.process import BrokenProcessPool
 
             try:
@@ -246,7 +251,10 @@ def collect_all(
     jobs = options.jobs or config.jobs or default_jobs()
     results: list[RepoResult] = []
     commands = Commands()
-    parsers = Parsers(min(jobs, os.cpu_count() or 1, len(repos) or 1))
+    parsers = Parsers(
+        min(jobs, os.cpu_count() or 1, len(repos) or 1),
+        0 if len(repos) >= PROCESS_REPOS else PROCESS_BYTES,
+    )
     if parsers.workers > 1:
         parsers.prepare()
 

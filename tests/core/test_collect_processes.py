@@ -17,7 +17,7 @@ import pytest
 from gitmetrics import collect, config
 from tests.helpers import git, realworld
 
-#: real reports of several formats, each bigger than collect.PROCESS_BYTES
+#: real reports of several formats, 50 KB to 1.6 MB
 BIG = [
     ("rust-llvmcov-lcov-bigbits/lcov.info", "lcov.info"),
     ("coverlet-cobertura-edlib/coverage.cobertura.xml", "coverage.xml"),
@@ -38,7 +38,6 @@ def workspace(tmp: Path, copies: int = 2) -> Path:
             repo = tmp / f"r{n}-{i}"
             repo.mkdir()
             shutil.copy(base / "cases" / case, repo / name)
-            assert (repo / name).stat().st_size >= collect.PROCESS_BYTES
             lines.append(f"  - name: r{n}-{i}\n    path: r{n}-{i}\n    coverage: {name}")
     cfg = tmp / "repos.yaml"
     cfg.write_text("\n".join(lines) + "\n")
@@ -49,7 +48,7 @@ def workspace(tmp: Path, copies: int = 2) -> Path:
 def test_worker_processes_give_what_one_process_gives(tmp_path: Path) -> None:
     cfg = config.load(workspace(tmp_path))
     one = collect.collect_all(cfg, cfg.repos, options=collect.Options(jobs=1))
-    parsers = collect.Parsers(2)
+    parsers = collect.Parsers(2, 0)
     many = [collect.collect_one(cfg, r, parsers=parsers) for r in cfg.repos]
     assert parsers._pool is not None and not parsers.broken  # the workers did the parsing
     parsers.close()
@@ -72,7 +71,7 @@ def test_a_report_that_fails_in_a_worker_fails_as_it_does_here(tmp_path: Path) -
     bad.write_bytes(bad.read_bytes()[:40_000] + b"\x00garbage\nDA:x,y\n")
     cfg = config.load(cfg_path)
     here = collect.collect_one(cfg, cfg.repos[0])
-    parsers = collect.Parsers(2)
+    parsers = collect.Parsers(2, 0)
     there = collect.collect_one(cfg, cfg.repos[0], parsers=parsers)
     assert parsers._pool is not None
     parsers.close()
@@ -91,7 +90,7 @@ def test_a_pool_that_cannot_start_falls_back_to_this_process(
         raise BrokenProcessPool("a worker died")
 
     monkeypatch.setattr(collect.Parsers, "_processes", broken)
-    parsers = collect.Parsers(2)
+    parsers = collect.Parsers(2, 0)
     results = [collect.collect_one(cfg, r, parsers=parsers) for r in cfg.repos]
     assert parsers.broken and all(r.ok for r in results)
 
@@ -151,8 +150,8 @@ def _group(pgid: int) -> list[int]:
     return found
 
 
-def test_the_snapshot_json_is_the_same(tmp_path: Path) -> None:
-    """Small reports stay in this process: no pool is started for them."""
+def test_small_reports_of_a_small_collect_stay_here(tmp_path: Path) -> None:
+    """In a small collect, small reports stay in this process: no pool is started."""
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "lcov.info").write_text("SF:a.py\nDA:1,1\nDA:2,0\nend_of_record\n")
     cfg_path = tmp_path / "repos.yaml"
