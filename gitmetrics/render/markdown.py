@@ -221,9 +221,16 @@ def breach_range(b: Breach) -> str:
     return b.to_commit[:10] if b.to_commit else "-"
 
 
+def breach_subject(b: Breach, everything: str = "(all)") -> str:
+    """What a broken rule is about: a repository, a component, or ``everything``."""
+    if b.component is not None:
+        return f"component {b.component}"
+    return b.repo or everything
+
+
 def breach_value(b: Breach) -> tuple[str, str]:
     """The value and the limit of a broken rule, as shown."""
-    if b.rule in ("min_coverage", "min_weighted_coverage"):
+    if b.rule in ("min_coverage", "min_weighted_coverage", "component_min_coverage"):
         return f"{b.value:.2f}%", f"{b.limit:g}%"
     return f"-{b.value:.2f} pts", f"{b.limit:g} pts"
 
@@ -255,7 +262,7 @@ def check(result: CheckResult) -> str:
             value, limit = breach_value(b)
             rng = breach_range(b)
             rng = f"`{rng}`" if rng != "-" else rng
-            who = escape(b.repo or "(all)") + age_mark(b)
+            who = escape(breach_subject(b)) + age_mark(b)
             detail = escape(b.message)
             age = fmt.age(b.age)
             lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {age} | {rng} | {detail} |")
