@@ -47,7 +47,7 @@ def default_jobs() -> int:
 #: parsing holds the GIL, so threads alone use one core: in a collect of at least this many
 #: repositories every report is parsed in a worker process (measured: sending the small
 #: ones too is faster than parsing them in the threads beside the big ones)
-PROCESS_REPOS = 8
+PROCESS_REPOS = 32
 #: in a smaller collect, only a repository whose reports together are this big is sent to
 #: a worker (starting the workers costs about 0.2 s)
 PROCESS_BYTES = 1024 * 1024
