@@ -21,7 +21,7 @@ from gitmetrics.history import Collection, Components, Files, Query, query
 from gitmetrics.paths import compile_glob
 from gitmetrics.perfile import Figures, FileChange
 from gitmetrics.snapshot import FileDetail, ranges
-from gitmetrics.views import entries, newest, resolve
+from gitmetrics.views import entries, named_collection, newest, resolve
 
 if TYPE_CHECKING:
     from gitmetrics.config import ComponentConfig
@@ -90,13 +90,7 @@ def _point(spec: str, c: Collection, name: str) -> Point:
 
 
 def _named(store: Store, spec: str, now: datetime | None) -> Collection:
-    found = Collection.at(store, resolve(store, entries(store), spec, now))
-    found.snapshot  # noqa: B018 - read it now: an error here names the point asked for
-    return found
-
-
-def _newest(store: Store) -> Collection:
-    return newest(store, 1)[0]
+    return named_collection(store, resolve(store, entries(store), spec, now))
 
 
 def _detail(files: Files, c: Collection, name: str, spec: str) -> list[FileDetail]:
@@ -160,7 +154,7 @@ def build_files(
     except ValueError as exc:
         raise StoreError(f"--path: {exc}") from None
     files = Files(store)
-    c = _newest(store) if at is None else _named(store, at, now)
+    c = newest(store, 1)[0] if at is None else _named(store, at, now)
     spec = at or "latest"
     mine = perfile.select(_detail(files, c, name, spec), compiled)
     if against is None:

@@ -607,7 +607,7 @@ def _end(spec: str, c: Collection) -> DiffEnd:
     )
 
 
-def _one(store: Store, entry: HistoryEntry) -> Collection:
+def named_collection(store: Store, entry: HistoryEntry) -> Collection:
     """A collection named on the command line: an unreadable one is an error, not a skip."""
     found = Collection.at(store, entry)
     found.snapshot  # noqa: B018 - read it now: an error here names the side asked for
@@ -636,11 +636,11 @@ def build_diff(
             )
         ca, spec_a = two[1], "previous"
     else:
-        ca, spec_a = _one(store, resolve(store, found, a, now)), a
+        ca, spec_a = named_collection(store, resolve(store, found, a, now)), a
     if b is None:
         cb, spec_b = two[0], "latest"
     else:
-        cb, spec_b = _one(store, resolve(store, found, b, now)), b
+        cb, spec_b = named_collection(store, resolve(store, found, b, now)), b
     rows = []
     names = sorted(
         {r.name for r in ca.snapshot.repositories} | {r.name for r in cb.snapshot.repositories}

@@ -123,7 +123,8 @@ def test_an_interrupted_collect_leaves_no_worker_and_no_commit(tmp_path: Path) -
         assert git("-C", store, "rev-list", "--all").strip() == ""
 
 
-def _children(pid: int) -> list[int]:
+def _processes() -> list[tuple[int, int, int, str]]:
+    """Every process as (pid, parent, process group, state), read from /proc."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -131,23 +132,17 @@ def _children(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
+            state, ppid, pgid = stat.rsplit(")", 1)[1].split()[:3]
+            found.append((int(entry.name), int(ppid), int(pgid), state))
     return found
+
+
+def _children(pid: int) -> list[int]:
+    return [p for p, parent, _, _ in _processes() if parent == pid]
 
 
 def _group(pgid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                found.append(int(entry.name))
-    return found
+    return [p for p, _, group, state in _processes() if group == pgid and state != "Z"]
 
 
 def test_small_reports_of_a_small_collect_stay_here(tmp_path: Path) -> None:
