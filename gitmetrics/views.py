@@ -80,7 +80,13 @@ def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = Fal
     value = text.strip()
     ago = duration.seconds(value)
     if ago is not None:
-        return now - timedelta(seconds=ago)
+        try:
+            return now - timedelta(seconds=ago)
+        except OverflowError:
+            raise StoreError(
+                f"{text!r} reaches back before the year 1",
+                "use a shorter duration, a date (2026-11-01) or a commit",
+            ) from None
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             day = date.fromisoformat(value)
@@ -133,9 +139,11 @@ def resolve(
             f"no snapshot named {spec!r} in the history of {store.path}",
             "list them with `gitmetrics history --all --json`",
         )
-    if looks_like_date(text):
+    # an abbreviated commit can read as a duration ("5754621d"): a commit it names wins
+    commit = store.find_commit(text) if re.fullmatch(r"[0-9a-f]{4,40}", text) else None
+    if commit is None and looks_like_date(text):
         return at_or_before(found, parse_when(text, now, end_of_day=True), spec)
-    commit = store.find_commit(text)
+    commit = commit or store.find_commit(text)
     if commit is not None:
         by_commit = {e.commit: e for e in found}
         if commit in by_commit:

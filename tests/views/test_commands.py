@@ -224,6 +224,26 @@ def test_diff_by_revision_lists_added_and_removed(known_store: Store) -> None:
     assert again["a"]["collection"] == commit and again["b"]["spec"] == "latest"
 
 
+def test_an_abbreviated_commit_that_reads_as_a_duration_names_the_commit(
+    known_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "5754621d" is also "5,754,621 days": the commit it names wins over the duration
+    from gitmetrics import views
+
+    found = list(known_store.history())
+    target = found[3]
+    real = known_store.find_commit
+    monkeypatch.setattr(
+        known_store, "find_commit", lambda rev: target.commit if rev == "5754621d" else real(rev)
+    )
+    assert views.resolve(known_store, found, "5754621d").commit == target.commit
+    # and a duration no commit matches is refused plainly, not with an OverflowError
+    with pytest.raises(views.StoreError, match="reaches back before the year 1"):
+        views.resolve(known_store, found, "99999999d")
+    with pytest.raises(views.StoreError, match="names no collection"):
+        views.resolve(known_store, found, "abcdef12")
+
+
 def test_diff_by_file_name_of_a_pruned_snapshot(known_store: Store) -> None:
     oldest = list(known_store.history())[-1]
     assert oldest.snapshot_path not in known_store.files_at()  # pruned from the tree
