@@ -123,27 +123,26 @@ def _worker_start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def start_server(ctx: Any) -> None:
-    """Start the fork server (and multiprocessing's resource tracker) of ``ctx`` if they
-    are not running, so that a Ctrl-C while they start cannot print their traceback.
+def start_server() -> None:
+    """Start the fork server (and multiprocessing's resource tracker) if they
+    are not running, so that a Ctrl-C while they start cannot print their traceback and
+    is not lost here.
 
-    Both are new interpreters, which keep an ignored SIGINT: from the main thread, SIGINT
-    is ignored while they are spawned, and blocked meanwhile, so one that comes then is
-    delivered here afterwards (Linux keeps a blocked signal pending even when ignored).
-    From another thread (signals cannot be changed there) they are simply started.
+    Both are new interpreters. SIGINT is blocked in this thread while each is spawned, so
+    they start with it blocked and, once ignoring it, drop one that came meanwhile; this
+    process keeps its own handler, and a Ctrl-C that came meanwhile reaches it when the
+    mask is restored. The resource tracker unblocks SIGINT after spawning its process:
+    it is started first, on its own, and SIGINT blocked again for the fork server.
     """
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
-    if threading.current_thread() is not threading.main_thread():
-        forkserver.ensure_running()
-        return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        resource_tracker.ensure_running()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         forkserver.ensure_running()
     finally:
-        signal.signal(signal.SIGINT, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 class Parsers:
@@ -164,7 +163,8 @@ class Parsers:
         """Start the fork server now, from this (the main) thread; the workers come later,
         with the first big report."""
         try:
-            start_server(self._context())
+            self._context()
+            start_server()
         except (OSError, ValueError):
             self.broken = True
 
@@ -181,7 +181,7 @@ class Parsers:
                 from concurrent.futures import ProcessPoolExecutor
 
                 ctx = self._context()
-                start_server(ctx)
+                start_server()
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=ctx, initializer=_worker_start
                 )

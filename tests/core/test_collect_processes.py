@@ -108,7 +108,7 @@ def test_an_interrupted_collect_leaves_no_worker_and_no_commit(tmp_path: Path) -
     deadline = time.monotonic() + 30
     workers: list[int] = []
     while time.monotonic() < deadline and not workers:
-        time.sleep(0.05)
+        time.sleep(0.002)  # the first child is the resource tracker: still starting them
         workers = _children(proc.pid)
     assert workers, "no worker process was started"
     os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
