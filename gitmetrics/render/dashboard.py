@@ -113,8 +113,15 @@ def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
         # a sync merge: the series has each collection's own figures, the cards and the
         # table the joined state the merge writes as latest.json
         newest = Collection.of(ctx.snapshot, None, ctx.snapshot_path)
+    from gitmetrics.rules import floor_for
+
     data = shape.page_data(
-        series, newest, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp
+        series,
+        newest,
+        min_coverage=cfg.min_coverage,
+        generated=ctx.snapshot.timestamp,
+        floor=floor_for(cfg),
+        commit_urls=cfg.commit_urls(),
     )
     return {DERIVED_PATH: render(data).encode()}
 
