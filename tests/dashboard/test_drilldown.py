@@ -192,7 +192,7 @@ def set_input(driver: Any, element_id: str, value: str, event: str = "input") ->
 def test_a_repository_page_filters_sorts_links_and_follows_the_range(
     browser: Any, two_measurements: tuple[Path, Path, dict[str, Any]]
 ) -> None:
-    cfg, out, reports = two_measurements
+    cfg, out, _ = two_measurements
     data = dashboard(cfg, out)
     open_page(browser, out)
     assert browser.find_element("id", "repo-page").is_displayed() is False
@@ -326,7 +326,10 @@ def test_components_are_shown_on_the_pages_of_the_repositories_they_name(
     ]
     browser.execute_script("location.hash = '#repo/web'")
     assert browser.find_element("id", "components-panel").is_displayed()
-    assert browser.execute_script("return document.querySelectorAll('#components tbody tr').length") == 1
+    assert (
+        browser.execute_script("return document.querySelectorAll('#components tbody tr').length")
+        == 1
+    )
     # without components the panel stays hidden
     del data["components"]
     out.write_text(page.render(data), encoding="utf-8")
@@ -371,7 +374,10 @@ def test_hostile_repository_names_file_paths_and_links_stay_text(
     link.click()
     assert browser.find_element("id", "repo-title").text == evil
     assert browser.execute_script("return window.pwned === undefined")
-    assert browser.execute_script("return document.querySelectorAll('img, b, main script').length") == 0
+    assert (
+        browser.execute_script("return document.querySelectorAll('img, b, main script').length")
+        == 0
+    )
     assert files_of(browser) == [path]
     hrefs = browser.execute_script(
         "return [...document.querySelectorAll('#commits a.commit')].map(a => a.getAttribute('href'))"
@@ -380,7 +386,10 @@ def test_hostile_repository_names_file_paths_and_links_stay_text(
     assert all(h.endswith("?a=<b>") for h in hrefs)  # an attribute value, never markup
     # a link that is not http(s) stays text
     browser.execute_script("location.hash = '#repo/web'")
-    assert browser.execute_script("return document.querySelectorAll('#repo-page a.commit').length") == 0
+    assert (
+        browser.execute_script("return document.querySelectorAll('#repo-page a.commit').length")
+        == 0
+    )
     # a name the page does not know shows the overview
     browser.execute_script("location.hash = '#repo/' + encodeURIComponent('<nope>')")
     assert browser.find_element("id", "overview").is_displayed()
