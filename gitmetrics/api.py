@@ -722,7 +722,8 @@ def file_tables(st: Store, newest: Collection, names: Sequence[str]) -> dict[str
 def _file_point(c: Collection, name: str) -> dict[str, Any]:
     r = c.snapshot.repo(name)
     source = r.source.commit if r is not None and r.source is not None else None
-    return {"collection": c.entry.commit, "timestamp": c.snapshot.timestamp, "source": source}
+    when = (r.measured_at if r is not None else None) or c.snapshot.timestamp
+    return {"collection": c.entry.commit, "timestamp": when, "source": source}
 
 
 def _stored(

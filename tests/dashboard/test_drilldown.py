@@ -416,3 +416,22 @@ def test_the_pages_glob_matches_as_gitmetrics_paths_does(browser: Any, tmp_path:
                 "return window.gmDashboard.glob(arguments[0], arguments[1])", glob, p
             )
             assert js == python.matches(p), (glob, p)
+
+
+@pytest.mark.slow
+def test_the_page_a_commit_writes_has_the_repository_pages_and_files(tmp_path: Path) -> None:
+    cfg = workspace(tmp_path, NYC, extra="dashboard: true\n")
+    collect(cfg)
+    html = git("show", "HEAD:dashboard/index.html", cwd=tmp_path / "metrics")
+    data = page_data(html)
+    expected = lcov_files(NYC.read_text())
+    for name in ("app", "lib"):
+        table = data["files"][name]
+        assert [r[:3] for r in table["rows"]] == [
+            [p, e["LH"], e["LF"]] for p, e in sorted(expected.items())
+        ]
+        # the change per file needs an earlier tree, which a commit's page does not read
+        assert table["compared"] is False and table["against"] is None
+    rows = {r["name"]: r for r in data["rows"]}
+    assert rows["lib"]["min_coverage"] == 95 and rows["lib"]["level"] == "fair"
+    assert data["links"]["lib"] == ["https://git.example.com/lib/commit/", ""]
