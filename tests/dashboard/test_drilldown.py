@@ -435,3 +435,25 @@ def test_the_page_a_commit_writes_has_the_repository_pages_and_files(tmp_path: P
     rows = {r["name"]: r for r in data["rows"]}
     assert rows["lib"]["min_coverage"] == 95 and rows["lib"]["level"] == "fair"
     assert data["links"]["lib"] == ["https://git.example.com/lib/commit/", ""]
+
+
+@pytest.mark.slow
+def test_a_stale_repository_is_marked_on_its_page_and_coloured_by_its_floor(
+    browser: Any, tmp_path: Path
+) -> None:
+    out, data = hand_made(tmp_path)
+    row = next(r for r in data["rows"] if r["name"] == "web")
+    row.update(stale=True, carried=True, age_note="carried, stale", min_coverage=40.0, level="good")
+    out.write_text(page.render(data), encoding="utf-8")
+    open_page(browser, out)
+    mark = browser.find_element("css selector", "#repos tr[data-name='web'] .mark.stale")
+    assert mark.text == "carried, stale"
+    level = "return document.querySelector('#bars .barrow[data-level=\"good\"] .lbl').textContent"
+    assert browser.execute_script(level) == "web"
+    browser.execute_script("location.hash = '#repo/web'")
+    assert browser.find_element("css selector", "#repo-marks .mark.stale").text == "carried, stale"
+    cards = browser.find_element("id", "repo-cards").text
+    assert "good, minimum 40%" in cards
+    browser.execute_script("location.hash = '#repo/api'")
+    assert browser.find_element("id", "repo-marks").text == ""
+    assert console_problems(browser) == []
