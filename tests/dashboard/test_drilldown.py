@@ -30,12 +30,13 @@ from tests.dashboard.conftest import (
     requested_urls,
     snap,
 )
-from tests.helpers import git, invoke, realworld
-from tests.views.test_files_view import _lose_and_gain, lcov_files
+from tests.helpers import git, invoke
+from tests.views.test_files_view import _lose_and_gain, lcov_case, lcov_files
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
 NYC = FIXTURES / "lcov" / "nyc" / "lcov.info"
 COMMIT_URL = "https://git.example.com/{repo}/commit/{commit}"
+__all__ = ["lcov_case"]  # the realworld LCOV report, a fixture shared with the files view
 
 
 def workspace(tmp: Path, report: Path, extra: str = "") -> Path:
@@ -71,14 +72,6 @@ def dashboard(cfg: Path, out: Path) -> dict[str, Any]:
     result = invoke("dashboard", "-c", cfg, "-o", out)
     assert result.exit_code == 0, result.output
     return page_data(out.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def lcov_case() -> Path:
-    base = realworld()
-    if base is None:
-        pytest.skip("../shared/realworld is not on this machine")
-    return base / "cases" / "rust-llvmcov-lcov-bigbits" / "lcov.info"
 
 
 def _pct(covered: int, valid: int) -> float:
