@@ -23,7 +23,7 @@ from gitmetrics.errors import (
 )
 
 if TYPE_CHECKING:
-    from gitmetrics.config import Config, RepoConfig
+    from gitmetrics.config import ComponentConfig, Config, RepoConfig
     from gitmetrics.coordination import IssueWriter
     from gitmetrics.dashboard import Stored
     from gitmetrics.filesview import FilesView
@@ -398,6 +398,7 @@ def history(
     repo: str | None = None,
     role: str | None = None,
     pr: str | None = None,
+    component: str | None = None,
 ) -> Iterator[HistoryRow]:
     """Collections newest first (``limit=None``: all); one repository's or role's figures;
     with ``pr``, from the pull request's recorded measurement (``patch --record``).
@@ -406,8 +407,18 @@ def history(
     """
     from gitmetrics.views import iter_history
 
+    comp = None
+    if component is not None:
+        comp = component_named(require_config(config), component)
+        if repo is not None or role is not None:
+            raise GitmetricsError("--component shows a component alone", "drop --repo/--role")
     st = open_store(config, store)
     try:
+        if comp is not None:
+            from gitmetrics.filesview import component_history
+
+            yield from component_history(st, comp, limit=limit, since_text=since)
+            return
         rev = None
         if pr is not None:
             rev = st.pr_head(pr)
@@ -419,6 +430,15 @@ def history(
         yield from iter_history(st, limit=limit, since_text=since, name=repo, role=role, rev=rev)
     finally:
         st.close()
+
+
+def component_named(cfg: Config, name: str) -> ComponentConfig:
+    """The component ``name`` of ``cfg``; ``ConfigError`` naming the known ones otherwise."""
+    for c in cfg.components:
+        if c.name == name:
+            return c
+    known = ", ".join(c.name for c in cfg.components) or "(none: add `components:`)"
+    raise ConfigError(f"{cfg.path.name}: no component named {name!r}", f"components: {known}")
 
 
 def status(
@@ -523,6 +543,7 @@ def trends(
     days: int = 30,
     forecast_days: int | None = None,
     min_coverage: float | None = None,
+    components: bool = True,
 ) -> TrendsView:
     """Each repository's coverage over the last ``days`` days of collections."""
     from gitmetrics.views import build_trends
@@ -537,6 +558,7 @@ def trends(
             names=tuple(repo),
             roles=tuple(role),
             forecast_days=forecast_days,
+            components=cfg.components if cfg is not None and components else (),
         )
     finally:
         st.close()
@@ -602,6 +624,8 @@ def dashboard(
             if head is not None and head != newest.entry.commit:
                 newest = history.Collection.newest_at(st, newest.entry, head)
             data["files"] = file_tables(st, newest, [r["name"] for r in data["rows"]])
+        if cfg is not None and cfg.components:
+            data["components"] = _dashboard_components(st, cols, cfg.components, data["series"])
     finally:
         st.close()
     page = render(data)
@@ -615,6 +639,21 @@ def dashboard(
             "choose another --output path",
         ) from None
     return Dashboard(output, count, rev, len(page.encode()), at)
+
+
+def _dashboard_components(
+    st: Store, cols: Sequence[Collection], comps: Sequence[ComponentConfig], series: Any
+) -> list[dict[str, Any]]:
+    """The dashboard's ``components``: their figures in the newest collections."""
+    from gitmetrics import dashboard as shape
+    from gitmetrics.history import Components, readable
+
+    reader = Components(st, comps)
+    figures: dict[str, list[tuple[str, Any]]] = {c.name: [] for c in comps}
+    for c in readable(cols[: shape.COMPONENT_POINTS]):
+        for found in reader.at(c):
+            figures[found.name].append((c.entry.commit, found))
+    return shape.components(series, figures, comps)
 
 
 @dataclass(frozen=True)
@@ -770,9 +809,15 @@ def load_points(st: Store, rules: Rules) -> list[Collection]:
     return points
 
 
-def evaluate_store(st: Store, rules: Rules) -> CheckResult:
-    """Evaluate the rules on the store's latest collection."""
+def evaluate_store(
+    st: Store, rules: Rules, components: Sequence[ComponentConfig] = ()
+) -> CheckResult:
+    """Evaluate the rules (and the components' ``min_coverage``) on the store's latest
+    collection."""
+    import dataclasses
+
     from gitmetrics import rules as rulesmod
+    from gitmetrics.filesview import component_breaches
 
     points = load_points(st, rules)
     if not points:
@@ -780,7 +825,11 @@ def evaluate_store(st: Store, rules: Rules) -> CheckResult:
             f"{st.path}: the metrics repository has no collections yet",
             "run `gitmetrics collect` first",
         )
-    return rulesmod.evaluate(rules, points)
+    result = rulesmod.evaluate(rules, points)
+    extra = component_breaches(st, points[0], components)
+    if not extra:
+        return result
+    return dataclasses.replace(result, breaches=(*result.breaches, *extra))
 
 
 def configured_rules(
@@ -814,7 +863,7 @@ def check(
         )
     st = storemod.open_store(store_path(cfg, store))
     try:
-        return evaluate_store(st, rules)
+        return evaluate_store(st, rules, cfg.components if cfg is not None else ())
     finally:
         st.close()
 
@@ -899,7 +948,7 @@ def watch_round(plan: WatchPlan) -> Round:
         return Round(done)
     st = storemod.open_store(store_path(plan.cfg, plan.store))
     try:
-        result = evaluate_store(st, plan.rules)
+        result = evaluate_store(st, plan.rules, plan.cfg.components)
         if not plan.channels:
             return Round(done, result)
         state = notify.load_state(st.read_file(notify.STATE_PATH))

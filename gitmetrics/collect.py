@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gitmetrics import formats, snapshot
 from gitmetrics.command import Commands
@@ -38,6 +42,185 @@ class Options:
 def default_jobs() -> int:
     """Worker threads: enough to overlap I/O and commands, bounded for small machines."""
     return min(8, (os.cpu_count() or 1) * 2)
+
+
+#: parsing holds the GIL, so threads alone use one core: in a collect of at least this many
+#: repositories every report is parsed in a worker process (measured: sending the small
+#: ones too is faster than parsing them in the threads beside the big ones)
+PROCESS_REPOS = 32
+#: in a smaller collect, only a repository whose reports together are this big is sent to
+#: a worker (starting the workers costs about 0.2 s)
+PROCESS_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a repository's reports say, parsed and merged: its figures, the per-file detail
+    blob, and one reference per report (made in a worker process for big reports)."""
+
+    format: str
+    files_tested: int
+    lines_covered: int
+    lines_valid: int
+    branches_covered: int | None
+    branches_valid: int | None
+    refs: tuple[ReportRef, ...]
+    warnings: tuple[str, ...]
+    detail: bytes | None
+
+
+def measure(
+    name: str, root: Path, paths: Sequence[Path], fmt: str | None, max_bytes: int
+) -> Measured:
+    """Parse and merge the reports ``paths`` of the repository ``name`` checked out at
+    ``root`` (``ReportError`` when one cannot be read)."""
+    parsed = []
+    refs = []
+    warnings: list[str] = []
+    for path in paths:
+        cov = formats.parse(path, fmt, max_bytes=max_bytes)
+        parsed.append(cov)
+        refs.append(
+            ReportRef(
+                path=_rel(path, root),
+                format=cov.format,
+                sha256=sha256_file(path),
+                lines_covered=cov.lines_covered,
+                lines_valid=cov.lines_valid,
+            )
+        )
+        # one line each, naming the report
+        warnings.extend(" ".join(f"{refs[-1].path}: {w}".split()) for w in cov.warnings)
+    cov = merge(parsed, root)
+    return Measured(
+        format=cov.format,
+        files_tested=cov.files_tested,
+        lines_covered=cov.lines_covered,
+        lines_valid=cov.lines_valid,
+        branches_covered=cov.branches_covered,
+        branches_valid=cov.branches_valid,
+        refs=tuple(refs),
+        warnings=tuple(warnings),
+        detail=detail_of(name, cov, root),
+    )
+
+
+def measure_or_reason(
+    name: str, root: Path, paths: Sequence[Path], fmt: str | None, max_bytes: int
+) -> Measured | str:
+    """:func:`measure`, or the one-line reason it failed (what a worker process sends back:
+    a reason, never an exception object, which may not survive pickling)."""
+    try:
+        return measure(name, root, paths, fmt, max_bytes)
+    except GitmetricsError as exc:
+        return exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
+    except Exception as exc:  # a parser bug must not lose the other repositories
+        return internal_error(exc)
+
+
+def _worker_start() -> None:
+    # Ctrl-C reaches the whole process group: the collecting process stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_server(ctx: Any) -> None:
+    """Start the fork server (and multiprocessing's resource tracker) of ``ctx`` if they
+    are not running, so that a Ctrl-C while they start cannot print their traceback.
+
+    Both are new interpreters, which keep an ignored SIGINT: from the main thread, SIGINT
+    is ignored while they are spawned, and blocked meanwhile, so one that comes then is
+    delivered here afterwards (Linux keeps a blocked signal pending even when ignored).
+    From another thread (signals cannot be changed there) they are simply started.
+    """
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+class Parsers:
+    """Where reports are parsed: in a pool of worker processes, started on first use
+    (``forkserver``: forked from a clean process that has gitmetrics imported, never from
+    this one with its threads), or, those under ``min_bytes``, in the calling thread."""
+
+    def __init__(self, workers: int, min_bytes: int = PROCESS_BYTES) -> None:
+        self.workers = workers
+        #: reports smaller than this (together) are parsed in the calling thread
+        self.min_bytes = min_bytes
+        #: the worker processes could not be used: everything is parsed in this process
+        self.broken = False
+        self._pool: Executor | None = None
+        self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Start the fork server now, from this (the main) thread; the workers come later,
+        with the first big report."""
+        try:
+            start_server(self._context())
+        except (OSError, ValueError):
+            self.broken = True
+
+    def _context(self) -> Any:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["gitmetrics.collect"])
+        return ctx
+
+    def _processes(self) -> Executor:
+        with self._lock:
+            if self._pool is None:
+                from concurrent.futures import ProcessPoolExecutor
+
+                ctx = self._context()
+                start_server(ctx)
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=ctx, initializer=_worker_start
+                )
+            return self._pool
+
+    def measure(
+        self, name: str, root: Path, paths: Sequence[Path], fmt: str | None, max_bytes: int
+    ) -> Measured | str:
+        """The reports of one repository measured, in a worker process when they are big;
+        when the workers cannot run (a pool that broke, a platform without them), here."""
+        if self.workers > 1 and not self.broken and _size(paths) >= self.min_bytes:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                future = self._processes().submit(
+                    measure_or_reason, name, root, list(paths), fmt, max_bytes
+                )
+                return future.result()
+            except (BrokenProcessPool, OSError, RuntimeError):
+                self.broken = True  # every later report is parsed here
+        return measure_or_reason(name, root, paths, fmt, max_bytes)
+
+    def close(self, *, cancel: bool = False) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if cancel:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+def _size(paths: Sequence[Path]) -> int:
+    total = 0
+    for p in paths:
+        with contextlib.suppress(OSError):  # measure names the file that cannot be read
+            total += p.stat().st_size
+    return total
 
 
 def log_dir() -> Path:
@@ -68,9 +251,18 @@ def collect_all(
     jobs = options.jobs or config.jobs or default_jobs()
     results: list[RepoResult] = []
     commands = Commands()
+    parsers = Parsers(
+        min(jobs, os.cpu_count() or 1, len(repos) or 1),
+        0 if len(repos) >= PROCESS_REPOS else PROCESS_BYTES,
+    )
+    if parsers.workers > 1:
+        parsers.prepare()
 
     def one(repo: RepoConfig) -> RepoResult:
-        return collect_one(config, repo, options=options, provenance=provenance, commands=commands)
+        return collect_one(
+            config, repo, options=options, provenance=provenance, commands=commands,
+            parsers=parsers,
+        )  # fmt: skip
 
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1)))
     try:
@@ -80,9 +272,11 @@ def collect_all(
                 on_result(result)
     except BaseException:
         commands.stop()
+        parsers.close(cancel=True)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
+    parsers.close()
     return snapshot.build(results, host=host or socket.gethostname(), timestamp=timestamp)
 
 
@@ -93,6 +287,7 @@ def collect_one(
     options: Options = Options(),
     provenance: Provenance | None = None,
     commands: Commands | None = None,
+    parsers: Parsers | None = None,
 ) -> RepoResult:
     """Measure one repository; every failure becomes a result with status ``error``."""
     started = time.monotonic()
@@ -109,44 +304,30 @@ def collect_one(
             log = str(log_path)
             run_command(config, repo, log_path, commands)
         paths = report_paths(config, repo)
-        parsed = []
-        refs = []
-        warnings: list[str] = []
-        for path in paths:
-            cov = formats.parse(path, repo.format, max_bytes=config.max_report_bytes)
-            parsed.append(cov)
-            refs.append(
-                ReportRef(
-                    path=_rel(path, repo.path),
-                    format=cov.format,
-                    sha256=sha256_file(path),
-                    lines_covered=cov.lines_covered,
-                    lines_valid=cov.lines_valid,
-                )
-            )
-            # one line each, naming the report
-            warnings.extend(" ".join(f"{refs[-1].path}: {w}".split()) for w in cov.warnings)
-        cov = merge(parsed, repo.path)
+        args = (repo.name, repo.path, paths, repo.format, config.max_report_bytes)
+        m = measure_or_reason(*args) if parsers is None else parsers.measure(*args)
+        if isinstance(m, str):
+            return _error(repo, m, source, log, started)
         return RepoResult(
-            detail=detail_of(repo.name, cov, repo.path),
+            detail=m.detail,
             stale_report=is_stale(paths, source),
             name=repo.name,
             role=repo.role,
             status="ok",
-            coverage=snapshot.pct(cov.lines_covered, cov.lines_valid),
-            files_tested=cov.files_tested,
-            lines_covered=cov.lines_covered,
-            lines_valid=cov.lines_valid,
-            branch_coverage=snapshot.pct(cov.branches_covered, cov.branches_valid),
-            branches_covered=cov.branches_covered,
-            branches_valid=cov.branches_valid,
-            format=cov.format,
-            report=refs[0].path,
-            reports=tuple(refs),
+            coverage=snapshot.pct(m.lines_covered, m.lines_valid),
+            files_tested=m.files_tested,
+            lines_covered=m.lines_covered,
+            lines_valid=m.lines_valid,
+            branch_coverage=snapshot.pct(m.branches_covered, m.branches_valid),
+            branches_covered=m.branches_covered,
+            branches_valid=m.branches_valid,
+            format=m.format,
+            report=m.refs[0].path,
+            reports=m.refs,
             source=source,
             log=log,
             duration_ms=int((time.monotonic() - started) * 1000),
-            warnings=tuple(warnings),
+            warnings=m.warnings,
         )
     except GitmetricsError as exc:
         message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"

@@ -138,6 +138,23 @@ class RepoConfig:
 
 
 @dataclass(frozen=True)
+class ComponentConfig:
+    """One entry of ``components:`` (top-level, or a repository's own): files by globs."""
+
+    name: str
+    #: the globs as written (a leading ``!`` excludes)
+    paths: tuple[str, ...]
+    #: the repositories it spans (``()``: every configured one)
+    repos: tuple[str, ...] = ()
+    min_coverage: float | None = None
+    #: its place in the config, for messages (``components[0]``, ``repos[2].components[0]``)
+    where: str = ""
+
+    def spans(self, repo: str) -> bool:
+        return not self.repos or repo in self.repos
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, with paths resolved against the config file."""
 
@@ -163,6 +180,8 @@ class Config:
     raw_url: str | None = None
     #: where the dashboard page is published (``dashboard_url:``)
     dashboard_url: str | None = None
+    #: ``components:``, the top-level ones first, then each repository's own
+    components: tuple[ComponentConfig, ...] = ()
 
     def raw_link(self, path: str, branch: str = "main") -> str | None:
         """The address a file of the metrics repository is served at raw (badge embeds).
@@ -321,6 +340,7 @@ def parse(text: str, path: Path) -> Config:
             )
         )
     return Config(
+        components=_components(data, node, path),
         path=path,
         store=_resolve(base, str(data.get("store", DEFAULT_STORE))),
         repos=tuple(repos),
@@ -339,6 +359,58 @@ def parse(text: str, path: Path) -> Config:
         raw_url=data.get("raw_url"),
         dashboard_url=data.get("dashboard_url"),
     )
+
+
+def _components(data: Mapping[str, Any], node: Any, path: Path) -> tuple[ComponentConfig, ...]:
+    """``components:`` (top-level and each repository's), their globs compiled and their
+    names and repositories checked: ``ConfigError`` names the first problem and its line."""
+    from gitmetrics.paths import compile_glob
+
+    names = [str(r["name"]) for r in data.get("repos") or []]
+    places: list[tuple[list[str | int], Mapping[str, Any], tuple[str, ...] | None]] = []
+    for i, c in enumerate(data.get("components") or []):
+        places.append((["components", i], c, None))
+    for r, entry in enumerate(data.get("repos") or []):
+        for i, c in enumerate(entry.get("components") or []):
+            places.append((["repos", r, "components", i], c, (str(entry["name"]),)))
+    found: list[ComponentConfig] = []
+    seen: dict[str, str] = {}
+    for parts, c, own in places:
+        where = schema.json_path(parts)
+
+        def refuse(message: str, hint: str | None, at: list[str | int], where: str = where) -> None:
+            raise ConfigError(f"{path}{_line(node, at)}: {where}.{message}", hint)
+
+        name = str(c["name"])
+        if name.lower() in seen:
+            refuse(f"name: {name!r} is already the name of {seen[name.lower()]}",
+                   "component names must be unique, ignoring case", [*parts, "name"])  # fmt: skip
+        seen[name.lower()] = where
+        for k, glob in enumerate(c["paths"]):
+            try:
+                compile_glob(glob[1:] if glob.startswith("!") else glob)
+            except ValueError as exc:
+                refuse(f"paths[{k}]: {exc}", "see docs/configuration.md#components",
+                       [*parts, "paths", k])  # fmt: skip
+        if all(g.startswith("!") for g in c["paths"]):
+            refuse("paths: only exclusions ('!'): the component matches no file",
+                   "add the globs it takes files from", [*parts, "paths"])  # fmt: skip
+        repos = tuple(str(n) for n in c.get("repos") or ())
+        for k, n in enumerate(repos):
+            if n not in names:
+                refuse(f"repos[{k}]: no repository named {n!r}",
+                       f"known repos: {', '.join(names) or '(none)'}", [*parts, "repos", k])  # fmt: skip
+        mc = c.get("min_coverage")
+        found.append(
+            ComponentConfig(
+                name=name,
+                paths=tuple(c["paths"]),
+                repos=own or repos,
+                min_coverage=None if mc is None else float(mc),
+                where=where,
+            )
+        )
+    return tuple(found)
 
 
 def _retention(value: Any, where: str) -> Retention:

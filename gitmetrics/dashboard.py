@@ -698,3 +698,40 @@ def _card(title: str, value: str, note: str, trend: float | None = None) -> dict
     from gitmetrics.trends import direction
 
     return {"title": title, "value": value, "note": note, "trend": direction(trend)}
+
+
+#: the dashboard draws a component's series over at most this many of the newest
+#: collections (each costs a look at its repositories' per-file detail); older points null
+COMPONENT_POINTS = 500
+
+
+def components(
+    series: Mapping[str, Any],
+    figures: Mapping[str, Sequence[tuple[str, Any]]],
+    configured: Sequence[Any],
+) -> list[dict[str, Any]]:
+    """``components`` of the page: per component of ``configured`` (repos.yaml), its newest
+    figures, the repositories they come from, and its line coverage per collection of
+    ``series`` (runs of hundredths, as a repository's ``cov``). ``figures[name]`` is
+    ``(metrics commit, ComponentFigures)`` of the collections read, newest first."""
+    out = []
+    for comp in configured:
+        by_commit = {_short(commit): f.figures for commit, f in figures.get(comp.name, ())}
+        runs: list[int | None] = []
+        for commit in series["commit"]:
+            f = by_commit.get(commit)
+            _extend(runs, None if f is None else _hundredths(f.coverage))
+        found = next(iter(figures.get(comp.name, ())), None)
+        newest = None if found is None else found[1].figures
+        out.append(
+            {
+                "name": comp.name,
+                "repos": list(comp.repos or (() if found is None else found[1].repos)),
+                "min_coverage": comp.min_coverage,
+                "coverage": None if newest is None else newest.coverage,
+                "lines_covered": None if newest is None else newest.lines_covered,
+                "lines_valid": None if newest is None else newest.lines_valid,
+                "series": runs,
+            }
+        )
+    return out

@@ -9,6 +9,7 @@ snapshot file name, a date or a duration: :func:`gitmetrics.views.resolve`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,14 +17,17 @@ from typing import TYPE_CHECKING
 
 from gitmetrics import perfile
 from gitmetrics.errors import StoreError
-from gitmetrics.history import Collection, Files, Query, query
+from gitmetrics.history import Collection, Components, Files, Query, query
 from gitmetrics.paths import compile_glob
 from gitmetrics.perfile import Figures, FileChange
 from gitmetrics.snapshot import FileDetail, ranges
 from gitmetrics.views import entries, newest, resolve
 
 if TYPE_CHECKING:
+    from gitmetrics.config import ComponentConfig
+    from gitmetrics.rules import Breach
     from gitmetrics.store import Store
+    from gitmetrics.views import HistoryRow
 
 #: how ``files`` sorts: by path, worst coverage first, most missed lines first, or the
 #: biggest drop first
@@ -225,3 +229,81 @@ def _change(ch: FileChange | None) -> float | None:
     if ch is None or ch.kind == perfile.ADDED:
         return None
     return ch.change
+
+
+def component_history(
+    store: Store, comp: ComponentConfig, *, limit: int | None = 10, since_text: str | None = None
+) -> list[HistoryRow]:
+    """``history --component``: the component's figures per collection, newest first."""
+    from gitmetrics import trends
+    from gitmetrics.history import readable
+    from gitmetrics.views import HistoryRow, parse_when, select_entries, since
+
+    found = select_entries(store, limit=None if limit is None else limit + 1, since_text=since_text)
+    if since_text:
+        found = since(found, parse_when(since_text))
+    reader = Components(store, [comp])
+    rows: list[HistoryRow] = []
+    for c in readable(Collection.at(store, e) for e in found):
+        present = [r.name for r in c.snapshot.repositories if r.ok]
+        fig = reader.one(c, comp, present)
+        f = fig.figures
+        rows.append(
+            HistoryRow(
+                commit=c.entry.commit,
+                timestamp=c.entry.timestamp,
+                snapshot=c.entry.snapshot_path,
+                host=c.entry.host,
+                avg_coverage=None if f is None else f.coverage,
+                weighted_coverage=None if f is None else f.coverage,
+                branch_coverage=None if f is None else f.branch_coverage,
+                repos=len(fig.repos),
+                failed=0,
+                files=0 if f is None else f.files,
+                status="ok" if f is not None else "absent",
+                change=None,
+            )
+        )
+    out = []
+    for newer, older in zip(rows, [*rows[1:], None], strict=True):
+        change = None if older is None else trends.change(newer.avg_coverage, older.avg_coverage)
+        out.append(dataclasses.replace(newer, change=change))
+    return out[:limit] if limit is not None else out
+
+
+def component_breaches(
+    store: Store, c: Collection, components: Sequence[ComponentConfig]
+) -> list[Breach]:
+    """``check``: each component with a ``min_coverage`` whose files are below it in ``c``
+    (compared exactly, from the counts)."""
+    from gitmetrics.percent import value
+    from gitmetrics.render import fmt
+    from gitmetrics.rules import Breach
+
+    gated = [comp for comp in components if comp.min_coverage is not None]
+    if not gated:
+        return []
+    reader = Components(store, gated)
+    present = [r.name for r in c.snapshot.repositories if r.ok]
+    out = []
+    for comp in gated:
+        assert comp.min_coverage is not None
+        f = reader.one(c, comp, present).figures
+        exact = None if f is None else f.exact
+        if f is None or exact is None or exact >= value(comp.min_coverage):
+            continue
+        out.append(
+            Breach(
+                repo=None,
+                rule="component_min_coverage",
+                value=float(f.coverage or 0.0),
+                limit=comp.min_coverage,
+                message=f"line coverage {fmt.pct(exact, 2)} is below "
+                f"its minimum {comp.min_coverage:g}% ({f.lines_covered}/{f.lines_valid} lines "
+                f"in {fmt.plural(f.files, 'file')})",
+                to_timestamp=c.entry.timestamp,
+                to_snapshot=c.entry.commit or None,
+                component=comp.name,
+            )
+        )
+    return out

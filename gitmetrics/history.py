@@ -9,16 +9,18 @@ then kept.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from gitmetrics import perfile
 from gitmetrics.errors import GitmetricsError, StoreError, warn
 from gitmetrics.snapshot import FileDetail, Snapshot, files_path, parse_timestamp, read_files
 
 if TYPE_CHECKING:
+    from gitmetrics.config import ComponentConfig
     from gitmetrics.store import HistoryEntry, Store
 
 
@@ -134,6 +136,57 @@ class Files:
             while len(self._seen) >= self.keep:
                 del self._seen[next(iter(self._seen))]
         self._seen[sha] = found  # the most recently used last
+        return found
+
+
+@dataclass(frozen=True)
+class ComponentFigures:
+    """A component in one collection: its files' figures, and the repositories they are in."""
+
+    name: str
+    figures: perfile.Figures | None
+    repos: tuple[str, ...]
+
+
+class Components:
+    """The components of ``components:`` (repos.yaml) in collections: each one's files
+    picked from the per-file detail of the repositories it spans, summed. A collection
+    whose detail blobs are those of one already read costs no read (a long history where
+    reports rarely change is mostly that)."""
+
+    def __init__(self, store: Store, components: Sequence[ComponentConfig]) -> None:
+        self.files = Files(store)
+        self.components = tuple(components)
+        self._select = {c.name: perfile.selection(c.paths) for c in components}
+        self._seen: dict[tuple[object, ...], ComponentFigures] = {}
+
+    def at(self, c: Collection) -> list[ComponentFigures]:
+        """Every component's figures as of ``c``."""
+        present = [r.name for r in c.snapshot.repositories if r.ok]
+        return [self.one(c, comp, present) for comp in self.components]
+
+    def one(self, c: Collection, comp: ComponentConfig, present: Sequence[str]) -> ComponentFigures:
+        names = [n for n in present if comp.spans(n)]
+        ids = tuple((n, self.files.blob_id(c, n)) for n in names)
+        key = (comp.name, ids)
+        found = self._seen.get(key)
+        if found is None:
+            pick = self._select[comp.name]
+            chosen: list[perfile.Figures] = []
+            repos: list[str] = []
+            for n, sha in ids:
+                if sha is None:
+                    continue
+                mine = [perfile.figures(f) for f in self.files.of(c, n) or () if pick(f.path)]
+                if mine:
+                    chosen.extend(mine)
+                    repos.append(n)
+            found = ComponentFigures(
+                comp.name, perfile.total(chosen) if chosen else None, tuple(repos)
+            )
+            if len(self._seen) > 4096:
+                self._seen.clear()
+            self._seen[key] = found
         return found
 
 

@@ -157,3 +157,28 @@ def directories(files: Iterable[FileDetail], depth: int | None = None) -> dict[s
     for f in files:
         groups.setdefault(directory(f.path, depth), []).append(figures(f))
     return {d: total(groups[d]) for d in sorted(groups)}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which files a component takes: those matching an include glob and no exclusion."""
+
+    include: tuple[Glob, ...]
+    exclude: tuple[Glob, ...] = ()
+
+    def __call__(self, path: str) -> bool:
+        return matches_any(path, self.include) and not matches_any(path, self.exclude)
+
+
+def selection(globs: Iterable[str]) -> Selection:
+    """Globs as ``components:`` writes them (a leading ``!`` excludes); ValueError for a bad
+    one (the config checks them when it is read)."""
+    from gitmetrics.paths import compile_glob
+
+    include, exclude = [], []
+    for g in globs:
+        if g.startswith("!"):
+            exclude.append(compile_glob(g[1:]))
+        else:
+            include.append(compile_glob(g))
+    return Selection(tuple(include), tuple(exclude))

@@ -103,10 +103,15 @@ class Breach:
     age: int | None = None
     carried: bool = False
     stale: bool = False
+    #: the component of ``components:`` (repos.yaml) the rule is about, if any
+    component: str | None = None
 
     @property
     def key(self) -> str:
-        """A stable identity (repository and rule), used to remember what was reported."""
+        """A stable identity (repository or component, and rule), used to remember what
+        was reported."""
+        if self.component is not None:
+            return f"component:{self.component}:{self.rule}"
         return f"{self.repo or '*'}:{self.rule}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +129,7 @@ class Breach:
             "to_timestamp": self.to_timestamp,
             "from_snapshot": self.from_snapshot,
             "to_snapshot": self.to_snapshot,
+            **({"component": self.component} if self.component is not None else {}),
         }
 
 

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any
 from gitmetrics import duration, percent, perfile, trends
 from gitmetrics.duration import DAY
 from gitmetrics.errors import StoreError, warn
-from gitmetrics.history import Collection, Files, Query, collections, query, readable, stored_data
+from gitmetrics.history import (
+    Collection,
+    Components,
+    Files,
+    Query,
+    collections,
+    query,
+    readable,
+    stored_data,
+)
 from gitmetrics.perfile import FileChange
 from gitmetrics.snapshot import (
     SCHEMA_VERSION,
@@ -30,6 +39,7 @@ from gitmetrics.snapshot import (
 )
 
 if TYPE_CHECKING:
+    from gitmetrics.config import ComponentConfig
     from gitmetrics.store import HistoryEntry, Store
 
 
@@ -759,6 +769,8 @@ class TrendsView:
     forecast_days: int
     average: TrendRow
     rows: tuple[TrendRow, ...]
+    #: one series per component of ``components:`` (repos.yaml)
+    components: tuple[TrendRow, ...] = ()
 
 
 def _trend_row(
@@ -797,19 +809,24 @@ def build_trends(
     names: Sequence[str] = (),
     roles: Sequence[str] = (),
     forecast_days: int | None = None,
+    components: Sequence[ComponentConfig] = (),
 ) -> TrendsView:
-    """Coverage of each repository over the ``days`` up to the newest collection."""
+    """Coverage of each repository (and each of ``components``) over the ``days`` up to
+    the newest collection."""
     window = Query(seconds=days * DAY)
     latest: Snapshot | None = None
     cols: list[_Figures] = []  # newest first; the newest read whole, the others as data
+    read: list[Collection] = []
     for c in query(store, window):
         if latest is None:
             found = next(readable([c]), None)
             if found is not None:
                 latest = found.snapshot
                 cols.append(_figures_of(found))
+                read.append(found)
         elif (figures := _stored_figures(store, c)) is not None:
             cols.append(figures)
+            read.append(c)
     if latest is None:
         collections(store, window)  # the usual message: no collection, or none readable
         raise AssertionError("unreachable")
@@ -832,7 +849,23 @@ def build_trends(
     ]
     rows.sort(key=lambda x: (x.change if x.change is not None else 0.0, x.name))
     avg_points = [(when, f.avg) for when, f in zip(whens, cols, strict=True)]
+    comp_rows: list[TrendRow] = []
+    if components:
+        reader = Components(store, components)
+        present = [r.name for r in latest.repositories]
+        read.reverse()
+        for comp in components:
+            series = [reader.one(c, comp, present).figures for c in read]
+            points = [
+                (when, None if f is None else f.coverage)
+                for when, f in zip(whens, series, strict=True)
+            ]
+            comp_rows.append(
+                _trend_row(comp.name, "component", points, stamps, comp.min_coverage
+                           if comp.min_coverage is not None else min_coverage, forecast_days)
+            )  # fmt: skip
     return TrendsView(
+        components=tuple(comp_rows),
         start=stamps[0],
         end=stamps[-1],
         days=days,

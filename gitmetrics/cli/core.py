@@ -220,6 +220,15 @@ def history(
             show_default=False,
         ),
     ] = None,
+    component: Annotated[
+        str | None,
+        typer.Option(
+            "--component",
+            help="That component's history (`components:` in repos.yaml): its files' line "
+            "coverage per collection.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     format: FormatOpt = "table",
 ) -> None:
@@ -227,14 +236,15 @@ def history(
     out = pick_format(format, json_out)
     shown = None if all_ or (since and limit == 10) else limit
     rows = api.history(
-        config=config, store=store, limit=shown, since=since, repo=repo, role=role, pr=pr
-    )
+        config=config, store=store, limit=shown, since=since, repo=repo, role=role, pr=pr,
+        component=component,
+    )  # fmt: skip
     if out == "table":
-        terminal.history(console, rows, repo=repo, role=role)
+        terminal.history(console, rows, repo=repo, role=role, component=component)
     else:
         from gitmetrics.render.registry import history_chunks
 
-        echo_chunks(history_chunks(out, rows, repo=repo, role=role))
+        echo_chunks(history_chunks(out, rows, repo=repo, role=role, component=component))
 
 
 @app.command()

@@ -351,6 +351,21 @@ def trend_row(r: TrendRow, *, average: bool = False) -> Data:
     }
 
 
+def component_trend(r: TrendRow) -> Data:
+    """One component's series in ``trends``."""
+    return {
+        "component": r.name,
+        "points": [
+            {"at": t, "line_coverage": v} for t, v in zip(r.timestamps, r.values, strict=True)
+        ],
+        "sparkline": r.sparkline,
+        "line_coverage": r.current,
+        "change": r.change,
+        "slope_per_week": r.slope_per_week,
+        "forecast": forecast(r.forecast),
+    }
+
+
 def trends(v: TrendsView) -> Data:
     """``trends``: each repository's line coverage over the window."""
     return {
@@ -362,17 +377,32 @@ def trends(v: TrendsView) -> Data:
         "forecast_days": v.forecast_days,
         "average": trend_row(v.average, average=True),
         "rows": [trend_row(r) for r in v.rows],
+        "components": [component_trend(r) for r in v.components],
     }
 
 
-def history_row(r: HistoryRow, *, repo: str | None = None, role: str | None = None) -> Data:
-    """One collection of ``history``: the whole store's, a role's, or one repository's."""
+def history_row(
+    r: HistoryRow, *, repo: str | None = None, role: str | None = None, component: str | None = None
+) -> Data:
+    """One collection of ``history``: the whole store's, a role's, one repository's or one
+    component's."""
     base: Data = {
         "collection": r.commit,
         "at": r.timestamp,
         "snapshot_path": r.snapshot,
         "host": r.host,
     }
+    if component is not None:
+        return {
+            **base,
+            "component": component,
+            "status": r.status,
+            "line_coverage": r.avg_coverage,
+            "branch_coverage": r.branch_coverage,
+            "repos": r.repos,
+            "files": r.files,
+            "change": r.change,
+        }
     if repo is not None:
         return {
             **base,
@@ -421,6 +451,7 @@ def breach(b: Breach) -> Data:
         "from": before,
         "to": {"collection": b.to_snapshot, "at": b.to_timestamp, "source_commit": b.to_commit},
         **ages(b),
+        **({"component": b.component} if b.component is not None else {}),
     }
 
 

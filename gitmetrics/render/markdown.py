@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from gitmetrics.render import fmt
 from gitmetrics.render.escape import markdown as escape
 from gitmetrics.render.escape import markdown_code
-from gitmetrics.views import DiffRow, DiffView, ReportRow, ReportView, StatusRow, Totals
+from gitmetrics.views import DiffRow, DiffView, RepoFiles, ReportRow, ReportView, StatusRow, Totals
 
 if TYPE_CHECKING:  # annotations only: rules (and its config and formats) load when checking
     from gitmetrics.rules import Breach, CheckResult
@@ -180,7 +180,30 @@ def diff(view: DiffView) -> str:
     ]
     headers = ["Repository", "Role", "Before", "After", "Change", "Age", "Kind"]
     body = table(headers, rows, right=(2, 3, 4, 5))
-    return head + "\n" + body
+    return head + "\n" + body + "".join(_moved_files(m) for m in view.files or ())
+
+
+def _moved_files(moved: RepoFiles) -> str:
+    """``diff --files``: one repository's files that moved, as a section of their own."""
+    if not moved.changes and not moved.note:
+        return ""
+    out = f"\n### {escape(moved.repo)}: {fmt.plural(len(moved.changes), 'file')} moved\n\n"
+    if moved.note:
+        out += f"{escape(moved.note)}\n\n"
+    rows = [
+        [
+            escape(c.path),
+            c.kind,
+            "-" if c.before is None else fmt.pct(c.before.exact, 2),
+            "-" if c.after is None else fmt.pct(c.after.exact, 2),
+            fmt.trend_text(c.change),
+            escape(c.uncovered or ""),
+            escape(c.covered or ""),
+        ]
+        for c in moved.changes
+    ]
+    headers = ["File", "Kind", "Before", "After", "Change", "Now uncovered", "Covered"]
+    return out + (table(headers, rows, right=(2, 3, 4)) if rows else "")
 
 
 def _cov(value: float | None, status: str | None) -> str:
@@ -198,9 +221,16 @@ def breach_range(b: Breach) -> str:
     return b.to_commit[:10] if b.to_commit else "-"
 
 
+def breach_subject(b: Breach, everything: str = "(all)") -> str:
+    """What a broken rule is about: a repository, a component, or ``everything``."""
+    if b.component is not None:
+        return f"component {b.component}"
+    return b.repo or everything
+
+
 def breach_value(b: Breach) -> tuple[str, str]:
     """The value and the limit of a broken rule, as shown."""
-    if b.rule in ("min_coverage", "min_weighted_coverage"):
+    if b.rule in ("min_coverage", "min_weighted_coverage", "component_min_coverage"):
         return f"{b.value:.2f}%", f"{b.limit:g}%"
     return f"-{b.value:.2f} pts", f"{b.limit:g} pts"
 
@@ -232,7 +262,7 @@ def check(result: CheckResult) -> str:
             value, limit = breach_value(b)
             rng = breach_range(b)
             rng = f"`{rng}`" if rng != "-" else rng
-            who = escape(b.repo or "(all)") + age_mark(b)
+            who = escape(breach_subject(b)) + age_mark(b)
             detail = escape(b.message)
             age = fmt.age(b.age)
             lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {age} | {rng} | {detail} |")

@@ -197,6 +197,9 @@ HISTORY_ROLE_COLUMNS = ("collection", "at", "snapshot_path", "host", "role",
                         *HISTORY_COLUMNS[4:])  # fmt: skip
 HISTORY_REPO_COLUMNS = ("collection", "at", "snapshot_path", "host", "repo", "status",
                         "line_coverage", "branch_coverage", "files", "change")  # fmt: skip
+HISTORY_COMPONENT_COLUMNS = ("collection", "at", "snapshot_path", "host", "component", "status",
+                             "line_coverage", "branch_coverage", "repos", "files",
+                             "change")  # fmt: skip
 BREACH_COLUMNS = ("repo", "role", "rule", "value", "limit", "message", "from.collection",
                   "from.at", "from.source_commit", "to.collection", "to.at",
                   "to.source_commit", "measured_at", "age", "carried", "stale")  # fmt: skip
@@ -317,22 +320,31 @@ def text(name: str, fmt: str, view: Any) -> str:
     return csv_text(rows, out.columns)
 
 
-def history_columns(repo: str | None, role: str | None) -> tuple[str, ...]:
-    """The columns of ``history`` for the whole store, one role or one repository."""
+def history_columns(
+    repo: str | None, role: str | None, component: str | None = None
+) -> tuple[str, ...]:
+    """The columns of ``history`` for the whole store, one role, repository or component."""
+    if component is not None:
+        return HISTORY_COMPONENT_COLUMNS
     if repo is not None:
         return HISTORY_REPO_COLUMNS
     return HISTORY_ROLE_COLUMNS if role is not None else HISTORY_COLUMNS
 
 
 def history_chunks(
-    fmt: str, rows: Iterable[Any], *, repo: str | None, role: str | None
+    fmt: str,
+    rows: Iterable[Any],
+    *,
+    repo: str | None,
+    role: str | None,
+    component: str | None = None,
 ) -> Iterator[str]:
     """``history`` as json, csv or markdown, a row at a time (nothing held back)."""
-    plain_rows = (data.history_row(r, repo=repo, role=role) for r in rows)
+    plain_rows = (data.history_row(r, repo=repo, role=role, component=component) for r in rows)
     if fmt == "json":
         yield from json_stream(plain_rows)
         return
-    columns = history_columns(repo, role)
+    columns = history_columns(repo, role, component)
     yield from (markdown_lines if fmt == "markdown" else csv_lines)(plain_rows, columns)
 
 

@@ -288,12 +288,20 @@ def _lines(console: Console) -> Callable[[Sequence[tuple[str, str]]], str]:
 
 
 def history(
-    console: Console, rows: Iterable[HistoryRow], *, repo: str | None, role: str | None
+    console: Console,
+    rows: Iterable[HistoryRow],
+    *,
+    repo: str | None,
+    role: str | None,
+    component: str | None = None,
 ) -> None:
     """Collections newest first, printed as they come (a row is never held back for widths)."""
     rows = iter(rows)
     first = next(rows, None)  # an error (an unknown repository, say) comes before any output
-    if repo is not None or role is not None:
+    if component is not None:
+        console.print(f"History of component {terminal(component)}")
+        repo = component  # a component's rows are shaped as a repository's
+    elif repo is not None or role is not None:
         what = f"repository {repo}" if repo is not None else f"role {role}"
         console.print(f"History of {terminal(what)}")
     columns = _HISTORY_REPO if repo is not None else _HISTORY_STORE
@@ -546,9 +554,14 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
         table.add_column(f"In {view.forecast_days} days", justify="right")
         table.add_column(f"Crossing {view.min_coverage:g}%")
     table.add_column("Age", justify="right")
-    for i, r in enumerate([*view.rows, view.average]):
+    for i, r in enumerate([*view.rows, view.average, *view.components]):
+        name = terminal(r.name) + age_mark(r)
+        if r is view.average:
+            name = f"[bold]{terminal(r.name)}[/]"
+        elif r.role == "component":
+            name = f"component [bold]{terminal(r.name)}[/]"
         cells = [
-            f"[bold]{terminal(r.name)}[/]" if r is view.average else terminal(r.name) + age_mark(r),
+            name,
             r.sparkline,
             fmt.pct(r.current),
             fmt.trend_markup(r.change),
@@ -561,8 +574,8 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
             if f.verdict in ("flat", "noisy", "too few points"):
                 note = f"{f.verdict}: {note}"
             cells += [projected, terminal(note)]
-        cells.append("" if r is view.average else fmt.age(r.age))
-        table.add_row(*cells, end_section=i == len(view.rows) - 1)
+        cells.append("" if r is view.average or r.role == "component" else fmt.age(r.age))
+        table.add_row(*cells, end_section=i in (len(view.rows) - 1, len(view.rows)))
     console.print(table)
     if plot:
         from gitmetrics.render.plot import plot as draw
@@ -613,7 +626,7 @@ def report(console: Console, view: ReportView) -> None:
 
 def check(console: Console, result: CheckResult) -> None:
     """The check as a table in the terminal."""
-    from gitmetrics.render.markdown import breach_range, breach_value
+    from gitmetrics.render.markdown import breach_range, breach_subject, breach_value
 
     where = f", metrics commit {result.snapshot[:10]}" if result.snapshot else ""
     unmeasured = f", {len(result.unmeasured)} not measured" if result.unmeasured else ""
@@ -636,7 +649,7 @@ def check(console: Console, result: CheckResult) -> None:
     for b in result.breaches:
         value, limit = breach_value(b)
         table.add_row(
-            terminal(b.repo or "(all)") + age_mark(b),
+            terminal(breach_subject(b)) + age_mark(b),
             b.rule,
             f"[red]{value}[/]",
             limit,
@@ -647,7 +660,7 @@ def check(console: Console, result: CheckResult) -> None:
     console.print("")
     for b in result.breaches:
         console.print(
-            f"[red]✗[/] {terminal(b.repo or '(all repositories)')}: {terminal(b.message)}"
+            f"[red]✗[/] {terminal(breach_subject(b, '(all repositories)'))}: {terminal(b.message)}"
         )
     n = len(result.breaches)
     console.print(f"\n[red]{n} rule{'s' if n != 1 else ''} broken.[/]")

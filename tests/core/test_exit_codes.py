@@ -25,7 +25,7 @@ COMMANDS = {
     "init": [], "collect": [], "history": [], "schema": [], "status": [], "report": [],
     "diff": [], "trends": [], "dashboard": [], "check": [], "watch": [], "issues": [],
     "gc": [], "verify": [], "push": [], "pull": [], "sync": [], "clone": ["url"],
-    "import": ["dir"], "patch": [], "export": [],
+    "import": ["dir"], "patch": [], "export": [], "files": ["repo"],
 }  # fmt: skip
 
 

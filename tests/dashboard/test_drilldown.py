@@ -304,7 +304,7 @@ def test_components_are_shown_on_the_pages_of_the_repositories_they_name(
         {"name": "core", "repos": ["api"], "min_coverage": 90, "coverage": 74.0,
          "lines_covered": 740, "lines_valid": 1000, "series": []},
         {"name": "ui", "repos": ["api", "web"], "min_coverage": 50, "coverage": 60.5,
-         "lines_covered": 1210, "lines_valid": 2000, "series": []},
+         "lines_covered": 1210, "lines_valid": 2000, "series": [None, 2, 6000, 2, 6050, 1]},
     ]  # fmt: skip
     out.write_text(page.render(data), encoding="utf-8")
     open_page(browser, out)
@@ -317,6 +317,12 @@ def test_components_are_shown_on_the_pages_of_the_repositories_they_name(
         ["core", "74.0%", "740 / 1,000", "90%", "fair", "api"],
         ["ui", "60.5%", "1,210 / 2,000", "50%", "good", "api, web"],
     ]
+    # a component with a series is a line of the repository's chart (nulls are gaps)
+    lines = browser.execute_script(
+        "return [...document.querySelectorAll('#repo-chart path.series')]"
+        ".map(p => [p.dataset.name, (p.getAttribute('d').match(/[ML]/g) || []).length])"
+    )
+    assert sorted(lines) == [["Average", 5], ["api", 5], ["component ui", 3]]
     browser.execute_script("location.hash = '#repo/web'")
     assert browser.find_element("id", "components-panel").is_displayed()
     assert (

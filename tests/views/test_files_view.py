@@ -177,6 +177,9 @@ def test_diff_files_names_the_lines_that_changed_state(tmp_path: Path, lcov_case
     table = invoke("diff", "-c", cfg, "--files")
     assert table.exit_code == 0 and "Now uncovered" in table.stdout
     assert ranges(lose) in table.stdout
+    md = invoke("diff", "-c", cfg, "--files", "--markdown")
+    assert "### app: 1 file moved" in md.stdout
+    assert f"| {ranges(lose)} | {ranges(gain)} |" in md.stdout
 
 
 def test_files_refuses_an_unknown_repo_and_a_bad_glob(tmp_path: Path) -> None:
