@@ -1,11 +1,15 @@
 """How fast the dashboard renders in headless Chromium, for long histories.
 
 Run: .venv/bin/python benchmarks/dashboard_bench.py [--snapshots 10000] [--repos 100]
+     [--files 200]
 
 Prints a table: page size, time to shape the data in Python, and the time the browser
 took from navigation start until the page was drawn (script done, then first frame after
 it), with the ratio against a baseline page of 10 snapshots of the same repositories
 rendered in the same run. Also times `gitmetrics dashboard` reading a real store.
+``--files N`` gives each repository a files table of N files (bounded as the page bounds
+it, ``MAX_FILES`` each and ``MAX_FILES_TOTAL`` in all) and times drawing a repository's
+page (its chart, files table and source commits) once the overview is drawn.
 Needs Debian's chromium and chromium-driver (.ci/install-browser). Never run by the tests.
 """
 
@@ -55,6 +59,31 @@ def history(snapshots: int, repos: int) -> list[Collection]:
         snap = snapmod.build(results, host="ci", timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
         points.append(Collection.of(snap, f"{j:040x}"))
     return points
+
+
+def file_tables(repos: int, files: int) -> dict[str, Any]:
+    """Synthetic files tables, ``files`` per repository, bounded as the page bounds them."""
+    from gitmetrics.snapshot import FileDetail
+
+    out: dict[str, Any] = {}
+    left = shape.MAX_FILES_TOTAL
+    for r in range(repos):
+        mine = [
+            FileDetail(
+                f"src/pkg{f % 17}/mod_{f:05d}.py", (f * 7919 + r) % 97, 97, None, None, None, None
+            )
+            for f in range(files)
+        ]
+        theirs = [
+            FileDetail(d.path, min(97, d.lines_covered + f % 3), 97, None, None, None, None)
+            for f, d in enumerate(mine)
+        ]
+        point = {"collection": f"{r:040x}", "timestamp": "2025-01-01T00:00:00Z", "source": None}
+        out[f"service-{r:03d}"] = shape.file_table(
+            mine, theirs, at=point, against=point, limit=min(shape.MAX_FILES, left)
+        )
+        left -= len(out[f"service-{r:03d}"]["rows"])
+    return out
 
 
 def browser() -> Any:
@@ -133,6 +162,7 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--store-snapshots", type=int, default=200)
+    parser.add_argument("--files", type=int, default=0, help="files per repository")
     args = parser.parse_args()
 
     out = Path(tempfile.mkdtemp(prefix="gm-bench-"))
@@ -143,14 +173,26 @@ def main() -> None:
         for n in sizes:
             points = history(n, args.repos)
             started = time.perf_counter()
-            data = shape.build(points, min_coverage=80)
+            data = shape.build(
+                points,
+                min_coverage=80,
+                commit_urls={
+                    f"service-{r:03d}": "https://git.example.com/{repo}/commit/{commit}"
+                    for r in range(args.repos)
+                },
+                files=file_tables(args.repos, args.files) if args.files else None,
+            )
             html = page.render(data)
             shaped = (time.perf_counter() - started) * 1000
             target = out / f"dashboard-{n}.html"
             target.write_text(html, encoding="utf-8")
             script, painted, wall = render_times(driver, target, args.runs)
             drawn = driver.execute_script("return window.gmDashboard.drawnPoints()")
-            rows.append((n, len(html.encode()), shaped, script, painted, wall, drawn))
+            repo_ms = statistics.median(
+                driver.execute_script("return window.gmDashboard.showRepo('service-007')")
+                for _ in range(args.runs)
+            )
+            rows.append((n, len(html.encode()), shaped, script, painted, wall, drawn, repo_ms))
     finally:
         driver.quit()
 
@@ -160,12 +202,13 @@ def main() -> None:
     )
     print(
         f"{'snapshots':>9} {'values':>9} {'page KiB':>9} {'shape ms':>9} {'script ms':>10} "
-        f"{'drawn ms':>9} {'wall ms':>8} {'points':>8} {'x base':>7}"
+        f"{'drawn ms':>9} {'wall ms':>8} {'points':>8} {'x base':>7} {'repo page ms':>12}"
     )
-    for n, size, shaped, script, painted, wall, drawn in rows:
+    for n, size, shaped, script, painted, wall, drawn, repo_ms in rows:
         print(
             f"{n:>9,} {n * args.repos:>9,} {size / 1024:>9,.0f} {shaped:>9,.0f} "
             f"{script:>10,.0f} {painted:>9,.0f} {wall:>8,.0f} {drawn:>8,} {painted / base:>7.1f}"
+            f" {repo_ms:>12,.0f}"
         )
     if args.store_snapshots:
         committed, read = store_read(args.store_snapshots, 20)

@@ -589,6 +589,7 @@ def dashboard(
     from gitmetrics import history
     from gitmetrics import store as storemod
     from gitmetrics.render.dashboard import render
+    from gitmetrics.rules import floor_for
     from gitmetrics.snapshot import now_timestamp
 
     cfg = load_config(config, required=config is not None or store is None)
@@ -614,7 +615,15 @@ def dashboard(
             days=days,
             generated=now_timestamp(),
             at=at,
+            floor=floor_for(cfg) if cfg is not None else None,
+            commit_urls=cfg.commit_urls() if cfg is not None else None,
         )
+        newest = next((c for c in cols if c.entry.commit == data["last"]["commit"]), None)
+        if newest is not None:
+            head = st.head() if at is None else None
+            if head is not None and head != newest.entry.commit:
+                newest = history.Collection.newest_at(st, newest.entry, head)
+            data["files"] = file_tables(st, newest, [r["name"] for r in data["rows"]])
         if cfg is not None and cfg.components:
             data["components"] = _dashboard_components(st, cols, cfg.components, data["series"])
     finally:
@@ -708,6 +717,52 @@ def export(
     finally:
         st.close()
     return Exported(fmt, rows.kind, rows.table, count, output)
+
+
+def file_tables(st: Store, newest: Collection, names: Sequence[str]) -> dict[str, Any]:
+    """The dashboard's files table of each of ``names`` that has per-file detail in
+    ``newest``, with the change against its previous different measurement; at most
+    ``MAX_FILES`` files each and ``MAX_FILES_TOTAL`` over all, in the order of ``names``."""
+    from gitmetrics import dashboard as shape
+    from gitmetrics.errors import warn
+    from gitmetrics.filesview import previous_of
+    from gitmetrics.history import Files
+
+    files = Files(st)
+    mine: dict[str, list[Any]] = {}
+    for name in names:
+        try:
+            found = files.of(newest, name)
+        except GitmetricsError as exc:
+            warn(f"{name}: no files table on the dashboard: {exc.message}")
+            continue
+        if found is not None:
+            mine[name] = found
+    before = previous_of(st, files, newest, list(mine))
+    left = shape.MAX_FILES_TOTAL
+    out: dict[str, Any] = {}
+    for name, detail in mine.items():
+        other = before.get(name)
+        try:
+            theirs = None if other is None else files.of(other, name)
+        except GitmetricsError:
+            theirs = None
+        out[name] = shape.file_table(
+            detail,
+            theirs,
+            at=_file_point(newest, name),
+            against=None if other is None or theirs is None else _file_point(other, name),
+            limit=min(shape.MAX_FILES, left),
+        )
+        left -= len(out[name]["rows"])
+    return out
+
+
+def _file_point(c: Collection, name: str) -> dict[str, Any]:
+    r = c.snapshot.repo(name)
+    source = r.source.commit if r is not None and r.source is not None else None
+    when = (r.measured_at if r is not None else None) or c.snapshot.timestamp
+    return {"collection": c.entry.commit, "timestamp": when, "source": source}
 
 
 def _stored(

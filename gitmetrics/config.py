@@ -217,6 +217,10 @@ class Config:
             },
         )
 
+    def commit_urls(self) -> dict[str, str]:
+        """Each repository's ``commit_url:`` template (its own or the top-level one)."""
+        return {r.name: r.commit_url for r in self.repos if r.commit_url is not None}
+
     def select(
         self, names: tuple[str, ...] = (), roles: tuple[str, ...] = ()
     ) -> tuple[RepoConfig, ...]:

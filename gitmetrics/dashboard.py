@@ -21,18 +21,19 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain, pairwise
 from operator import itemgetter
 from typing import Any
 
+from gitmetrics import perfile
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import SnapshotError, warn
 from gitmetrics.history import Collection
 from gitmetrics.render import fmt
-from gitmetrics.snapshot import RepoResult, ages, parse_timestamp
+from gitmetrics.snapshot import FileDetail, RepoResult, ages, parse_timestamp
 from gitmetrics.trends import change
 
 #: Version of the embedded data; the page refuses what it does not know (2: runs in ``cov``).
@@ -43,6 +44,11 @@ SERIES_VERSION = 2
 FAIR_COVERAGE = 60.0
 #: Digits of a source or metrics commit the page shows.
 SHORT = 10
+#: At most this many files of one repository are embedded in the page (those with the
+#: most missed lines first; the page says how many were left out) ...
+MAX_FILES = 2_000
+#: ... and at most this many over all repositories, shared out in the order of the table.
+MAX_FILES_TOTAL = 50_000
 
 
 @dataclass(frozen=True)
@@ -483,10 +489,24 @@ def build(
     days: int | None = None,
     generated: str = "",
     at: str | None = None,
+    floor: Callable[[RepoResult], float] | None = None,
+    commit_urls: Mapping[str, str] | None = None,
+    files: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The dashboard data of a history (any order): columns for charts, rows for the table."""
+    """The dashboard data of a history (any order): columns for charts, rows for the table
+    (the keywords are :func:`page_data`'s)."""
     cols, newest = series(points, days)
-    return page_data(cols, newest, min_coverage=min_coverage, days=days, generated=generated, at=at)
+    return page_data(
+        cols,
+        newest,
+        min_coverage=min_coverage,
+        days=days,
+        generated=generated,
+        at=at,
+        floor=floor,
+        commit_urls=commit_urls,
+        files=files,
+    )
 
 
 def page_data(
@@ -497,8 +517,21 @@ def page_data(
     days: int | None = None,
     generated: str = "",
     at: str | None = None,
+    floor: Callable[[RepoResult], float] | None = None,
+    commit_urls: Mapping[str, str] | None = None,
+    files: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The page's data: the columns of ``s`` and the cards and rows of its newest point."""
+    """The page's data: the columns of ``s`` and the cards and rows of its newest point.
+
+    ``floor`` gives each repository its own minimum (its ``rules:``, by repository or by
+    role; default ``min_coverage`` for all), which colours its row, bar and page;
+    ``commit_urls`` maps a repository to its ``commit_url:`` template; ``files`` holds
+    each repository's files table as :func:`file_table` makes it.
+    """
+
+    def floor_of(r: RepoResult) -> float:
+        return min_coverage if floor is None else floor(r)
+
     last = newest.snapshot
     if s.last is None or s.first is None or s.last["timestamp"] != last.timestamp:
         raise ValueError("the newest point is not the newest collection of the series")
@@ -553,7 +586,8 @@ def page_data(
                 "files": r.files_tested if r.ok else None,
                 "change": delta,
                 "change_text": fmt.trend_text(delta),
-                "level": status_of(_measured(r), min_coverage) if r.ok else "error",
+                "level": status_of(_measured(r), floor_of(r)) if r.ok else "error",
+                "min_coverage": floor_of(r),
                 "commit": (r.source.commit or "") if r.source is not None else "",
                 "error": r.error if not r.ok else r.last_error,
                 **age,
@@ -563,7 +597,9 @@ def page_data(
         )
 
     by_role: dict[str, list[float]] = {}
+    role_floor: dict[str, float] = {}
     for r in last.repositories:
+        role_floor.setdefault(r.role, floor_of(RepoResult(name="", role=r.role)))
         value = _measured(r)
         if value is not None:
             by_role.setdefault(r.role, []).append(value)
@@ -573,10 +609,15 @@ def page_data(
             "count": len(values),
             "avg": round(sum(values) / len(values), 2),
             "avg_text": fmt.pct(round(sum(values) / len(values), 2)),
-            "level": status_of(round(sum(values) / len(values), 2), min_coverage),
+            "level": status_of(round(sum(values) / len(values), 2), role_floor[role]),
+            "min_coverage": role_floor[role],
         }
         for role, values in sorted(by_role.items())
     ]
+    links = {
+        name: commit_link_parts(template, name)
+        for name, template in sorted((commit_urls or {}).items())
+    }
 
     return {
         "version": DATA_VERSION,
@@ -592,6 +633,64 @@ def page_data(
         "rows": rows,
         "roles": role_avgs,
         "errors": [{"name": r["name"], "error": r["error"]} for r in rows if r["error"]],
+        "links": links,
+        "files": dict(files or {}),
+        "max_files": MAX_FILES,
+    }
+
+
+def commit_link_parts(template: str, repo: str) -> list[str]:
+    """A ``commit_url:`` template with ``{repo}`` filled in, cut where ``{commit}`` goes: the
+    page joins the parts with a commit id (URL-encoded) and links only http(s) results."""
+    from gitmetrics.config import fill
+
+    return [fill(part, repo=repo) for part in template.split("{commit}")]
+
+
+def file_table(
+    mine: Sequence[FileDetail],
+    theirs: Sequence[FileDetail] | None,
+    *,
+    at: Mapping[str, Any],
+    against: Mapping[str, Any] | None,
+    limit: int = MAX_FILES,
+) -> dict[str, Any]:
+    """A repository's files table for its page: per file ``[path, lines covered, lines
+    coverable, coverage, branches covered, branches valid, change, kind]`` (change in
+    points against ``theirs``, its previous different measurement; ``kind`` added, changed
+    or same, ``None`` without one), the files with the most missed lines first when there
+    are more than ``limit``, then by path; totals over all its files."""
+    changes = {c.path: c for c in perfile.compare(theirs, mine)} if theirs is not None else {}
+    kept = sorted(mine, key=lambda f: (f.lines_covered - f.lines_valid, f.path))[: max(0, limit)]
+    kept.sort(key=lambda f: f.path)
+    rows = []
+    for f in kept:
+        fig = perfile.figures(f)
+        ch = changes.get(f.path)
+        kind = None if ch is None else ch.kind
+        rows.append(
+            [
+                f.path,
+                f.lines_covered,
+                f.lines_valid,
+                fig.coverage,
+                f.branches_covered,
+                f.branches_valid,
+                None if ch is None or kind == perfile.ADDED else ch.change,
+                kind,
+            ]
+        )
+    total = perfile.total(perfile.figures(f) for f in mine)
+    before = None if theirs is None else perfile.total(perfile.figures(f) for f in theirs)
+    removed = sorted(p for p, c in changes.items() if c.kind == perfile.REMOVED)
+    return {
+        "at": dict(at),
+        "against": None if against is None else dict(against),
+        "count": len(mine),
+        "rows": rows,
+        "removed": removed[:limit],
+        "total": [total.lines_covered, total.lines_valid, total.coverage],
+        "change": perfile.change(before, total),
     }
 
 

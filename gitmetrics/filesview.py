@@ -113,14 +113,28 @@ def _detail(files: Files, c: Collection, name: str, spec: str) -> list[FileDetai
 def previous(store: Store, files: Files, c: Collection, name: str) -> Collection | None:
     """The newest collection before ``c`` whose measurement of ``name`` differs from the one
     ``c`` holds (looked for among :data:`LOOK_BACK` collections); ``None`` when none does."""
-    mine = files.blob_id(c, name)
+    return previous_of(store, files, c, [name]).get(name)
+
+
+def previous_of(
+    store: Store, files: Files, c: Collection, names: Sequence[str]
+) -> dict[str, Collection]:
+    """:func:`previous` of each of ``names``, in one walk back through the history (the
+    names without an earlier different measurement are left out)."""
+    mine = {name: files.blob_id(c, name) for name in names}
+    found: dict[str, Collection] = {}
     for n, older in enumerate(query(store, Query(rev=c.entry.commit, limit=LOOK_BACK + 1))):
         if n == 0:
             continue  # c itself
-        sha = files.blob_id(older, name)
-        if sha is not None and sha != mine:
-            return older
-    return None
+        for name, blob in mine.items():
+            if name in found:
+                continue
+            sha = files.blob_id(older, name)
+            if sha is not None and sha != blob:
+                found[name] = older
+        if len(found) == len(mine):
+            break
+    return found
 
 
 def _sort_key(sort: str) -> object:

@@ -113,10 +113,44 @@ def derived(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
         # a sync merge: the series has each collection's own figures, the cards and the
         # table the joined state the merge writes as latest.json
         newest = Collection.of(ctx.snapshot, None, ctx.snapshot_path)
+    from gitmetrics.rules import floor_for
+
     data = shape.page_data(
-        series, newest, min_coverage=cfg.min_coverage, generated=ctx.snapshot.timestamp
+        series,
+        newest,
+        min_coverage=cfg.min_coverage,
+        generated=ctx.snapshot.timestamp,
+        floor=floor_for(cfg),
+        commit_urls=cfg.commit_urls(),
+        files=_newest_files(ctx, newest),
     )
     return {DERIVED_PATH: render(data).encode()}
+
+
+def _newest_files(ctx: DeriveContext, newest: Collection) -> dict[str, Any]:
+    """Each repository's files table as the tree being committed holds it, without the
+    change: the previous different measurement is in an earlier tree, which a deriver does
+    not read (see docs/dashboard.md). A blob that cannot be read leaves its table out."""
+    out: dict[str, Any] = {}
+    left = shape.MAX_FILES_TOTAL
+    at = newest.snapshot.timestamp
+    for r in newest.snapshot.repositories:
+        raw = ctx.read(snapmod.files_path(r.name))
+        if raw is None:
+            continue
+        try:
+            found = snapmod.read_files(raw, snapmod.files_path(r.name), trusted=True)
+        except GitmetricsError:
+            continue
+        source = r.source.commit if r.source is not None else None
+        point = {"collection": None, "timestamp": r.measured_at or at, "source": source}
+        table = shape.file_table(
+            found, None, at=point, against=None, limit=min(shape.MAX_FILES, left)
+        )
+        table["compared"] = False
+        out[r.name] = table
+        left -= len(table["rows"])
+    return out
 
 
 def _own_snapshot(ctx: DeriveContext) -> Snapshot:
