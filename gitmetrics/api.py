@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from gitmetrics.config import Config, RepoConfig
     from gitmetrics.coordination import IssueWriter
     from gitmetrics.dashboard import Stored
+    from gitmetrics.explain import Explained, Flaky
     from gitmetrics.filesview import FilesView
     from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
@@ -510,6 +511,45 @@ def files(
         return build_files(
             st, repo, at=at, against=against, globs=paths, dirs=dirs, depth=depth, sort=sort
         )
+    finally:
+        st.close()
+
+
+def explain(
+    repo: str | None = None,
+    *,
+    a: str | None = None,
+    b: str | None = None,
+    config: Path | None = None,
+    store: Path | None = None,
+) -> Explained:
+    """Why coverage moved from ``a`` to ``b`` (default: the last drop) for ``repo`` or every
+    repository that moved: the source range, the files and lines, the commits that touched
+    them when the source repository is on this machine."""
+    from gitmetrics.explain import build_explain
+
+    st, cfg = _reading(config, store)
+    try:
+        return build_explain(st, cfg, repo, a=a, b=b)
+    finally:
+        st.close()
+
+
+def flaky(
+    repo: str | None = None,
+    *,
+    limit: int | None = None,
+    since: str | None = None,
+    config: Path | None = None,
+    store: Path | None = None,
+) -> Flaky:
+    """The files and lines whose covered state changed between measurements of the same
+    source commit, within the newest ``limit`` collections or those since ``since``."""
+    from gitmetrics.explain import build_flaky
+
+    st, cfg = _reading(config, store)
+    try:
+        return build_flaky(st, cfg, repo, limit=limit, since=since)
     finally:
         st.close()
 

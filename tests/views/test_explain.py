@@ -1,0 +1,225 @@
+"""`gitmetrics explain` and `gitmetrics flaky` on stores collected from real coverage.py runs.
+
+A temporary git repository holds a small package and its tests; coverage.py measures it for
+real at each commit and `gitmetrics collect` reads its JSON report. The expected figures are
+coverage.py's own (its per-file ``summary`` and ``missing_lines``), the expected commits git
+log's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import git, invoke
+
+CALC = '''\
+def add(a, b):
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+
+
+def mul(a, b):
+    result = a * b
+    return result
+'''
+
+TESTS = '''\
+from calc.core import add, mul, sub
+
+
+def test_add():
+    assert add(1, 2) == 3
+
+
+def test_sub():
+    assert sub(3, 2) == 1
+
+
+def test_mul():
+    assert mul(2, 3) == 6
+'''
+
+#: the same tests without the ones of ``sub`` and ``mul``
+FEWER_TESTS = '''\
+from calc.core import add
+
+
+def test_add():
+    assert add(1, 2) == 3
+'''
+
+
+def commit(repo: Path, files: dict[str, str], subject: str, author: str) -> str:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+        git("add", name, cwd=repo)
+    git("commit", "-q", "-m", subject, cwd=repo, env={"GIT_AUTHOR_NAME": author})
+    return git("rev-parse", "HEAD", cwd=repo).strip()
+
+
+def measure(repo: Path) -> dict[str, Any]:
+    """coverage.py run for real on the package's tests; its JSON report, as it wrote it."""
+    for args in (
+        ["run", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        ["json", "-q", "-o", "coverage.json"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "coverage", *args], cwd=repo, check=True, capture_output=True
+        )
+    report: dict[str, Any] = json.loads((repo / "coverage.json").read_text())
+    return report
+
+
+def collect(cfg: Path) -> None:
+    result = invoke("collect", "-c", cfg)
+    assert result.exit_code == 0, result.output
+
+
+def run_json(*args: str | Path, code: int = 0) -> Any:
+    result = invoke(*args, "--format", "json")
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout)
+
+
+class Source:
+    """A source repository measured and collected twice: its tests cut in between."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.repo = tmp / "calc-src"
+        self.repo.mkdir()
+        git("init", "-q", "--initial-branch=main", self.repo)
+        (self.repo / ".gitignore").write_text(".coverage\ncoverage.json\n__pycache__/\n")
+        self.start = commit(
+            self.repo,
+            {".gitignore": (self.repo / ".gitignore").read_text(), "calc/__init__.py": "",
+             "calc/core.py": CALC, "tests/test_core.py": TESTS},
+            "calc: add, sub and mul with their tests", "Ann Author",
+        )  # fmt: skip
+        self.cfg = tmp / "repos.yaml"
+        self.cfg.write_text(
+            "store: metrics\n"
+            "commit_url: https://git.example.com/{repo}/commit/{commit}\n"
+            "repos:\n  - name: calc\n    path: calc-src\n    coverage: coverage.json\n"
+        )
+        self.before = measure(self.repo)
+        collect(self.cfg)
+        self.docs = commit(self.repo, {"README.md": "# calc\n"}, "docs: a readme", "Dee Docs")
+        self.cut = commit(
+            self.repo, {"tests/test_core.py": FEWER_TESTS}, "tests: drop the sub and mul tests",
+            "Cy Cutter",
+        )  # fmt: skip
+        self.after = measure(self.repo)
+        collect(self.cfg)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Source:
+    return Source(tmp_path_factory.mktemp("explain"))
+
+
+def summary(report: dict[str, Any], path: str) -> dict[str, Any]:
+    found: dict[str, Any] = report["files"][path]["summary"]
+    return found
+
+
+@pytest.mark.slow
+def test_explain_names_the_commit_that_removed_tests(source: Source) -> None:
+    out = run_json("explain", "calc", "-c", source.cfg)
+    assert out["last_drop"] is True
+    (repo,) = out["repos"]
+    assert repo["repo"] == "calc"
+    assert repo["before"]["source_commit"] == source.start
+    assert repo["after"]["source_commit"] == source.cut
+    # the range holds both commits; only the one that cut the tests touched a file that moved
+    assert repo["source"]["commits_in_range"] == 2
+    oracle = git("log", "--format=%H|%an|%s", f"{source.start}..{source.cut}", "--",
+                 "tests/test_core.py", "calc/core.py", cwd=source.repo)  # fmt: skip
+    got = [f"{c['commit']}|{c['author']}|{c['subject']}" for c in repo["source"]["commits"]]
+    assert got == oracle.splitlines() == [
+        f"{source.cut}|Cy Cutter|tests: drop the sub and mul tests"
+    ]
+    (cut,) = repo["source"]["commits"]
+    assert cut["files"] == ["tests/test_core.py"]
+    assert cut["url"] == f"https://git.example.com/calc/commit/{source.cut}"
+    # the files and figures are coverage.py's own
+    files = {f["path"]: f for f in repo["files"]}
+    core = files["calc/core.py"]
+    for side, report in (("before", source.before), ("after", source.after)):
+        s = summary(report, "calc/core.py")
+        assert core[side]["lines_covered"] == s["covered_lines"]
+        assert core[side]["lines_valid"] == s["num_statements"]
+    missing_after = set(source.after["files"]["calc/core.py"]["missing_lines"])
+    missing_before = set(source.before["files"]["calc/core.py"]["missing_lines"])
+    lost = sorted(missing_after - missing_before)
+    assert lost == [6, 10, 11]  # the bodies of sub and mul
+    assert core["uncovered"] == "6,10-11"
+    assert core["kind"] == "changed" and core["change"] < 0
+    # worst first: the package's file lost the most
+    assert repo["files"][0]["path"] == "calc/core.py"
+    cov = {s: source.__dict__[s]["totals"]["percent_covered"] for s in ("before", "after")}
+    assert repo["before"]["line_coverage"] == round(cov["before"], 2)
+    assert repo["after"]["line_coverage"] == round(cov["after"], 2)
+
+
+@pytest.mark.slow
+def test_explain_in_the_terminal_markdown_and_csv(source: Source) -> None:
+    result = invoke("explain", "-c", source.cfg)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "The last drop" in text and "calc" in text
+    assert source.cut[:10] in text and "Cy Cutter: tests: drop the sub and mul tests" in text
+    assert "6,10-11" in text and source.docs[:10] not in text
+    md = invoke("explain", "calc", "-c", source.cfg, "--format", "markdown").output
+    assert "### calc:" in md and "| `" + source.cut[:10] + "` |" in md
+    assert "| calc/core.py | changed |" in md
+    csv = invoke("explain", "calc", "-c", source.cfg, "--format", "csv").output.splitlines()
+    assert csv[0].startswith("repo,repo_change,path,kind,change,")
+    assert any(line.startswith("calc,") and "calc/core.py" in line for line in csv[1:])
+
+
+@pytest.mark.slow
+def test_explain_between_named_points_and_without_the_source(source: Source, tmp_path: Path) -> None:
+    out = run_json("explain", "--from", "HEAD~1", "--to", "HEAD", "-c", source.cfg)
+    assert out["last_drop"] is False and [r["repo"] for r in out["repos"]] == ["calc"]
+    # the source repository moved away: said, not a crash
+    moved = tmp_path / "repos.yaml"
+    moved.write_text(
+        source.cfg.read_text().replace("path: calc-src", "path: gone")
+        .replace("store: metrics", f"store: {source.cfg.parent / 'metrics'}")
+    )  # fmt: skip
+    out = run_json("explain", "calc", "-c", moved)
+    (repo,) = out["repos"]
+    assert repo["source"]["commits"] == [] and "not on this machine" in repo["source"]["note"]
+    assert repo["files"][0]["uncovered"] == "6,10-11"
+
+
+@pytest.mark.slow
+def test_explain_errors(source: Source, tmp_path: Path) -> None:
+    unknown = invoke("explain", "nope", "-c", source.cfg)
+    assert unknown.exit_code == 1 and "no repository 'nope'" in unknown.output
+    # a repository whose coverage never fell
+    no_drop = invoke("explain", "calc", "--to", "HEAD~1", "-c", source.cfg)
+    assert no_drop.exit_code == 1 and "no collection before" in no_drop.output
+    # one collection only
+    (tmp_path / "one").mkdir()
+    cfg = tmp_path / "one" / "repos.yaml"
+    cfg.write_text(source.cfg.read_text().replace("path: calc-src", f"path: {source.repo}"))
+    collect(cfg)
+    one = invoke("explain", "-c", cfg)
+    assert one.exit_code == 1 and "only one collection" in one.output
+    err = run_json("explain", "-c", cfg, code=1)
+    assert err["error"]["code"] == "store"
+    # two collections of the same figures: no drop
+    collect(cfg)
+    flat = invoke("explain", "calc", "-c", cfg)
+    assert flat.exit_code == 1 and "calc's coverage fell between no two" in flat.output
