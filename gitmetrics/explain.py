@@ -141,9 +141,9 @@ def last_drop(store: Store, name: str | None) -> tuple[Collection, Collection]:
             f"{store.path}: only one collection: nothing to compare it with",
             "collect again after a change, or name two points: explain --from A --to B",
         )
-    who = f"{name}'s coverage" if name is not None else "no repository's coverage nor the average"
+    who = f"{name}'s coverage" if name is not None else "neither the average nor any repository"
     raise StoreError(
-        f"{store.path}: {who} fell between any two consecutive collections of the last {seen}",
+        f"{store.path}: {who} fell between no two consecutive collections of the last {seen}",
         "name the two points to compare: explain --from A --to B",
     )
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.helpers import git, invoke
 
-CALC = '''\
+CALC = """\
 def add(a, b):
     return a + b
 
@@ -30,9 +30,9 @@ def sub(a, b):
 def mul(a, b):
     result = a * b
     return result
-'''
+"""
 
-TESTS = '''\
+TESTS = """\
 from calc.core import add, mul, sub
 
 
@@ -46,16 +46,16 @@ def test_sub():
 
 def test_mul():
     assert mul(2, 3) == 6
-'''
+"""
 
 #: the same tests without the ones of ``sub`` and ``mul``
-FEWER_TESTS = '''\
+FEWER_TESTS = """\
 from calc.core import add
 
 
 def test_add():
     assert add(1, 2) == 3
-'''
+"""
 
 
 def commit(repo: Path, files: dict[str, str], subject: str, author: str) -> str:
@@ -145,9 +145,9 @@ def test_explain_names_the_commit_that_removed_tests(source: Source) -> None:
     oracle = git("log", "--format=%H|%an|%s", f"{source.start}..{source.cut}", "--",
                  "tests/test_core.py", "calc/core.py", cwd=source.repo)  # fmt: skip
     got = [f"{c['commit']}|{c['author']}|{c['subject']}" for c in repo["source"]["commits"]]
-    assert got == oracle.splitlines() == [
-        f"{source.cut}|Cy Cutter|tests: drop the sub and mul tests"
-    ]
+    assert (
+        got == oracle.splitlines() == [f"{source.cut}|Cy Cutter|tests: drop the sub and mul tests"]
+    )
     (cut,) = repo["source"]["commits"]
     assert cut["files"] == ["tests/test_core.py"]
     assert cut["url"] == f"https://git.example.com/calc/commit/{source.cut}"
@@ -188,7 +188,9 @@ def test_explain_in_the_terminal_markdown_and_csv(source: Source) -> None:
 
 
 @pytest.mark.slow
-def test_explain_between_named_points_and_without_the_source(source: Source, tmp_path: Path) -> None:
+def test_explain_between_named_points_and_without_the_source(
+    source: Source, tmp_path: Path
+) -> None:
     out = run_json("explain", "--from", "HEAD~1", "--to", "HEAD", "-c", source.cfg)
     assert out["last_drop"] is False and [r["repo"] for r in out["repos"]] == ["calc"]
     # the source repository moved away: said, not a crash
