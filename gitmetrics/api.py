@@ -755,8 +755,9 @@ def load_points(st: Store, rules: Rules) -> list[Collection]:
     return points
 
 
-def evaluate_store(st: Store, rules: Rules) -> CheckResult:
-    """Evaluate the rules on the store's latest collection."""
+def evaluate_store(st: Store, rules: Rules, cfg: Config | None = None) -> CheckResult:
+    """Evaluate the rules on the store's latest collection; a drop comes explained in a
+    line or two (its source range, the files that lost coverage)."""
     from gitmetrics import rules as rulesmod
 
     points = load_points(st, rules)
@@ -765,7 +766,30 @@ def evaluate_store(st: Store, rules: Rules) -> CheckResult:
             f"{st.path}: the metrics repository has no collections yet",
             "run `gitmetrics collect` first",
         )
-    return rulesmod.evaluate(rules, points)
+    return explained(st, cfg, rulesmod.evaluate(rules, points), points)
+
+
+def explained(
+    st: Store, cfg: Config | None, result: CheckResult, points: Sequence[Collection]
+) -> CheckResult:
+    """``result`` with its drops explained; an explanation that cannot be made is left out
+    (with a warning), never a reason for the gate to fail otherwise."""
+    import dataclasses
+
+    from gitmetrics.errors import warn
+    from gitmetrics.explain import DROPS, short
+
+    if not any(b.rule in DROPS for b in result.breaches):
+        return result
+    try:
+        found = short(st, cfg, result.breaches, points)
+    except GitmetricsError as exc:
+        warn(f"the drop is not explained: {exc.message}")
+        return result
+    breaches = tuple(
+        dataclasses.replace(b, explained=found.get(b.key, ())) for b in result.breaches
+    )
+    return dataclasses.replace(result, breaches=breaches)
 
 
 def configured_rules(
@@ -799,7 +823,7 @@ def check(
         )
     st = storemod.open_store(store_path(cfg, store))
     try:
-        return evaluate_store(st, rules)
+        return evaluate_store(st, rules, cfg)
     finally:
         st.close()
 
@@ -884,7 +908,7 @@ def watch_round(plan: WatchPlan) -> Round:
         return Round(done)
     st = storemod.open_store(store_path(plan.cfg, plan.store))
     try:
-        result = evaluate_store(st, plan.rules)
+        result = evaluate_store(st, plan.rules, plan.cfg)
         if not plan.channels:
             return Round(done, result)
         state = notify.load_state(st.read_file(notify.STATE_PATH))

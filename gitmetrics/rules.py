@@ -103,6 +103,9 @@ class Breach:
     age: int | None = None
     carried: bool = False
     stale: bool = False
+    #: a drop explained in one or two lines (its source range, the files that lost
+    #: coverage), added after the rules ran (:func:`gitmetrics.explain.short`)
+    explained: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -124,6 +127,7 @@ class Breach:
             "to_timestamp": self.to_timestamp,
             "from_snapshot": self.from_snapshot,
             "to_snapshot": self.to_snapshot,
+            "explained": list(self.explained),
         }
 
 

@@ -501,6 +501,7 @@ def breach(b: Breach) -> Data:
         "from": before,
         "to": {"collection": b.to_snapshot, "at": b.to_timestamp, "source_commit": b.to_commit},
         **ages(b),
+        "explained": list(b.explained),
     }
 
 

@@ -235,7 +235,7 @@ def check(result: CheckResult) -> str:
             rng = breach_range(b)
             rng = f"`{rng}`" if rng != "-" else rng
             who = escape(b.repo or "(all)") + age_mark(b)
-            detail = escape(b.message)
+            detail = "<br>".join(escape(x) for x in (b.message, *b.explained))
             age = fmt.age(b.age)
             lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {age} | {rng} | {detail} |")
     return "\n".join(lines) + "\n"

@@ -718,6 +718,8 @@ def check(console: Console, result: CheckResult) -> None:
         console.print(
             f"[red]✗[/] {terminal(b.repo or '(all repositories)')}: {terminal(b.message)}"
         )
+        for line in b.explained:
+            console.print(f"    {terminal(line)}")
     n = len(result.breaches)
     console.print(f"\n[red]{n} rule{'s' if n != 1 else ''} broken.[/]")
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +97,7 @@ def run_json(*args: str | Path, code: int = 0) -> Any:
 class Source:
     """A source repository measured and collected twice: its tests cut in between."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, extra: str = "", collect_after: bool = True) -> None:
         self.repo = tmp / "calc-src"
         self.repo.mkdir()
         git("init", "-q", "--initial-branch=main", self.repo)
@@ -109,7 +112,7 @@ class Source:
         self.cfg.write_text(
             "store: metrics\n"
             "commit_url: https://git.example.com/{repo}/commit/{commit}\n"
-            "repos:\n  - name: calc\n    path: calc-src\n    coverage: coverage.json\n"
+            "repos:\n  - name: calc\n    path: calc-src\n    coverage: coverage.json\n" + extra
         )
         self.before = measure(self.repo)
         collect(self.cfg)
@@ -119,7 +122,8 @@ class Source:
             "Cy Cutter",
         )  # fmt: skip
         self.after = measure(self.repo)
-        collect(self.cfg)
+        if collect_after:
+            collect(self.cfg)
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +229,62 @@ def test_explain_errors(source: Source, tmp_path: Path) -> None:
     collect(cfg)
     flat = invoke("explain", "calc", "-c", cfg)
     assert flat.exit_code == 1 and "calc's coverage fell between no two" in flat.output
+
+
+@pytest.mark.slow
+def test_check_explains_a_drop_in_two_lines(source: Source) -> None:
+    out = run_json("check", "--max-drop", "5", "-c", source.cfg, code=3)
+    (breach,) = out["breaches"]
+    assert breach["rule"] == "max_drop"
+    first, second = breach["explained"]
+    assert first.startswith(f"source {source.start[:10]}..{source.cut[:10]}, 2 commits;")
+    assert f'{source.cut[:10]} "tests: drop the sub and mul tests" by Cy Cutter' in first
+    assert second == "lost coverage: calc/core.py lines 6,10-11 -42.86"
+    text = invoke("check", "--max-drop", "5", "-c", source.cfg).output
+    assert "    " + second in text.splitlines()
+    # a floor is no drop: nothing to explain there
+    floor = run_json("check", "--min-coverage", "90", "-c", source.cfg, code=3)
+    assert [b["explained"] for b in floor["breaches"]] == [[]]
+
+
+@pytest.fixture
+def posts() -> Iterator[tuple[list[Any], int]]:
+    """A real HTTP server on 127.0.0.1 that keeps the JSON posted to it."""
+    got: list[Any] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield got, server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow
+def test_a_watch_alert_explains_the_drop(tmp_path: Path, posts: tuple[list[Any], int]) -> None:
+    got, port = posts
+    extra = (
+        "rules:\n  max_drop: 5\n"
+        f"notify:\n  webhooks:\n    - name: ops\n      url: http://127.0.0.1:{port}/hook\n"
+    )
+    src = Source(tmp_path, extra, collect_after=False)
+    result = invoke("watch", "--once", "-c", src.cfg)
+    assert result.exit_code == 3, result.output
+    (post,) = got
+    (new,) = post["new"]
+    assert new["rule"] == "max_drop" and len(new["explained"]) == 2
+    assert "tests: drop the sub and mul tests" in new["explained"][0]
+    lines = post["text"].splitlines()
+    i = next(n for n, line in enumerate(lines) if line.startswith("  - calc: max_drop:"))
+    assert lines[i + 1] == "    " + new["explained"][0]
+    assert lines[i + 2] == "    lost coverage: calc/core.py lines 6,10-11 -42.86"
