@@ -288,3 +288,62 @@ def test_a_watch_alert_explains_the_drop(tmp_path: Path, posts: tuple[list[Any],
     i = next(n for n, line in enumerate(lines) if line.startswith("  - calc: max_drop:"))
     assert lines[i + 1] == "    " + new["explained"][0]
     assert lines[i + 2] == "    lost coverage: calc/core.py lines 6,10-11 -42.86"
+
+
+def coverage_json(covered: list[int], missed: list[int]) -> str:
+    """A coverage.py JSON report of one file with these lines executed and missed."""
+    n = len(covered) + len(missed)
+    pct = 100.0 * len(covered) / n
+    summary = {"covered_lines": len(covered), "num_statements": n, "percent_covered": pct,
+               "missing_lines": len(missed), "excluded_lines": 0}  # fmt: skip
+    body = {"executed_lines": covered, "missing_lines": missed, "excluded_lines": [],
+            "summary": summary}  # fmt: skip
+    return json.dumps(
+        {
+            "meta": {
+                "version": "7.6.1",
+                "timestamp": "2026-11-01T10:00:00",
+                "branch_coverage": False,
+                "show_contexts": False,
+                "format": 2,
+            },
+            "files": {"calc/core.py": body},
+            "totals": summary,
+        }
+    )
+
+
+@pytest.mark.slow
+def test_flaky_finds_a_line_that_flipped_at_one_source_commit(tmp_path: Path) -> None:
+    repo = tmp_path / "calc-src"
+    repo.mkdir()
+    git("init", "-q", "--initial-branch=main", repo)
+    (repo / ".gitignore").write_text("coverage.json\n")
+    one = commit(repo, {".gitignore": "coverage.json\n", "calc/core.py": CALC}, "one", "Ann")
+    cfg = tmp_path / "repos.yaml"
+    cfg.write_text(
+        "store: metrics\nrepos:\n  - name: calc\n    path: calc-src\n    coverage: coverage.json\n"
+    )
+    report = repo / "coverage.json"
+    # the same source commit measured three times: line 6 covered, missed, covered again
+    for covered, missed in (([1, 2, 5, 6], [9]), ([1, 2, 5], [6, 9]), ([1, 2, 5, 6], [9])):
+        report.write_text(coverage_json(covered, missed))
+        collect(cfg)
+    # a new commit with line 9 covered: a change of code, not a flip
+    two = commit(repo, {"calc/core.py": CALC + "\n"}, "two", "Bob")
+    report.write_text(coverage_json([1, 2, 5, 6, 9], []))
+    collect(cfg)
+    out = run_json("flaky", "calc", "-c", cfg)
+    assert out["collections"] == 4 and out["compared"] == 2
+    (flip,) = out["flips"]
+    assert flip["repo"] == "calc" and flip["path"] == "calc/core.py"
+    assert flip["lines"] == "6" and flip["flips"] == 2
+    assert flip["source_commits"] == [one] and two not in flip["source_commits"]
+    oracle = git("-C", tmp_path / "metrics", "log", "--format=%H", "-4").split()
+    assert flip["collections"] == oracle[1:3]  # the two collections that flipped it
+    # a window too short to hold a pair of the same commit: nothing
+    assert run_json("flaky", "-n", "2", "-c", cfg)["flips"] == []
+    text = invoke("flaky", "-c", cfg).output
+    assert "calc/core.py" in text and one[:10] in text
+    unknown = invoke("flaky", "nope", "-c", cfg)
+    assert unknown.exit_code == 1 and "no repository 'nope'" in unknown.output
