@@ -141,9 +141,12 @@ def last_drop(store: Store, name: str | None) -> tuple[Collection, Collection]:
             f"{store.path}: only one collection: nothing to compare it with",
             "collect again after a change, or name two points: explain --from A --to B",
         )
-    who = f"{name}'s coverage" if name is not None else "neither the average nor any repository"
+    if name is not None:
+        what = f"{name}'s coverage did not fall"
+    else:
+        what = "neither the average nor any repository's coverage fell"
     raise StoreError(
-        f"{store.path}: {who} fell between no two consecutive collections of the last {seen}",
+        f"{store.path}: {what} between two consecutive collections of the last {seen}",
         "name the two points to compare: explain --from A --to B",
     )
 
@@ -210,6 +213,7 @@ def explain_pair(
     out: list[RepoExplained] = []
     for found in diff_files(store, a, b, names):
         ra, rb = a.snapshot.repo(found.repo), b.snapshot.repo(found.repo)
+        either = rb if rb is not None else ra
         old, new = _commit_of(ra), _commit_of(rb)
         before = None if ra is None or not ra.ok else ra.coverage
         after = None if rb is None or not rb.ok else rb.coverage
@@ -219,7 +223,7 @@ def explain_pair(
         out.append(
             RepoExplained(
                 repo=found.repo,
-                role=(rb or ra).role if (rb or ra) is not None else None,  # type: ignore[union-attr]
+                role=None if either is None else either.role,
                 before=before,
                 after=after,
                 change=trends.change(after, before),

@@ -228,7 +228,7 @@ def test_explain_errors(source: Source, tmp_path: Path) -> None:
     # two collections of the same figures: no drop
     collect(cfg)
     flat = invoke("explain", "calc", "-c", cfg)
-    assert flat.exit_code == 1 and "calc's coverage fell between no two" in flat.output
+    assert flat.exit_code == 1 and "calc's coverage did not fall between two" in flat.output
 
 
 @pytest.mark.slow
