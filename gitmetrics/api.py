@@ -540,16 +540,18 @@ def flaky(
     *,
     limit: int | None = None,
     since: str | None = None,
+    untouched: bool = False,
     config: Path | None = None,
     store: Path | None = None,
 ) -> Flaky:
     """The files and lines whose covered state changed between measurements of the same
-    source commit, within the newest ``limit`` collections or those since ``since``."""
+    source commit, within the newest ``limit`` collections or those since ``since``; with
+    ``untouched``, of two commits between which no measured file changed too."""
     from gitmetrics.explain import build_flaky
 
     st, cfg = _reading(config, store)
     try:
-        return build_flaky(st, cfg, repo, limit=limit, since=since)
+        return build_flaky(st, cfg, repo, limit=limit, since=since, untouched=untouched)
     finally:
         st.close()
 

@@ -26,10 +26,12 @@ from gitmetrics import percent, perfile, trends
 from gitmetrics.errors import StoreError
 from gitmetrics.history import Collection, Files, Query, query, readable
 from gitmetrics.perfile import FileChange
-from gitmetrics.snapshot import RepoResult, Snapshot, from_ranges, ranges
+from gitmetrics.snapshot import FileDetail, RepoResult, Snapshot, from_ranges, ranges
 from gitmetrics.views import diff_files, entries, newest, parse_when, resolve
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gitmetrics.config import Config
     from gitmetrics.rules import Breach
     from gitmetrics.store import Store
@@ -362,7 +364,8 @@ class Flip:
     #: how many times its lines flipped (pairs of measurements of one source commit that
     #: disagree on them)
     flips: int
-    #: the source commits measured when they flipped
+    #: the source commits measured when they flipped (both ends of a pair of commits
+    #: with ``untouched``)
     source_commits: tuple[str, ...]
     #: the collections where a flip was seen (newest first)
     collections: tuple[str, ...]
@@ -377,9 +380,11 @@ class Flaky:
     collections: int
     newest: str | None
     oldest: str | None
-    #: pairs of measurements of the same source commit compared
+    #: pairs of measurements compared (of the same source commit, or with ``untouched`` of
+    #: commits whose range touched no measured file)
     compared: int
     flips: tuple[Flip, ...]
+    untouched: bool = False
 
 
 def _window(
@@ -397,11 +402,14 @@ def build_flaky(
     *,
     limit: int | None = None,
     since: str | None = None,
+    untouched: bool = False,
     now: datetime | None = None,
 ) -> Flaky:
     """The files of ``name`` (or of every repository) whose lines changed their covered
     state between two measurements of the same source commit, within the window (at most
-    ``limit`` collections, or those since ``since``; default: the newest 50)."""
+    ``limit`` collections, or those since ``since``; default: the newest 50). With
+    ``untouched``, also between two source commits when the source repository is on this
+    machine and no commit between them touched any file of the measurements."""
     cols = _window(store, limit, since, now)
     if not cols:
         newest(store, 1)  # the usual message
@@ -416,7 +424,9 @@ def build_flaky(
     flips: list[Flip] = []
     compared = 0
     for n in names:
-        found, pairs = _flaky_repo(files, cols, n)
+        conf = None if cfg is None else next((r for r in cfg.repos if r.name == n), None)
+        source = conf.path if untouched and conf is not None else None
+        found, pairs = _flaky_repo(files, cols, n, source)
         flips.extend(found)
         compared += pairs
     flips.sort(key=lambda f: (-f.flips, f.repo, f.path))
@@ -427,10 +437,30 @@ def build_flaky(
         oldest=cols[-1].entry.commit if cols else None,
         compared=compared,
         flips=tuple(flips),
+        untouched=untouched,
     )
 
 
-def _flaky_repo(files: Files, cols: Sequence[Collection], name: str) -> tuple[list[Flip], int]:
+def _untouched(
+    source: Path | None, a: str, b: str, fa: Sequence[FileDetail], fb: Sequence[FileDetail]
+) -> bool:
+    """True when no commit of ``a..b`` of the source repository at ``source`` touched any
+    file of either measurement (read in full: a walk cut at its bound does not count)."""
+    from gitmetrics.store.sourcelog import commit_range
+
+    if source is None:
+        return False
+    paths = sorted({f.path for f in fa} | {f.path for f in fb})
+    found = commit_range(source, a, b, paths)
+    return found.available and not found.truncated and not found.touching
+
+
+def _flaky_repo(
+    files: Files, cols: Sequence[Collection], name: str, source: Path | None
+) -> tuple[list[Flip], int]:
+    """``name``'s flips over ``cols`` and how many pairs of measurements were compared;
+    with ``source`` (its source repository), pairs of different source commits whose range
+    touched none of the measured files count too."""
     # the distinct measurements of ``name``, oldest first: (collection, blob, source commit)
     measured: list[tuple[Collection, bytes, str | None]] = []
     for c in reversed(cols):
@@ -443,35 +473,38 @@ def _flaky_repo(files: Files, cols: Sequence[Collection], name: str) -> tuple[li
         src = r.source
         commit = None if src is None or src.dirty else src.commit
         measured.append((c, sha, commit))
-    per_file: dict[str, dict[int, int]] = {}
+    per_file: dict[str, set[int]] = {}
     seen_in: dict[str, list[str]] = {}
     commits_of: dict[str, list[str]] = {}
     pairs = 0
     for (ca, _, a_commit), (cb, _, b_commit) in itertools.pairwise(measured):
-        if a_commit is None or a_commit != b_commit:
+        if a_commit is None or b_commit is None:
+            continue
+        fa, fb = files.of(ca, name) or [], files.of(cb, name) or []
+        if a_commit != b_commit and not _untouched(source, a_commit, b_commit, fa, fb):
             continue
         pairs += 1
-        for ch in perfile.compare(files.of(ca, name), files.of(cb, name)):
+        for ch in perfile.compare(fa, fb):
             if ch.kind != perfile.CHANGED:
                 continue
             lines = [*from_ranges(ch.uncovered or ""), *from_ranges(ch.covered or "")]
             if not lines:
                 continue
-            counts = per_file.setdefault(ch.path, {})
-            for line in lines:
-                counts[line] = counts.get(line, 0) + 1
+            per_file.setdefault(ch.path, set()).update(lines)
             seen_in.setdefault(ch.path, []).append(cb.entry.commit)
-            if a_commit not in commits_of.setdefault(ch.path, []):
-                commits_of[ch.path].append(a_commit)
+            known_commits = commits_of.setdefault(ch.path, [])
+            known_commits.extend(
+                x for x in dict.fromkeys((a_commit, b_commit)) if x not in known_commits
+            )
     out = [
         Flip(
             repo=name,
             path=path,
-            lines=ranges(counts),
+            lines=ranges(lines),
             flips=len(seen_in[path]),
             source_commits=tuple(commits_of[path]),
             collections=tuple(reversed(seen_in[path])),
         )
-        for path, counts in per_file.items()
+        for path, lines in per_file.items()
     ]
     return out, pairs

@@ -291,6 +291,14 @@ def flaky(
         ),
     ] = None,
     since: SinceOpt = None,
+    untouched: Annotated[
+        bool,
+        typer.Option(
+            "--untouched",
+            help="Also compare measurements of two source commits when no commit between "
+            "them touched any measured file (needs the source repository on this machine).",
+        ),
+    ] = False,
     config: ConfigOpt = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
@@ -299,7 +307,9 @@ def flaky(
     """Show files and lines whose covered state changed between two measurements of the
     same source commit (a test that covers them only sometimes)."""
     out = pick_format(format, json_out)
-    view = api.flaky(repo, limit=limit, since=since, config=config, store=store)
+    view = api.flaky(
+        repo, limit=limit, since=since, untouched=untouched, config=config, store=store
+    )
     show("flaky", out, view, terminal.flaky)
 
 

@@ -401,6 +401,7 @@ def flaky(v: Flaky) -> Data:
         "newest": v.newest,
         "oldest": v.oldest,
         "compared": v.compared,
+        "untouched": v.untouched,
         "flips": [
             {
                 "repo": f.repo,

@@ -574,7 +574,9 @@ def flaky(console: Console, view: Flaky) -> None:
     who = f" of {terminal(view.repo)}" if view.repo else ""
     console.print(
         f"{fmt.plural(view.collections, 'collection')}{who} read, "
-        f"{fmt.plural(view.compared, 'pair')} of measurements of the same source commit compared"
+        f"{fmt.plural(view.compared, 'pair')} of measurements of "
+        + ("unchanged code" if view.untouched else "the same source commit")
+        + " compared"
     )
     if not view.flips:
         console.print("[green]No line changed its covered state without a change of code.[/]")

@@ -333,16 +333,30 @@ def test_flaky_finds_a_line_that_flipped_at_one_source_commit(tmp_path: Path) ->
     two = commit(repo, {"calc/core.py": CALC + "\n"}, "two", "Bob")
     report.write_text(coverage_json([1, 2, 5, 6, 9], []))
     collect(cfg)
+    # a commit that touched no measured file, and line 6 missed again: a flip only --untouched sees
+    three = commit(repo, {"README.md": "# calc\n"}, "three", "Cy")
+    report.write_text(coverage_json([1, 2, 5, 9], [6]))
+    collect(cfg)
+    oracle = git("-C", tmp_path / "metrics", "log", "--format=%H", "-5").split()
     out = run_json("flaky", "calc", "-c", cfg)
-    assert out["collections"] == 4 and out["compared"] == 2
+    assert out["collections"] == 5 and out["compared"] == 2 and out["untouched"] is False
     (flip,) = out["flips"]
     assert flip["repo"] == "calc" and flip["path"] == "calc/core.py"
     assert flip["lines"] == "6" and flip["flips"] == 2
-    assert flip["source_commits"] == [one] and two not in flip["source_commits"]
-    oracle = git("-C", tmp_path / "metrics", "log", "--format=%H", "-4").split()
-    assert flip["collections"] == oracle[1:3]  # the two collections that flipped it
+    assert flip["source_commits"] == [one]
+    assert flip["collections"] == oracle[2:4]  # the two collections that flipped it
+    # --untouched: two..three touched no measured file (git log says so too); one..two did
+    assert git("log", "--format=%H", f"{two}..{three}", "--", "calc", cwd=repo) == ""
+    wide = run_json("flaky", "calc", "--untouched", "-c", cfg)
+    assert wide["compared"] == 3 and wide["untouched"] is True
+    (flip,) = wide["flips"]
+    assert flip["lines"] == "6" and flip["flips"] == 3
+    assert flip["source_commits"] == [one, two, three]
+    assert flip["collections"] == [oracle[0], oracle[2], oracle[3]]
     # a window too short to hold a pair of the same commit: nothing
     assert run_json("flaky", "-n", "2", "-c", cfg)["flips"] == []
+    assert run_json("flaky", "-n", "2", "--untouched", "-c", cfg)["flips"][0]["flips"] == 1
+    assert run_json("flaky", "--since", "1h", "-c", cfg)["collections"] == 5
     text = invoke("flaky", "-c", cfg).output
     assert "calc/core.py" in text and one[:10] in text
     unknown = invoke("flaky", "nope", "-c", cfg)
