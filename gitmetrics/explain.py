@@ -319,7 +319,7 @@ def _second_line(r: RepoExplained) -> str | None:
         return None
     parts = []
     for f in lost:
-        how = f" {f.change:+.2f}" if f.change is not None else f" {f.kind}"
+        how = f" ({f.change:+.2f} points)" if f.change is not None else f" ({f.kind})"
         parts.append(f"{f.path} lines {f.uncovered}{how}")
     more = len(r.lost) - len(lost)
     return "lost coverage: " + "; ".join(parts) + (f" (+{more} more files)" if more else "")

@@ -239,7 +239,7 @@ def test_check_explains_a_drop_in_two_lines(source: Source) -> None:
     first, second = breach["explained"]
     assert first.startswith(f"source {source.start[:10]}..{source.cut[:10]}, 2 commits;")
     assert f'{source.cut[:10]} "tests: drop the sub and mul tests" by Cy Cutter' in first
-    assert second == "lost coverage: calc/core.py lines 6,10-11 -42.86"
+    assert second == "lost coverage: calc/core.py lines 6,10-11 (-42.86 points)"
     text = invoke("check", "--max-drop", "5", "-c", source.cfg).output
     assert "    " + second in text.splitlines()
     # a floor is no drop: nothing to explain there
@@ -287,7 +287,7 @@ def test_a_watch_alert_explains_the_drop(tmp_path: Path, posts: tuple[list[Any],
     lines = post["text"].splitlines()
     i = next(n for n, line in enumerate(lines) if line.startswith("  - calc: max_drop:"))
     assert lines[i + 1] == "    " + new["explained"][0]
-    assert lines[i + 2] == "    lost coverage: calc/core.py lines 6,10-11 -42.86"
+    assert lines[i + 2] == "    lost coverage: calc/core.py lines 6,10-11 (-42.86 points)"
 
 
 def coverage_json(covered: list[int], missed: list[int]) -> str:
