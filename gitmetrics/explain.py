@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 
 from gitmetrics import percent, perfile, trends
 from gitmetrics.errors import StoreError
+from gitmetrics.filesview import named
 from gitmetrics.history import Collection, Files, Query, query, readable
 from gitmetrics.perfile import FileChange
 from gitmetrics.snapshot import FileDetail, RepoResult, Snapshot, from_ranges, ranges
-from gitmetrics.views import diff_files, entries, newest, parse_when, resolve
+from gitmetrics.views import diff_files, newest, parse_when
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -153,12 +154,6 @@ def last_drop(store: Store, name: str | None) -> tuple[Collection, Collection]:
     )
 
 
-def _named(store: Store, spec: str, now: datetime | None) -> Collection:
-    found = Collection.at(store, resolve(store, entries(store), spec, now))
-    found.snapshot  # noqa: B018 - read it now: an error here names the point asked for
-    return found
-
-
 def _before(store: Store, c: Collection) -> Collection:
     for n, older in enumerate(readable(query(store, Query(rev=c.entry.commit, limit=2)))):
         if n == 1:
@@ -275,8 +270,8 @@ def build_explain(
         ca, cb = last_drop(store, name)
         spec_a, spec_b = "before the drop", "the drop"
     else:
-        cb = _named(store, b, now) if b is not None else newest(store, 1)[0]
-        ca = _named(store, a, now) if a is not None else _before(store, cb)
+        cb = named(store, b, now) if b is not None else newest(store, 1)[0]
+        ca = named(store, a, now) if a is not None else _before(store, cb)
         spec_a, spec_b = a or "previous", b or "latest"
     sa, sb = ca.snapshot, cb.snapshot
     names = [name] if name is not None else _moved_names(sa, sb)
@@ -298,19 +293,26 @@ def build_explain(
 DROPS = ("max_drop", "max_drop_over")
 
 
-def _first_line(r: RepoExplained) -> str:
+def source_line(r: RepoExplained) -> str:
+    """The source range of one repository and what was read of it, in a line
+    (``0123abcd..4567ef01: 2 commits, 1 touched the files that moved``)."""
     rng = f"{(r.old_commit or '?')[:10]}..{(r.new_commit or '?')[:10]}"
     if r.old_commit is not None and r.old_commit == r.new_commit:
-        return f"source {rng[:10]} (the same source commit on both sides)"
+        return f"{r.old_commit[:10]} on both sides (the same source commit)"
     if r.source_note is not None:
-        return f"source {rng} (its commits not read: {r.source_note})"
+        return f"{rng}; its commits not read: {r.source_note}"
     n = r.range_commits or 0
-    head = f"source {rng}, {n}{'+' if r.truncated else ''} commit{'s' if n != 1 else ''}"
-    if not r.commits:
-        return head + ", none touched the files that moved"
-    top = r.commits[0]
-    more = f" (+{len(r.commits) - 1} more)" if len(r.commits) > 1 else ""
-    return f'{head}; {top.commit[:10]} "{top.subject}" by {top.author}{more}'
+    more = "+" if r.truncated else ""
+    touched = f"{len(r.commits)} touched" if r.commits else "none touched"
+    return f"{rng}: {n}{more} commit{'s' if n != 1 else ''}, {touched} the files that moved"
+
+
+def _first_line(r: RepoExplained) -> str:
+    line = "source " + source_line(r)
+    if r.commits:
+        top = r.commits[0]
+        line += f'; newest {top.commit[:10]} "{top.subject}" by {top.author}'
+    return line
 
 
 def _second_line(r: RepoExplained) -> str | None:

@@ -11,7 +11,7 @@ from gitmetrics.render.escape import markdown_code
 from gitmetrics.views import DiffRow, DiffView, ReportRow, ReportView, StatusRow, Totals
 
 if TYPE_CHECKING:  # annotations only: rules (and its config and formats) load when checking
-    from gitmetrics.explain import Explained, RepoExplained
+    from gitmetrics.explain import Explained
     from gitmetrics.perfile import Figures
     from gitmetrics.rules import Breach, CheckResult
 
@@ -245,25 +245,10 @@ def _fig(f: Figures | None) -> str:
     return "-" if f is None else f"{f.lines_covered}/{f.lines_valid} ({fmt.pct(f.exact, 2)})"
 
 
-def source_text(r: RepoExplained) -> str:
-    """The source range of one repository of ``explain`` and what was read of it."""
-    rng = f"{(r.old_commit or '?')[:10]}..{(r.new_commit or '?')[:10]}"
-    if r.old_commit is not None and r.old_commit == r.new_commit:
-        return f"the same source commit {r.old_commit[:10]} on both sides"
-    if r.source_note is not None:
-        return f"{rng}; its commits not read: {r.source_note}"
-    n = r.range_commits or 0
-    more = "+" if r.truncated else ""
-    touched = (
-        f"{len(r.commits)} touched the files that moved"
-        if r.commits
-        else "none touched the files that moved"
-    )
-    return f"{rng}: {n}{more} commit{'s' if n != 1 else ''}, {touched}"
-
-
 def explain(view: Explained) -> str:
     """Why coverage moved, per repository: source range, commits, files and lines."""
+    from gitmetrics.explain import source_line
+
     a, b = view.a, view.b
     what = "The last drop" if view.last_drop else "From"
     lines = [
@@ -281,7 +266,7 @@ def explain(view: Explained) -> str:
             f"### {escape(r.repo)}: {fmt.pct(r.before, 2)} → {fmt.pct(r.after, 2)} "
             f"({fmt.trend_text(r.change)})",
             "",
-            f"Source {escape(source_text(r))}.",
+            f"Source {escape(source_line(r))}.",
         ]
         if r.commits:
             rows = [

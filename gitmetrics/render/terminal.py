@@ -538,7 +538,7 @@ def files(console: Console, view: FilesView) -> None:
 def explain(console: Console, view: Explained) -> None:
     """Why coverage moved: per repository, its source range, the commits that touched the
     files that moved, and those files with the lines that lost coverage."""
-    from gitmetrics.render.markdown import source_text
+    from gitmetrics.explain import source_line
 
     a, b = view.a, view.b
     what = "The last drop" if view.last_drop else "From"
@@ -555,7 +555,7 @@ def explain(console: Console, view: Explained) -> None:
             f"\n[bold]{terminal(r.repo)}[/]: {fmt.pct(r.before, 2)} -> {fmt.pct(r.after, 2)} "
             f"({fmt.trend_markup(r.change)})"
         )
-        console.print(f"  source {terminal(source_text(r))}")
+        console.print(f"  source {terminal(source_line(r))}")
         for c in r.commits:
             console.print(
                 f"    {c.commit[:10]} {fmt.short_time(c.date)} {terminal(c.author)}: "
