@@ -90,6 +90,8 @@ class RepoExplained:
     truncated: bool
     #: why the range's commits were not read, else ``None``
     source_note: str | None
+    #: a side measured a work tree with uncommitted changes (not in any commit of the range)
+    dirty: bool = False
 
     @property
     def lost(self) -> tuple[FileChange, ...]:
@@ -232,6 +234,9 @@ def explain_pair(
                 range_commits=count,
                 truncated=truncated,
                 source_note=note,
+                dirty=any(
+                    r is not None and r.source is not None and r.source.dirty for r in (ra, rb)
+                ),
             )
         )
     return out
@@ -293,18 +298,25 @@ def build_explain(
 DROPS = ("max_drop", "max_drop_over")
 
 
+#: what the source line adds when a side measured uncommitted changes
+DIRTY = " (a side measured uncommitted changes: they are in no commit of the range)"
+
+
 def source_line(r: RepoExplained) -> str:
     """The source range of one repository and what was read of it, in a line
     (``0123abcd..4567ef01: 2 commits, 1 touched the files that moved``)."""
     rng = f"{(r.old_commit or '?')[:10]}..{(r.new_commit or '?')[:10]}"
     if r.old_commit is not None and r.old_commit == r.new_commit:
-        return f"{r.old_commit[:10]} on both sides (the same source commit)"
+        return f"{r.old_commit[:10]} on both sides (the same source commit)" + (
+            DIRTY if r.dirty else ""
+        )
     if r.source_note is not None:
         return f"{rng}; its commits not read: {r.source_note}"
     n = r.range_commits or 0
     more = "+" if r.truncated else ""
     touched = f"{len(r.commits)} touched" if r.commits else "none touched"
-    return f"{rng}: {n}{more} commit{'s' if n != 1 else ''}, {touched} the files that moved"
+    line = f"{rng}: {n}{more} commit{'s' if n != 1 else ''}, {touched} the files that moved"
+    return line + (DIRTY if r.dirty else "")
 
 
 def _first_line(r: RepoExplained) -> str:

@@ -357,6 +357,7 @@ def explained_repo(r: RepoExplained) -> Data:
             "commits_in_range": r.range_commits,
             "truncated": r.truncated,
             "note": r.source_note,
+            "dirty": r.dirty,
             "commits": [
                 {
                     "commit": c.commit,

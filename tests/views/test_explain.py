@@ -152,6 +152,7 @@ def test_explain_names_the_commit_that_removed_tests(source: Source) -> None:
     assert (
         got == oracle.splitlines() == [f"{source.cut}|Cy Cutter|tests: drop the sub and mul tests"]
     )
+    assert repo["source"]["dirty"] is False
     (cut,) = repo["source"]["commits"]
     assert cut["files"] == ["tests/test_core.py"]
     assert cut["url"] == f"https://git.example.com/calc/commit/{source.cut}"
@@ -363,3 +364,17 @@ def test_flaky_finds_a_line_that_flipped_at_one_source_commit(tmp_path: Path) ->
     assert "calc/core.py" in text and one[:10] in text
     unknown = invoke("flaky", "nope", "-c", cfg)
     assert unknown.exit_code == 1 and "no repository 'nope'" in unknown.output
+
+
+@pytest.mark.slow
+def test_explain_says_a_side_measured_uncommitted_changes(tmp_path: Path) -> None:
+    src = Source(tmp_path, collect_after=False)
+    (src.repo / "README.md").write_text("# calc\n\nedited, not committed\n")
+    collect(src.cfg)
+    (repo,) = run_json("explain", "calc", "-c", src.cfg)["repos"]
+    assert repo["source"]["dirty"] is True
+    assert [c["commit"] for c in repo["source"]["commits"]] == [src.cut]
+    text = invoke("check", "--max-drop", "5", "-c", src.cfg, env={"COLUMNS": "300"}).output
+    assert (
+        "the files that moved (a side measured uncommitted changes: they are in no commit" in text
+    )
