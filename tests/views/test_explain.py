@@ -378,3 +378,34 @@ def test_explain_says_a_side_measured_uncommitted_changes(tmp_path: Path) -> Non
     assert (
         "the files that moved (a side measured uncommitted changes: they are in no commit" in text
     )
+
+
+@pytest.mark.slow
+def test_the_whole_picture_shows_the_repositories_that_moved(tmp_path: Path) -> None:
+    cfg = tmp_path / "repos.yaml"
+    cfg.write_text(
+        "store: metrics\nrepos:\n"
+        "  - name: a\n    path: a\n    coverage: coverage.json\n"
+        "  - name: b\n    path: b\n    coverage: coverage.json\n"
+    )
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    # a falls at the second collection, b rises at the third; neither has a source repository
+    steps = [(([1, 2, 5, 6], [9]), ([1, 2], [5, 6, 9])),
+             (([1, 2], [5, 6, 9]), ([1, 2], [5, 6, 9])),
+             (([1, 2], [5, 6, 9]), ([1, 2, 5, 6, 9], []))]  # fmt: skip
+    for (ac, am), (bc, bm) in steps:
+        (tmp_path / "a" / "coverage.json").write_text(coverage_json(ac, am))
+        (tmp_path / "b" / "coverage.json").write_text(coverage_json(bc, bm))
+        collect(cfg)
+    drop = run_json("explain", "-c", cfg)
+    assert drop["last_drop"] is True and [r["repo"] for r in drop["repos"]] == ["a"]
+    (a,) = drop["repos"]
+    assert (a["before"]["line_coverage"], a["after"]["line_coverage"]) == (80.0, 40.0)
+    assert a["files"][0]["uncovered"] == "5-6"
+    assert a["source"]["commits"] == [] and a["source"]["note"]  # no git repository there
+    rise = run_json("explain", "--from", "HEAD~1", "-c", cfg)
+    assert [r["repo"] for r in rise["repos"]] == ["b"] and rise["repos"][0]["change"] == 60.0
+    assert rise["repos"][0]["files"][0]["covered"] == "5-6,9"
+    never = invoke("explain", "b", "-c", cfg)
+    assert never.exit_code == 1 and "b's coverage did not fall" in never.output
