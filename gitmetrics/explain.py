@@ -183,7 +183,7 @@ def _source(
         return (), 0, False, None
     conf = None if cfg is None else next((r for r in cfg.repos if r.name == name), None)
     if cfg is None:
-        return (), None, False, "no repos.yaml was read: where its source repository is is unknown"
+        return (), None, False, "no repos.yaml was read: its source repository's path is unknown"
     if conf is None:
         return (), None, False, f"{name!r} is not in {cfg.path.name}: no source repository path"
     if not paths:
