@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from gitmetrics.config import ComponentConfig, Config, RepoConfig
     from gitmetrics.coordination import IssueWriter
     from gitmetrics.dashboard import Stored
+    from gitmetrics.explain import Explained, Flaky
     from gitmetrics.filesview import FilesView
     from gitmetrics.history import Collection
     from gitmetrics.notify import Channel, Delivery
@@ -534,6 +535,47 @@ def files(
         st.close()
 
 
+def explain(
+    repo: str | None = None,
+    *,
+    a: str | None = None,
+    b: str | None = None,
+    config: Path | None = None,
+    store: Path | None = None,
+) -> Explained:
+    """Why coverage moved from ``a`` to ``b`` (default: the last drop) for ``repo`` or every
+    repository that moved: the source range, the files and lines, the commits that touched
+    them when the source repository is on this machine."""
+    from gitmetrics.explain import build_explain
+
+    st, cfg = _reading(config, store)
+    try:
+        return build_explain(st, cfg, repo, a=a, b=b)
+    finally:
+        st.close()
+
+
+def flaky(
+    repo: str | None = None,
+    *,
+    limit: int | None = None,
+    since: str | None = None,
+    untouched: bool = False,
+    config: Path | None = None,
+    store: Path | None = None,
+) -> Flaky:
+    """The files and lines whose covered state changed between measurements of the same
+    source commit, within the newest ``limit`` collections or those since ``since``; with
+    ``untouched``, of two commits between which no measured file changed too."""
+    from gitmetrics.explain import build_flaky
+
+    st, cfg = _reading(config, store)
+    try:
+        return build_flaky(st, cfg, repo, limit=limit, since=since, untouched=untouched)
+    finally:
+        st.close()
+
+
 def trends(
     *,
     config: Path | None = None,
@@ -809,11 +851,10 @@ def load_points(st: Store, rules: Rules) -> list[Collection]:
     return points
 
 
-def evaluate_store(
-    st: Store, rules: Rules, components: Sequence[ComponentConfig] = ()
-) -> CheckResult:
+def evaluate_store(st: Store, rules: Rules, cfg: Config | None = None) -> CheckResult:
     """Evaluate the rules (and the components' ``min_coverage``) on the store's latest
-    collection."""
+    collection; a drop comes explained in a line or two (its source range, the files that
+    lost coverage)."""
     import dataclasses
 
     from gitmetrics import rules as rulesmod
@@ -826,10 +867,33 @@ def evaluate_store(
             "run `gitmetrics collect` first",
         )
     result = rulesmod.evaluate(rules, points)
-    extra = component_breaches(st, points[0], components)
-    if not extra:
+    extra = component_breaches(st, points[0], cfg.components if cfg is not None else ())
+    if extra:
+        result = dataclasses.replace(result, breaches=(*result.breaches, *extra))
+    return explained(st, cfg, result, points)
+
+
+def explained(
+    st: Store, cfg: Config | None, result: CheckResult, points: Sequence[Collection]
+) -> CheckResult:
+    """``result`` with its drops explained; an explanation that cannot be made is left out
+    (with a warning), never a reason for the gate to fail otherwise."""
+    import dataclasses
+
+    from gitmetrics.errors import warn
+    from gitmetrics.explain import DROPS, short
+
+    if not any(b.rule in DROPS for b in result.breaches):
         return result
-    return dataclasses.replace(result, breaches=(*result.breaches, *extra))
+    try:
+        found = short(st, cfg, result.breaches, points)
+    except GitmetricsError as exc:
+        warn(f"the drop is not explained: {exc.message}")
+        return result
+    breaches = tuple(
+        dataclasses.replace(b, explained=found.get(b.key, ())) for b in result.breaches
+    )
+    return dataclasses.replace(result, breaches=breaches)
 
 
 def configured_rules(
@@ -863,7 +927,7 @@ def check(
         )
     st = storemod.open_store(store_path(cfg, store))
     try:
-        return evaluate_store(st, rules, cfg.components if cfg is not None else ())
+        return evaluate_store(st, rules, cfg)
     finally:
         st.close()
 
@@ -948,7 +1012,7 @@ def watch_round(plan: WatchPlan) -> Round:
         return Round(done)
     st = storemod.open_store(store_path(plan.cfg, plan.store))
     try:
-        result = evaluate_store(st, plan.rules, plan.cfg.components)
+        result = evaluate_store(st, plan.rules, plan.cfg)
         if not plan.channels:
             return Round(done, result)
         state = notify.load_state(st.read_file(notify.STATE_PATH))

@@ -89,7 +89,8 @@ def _point(spec: str, c: Collection, name: str) -> Point:
     return Point(spec, c.entry.commit, c.snapshot.timestamp, commit)
 
 
-def _named(store: Store, spec: str, now: datetime | None) -> Collection:
+def named(store: Store, spec: str, now: datetime | None = None) -> Collection:
+    """The collection ``spec`` names (:func:`gitmetrics.views.resolve`), its snapshot read."""
     return named_collection(store, resolve(store, entries(store), spec, now))
 
 
@@ -168,7 +169,7 @@ def build_files(
     except ValueError as exc:
         raise StoreError(f"--path: {exc}") from None
     files = Files(store)
-    c = newest(store, 1)[0] if at is None else _named(store, at, now)
+    c = newest(store, 1)[0] if at is None else named(store, at, now)
     spec = at or "latest"
     mine = perfile.select(_detail(files, c, name, spec), compiled)
     if against is None:
@@ -176,7 +177,7 @@ def build_files(
         theirs = None if other is None else perfile.select(files.of(other, name) or [], compiled)
         other_spec = "previous"
     else:
-        other = _named(store, against, now)
+        other = named(store, against, now)
         theirs = perfile.select(_detail(files, other, name, against), compiled)
         other_spec = against
     changes = {ch.path: ch for ch in perfile.compare(theirs, mine)} if theirs is not None else {}

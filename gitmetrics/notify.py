@@ -263,7 +263,9 @@ def text(news: News, result: CheckResult) -> str:
     lines = [f"gitmetrics: {subject(news)} (collection of {visible(result.timestamp)})", ""]
     if news.new:
         lines.append("New breaches:")
-        lines.extend(f"  - {breach_line(b)}" for b in news.new)
+        for b in news.new:
+            lines.append(f"  - {breach_line(b)}")
+            lines.extend(visible(f"    {line}") for line in b.explained)
     if news.recovered:
         if news.new:
             lines.append("")

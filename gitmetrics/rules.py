@@ -105,6 +105,9 @@ class Breach:
     stale: bool = False
     #: the component of ``components:`` (repos.yaml) the rule is about, if any
     component: str | None = None
+    #: a drop explained in one or two lines (its source range, the files that lost
+    #: coverage), added after the rules ran (:func:`gitmetrics.explain.short`)
+    explained: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -130,6 +133,7 @@ class Breach:
             "from_snapshot": self.from_snapshot,
             "to_snapshot": self.to_snapshot,
             **({"component": self.component} if self.component is not None else {}),
+            "explained": list(self.explained),
         }
 
 

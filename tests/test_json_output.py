@@ -94,6 +94,11 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     got["diff --files"] = ws.run("diff", *c, "--files", "--format", "json")
     got["files"] = ws.run("files", "inventory-api", *c, "--json")
     got["files --dirs"] = ws.run("files", "inventory-api", *c, "--dirs", "--json")
+    got["explain"] = ws.run("explain", *c, "--from", "HEAD~1", "--json")
+    got["explain inventory-api"] = ws.run(
+        "explain", "inventory-api", *c, "--from", "HEAD~2", "--to", "HEAD", "--json"
+    )
+    got["flaky"] = ws.run("flaky", *c, "--json")
     got["trends"] = ws.run("trends", *c, "--forecast", "--json")
     got["history"] = ws.run("history", *c, "--all", "--json")
     got["history --repo"] = ws.run("history", *c, "--repo", "inventory-api", "--json")
@@ -141,6 +146,9 @@ RUNS = {
     "diff --files": "diff",
     "files": "files",
     "files --dirs": "files",
+    "explain": "explain",
+    "explain inventory-api": "explain",
+    "flaky": "flaky",
     "trends": "trends",
     "history": "history",
     "history --repo": "history",

@@ -23,7 +23,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # derive assembles the derived files (README, badges, dashboard page) from renderers
     ("gitmetrics.render", "gitmetrics.derive"),
     # dashboard builds the data of the dashboard page (the view; render/dashboard draws it)
-    ("gitmetrics.views", "gitmetrics.filesview", "gitmetrics.dashboard", "gitmetrics.export"),
+    (
+        "gitmetrics.views",
+        "gitmetrics.filesview",
+        "gitmetrics.explain",
+        "gitmetrics.dashboard",
+        "gitmetrics.export",
+    ),
     ("gitmetrics.history",),
     ("gitmetrics.store",),
     (

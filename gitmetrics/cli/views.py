@@ -14,6 +14,7 @@ from gitmetrics.cli.common import (
     MarkdownOpt,
     RepoOpt,
     RoleOpt,
+    SinceOpt,
     StoreOpt,
     api,
     app,
@@ -228,6 +229,88 @@ def files(
         dirs=dirs, depth=depth, sort=sort,
     )  # fmt: skip
     show("files", out, view, terminal.files)
+
+
+OptionalRepo = Annotated[
+    str | None,
+    typer.Argument(
+        help="The repository (its name in repos.yaml). Default: every repository.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@handle_errors
+def explain(
+    repo: OptionalRepo = None,
+    a: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help=f"The older point ({PointHelp}). Default: the collection before --to; "
+            "without --from and --to: the last drop.",
+            show_default=False,
+        ),
+    ] = None,
+    b: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help=f"The newer point ({PointHelp}). Default: the newest; without --from and "
+            "--to: the last drop.",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    markdown_out: MarkdownOpt = False,
+    format: FormatOpt = "table",
+) -> None:
+    """Explain a change of coverage (default: the last drop): per repository that moved,
+    its source commit range, the commits that touched the files that moved (when the
+    source repository is on this machine), the files and the lines that lost coverage."""
+    out = pick_format(format, json_out, markdown_out)
+    view = api.explain(repo, a=a, b=b, config=config, store=store)
+    show("explain", out, view, terminal.explain)
+
+
+@app.command()
+@handle_errors
+def flaky(
+    repo: OptionalRepo = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            help="Read the newest N collections (default: 50, or all of --since).",
+            show_default=False,
+        ),
+    ] = None,
+    since: SinceOpt = None,
+    untouched: Annotated[
+        bool,
+        typer.Option(
+            "--untouched",
+            help="Also compare measurements of two source commits when no commit between "
+            "them touched any measured file (needs the source repository on this machine).",
+        ),
+    ] = False,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    format: FormatOpt = "table",
+) -> None:
+    """Show files and lines whose covered state changed between two measurements of the
+    same source commit (a test that covers them only sometimes)."""
+    out = pick_format(format, json_out)
+    view = api.flaky(
+        repo, limit=limit, since=since, untouched=untouched, config=config, store=store
+    )
+    show("flaky", out, view, terminal.flaky)
 
 
 @app.command()

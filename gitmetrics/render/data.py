@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gitmetrics.errors import GitmetricsError
+    from gitmetrics.explain import End, Explained, Flaky, RepoExplained
     from gitmetrics.filesview import FilesView, Point
     from gitmetrics.perfile import Figures, FileChange
     from gitmetrics.rules import Breach, CheckResult
@@ -335,6 +336,87 @@ def files(v: FilesView) -> Data:
     }
 
 
+def _end(e: End) -> Data:
+    return {
+        "spec": e.spec,
+        "collection": e.collection,
+        "at": e.timestamp,
+        "avg_line_coverage": e.avg_coverage,
+    }
+
+
+def explained_repo(r: RepoExplained) -> Data:
+    """One repository of ``explain``: its change, source range, commits and files."""
+    return {
+        "repo": r.repo,
+        "role": r.role,
+        "before": {"line_coverage": r.before, "source_commit": r.old_commit},
+        "after": {"line_coverage": r.after, "source_commit": r.new_commit},
+        "change": r.change,
+        "source": {
+            "commits_in_range": r.range_commits,
+            "truncated": r.truncated,
+            "note": r.source_note,
+            "dirty": r.dirty,
+            "commits": [
+                {
+                    "commit": c.commit,
+                    "author": c.author,
+                    "date": c.date,
+                    "subject": c.subject,
+                    "files": list(c.files),
+                    "url": c.url,
+                }
+                for c in r.commits
+            ],
+        },
+        "files_note": r.files_note,
+        "files": [file_change(c) for c in r.files],
+    }
+
+
+def explain(v: Explained) -> Data:
+    """``explain``: why coverage moved between two collections, per repository."""
+    return {
+        "a": _end(v.a),
+        "b": _end(v.b),
+        "repo": v.repo,
+        "last_drop": v.last_drop,
+        "avg_line_coverage_change": v.avg_change,
+        "repos": [explained_repo(r) for r in v.repos],
+    }
+
+
+def explain_rows(d: Data) -> list[Data]:
+    """``explain`` as table rows: one per file that moved, with its repository."""
+    return [
+        {"repo": r["repo"], "repo_change": r["change"], **f} for r in d["repos"] for f in r["files"]
+    ]
+
+
+def flaky(v: Flaky) -> Data:
+    """``flaky``: files whose lines flipped between measurements of one source commit."""
+    return {
+        "repo": v.repo,
+        "collections": v.collections,
+        "newest": v.newest,
+        "oldest": v.oldest,
+        "compared": v.compared,
+        "untouched": v.untouched,
+        "flips": [
+            {
+                "repo": f.repo,
+                "path": f.path,
+                "lines": f.lines,
+                "flips": f.flips,
+                "source_commits": list(f.source_commits),
+                "collections": list(f.collections),
+            }
+            for f in v.flips
+        ],
+    }
+
+
 def trend_row(r: TrendRow, *, average: bool = False) -> Data:
     """One series of ``trends``: a repository's, or (``average``) the plain mean's."""
     figure = "avg_line_coverage" if average else "line_coverage"
@@ -452,6 +534,7 @@ def breach(b: Breach) -> Data:
         "to": {"collection": b.to_snapshot, "at": b.to_timestamp, "source_commit": b.to_commit},
         **ages(b),
         **({"component": b.component} if b.component is not None else {}),
+        "explained": list(b.explained),
     }
 
 

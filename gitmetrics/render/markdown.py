@@ -11,6 +11,8 @@ from gitmetrics.render.escape import markdown_code
 from gitmetrics.views import DiffRow, DiffView, RepoFiles, ReportRow, ReportView, StatusRow, Totals
 
 if TYPE_CHECKING:  # annotations only: rules (and its config and formats) load when checking
+    from gitmetrics.explain import Explained
+    from gitmetrics.perfile import Figures
     from gitmetrics.rules import Breach, CheckResult
 
 #: The columns of the per-repository report table, in every format that has headings.
@@ -263,7 +265,57 @@ def check(result: CheckResult) -> str:
             rng = breach_range(b)
             rng = f"`{rng}`" if rng != "-" else rng
             who = escape(breach_subject(b)) + age_mark(b)
-            detail = escape(b.message)
+            detail = "<br>".join(escape(x) for x in (b.message, *b.explained))
             age = fmt.age(b.age)
             lines.append(f"| {who} | `{b.rule}` | {value} | {limit} | {age} | {rng} | {detail} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fig(f: Figures | None) -> str:
+    return "-" if f is None else f"{f.lines_covered}/{f.lines_valid} ({fmt.pct(f.exact, 2)})"
+
+
+def explain(view: Explained) -> str:
+    """Why coverage moved, per repository: source range, commits, files and lines."""
+    from gitmetrics.explain import source_line
+
+    a, b = view.a, view.b
+    what = "The last drop" if view.last_drop else "From"
+    lines = [
+        f"## Why coverage moved: {fmt.short_time(a.timestamp)} → {fmt.short_time(b.timestamp)}",
+        "",
+        f"{what}: `{a.collection[:10]}` ({escape(a.spec)}) → `{b.collection[:10]}` "
+        f"({escape(b.spec)}); average {fmt.pct(a.avg_coverage)} → {fmt.pct(b.avg_coverage)} "
+        f"({fmt.trend_text(view.avg_change)}).",
+    ]
+    if not view.repos:
+        lines += ["", "No repository's coverage moved."]
+    for r in view.repos:
+        lines += [
+            "",
+            f"### {escape(r.repo)}: {fmt.pct(r.before, 2)} → {fmt.pct(r.after, 2)} "
+            f"({fmt.trend_text(r.change)})",
+            "",
+            f"Source {escape(source_line(r))}.",
+        ]
+        if r.commits:
+            rows = [
+                [f"`{c.commit[:10]}`", escape(c.date), escape(c.author), escape(c.subject),
+                 escape(", ".join(c.files))]
+                for c in r.commits
+            ]  # fmt: skip
+            lines += [
+                "",
+                table(["Commit", "Date", "Author", "Subject", "Files"], rows).rstrip("\n"),
+            ]
+        if r.files_note:
+            lines += ["", escape(r.files_note) + "."]
+        if r.files:
+            rows = [
+                [escape(f.path), f.kind, _fig(f.before), _fig(f.after), fmt.trend_text(f.change),
+                 escape(f.uncovered or ""), escape(f.new_missed or "")]
+                for f in r.files
+            ]  # fmt: skip
+            headers = ["File", "Kind", "Before", "After", "Change", "Lost coverage", "New missed"]
+            lines += ["", table(headers, rows, right=(2, 3, 4)).rstrip("\n")]
     return "\n".join(lines) + "\n"

@@ -189,6 +189,10 @@ TREND_COLUMNS = ("repo", "role", "line_coverage", "change", "slope_per_week", "s
 FILES_COLUMNS = ("path", "lines_covered", "lines_valid", "line_coverage", "branches_covered",
                  "branches_valid", "branch_coverage", "missed", "missing", "kind",
                  "change")  # fmt: skip
+EXPLAIN_COLUMNS = ("repo", "repo_change", "path", "kind", "change", "before.lines_covered",
+                   "before.lines_valid", "after.lines_covered", "after.lines_valid", "uncovered",
+                   "covered", "new_missed")  # fmt: skip
+FLAKY_COLUMNS = ("repo", "path", "lines", "flips", "source_commits", "collections")
 HISTORY_COLUMNS = ("collection", "at", "snapshot_path", "host", "avg_line_coverage",
                    "weighted_line_coverage", "branch_coverage", "repos", "repos_failed",
                    "repos_measured", "repos_carried", "repos_stale", "files",
@@ -270,6 +274,8 @@ OUTPUTS: Mapping[str, Output] = {
     "report": Output(data.report, lambda d: d["rows"], REPORT_COLUMNS, md.report, report.to_html),
     "diff": Output(data.diff, lambda d: d["rows"], DIFF_COLUMNS, md.diff),
     "files": Output(data.files, lambda d: d["rows"], FILES_COLUMNS),
+    "explain": Output(data.explain, data.explain_rows, EXPLAIN_COLUMNS, md.explain),
+    "flaky": Output(data.flaky, lambda d: d["flips"], FLAKY_COLUMNS),
     "trends": Output(data.trends, _trend_rows, TREND_COLUMNS),
     "check": Output(data.check, lambda d: d["breaches"], BREACH_COLUMNS, md.check),
     "issues": Output(data.issues, lambda d: d, ISSUE_COLUMNS),

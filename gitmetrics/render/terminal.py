@@ -17,8 +17,9 @@ from gitmetrics.render.escape import terminal, visible
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from gitmetrics.explain import Explained, Flaky
     from gitmetrics.filesview import FilesView
-    from gitmetrics.perfile import Figures
+    from gitmetrics.perfile import Figures, FileChange
     from gitmetrics.rules import Breach, CheckResult
     from gitmetrics.snapshot import Snapshot
     from gitmetrics.store.gate import Audit
@@ -462,8 +463,12 @@ def diff_files(console: Console, moved: RepoFiles) -> None:
     console.print(f"\n[bold]{terminal(moved.repo)}[/]: {n} moved")
     if moved.note:
         console.print(f"  {terminal(moved.note)}")
-    if not moved.changes:
-        return
+    if moved.changes:
+        file_changes(console, moved.changes)
+
+
+def file_changes(console: Console, changes: Sequence[FileChange]) -> None:
+    """Files between two measurements: both sides, and the lines that changed state."""
     table = _plain_table(optional=("Lines", "Covered"))
     table.add_column("File")
     table.add_column("Before", justify="right")
@@ -472,7 +477,7 @@ def diff_files(console: Console, moved: RepoFiles) -> None:
     table.add_column("Lines", justify="right")
     table.add_column("Now uncovered")
     table.add_column("Covered")
-    for ch in moved.changes:
+    for ch in changes:
         kind = {"added": " [cyan]added[/]", "removed": " [magenta]removed[/]"}.get(ch.kind, "")
         table.add_row(
             terminal(ch.path) + kind,
@@ -536,6 +541,72 @@ def files(console: Console, view: FilesView) -> None:
         more = "…" if len(view.removed) > 10 else ""
         line += f"; {fmt.plural(len(view.removed), 'file')} removed: {names}{more}"
     console.print(line)
+
+
+def explain(console: Console, view: Explained) -> None:
+    """Why coverage moved: per repository, its source range, the commits that touched the
+    files that moved, and those files with the lines that lost coverage."""
+    from gitmetrics.explain import source_line
+
+    a, b = view.a, view.b
+    what = "The last drop" if view.last_drop else "From"
+    console.print(
+        f"{what}: {fmt.short_time(a.timestamp)} ({terminal(a.spec)}, {a.collection[:10]}) -> "
+        f"{fmt.short_time(b.timestamp)} ({terminal(b.spec)}, {b.collection[:10]}); average "
+        f"{fmt.pct(a.avg_coverage)} -> {fmt.pct(b.avg_coverage)} "
+        f"({fmt.trend_markup(view.avg_change)})"
+    )
+    if not view.repos:
+        console.print("\nNo repository's coverage moved.")
+    for r in view.repos:
+        console.print(
+            f"\n[bold]{terminal(r.repo)}[/]: {fmt.pct(r.before, 2)} -> {fmt.pct(r.after, 2)} "
+            f"({fmt.trend_markup(r.change)})"
+        )
+        console.print(f"  source {terminal(source_line(r))}")
+        for c in r.commits:
+            console.print(
+                f"    {c.commit[:10]} {fmt.short_time(c.date)} {terminal(c.author)}: "
+                f"{terminal(c.subject)} [dim]({terminal(', '.join(c.files))})[/]"
+            )
+        if r.files_note:
+            console.print(f"  {terminal(r.files_note)}")
+        if r.files:
+            file_changes(console, r.files)
+        else:
+            console.print("  no file's figures or lines moved")
+
+
+def flaky(console: Console, view: Flaky) -> None:
+    """Files whose lines flipped between measurements of the same source commit."""
+    who = f" of {terminal(view.repo)}" if view.repo else ""
+    console.print(
+        f"{fmt.plural(view.collections, 'collection')}{who} read, "
+        f"{fmt.plural(view.compared, 'pair')} of measurements of "
+        + ("unchanged code" if view.untouched else "the same source commit")
+        + " compared"
+    )
+    if not view.flips:
+        console.print("[green]No line changed its covered state without a change of code.[/]")
+        return
+    table = _plain_table(
+        ("Repository", "left"),
+        ("File", "left"),
+        ("Lines", "left"),
+        ("Times", "right"),
+        ("Source commits", "left"),
+        optional=("Source commits",),
+    )
+    for f in view.flips:
+        table.add_row(
+            terminal(f.repo),
+            terminal(f.path),
+            "[yellow]" + _ranges(f.lines) + "[/]",
+            str(f.flips),
+            ", ".join(c[:10] for c in f.source_commits),
+        )
+    console.print(table)
+    console.print(f"\n{fmt.plural(len(view.flips), 'file')} with lines that flipped.")
 
 
 def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
@@ -662,6 +733,8 @@ def check(console: Console, result: CheckResult) -> None:
         console.print(
             f"[red]✗[/] {terminal(breach_subject(b, '(all repositories)'))}: {terminal(b.message)}"
         )
+        for line in b.explained:
+            console.print(f"    {terminal(line)}")
     n = len(result.breaches)
     console.print(f"\n[red]{n} rule{'s' if n != 1 else ''} broken.[/]")
 

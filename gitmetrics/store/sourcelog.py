@@ -80,7 +80,7 @@ def commit_range(path: Path, old: str | None, new: str | None, files: Iterable[s
 
     A merge touched a file when it differs from every parent there (git's default).
     """
-    from dulwich.errors import NotGitRepository
+    from dulwich.errors import MissingCommitError, NotGitRepository
     from dulwich.repo import Repo
 
     if old is None or new is None:
@@ -105,7 +105,17 @@ def commit_range(path: Path, old: str | None, new: str | None, files: Iterable[s
                 obj = None
             if obj is None or obj.type_name != b"commit":
                 return SourceRange(old, new, f"{path} does not hold the commit {sha[:10]}")
-        return _walk(store, old, new, wanted)
+        try:
+            return _walk(store, old, new, wanted)
+        except (MissingCommitError, KeyError):
+            # a shallow clone (CI checkouts often are) ends its history at a commit whose
+            # parents it does not hold
+            return SourceRange(
+                old,
+                new,
+                f"{path} does not hold the whole history from {old[:10]} to {new[:10]} "
+                "(a shallow clone?)",
+            )
     finally:
         repo.close()
 

@@ -25,7 +25,7 @@ COMMANDS = {
     "init": [], "collect": [], "history": [], "schema": [], "status": [], "report": [],
     "diff": [], "trends": [], "dashboard": [], "check": [], "watch": [], "issues": [],
     "gc": [], "verify": [], "push": [], "pull": [], "sync": [], "clone": ["url"],
-    "import": ["dir"], "patch": [], "export": [], "files": ["repo"],
+    "import": ["dir"], "patch": [], "export": [], "files": ["repo"], "explain": [], "flaky": [],
 }  # fmt: skip
 
 
@@ -67,8 +67,8 @@ def test_a_usage_error_is_2(command: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["status", "report", "diff", "trends", "history", "dashboard", "check", "gc", "verify",
-     "push", "pull", "sync"],
+    ["status", "report", "diff", "explain", "flaky", "trends", "history", "dashboard", "check",
+     "gc", "verify", "push", "pull", "sync"],
 )  # fmt: skip
 def test_a_missing_store_is_a_user_error_1(command: str, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"

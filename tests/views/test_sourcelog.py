@@ -50,3 +50,21 @@ def test_a_repository_in_a_subdirectory_and_missing_commits(tmp_path: Path) -> N
     assert not missing.available and "does not hold the commit 0000000000" in (missing.note or "")
     absent = commit_range(tmp_path / "nowhere", old, new, ["a.py"])
     assert absent.note is not None and "not on this machine" in absent.note
+
+
+def test_a_shallow_clone_says_its_history_is_incomplete(tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    full.mkdir()
+    git("init", "-q", "--initial-branch=main", full)
+    for n in range(4):
+        _commit(full, {"a.py": f"{n}\n"}, f"c{n}", "Ann")
+    git("checkout", "-q", "-b", "side", "HEAD~3", cwd=full)
+    side = _commit(full, {"b.py": "x\n"}, "side", "Bob")
+    git("checkout", "-q", "main", cwd=full)
+    shallow = tmp_path / "shallow"
+    git("clone", "-q", "--depth", "2", f"file://{full}", shallow)
+    git("fetch", "-q", "--depth", "1", "origin", "side", cwd=shallow)
+    head = git("rev-parse", "HEAD", cwd=shallow).strip()
+    # both commits are there, the history between them is not: said, not raised
+    found = commit_range(shallow, side, head, ["a.py"])
+    assert not found.available and "does not hold the whole history" in (found.note or "")
