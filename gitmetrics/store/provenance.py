@@ -94,8 +94,12 @@ def _dirty(repo: Any, commit: Any) -> bool:
     return _worktree_changed(entries, root, info.st_mtime_ns)
 
 
-#: one index entry: path, stat fields, mode, sha (raw), flags (extended in the high half)
-_Entry = tuple[bytes, tuple[int, ...], int, bytes, int]
+_NS = 1_000_000_000
+_LOW32 = 0xFFFFFFFF
+
+#: one index entry: path, mtime and ctime in ns (seconds as the index keeps them, 32 bits),
+#: inode and size (32 bits), mode, sha (raw), flags (extended in the high half)
+_Entry = tuple[bytes, int, int, int, int, int, bytes, int]
 
 
 def _parse_index(data: bytes) -> tuple[list[_Entry], bytes | None] | None:
@@ -112,8 +116,7 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], bytes | None] | None:
     pos = 12
     end = len(data) - 20  # the trailing checksum
     for _ in range(count):
-        fields = unpack(data, pos)
-        flags = fields[11]
+        c_s, c_ns, m_s, m_ns, _dev, ino, mode, _uid, _gid, size, sha, flags = unpack(data, pos)
         name_at = pos + 62
         if flags & _EXTENDED:
             flags |= struct.unpack_from(">H", data, name_at)[0] << 16
@@ -121,9 +124,11 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], bytes | None] | None:
         length = flags & 0xFFF
         if length == 0xFFF:
             length = find(b"\0", name_at) - name_at
-        name = data[name_at : name_at + length]
-        append((name, fields[:10], fields[6], fields[10], flags))
-        pos = (name_at + length - pos + 8) // 8 * 8 + pos
+        end_at = name_at + length
+        append(
+            (data[name_at:end_at], m_s * _NS + m_ns, c_s * _NS + c_ns, ino, size, mode, sha, flags)
+        )
+        pos += (end_at - pos + 8) & ~7
     tree = None
     while pos + 8 <= end:
         sig = data[pos : pos + 4]
@@ -142,8 +147,8 @@ def _index_matches(
     entries: list[_Entry], cache_tree: bytes | None, head_tree: bytes | None
 ) -> bool:
     """True when the index holds exactly ``head_tree`` (nothing staged, no conflict)."""
-    for _name, _fields, _mode, _sha, flags in entries:
-        if flags & 0x3000 or flags & _INTENT_TO_ADD:  # a conflict stage, or `git add -N`
+    for entry in entries:
+        if entry[7] & (0x3000 | _INTENT_TO_ADD):  # a conflict stage, or `git add -N`
             return False
     if head_tree is None:
         return not entries
@@ -156,7 +161,7 @@ def _tree_of(entries: list[_Entry]) -> bytes:
     """The id of the tree the index describes (what ``git write-tree`` would write)."""
     # directory -> [(sort key, entry bytes)]; the index is sorted by path bytes
     dirs: dict[bytes, list[tuple[bytes, bytes]]] = {b"": []}
-    for name, _fields, mode, sha, _flags in entries:
+    for name, _m, _c, _ino, _size, mode, sha, _flags in entries:
         parent, _, base = name.rpartition(b"/")
         if parent not in dirs:
             # create the directory and its missing ancestors
@@ -188,8 +193,11 @@ def _worktree_changed(entries: list[_Entry], root: Path, index_mtime_ns: int) ->
     """True when a tracked file differs from its index entry (stat first, content if needed)."""
     lstat = os.lstat
     base = os.fsencode(root) + b"/"
-    for name, fields, mode, sha, flags in entries:
-        if flags & (_ASSUME_VALID | _SKIP_WORKTREE):
+    # a regular file's type and owner-execute bits as its index mode wants them
+    kinds = {0o100644: 0o100000, 0o100755: 0o100100}
+    skip = _ASSUME_VALID | _SKIP_WORKTREE
+    for name, mtime, ctime, ino, size, mode, sha, flags in entries:
+        if flags & skip:
             continue
         full = base + name
         try:
@@ -198,25 +206,24 @@ def _worktree_changed(entries: list[_Entry], root: Path, index_mtime_ns: int) ->
             if mode == _GITLINK:
                 continue  # a submodule that is not checked out
             return True
-        if mode == _GITLINK:
-            if _submodule_moved(full, sha):
+        kind = kinds.get(mode)
+        if kind is None:
+            if mode == _GITLINK:
+                if _submodule_moved(full, sha):
+                    return True
+                continue
+            if not _same_kind(mode, st.st_mode):
                 return True
-            continue
-        if not _same_kind(mode, st.st_mode):
+        elif st.st_mode & 0o170100 != kind:
             return True
-        seen = (
-            st.st_ctime_ns // 1_000_000_000 & 0xFFFFFFFF,
-            st.st_ctime_ns % 1_000_000_000,
-            st.st_mtime_ns // 1_000_000_000 & 0xFFFFFFFF,
-            st.st_mtime_ns % 1_000_000_000,
-        )
         if (
-            seen == fields[:4]
-            and st.st_ino & 0xFFFFFFFF == fields[5]
-            and st.st_size & 0xFFFFFFFF == fields[9]
-            and fields[2] * 1_000_000_000 + fields[3] < index_mtime_ns
+            mtime < index_mtime_ns  # else racily clean: the content decides
+            and st.st_mtime_ns == mtime
+            and st.st_ctime_ns == ctime
+            and st.st_size & _LOW32 == size
+            and st.st_ino & _LOW32 == ino
         ):
-            continue  # stat data as the index recorded them, and not racily clean
+            continue  # stat data as the index recorded them
         if _blob_id(full, st) != sha:
             return True
     return False
