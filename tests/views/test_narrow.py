@@ -126,3 +126,71 @@ def test_help_shows_plain_types() -> None:
     )
     assert re.search(r"--fail-below\s+NUMBER", text) and re.search(r"--config\s+-c\s+FILE", text)
     assert re.search(r"--dry-run\s+Build", text)  # a flag shows no type at all
+
+
+@pytest.mark.parametrize("width", (200, 80, *WIDTHS))
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: a[0])
+def test_rows_drawn_here_equal_rich_tables(
+    store: Path, width: int, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no cell wraps, a grid draws its rows itself: the same bytes as rich's Table."""
+    ours = shown(args, store, width)
+    monkeypatch.setattr(Grid, "rich_rows", True)
+    assert ours == shown(args, store, width)
+
+
+@pytest.mark.parametrize("width", (200, 60))
+def test_coloured_rows_drawn_here_equal_rich_tables(
+    store: Path, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from gitmetrics import api
+    from gitmetrics.render import terminal
+
+    view = api.status(store=store)
+
+    def drawn() -> str:
+        console = Console(
+            file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor"
+        )
+        terminal.status(console, view)
+        out = console.file.getvalue()  # type: ignore[attr-defined]
+        assert isinstance(out, str)
+        return out
+
+    ours = drawn()
+    assert "\x1b[" in ours
+    monkeypatch.setattr(Grid, "rich_rows", True)
+    assert ours == drawn()
+
+
+def test_a_grid_draws_wide_characters_and_styles_as_rich_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    grid = Grid()
+    grid.add_column("Repository")
+    grid.add_column("Coverage", justify="right")
+    grid.add_column("Status")
+    grid.add_row("名前-サービス", "[green]91.0%[/]", "[green]good[/] [yellow](carried)[/]")
+    grid.add_row("b", "[red]1.0%[/]", "", end_section=True)
+    grid.add_row("c\\[x]", "50.0%", "[dim]error[/]")
+
+    def drawn() -> str:
+        console = Console(
+            file=io.StringIO(), width=100, force_terminal=True, color_system="truecolor"
+        )
+        console.print(grid)
+        out = console.file.getvalue()  # type: ignore[attr-defined]
+        assert isinstance(out, str)
+        return out
+
+    ours = drawn()
+    monkeypatch.setattr(Grid, "rich_rows", True)
+    assert ours == drawn()
