@@ -27,6 +27,10 @@ from gitmetrics.store.format import BRANCH
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
 from gitmetrics.store.writer import CommitResult, Deriver
 
+#: the most bytes of blobs kept for the work tree between two syncs (a backfill of a
+#: year writes more; the rest are read back from the object store)
+WRITTEN_BYTES = 64 << 20
+
 
 @dataclass
 class Store:
@@ -39,6 +43,10 @@ class Store:
     policy: StatePolicy = field(default_factory=StatePolicy)
     _repo: Any = field(default=None, repr=False)
     _reader: CommitReader | None = field(default=None, repr=False)
+    #: blobs this process wrote since the work tree was last brought up to date, which
+    #: the work tree then gets without reading them back (at most WRITTEN_BYTES)
+    _written: dict[bytes, bytes] = field(default_factory=dict, repr=False)
+    _written_bytes: int = field(default=0, repr=False)
 
     # --- opening ----------------------------------------------------------------
 
@@ -156,6 +164,13 @@ class Store:
     def add_objects(self, objs: Sequence[Any]) -> None:
         """Write git objects into the store (under the lock)."""
         objects.add(self.repo.object_store, objs, self.path)
+        if self.bare:
+            return
+        for obj in objs:
+            if obj.type_name == b"blob" and self._written_bytes < WRITTEN_BYTES:
+                data = obj.as_raw_string()
+                self._written[obj.id] = data
+                self._written_bytes += len(data)
 
     def commit_tree(
         self, tree_id: bytes, parents: Sequence[str], text: str, commit_time: int | None = None
@@ -244,21 +259,35 @@ class Store:
 
     def blob(self, sha: bytes) -> bytes:
         """The content of a blob."""
-        return objects.blob(self.repo.object_store, sha)
+        data = self._written.get(sha)
+        return objects.blob(self.repo.object_store, sha) if data is None else data
 
     # --- work tree (see store/worktree.py) ---------------------------------------------
 
     def sync_worktree(self) -> None:
         """Bring the work tree and index to the branch head (under the write lock)."""
-        worktree.sync(self)
+        try:
+            worktree.sync(self)
+        finally:
+            self._forget_written()
 
     def sync_after(self, commit: str, what: str) -> None:
         """:meth:`sync_worktree` once ``commit`` has landed: an OSError then says so."""
-        worktree.sync_after(self, commit, what)
+        try:
+            worktree.sync_after(self, commit, what)
+        finally:
+            self._forget_written()
+
+    def _forget_written(self) -> None:
+        self._written.clear()
+        self._written_bytes = 0
 
     def update_worktree(self) -> None:
         """Bring the work tree up to the branch head (takes the lock; stores only)."""
-        worktree.update(self)
+        try:
+            worktree.update(self)
+        finally:
+            self._forget_written()
 
     # --- reading (see store/reader.py) ------------------------------------------------
 

@@ -41,6 +41,7 @@ def sync(store: Store) -> None:
     top = Path(store.repo.path)
     index_path = store.gitdir / "index"
     synced = _synced_tree(store, index_path)
+    made: set[Path] = set()  # directories known to exist
     if synced is not None and new_tree is not None:
         entries: dict[bytes, bytes | None] = {}
         for path, sha in store.diff_trees(synced, new_tree).items():
@@ -49,9 +50,10 @@ def sync(store: Store) -> None:
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()
                 _prune_empty_dirs(target.parent, top)
+                made.clear()  # it may have removed one
                 entries[path.encode()] = None
                 continue
-            _write_file(store, target, sha)
+            _write_file(store, target, sha, made)
             entries[path.encode()] = indexmod.entry_bytes(path.encode(), os.lstat(target), sha)
         locks.clear_stale(store.gitdir / "index.lock")
         if indexmod.update(index_path, entries):
@@ -68,7 +70,7 @@ def sync(store: Store) -> None:
         entry = current.get(path)
         if entry is not None and getattr(entry, "sha", None) == sha and target.exists():
             continue
-        _write_file(store, target, sha)
+        _write_file(store, target, sha, made)
         index[path.encode()] = index_entry_from_stat(os.lstat(target), sha, FILE_MODE)
     for path in gone:
         target = top / path
@@ -77,6 +79,7 @@ def sync(store: Store) -> None:
         if path.encode() in index:
             del index[path.encode()]
         _prune_empty_dirs(target.parent, top)
+        made.clear()
     locks.clear_stale(store.gitdir / "index.lock")
     index.write()
     _mark_synced(store, index_path, new_tree)
@@ -111,7 +114,7 @@ def update(store: Store) -> None:
         sync(store)
 
 
-def _write_file(store: Store, target: Path, sha: bytes) -> None:
+def _write_file(store: Store, target: Path, sha: bytes, made: set[Path]) -> None:
     top = Path(store.repo.path)
     if not target.is_relative_to(top) or any(
         part in (".", "..") or (part.casefold().startswith(".git") and part != STORE_MARKER)
@@ -119,7 +122,9 @@ def _write_file(store: Store, target: Path, sha: bytes) -> None:
     ):
         # the gate keeps such paths out of the store; never write one regardless
         raise StoreError(f"{store.path}: refusing to write {str(target)!r} into the work tree")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made.add(target.parent)
     tmp = target.with_name(f".{target.name}.gitmetrics-tmp")
     try:
         tmp.write_bytes(store.blob(sha))
