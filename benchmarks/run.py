@@ -457,14 +457,14 @@ def in_process(label: str, path: Path) -> float:
     from rich.console import Console
 
     from gitmetrics import api
-    from gitmetrics.render import registry, report, terminal
+    from gitmetrics.render import registry, terminal
 
     console = Console(file=io.StringIO(), width=120, highlight=False, emoji=False)
     start = time.process_time()
     if label == "status":
         terminal.status(console, api.status(store=path))
     elif label == "report":
-        report.RENDERERS["markdown"](api.report(store=path))
+        registry.text("report", "markdown", api.report(store=path))
     elif label == "diff":
         terminal.diff(console, api.diff(store=path))
     elif label == "trends":
@@ -472,7 +472,8 @@ def in_process(label: str, path: Path) -> float:
     elif label == "history --all":
         terminal.history(console, api.history(store=path, limit=None), repo=None, role=None)
     else:
-        "".join(registry.json_stream(api.history(store=path, limit=None)))
+        rows = api.history(store=path, limit=None)
+        "".join(registry.history_chunks("json", rows, repo=None, role=None))
     return time.process_time() - start
 
 
