@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import gen  # noqa: E402
-from run import median, ms, x  # noqa: E402  (one set of figure helpers for every table)
+from run import compile_bytecode, median, ms, x  # noqa: E402  (one set of figure helpers for every table)
 
 PY = sys.executable
 CLI = [PY, "-c", "import sys; from gitmetrics.cli import main; sys.argv[0] = 'gitmetrics'; main()"]
@@ -321,10 +321,7 @@ def bench_startup(tmp: Path, quick: bool) -> None:
     count = len(app.registered_commands)
     script = tmp / "bare_typer.py"
     script.write_text(bare_typer(count))
-    # both sides start from bytecode, as an installed package does (pip compiles it; an
-    # environment with PYTHONDONTWRITEBYTECODE=1 would otherwise compile gitmetrics from
-    # source on every run while typer's bytecode came with its install)
-    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "gitmetrics")], check=True)
+    compile_bytecode()  # both sides start from bytecode
     store = tmp / "startup-store"
     gen.store(store, 10, 1000, retention=30)
     repeat = 7 if quick else 15
