@@ -1,7 +1,5 @@
 """Adopting gitmetrics: ``import`` existing history."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """The core loop: ``init``, ``collect``, ``history`` and ``schema``."""
 
-from __future__ import annotations
-
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -182,7 +180,7 @@ def _collect_with_progress(opts: api.CollectOptions) -> api.Collected:
     ) as progress:
         task = progress.add_task("", total=len(cfg.select(opts.repo, opts.role)))
 
-        def advance(r: RepoResult) -> None:
+        def advance(r: "RepoResult") -> None:
             progress.update(task, advance=1, description=escaped(r.name))
 
         return api.collect(opts, cfg=cfg, on_result=advance)

@@ -1,7 +1,5 @@
 """``dashboard``: one self-contained HTML page of the whole coverage history."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

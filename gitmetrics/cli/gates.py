@@ -1,7 +1,5 @@
 """Gates, alerts and coordination issues: ``check``, ``watch`` and ``issues``."""
 
-from __future__ import annotations
-
 import signal
 import sys
 import threading

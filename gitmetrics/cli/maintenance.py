@@ -1,7 +1,5 @@
 """Store maintenance: ``gc`` packs the metrics repository, ``verify`` checks all of it."""
 
-from __future__ import annotations
-
 from gitmetrics.cli.common import (
     ConfigOpt,
     FormatOpt,

@@ -1,7 +1,5 @@
 """``gitmetrics patch``: the coverage of the lines a change adds or changes."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Annotated

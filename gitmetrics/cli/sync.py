@@ -1,7 +1,5 @@
 """Sync between machines: ``push``, ``pull``, ``sync`` and ``clone``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Reading the history: ``status``, ``report``, ``diff`` and ``trends``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -259,3 +259,17 @@ def test_every_config_key_is_in_the_readme() -> None:
     keys = [*repos["properties"], *repos["$defs"]["repo"]["properties"]]
     missing = [k for k in keys if f"{k}:" not in readme and f"`{k}`" not in readme]
     assert missing == [], f"not documented in the README: {missing}"
+
+
+def test_command_modules_keep_their_annotations_evaluated() -> None:
+    """typer reads every command's options from its annotations on each run. Written as
+    strings (``from __future__ import annotations``) they are evaluated again each time,
+    every ``typer.Option(...)`` in them remade: building the 24 commands took 52 ms
+    instead of 14 ms, on every run of every command."""
+    from gitmetrics import cli
+
+    folder = Path(cli.__file__).parent
+    for module in sorted(folder.glob("*.py")):
+        text = module.read_text()
+        if "@app.command" in text:
+            assert "from __future__ import annotations" not in text, module.name
