@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from gitmetrics.explain import Explained, Flaky
     from gitmetrics.filesview import FilesView
     from gitmetrics.history import Collection
+    from gitmetrics.historyview import HistoryRow
     from gitmetrics.notify import Channel, Delivery
     from gitmetrics.patch import Against, PatchResult
     from gitmetrics.rules import CheckResult, Rules
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from gitmetrics.store.gate import Audit, Limits
     from gitmetrics.store.pack import GcResult
     from gitmetrics.store.sync import Remote, SyncResult
-    from gitmetrics.views import DiffView, HistoryRow, ReportView, StatusView, TrendsView
+    from gitmetrics.views import DiffView, ReportView, StatusView, TrendsView
 
 #: collections read for a check at least (to name the last one above a floor)
 LOOKBACK = 30
@@ -283,7 +284,7 @@ def backfill_time(text: str, now: datetime | None = None) -> str:
     An ISO 8601 time (with its offset; one without is taken as UTC), a date (its
     midnight, UTC) or a duration ago (``3d``); a time in the future is refused.
     """
-    from gitmetrics.views import parse_when
+    from gitmetrics.history import parse_when
 
     now = now or datetime.now(UTC)
     try:
@@ -406,7 +407,7 @@ def history(
 
     Rows come as they are read; the store is closed when the last one has been taken.
     """
-    from gitmetrics.views import iter_history
+    from gitmetrics.historyview import iter_history
 
     comp = None
     if component is not None:
@@ -728,8 +729,8 @@ def export(
     or (csv and jsonl) to ``stdout``."""
     from gitmetrics import export as exportmod
     from gitmetrics import history
+    from gitmetrics.history import parse_when
     from gitmetrics.render import export as writers
-    from gitmetrics.views import parse_when
 
     if fmt not in writers.FORMATS:
         raise GitmetricsError(

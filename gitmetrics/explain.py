@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 from gitmetrics import percent, perfile, trends
 from gitmetrics.errors import StoreError
 from gitmetrics.filesview import named
-from gitmetrics.history import Collection, Files, Query, query, readable
+from gitmetrics.history import Collection, Files, Query, newest, parse_when, query, readable
 from gitmetrics.perfile import FileChange
 from gitmetrics.snapshot import FileDetail, RepoResult, Snapshot, from_ranges, ranges
-from gitmetrics.views import diff_files, newest, parse_when
+from gitmetrics.views import diff_files
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -4,7 +4,7 @@ another point (``diff --files`` is :func:`gitmetrics.views.diff_files`).
 The files come from the per-file detail stored with each measurement
 (``repos/<name>/files.json``, read by :class:`gitmetrics.history.Files`) and are compared by
 :mod:`gitmetrics.perfile`; a point is named as every view names one (a revision, a
-snapshot file name, a date or a duration: :func:`gitmetrics.views.resolve`).
+snapshot file name, a date or a duration: :func:`gitmetrics.history.resolve`).
 """
 
 from __future__ import annotations
@@ -17,17 +17,26 @@ from typing import TYPE_CHECKING
 
 from gitmetrics import perfile
 from gitmetrics.errors import StoreError
-from gitmetrics.history import Collection, Components, Files, Query, query
+from gitmetrics.history import (
+    Collection,
+    Components,
+    Files,
+    Query,
+    entries,
+    named_collection,
+    newest,
+    query,
+    resolve,
+)
 from gitmetrics.paths import compile_glob
 from gitmetrics.perfile import Figures, FileChange
 from gitmetrics.snapshot import FileDetail, ranges
-from gitmetrics.views import entries, named_collection, newest, resolve
 
 if TYPE_CHECKING:
     from gitmetrics.config import ComponentConfig
+    from gitmetrics.historyview import HistoryRow
     from gitmetrics.rules import Breach
     from gitmetrics.store import Store
-    from gitmetrics.views import HistoryRow
 
 #: how ``files`` sorts: by path, worst coverage first, most missed lines first, or the
 #: biggest drop first
@@ -90,7 +99,7 @@ def _point(spec: str, c: Collection, name: str) -> Point:
 
 
 def named(store: Store, spec: str, now: datetime | None = None) -> Collection:
-    """The collection ``spec`` names (:func:`gitmetrics.views.resolve`), its snapshot read."""
+    """The collection ``spec`` names (:func:`gitmetrics.history.resolve`), its snapshot read."""
     return named_collection(store, resolve(store, entries(store), spec, now))
 
 
@@ -231,8 +240,8 @@ def component_history(
 ) -> list[HistoryRow]:
     """``history --component``: the component's figures per collection, newest first."""
     from gitmetrics import trends
-    from gitmetrics.history import readable
-    from gitmetrics.views import HistoryRow, parse_when, select_entries, since
+    from gitmetrics.history import parse_when, readable, since
+    from gitmetrics.historyview import HistoryRow, select_entries
 
     found = select_entries(store, limit=None if limit is None else limit + 1, since_text=since_text)
     if since_text:

@@ -8,14 +8,16 @@ then kept.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import perfile
+from gitmetrics import duration, perfile
 from gitmetrics.errors import GitmetricsError, StoreError, warn
 from gitmetrics.snapshot import FileDetail, Snapshot, files_path, parse_timestamp, read_files
 
@@ -264,4 +266,126 @@ def collections(store: Store, q: Query = Query()) -> list[Collection]:
             f"{store.path}: no collection that can be read in the history asked for",
             "see the warnings above; run `gitmetrics collect` to add a readable one",
         )
+    return found
+
+
+# --- the query language of the command line: points, dates, durations, revisions ---------
+
+
+def entries(
+    store: Store, *, limit: int | None = None, rev: str | None = None
+) -> list[HistoryEntry]:
+    """Collections newest first (commit trailers only), from ``rev`` (default: the head);
+    ``StoreError`` on an empty store."""
+    found = [c.entry for c in query(store, Query(limit=limit, rev=rev))]
+    if not found:
+        collections(store, Query(limit=1))  # the usual message for an empty store
+    return found
+
+
+def newest(store: Store, count: int) -> list[Collection]:
+    """The newest ``count`` collections that can be read; ``StoreError`` when there is none."""
+    found = list(itertools.islice(readable(query(store)), count))
+    if not found:
+        entries(store, limit=1)  # the usual message for an empty store
+        raise StoreError(
+            f"{store.path}: no collection in the metrics history can be read",
+            "see the warnings above; run `gitmetrics collect` to add a readable one",
+        )
+    return found
+
+
+def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = False) -> datetime:
+    """A duration ago (``30m``, ``12h``, ``7d``, ``3mo``: see :mod:`gitmetrics.duration`),
+    or an ISO date/time (UTC); ``StoreError`` otherwise.
+
+    A bare date means its start, or its end with ``end_of_day`` (``--at 2026-11-01``
+    includes collections made during that day).
+    """
+    now = now or datetime.now(UTC)
+    value = text.strip()
+    ago = duration.seconds(value)
+    if ago is not None:
+        try:
+            return now - timedelta(seconds=ago)
+        except OverflowError:
+            raise StoreError(
+                f"{text!r} reaches back before the year 1",
+                "use a shorter duration, a date (2026-11-01) or a commit",
+            ) from None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1, microseconds=-1) if end_of_day else start
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise StoreError(
+            f"{text!r} is not a date",
+            f"use a duration ({duration.UNITS_HELP}: 30m, 12h, 7d, 3mo), "
+            "a date (2026-11-01) or a time (2026-11-01T10:00:00Z)",
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def looks_like_date(text: str) -> bool:
+    """True for ``7d``-style durations and ISO dates/times."""
+    value = text.strip()
+    return duration.seconds(value) is not None or bool(re.match(r"\d{4}-\d{2}-\d{2}", value))
+
+
+def since(found: Sequence[HistoryEntry], cut: datetime) -> list[HistoryEntry]:
+    """The entries at or after ``cut`` (newest first, as given)."""
+    return [e for e in found if parse_timestamp(e.timestamp) >= cut]
+
+
+def at_or_before(found: Sequence[HistoryEntry], when: datetime, spec: str) -> HistoryEntry:
+    """The newest entry at or before ``when``; ``StoreError`` naming the oldest otherwise."""
+    for e in found:  # newest first
+        if parse_timestamp(e.timestamp) <= when:
+            return e
+    oldest = found[-1].timestamp if found else "none"
+    raise StoreError(
+        f"no collection at or before {spec} ({when:%Y-%m-%d %H:%M} UTC)",
+        f"the oldest collection is from {oldest}",
+    )
+
+
+def resolve(
+    store: Store, found: Sequence[HistoryEntry], spec: str, now: datetime | None = None
+) -> HistoryEntry:
+    """A collection named by a snapshot file name, a date or ``7d``, or a git revision."""
+    text = spec.strip()
+    if text.endswith(".json") or text.startswith(("metrics_", "snapshots/")):
+        name = text if text.endswith(".json") else text + ".json"
+        for e in found:
+            if e.snapshot_path == name or e.snapshot_path.endswith("/" + name):
+                return e
+        raise StoreError(
+            f"no snapshot named {spec!r} in the history of {store.path}",
+            "list them with `gitmetrics history --all --json`",
+        )
+    # an abbreviated commit can read as a duration ("5754621d"): a commit it names wins
+    commit = store.find_commit(text) if re.fullmatch(r"[0-9a-f]{4,40}", text) else None
+    if commit is None and looks_like_date(text):
+        return at_or_before(found, parse_when(text, now, end_of_day=True), spec)
+    commit = commit or store.find_commit(text)
+    if commit is not None:
+        by_commit = {e.commit: e for e in found}
+        if commit in by_commit:
+            return by_commit[commit]
+        # a merge or a foreign commit: the collection it contains is its newest one
+        newest = next(iter(store.history(limit=1, rev=commit)), None)
+        if newest is not None:
+            return newest
+    raise StoreError(
+        f"{spec!r} names no collection in {store.path}",
+        "use a git revision (HEAD~1, a commit), a snapshot file name, or a date (2026-11-01, 7d)",
+    )
+
+
+def named_collection(store: Store, entry: HistoryEntry) -> Collection:
+    """A collection named on the command line: an unreadable one is an error, not a skip."""
+    found = Collection.at(store, entry)
+    found.snapshot  # noqa: B018 - read it now: an error here names the side asked for
     return found

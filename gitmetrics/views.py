@@ -8,14 +8,12 @@ renderers (terminal, JSON, markdown, CSV, HTML) only format it.
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import duration, percent, perfile, trends
+from gitmetrics import percent, perfile, trends
 from gitmetrics.duration import DAY
 from gitmetrics.errors import StoreError, warn
 from gitmetrics.history import (
@@ -24,8 +22,12 @@ from gitmetrics.history import (
     Files,
     Query,
     collections,
+    entries,
+    named_collection,
+    newest,
     query,
     readable,
+    resolve,
     stored_data,
 )
 from gitmetrics.perfile import FileChange
@@ -40,122 +42,7 @@ from gitmetrics.snapshot import (
 
 if TYPE_CHECKING:
     from gitmetrics.config import ComponentConfig
-    from gitmetrics.store import HistoryEntry, Store
-
-
-# --- reading collections ---------------------------------------------------------------
-
-
-def entries(
-    store: Store, *, limit: int | None = None, rev: str | None = None
-) -> list[HistoryEntry]:
-    """Collections newest first (commit trailers only), from ``rev`` (default: the head);
-    ``StoreError`` on an empty store."""
-    found = [c.entry for c in query(store, Query(limit=limit, rev=rev))]
-    if not found:
-        collections(store, Query(limit=1))  # the usual message for an empty store
-    return found
-
-
-def newest(store: Store, count: int) -> list[Collection]:
-    """The newest ``count`` collections that can be read; ``StoreError`` when there is none."""
-    found = list(itertools.islice(readable(query(store)), count))
-    if not found:
-        entries(store, limit=1)  # the usual message for an empty store
-        raise StoreError(
-            f"{store.path}: no collection in the metrics history can be read",
-            "see the warnings above; run `gitmetrics collect` to add a readable one",
-        )
-    return found
-
-
-def parse_when(text: str, now: datetime | None = None, *, end_of_day: bool = False) -> datetime:
-    """A duration ago (``30m``, ``12h``, ``7d``, ``3mo``: see :mod:`gitmetrics.duration`),
-    or an ISO date/time (UTC); ``StoreError`` otherwise.
-
-    A bare date means its start, or its end with ``end_of_day`` (``--at 2026-11-01``
-    includes collections made during that day).
-    """
-    now = now or datetime.now(UTC)
-    value = text.strip()
-    ago = duration.seconds(value)
-    if ago is not None:
-        try:
-            return now - timedelta(seconds=ago)
-        except OverflowError:
-            raise StoreError(
-                f"{text!r} reaches back before the year 1",
-                "use a shorter duration, a date (2026-11-01) or a commit",
-            ) from None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            day = date.fromisoformat(value)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1, microseconds=-1) if end_of_day else start
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise StoreError(
-            f"{text!r} is not a date",
-            f"use a duration ({duration.UNITS_HELP}: 30m, 12h, 7d, 3mo), "
-            "a date (2026-11-01) or a time (2026-11-01T10:00:00Z)",
-        ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def looks_like_date(text: str) -> bool:
-    """True for ``7d``-style durations and ISO dates/times."""
-    value = text.strip()
-    return duration.seconds(value) is not None or bool(re.match(r"\d{4}-\d{2}-\d{2}", value))
-
-
-def since(found: Sequence[HistoryEntry], cut: datetime) -> list[HistoryEntry]:
-    """The entries at or after ``cut`` (newest first, as given)."""
-    return [e for e in found if parse_timestamp(e.timestamp) >= cut]
-
-
-def at_or_before(found: Sequence[HistoryEntry], when: datetime, spec: str) -> HistoryEntry:
-    """The newest entry at or before ``when``; ``StoreError`` naming the oldest otherwise."""
-    for e in found:  # newest first
-        if parse_timestamp(e.timestamp) <= when:
-            return e
-    oldest = found[-1].timestamp if found else "none"
-    raise StoreError(
-        f"no collection at or before {spec} ({when:%Y-%m-%d %H:%M} UTC)",
-        f"the oldest collection is from {oldest}",
-    )
-
-
-def resolve(
-    store: Store, found: Sequence[HistoryEntry], spec: str, now: datetime | None = None
-) -> HistoryEntry:
-    """A collection named by a snapshot file name, a date or ``7d``, or a git revision."""
-    text = spec.strip()
-    if text.endswith(".json") or text.startswith(("metrics_", "snapshots/")):
-        name = text if text.endswith(".json") else text + ".json"
-        for e in found:
-            if e.snapshot_path == name or e.snapshot_path.endswith("/" + name):
-                return e
-        raise StoreError(
-            f"no snapshot named {spec!r} in the history of {store.path}",
-            "list them with `gitmetrics history --all --json`",
-        )
-    # an abbreviated commit can read as a duration ("5754621d"): a commit it names wins
-    commit = store.find_commit(text) if re.fullmatch(r"[0-9a-f]{4,40}", text) else None
-    if commit is None and looks_like_date(text):
-        return at_or_before(found, parse_when(text, now, end_of_day=True), spec)
-    commit = commit or store.find_commit(text)
-    if commit is not None:
-        by_commit = {e.commit: e for e in found}
-        if commit in by_commit:
-            return by_commit[commit]
-        # a merge or a foreign commit: the collection it contains is its newest one
-        newest = next(iter(store.history(limit=1, rev=commit)), None)
-        if newest is not None:
-            return newest
-    raise StoreError(
-        f"{spec!r} names no collection in {store.path}",
-        "use a git revision (HEAD~1, a commit), a snapshot file name, or a date (2026-11-01, 7d)",
-    )
+    from gitmetrics.store import Store
 
 
 # --- status ------------------------------------------------------------------------------
@@ -615,13 +502,6 @@ def _end(spec: str, c: Collection) -> DiffEnd:
     )
 
 
-def named_collection(store: Store, entry: HistoryEntry) -> Collection:
-    """A collection named on the command line: an unreadable one is an error, not a skip."""
-    found = Collection.at(store, entry)
-    found.snapshot  # noqa: B018 - read it now: an error here names the side asked for
-    return found
-
-
 def build_diff(
     store: Store,
     a: str | None = None,
@@ -882,179 +762,6 @@ def build_trends(
         forecast_days=forecast_days or 0,
         average=_trend_row("average", "", avg_points, stamps, min_coverage, forecast_days),
         rows=tuple(rows),
-    )
-
-
-# --- history -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    """One collection in ``history``: the whole store, one repository, or one role."""
-
-    commit: str
-    timestamp: str
-    snapshot: str
-    host: str
-    #: the mean coverage of the collection, the repository or the role
-    avg_coverage: float | None
-    weighted_coverage: float | None
-    branch_coverage: float | None
-    repos: int
-    failed: int
-    files: int
-    status: str | None
-    change: float | None
-    #: repositories the collection measured (``None``: all of them, a schema-1 collection);
-    #: the figures are the state's after it
-    measured: int | None = None
-    #: repositories of the state it carried from earlier collections
-    carried: int = 0
-    #: repositories of the state older than their ``max_age``
-    stale: int = 0
-
-
-def select_entries(
-    store: Store,
-    *,
-    limit: int | None,
-    since_text: str | None = None,
-    now: datetime | None = None,
-    rev: str | None = None,
-) -> list[HistoryEntry]:
-    """Newest first: all collections since ``since_text``, at most ``limit`` (+1 for the change),
-    from ``rev`` (default: the head)."""
-    found = entries(store, limit=None if (limit is None or since_text) else limit + 1, rev=rev)
-    if since_text:
-        cut = parse_when(since_text, now)
-        older = [e for e in found if parse_timestamp(e.timestamp) < cut][:1]
-        found = since(found, cut) + older
-        if len(found) == len(older):
-            raise StoreError(
-                f"no collection since {since_text} ({cut:%Y-%m-%d %H:%M} UTC)",
-                f"the newest collection is from {entries(store, limit=1)[0].timestamp}",
-            )
-    if limit is not None:
-        found = found[: limit + 1]
-    return found
-
-
-def build_history(store: Store, **options: Any) -> list[HistoryRow]:
-    """:func:`iter_history` as a list."""
-    return list(iter_history(store, **options))
-
-
-def iter_history(
-    store: Store,
-    *,
-    limit: int | None = 10,
-    since_text: str | None = None,
-    name: str | None = None,
-    role: str | None = None,
-    now: datetime | None = None,
-    rev: str | None = None,
-) -> Iterator[HistoryRow]:
-    """:func:`build_history` row by row: each is yielded once the next older one is read."""
-    found = select_entries(store, limit=limit, since_text=since_text, now=now, rev=rev)
-    cut = parse_when(since_text, now) if since_text else None
-    shown = len(found) if limit is None else min(limit, len(found))
-    if cut is not None:
-        shown = min(shown, len(since(found, cut)))
-    if name is None and role is None:
-        rows = (_entry_row(e) for e in found)
-    else:
-        rows = (
-            _history_row(c, name, role) for c in readable(Collection.at(store, e) for e in found)
-        )
-    pending: list[HistoryRow] = []  # rows waiting for the next older one that has data
-    done = 0
-    for r in rows:
-        if r.repos:
-            for p in pending:
-                if done == shown:
-                    return
-                yield _with_change(p, trends.change(p.avg_coverage, r.avg_coverage))
-                done += 1
-            pending = []
-        pending.append(r)
-    if done == 0 and (name is not None or role is not None) and not any(p.repos for p in pending):
-        what = f"repository {name!r}" if name is not None else f"role {role!r}"
-        raise StoreError(
-            f"{what} appears in none of these collections",
-            "check the name with `gitmetrics status`",
-        )
-    for p in pending[: shown - done]:
-        yield p
-
-
-def _with_change(r: HistoryRow, change: float | None) -> HistoryRow:
-    """``r`` with its change (``dataclasses.replace``, without its per-call field lookups)."""
-    return HistoryRow(
-        r.commit,
-        r.timestamp,
-        r.snapshot,
-        r.host,
-        r.avg_coverage,
-        r.weighted_coverage,
-        r.branch_coverage,
-        r.repos,
-        r.failed,
-        r.files,
-        r.status,
-        change,
-        r.measured,
-        r.carried,
-        r.stale,
-    )
-
-
-def _entry_row(e: HistoryEntry) -> HistoryRow:
-    return HistoryRow(
-        e.commit,
-        e.timestamp,
-        e.snapshot_path,
-        e.host,
-        e.avg_coverage,
-        e.weighted_coverage,
-        e.branch_coverage,
-        e.repos,
-        e.failed,
-        e.files,
-        None,
-        None,
-        e.measured,
-        e.carried,
-        e.stale,
-    )
-
-
-def _history_row(c: Collection, name: str | None, role: str | None) -> HistoryRow:
-    e, snap = c.entry, c.snapshot
-    chosen = [
-        r
-        for r in snap.repositories
-        if (name is None or r.name == name) and (role is None or r.role == role)
-    ]
-    s = summarize(chosen)
-    st = None
-    if name is not None:
-        st = "absent" if not chosen else chosen[0].status
-    return HistoryRow(
-        commit=e.commit,
-        timestamp=e.timestamp,
-        snapshot=e.snapshot_path,
-        host=e.host,
-        avg_coverage=s.avg_coverage,
-        weighted_coverage=s.weighted_coverage,
-        branch_coverage=s.branch_coverage,
-        repos=s.repos_count,
-        failed=s.repos_failed,
-        files=s.total_files_tested,
-        status=st,
-        change=None,
-        measured=sum(1 for r in chosen if not r.carried) if snap.measured is not None else None,
-        carried=sum(1 for r in chosen if r.carried),
-        stale=sum(1 for r in chosen if r.stale),
     )
 
 

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "gitmetrics.views",
         "gitmetrics.filesview",
+        "gitmetrics.historyview",
         "gitmetrics.explain",
         "gitmetrics.dashboard",
         "gitmetrics.export",

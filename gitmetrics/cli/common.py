@@ -253,7 +253,7 @@ def pick_format(
     ``formats``: what this command's ``--format`` takes (default: table, json, markdown, csv);
     ``default``: its default, which ``--json`` or ``--markdown`` replace.
     """
-    from gitmetrics.render.registry import FORMATS
+    from gitmetrics.render import FORMATS
 
     known = tuple(formats) or FORMATS
     if fmt not in known:

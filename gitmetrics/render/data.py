@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gitmetrics.errors import GitmetricsError
     from gitmetrics.explain import End, Explained, Flaky, RepoExplained
     from gitmetrics.filesview import FilesView, Point
+    from gitmetrics.historyview import HistoryRow
     from gitmetrics.perfile import Figures, FileChange
     from gitmetrics.rules import Breach, CheckResult
     from gitmetrics.snapshot import RepoResult, Snapshot, Summary
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
         DiffEnd,
         DiffRow,
         DiffView,
-        HistoryRow,
         ReportRow,
         ReportView,
         StatusRow,

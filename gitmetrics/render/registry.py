@@ -19,11 +19,6 @@ from typing import Any
 from gitmetrics.render import data, escape, report
 from gitmetrics.render import markdown as md
 
-#: what ``--format`` accepts on every command that prints data
-FORMATS = ("table", "json", "markdown", "csv")
-#: ``report`` writes files: these, and html
-REPORT_FORMATS = (*FORMATS, "html")
-
 Row = Mapping[str, Any]
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from gitmetrics.explain import Explained, Flaky
     from gitmetrics.filesview import FilesView
+    from gitmetrics.historyview import HistoryRow
     from gitmetrics.perfile import Figures, FileChange
     from gitmetrics.rules import Breach, CheckResult
     from gitmetrics.snapshot import Snapshot
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from gitmetrics.views import (
         DiffRow,
         DiffView,
-        HistoryRow,
         RepoFiles,
         ReportRow,
         ReportView,

@@ -8,7 +8,7 @@ import pytest
 
 from gitmetrics import duration, rules
 from gitmetrics.errors import ConfigError
-from gitmetrics.views import parse_when
+from gitmetrics.history import parse_when
 
 NOW = datetime(2026, 11, 5, 10, 20, tzinfo=UTC)
 

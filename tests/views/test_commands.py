@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from gitmetrics.errors import StoreError
+from gitmetrics.historyview import build_history
 from gitmetrics.store import Store, init
-from gitmetrics.views import build_diff, build_history
+from gitmetrics.views import build_diff
 from tests.helpers import docs_text, invoke
 
 
@@ -228,7 +230,7 @@ def test_an_abbreviated_commit_that_reads_as_a_duration_names_the_commit(
     known_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # "5754621d" is also "5,754,621 days": the commit it names wins over the duration
-    from gitmetrics import views
+    from gitmetrics import history as views
 
     found = list(known_store.history())
     target = found[3]
@@ -238,9 +240,9 @@ def test_an_abbreviated_commit_that_reads_as_a_duration_names_the_commit(
     )
     assert views.resolve(known_store, found, "5754621d").commit == target.commit
     # and a duration no commit matches is refused plainly, not with an OverflowError
-    with pytest.raises(views.StoreError, match="reaches back before the year 1"):
+    with pytest.raises(StoreError, match="reaches back before the year 1"):
         views.resolve(known_store, found, "99999999d")
-    with pytest.raises(views.StoreError, match="names no collection"):
+    with pytest.raises(StoreError, match="names no collection"):
         views.resolve(known_store, found, "abcdef12")
 
 

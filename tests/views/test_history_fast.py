@@ -9,8 +9,8 @@ import math
 import pytest
 from rich.console import Console
 
+from gitmetrics.historyview import HistoryRow
 from gitmetrics.render import data, registry, terminal
-from gitmetrics.views import HistoryRow
 
 
 def row(**changes: object) -> HistoryRow:
@@ -81,7 +81,7 @@ def test_streamed_table_is_what_rich_prints(color: str | None, repo: str | None)
 
 def test_the_change_keeps_every_other_field() -> None:
     """``_with_change`` rebuilds a row by position: a field added to HistoryRow must survive."""
-    from gitmetrics.views import _with_change
+    from gitmetrics.historyview import _with_change
 
     r = dataclasses.replace(ODD[0], measured=1, carried=3, stale=2)
     assert _with_change(r, 1.5) == dataclasses.replace(r, change=1.5)
