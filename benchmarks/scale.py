@@ -342,19 +342,24 @@ def bench_startup(tmp: Path, quick: bool) -> None:
     ]
     for label, ours, bare in cases:
         ours(), bare()  # warm the page cache and .pyc files
-        a = b = 0.0
-        samples_a, samples_b = [], []
+        samples: dict[str, list[tuple[float, float]]] = {"ours": [], "bare": []}
         for _ in range(repeat):  # interleaved: the machine's load hits both alike
-            samples_a.append(median(ours, 1))
-            samples_b.append(median(bare, 1))
-        a, b = statistics.median(samples_a), statistics.median(samples_b)
-        row(
-            "startup",
-            f"`gitmetrics {label}` vs a bare typer app of {count} commands",
-            ms(a),
-            ms(b),
-            x(a, b),
-        )
+            for side, fn in (("ours", ours), ("bare", bare)):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                wall = median(fn, 1)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                samples[side].append((wall, cpu))
+        for i, what in ((0, "wall"), (1, "CPU")):
+            a = statistics.median(t[i] for t in samples["ours"])
+            b = statistics.median(t[i] for t in samples["bare"])
+            row(
+                "startup",
+                f"`gitmetrics {label}` vs a bare typer app of {count} commands, {what}",
+                ms(a),
+                ms(b),
+                x(a, b),
+            )
 
 
 def main() -> None:

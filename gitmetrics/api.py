@@ -68,12 +68,12 @@ def require_config(config: Path | None) -> Config:
 
 def store_path(cfg: Config | None, store: Path | None) -> Path:
     """``--store``, else the config's ``store:``, else ./metrics."""
-    from gitmetrics import config as configmod
-
     if store is not None:
         return store
     if cfg is not None:
         return cfg.store
+    from gitmetrics import config as configmod
+
     return Path(configmod.DEFAULT_STORE)
 
 
