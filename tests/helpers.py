@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer.core
@@ -111,8 +112,9 @@ def repo_result(
 def make_snapshot(
     day: int, results: Sequence[RepoResult], host: str = "ci-1", hour: int = 10
 ) -> Snapshot:
-    """A snapshot at 2026-11-<day> <hour>:00 UTC."""
-    return snapshot.build(results, host=host, timestamp=f"2026-11-{day:02d}T{hour:02d}:00:00Z")
+    """A snapshot at 2026-11-<day> 00:00 UTC plus ``hour`` hours (any number of them)."""
+    when = datetime(2026, 11, day, tzinfo=UTC) + timedelta(hours=hour)
+    return snapshot.build(results, host=host, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def inject(store: Path, files: dict[str, bytes], message: str) -> str:
