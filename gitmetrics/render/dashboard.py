@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from itertools import islice
@@ -160,6 +160,13 @@ def newest_files(
         {name: sha for name, sha in mine.items() if name not in carried},
         lambda e, name: ctx.blob_id(e.commit, snapmod.files_path(name)),
     )
+    snaps: dict[str, Snapshot | None] = {}
+
+    def snapshot(entry: HistoryEntry) -> Snapshot | None:
+        if entry.commit not in snaps:  # many repositories are against the same collection
+            snaps[entry.commit] = _snapshot_at(ctx, entry)
+        return snaps[entry.commit]
+
     left = shape.MAX_FILES_TOTAL
     out: dict[str, Any] = {}
     for name, sha in mine.items():
@@ -167,7 +174,7 @@ def newest_files(
         if name in carried:
             table = _continued_table(ctx, newest, name, sha, carried[name], limit)
         else:
-            table = _table(ctx, newest, name, sha, found.get(name), limit)
+            table = _table(ctx, newest, name, sha, found.get(name), limit, snapshot)
         if table is not None:
             out[name] = table
             left -= len(table["rows"])
@@ -261,6 +268,7 @@ def _table(
     sha: bytes,
     other: tuple[HistoryEntry, int] | None,
     limit: int,
+    snapshot: Callable[[HistoryEntry], Snapshot | None],
 ) -> dict[str, Any] | None:
     """A repository's table made from its detail and that of ``other`` (its previous
     different measurement, and how many collections back it is)."""
@@ -268,7 +276,7 @@ def _table(
     if other is not None:
         entry, back = other
         theirs = _detail(ctx, entry.commit, name)
-        snap = _snapshot_at(ctx, entry) if theirs is not None else None
+        snap = snapshot(entry) if theirs is not None else None
         if snap is None:
             theirs = None
         else:

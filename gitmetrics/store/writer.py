@@ -47,7 +47,9 @@ class DeriveContext:
     snapshot: Snapshot
     #: earlier collections, newest first (up to DERIVE_HISTORY), not including ``snapshot``
     previous: Sequence[HistoryEntry]
-    #: reads a file of the tree being replaced (``None`` when absent)
+    #: reads a file of the tree being committed, as it is before the derived files are
+    #: applied (so the new snapshot, latest.json and per-file detail, and the derived files
+    #: of the tree being replaced); ``None`` when absent
     read: Callable[[str], bytes | None]
     #: every path in the new tree before derived files are applied (snapshots, latest.json,
     #: and the derived files of the tree being replaced)
