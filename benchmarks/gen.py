@@ -409,6 +409,7 @@ def snapshots(
         valid = rnd.randint(200, 40_000)
         state.append([f"service-{i:04d}", valid, rnd.randint(0, valid), "0" * 40, 0])
     start = datetime(2025, 1, 1, tzinfo=UTC)
+    made: dict[tuple[str, int], bytes] = {}  # the detail of each repository's report
     for k in range(count):
         results = []
         for s in state:
@@ -418,6 +419,9 @@ def snapshots(
                 s[3] = hashlib.sha1(f"{s[0]}{k}".encode()).hexdigest()
                 s[4] += 1
             name, valid, cov, commit, gen = s
+            if files and (name, gen) not in made:
+                made.pop((name, gen - 1), None)
+                made[(name, gen)] = detail(name, gen, files)
             results.append(
                 RepoResult(
                     name=name,
@@ -439,7 +443,7 @@ def snapshots(
                     ),
                     source=Source(commit, "main", False),
                     duration_ms=rnd.randint(3, 900),
-                    detail=detail(name, gen, files) if files else None,
+                    detail=made[(name, gen)] if files else None,
                 )
             )
         when = start + timedelta(hours=k)
