@@ -265,3 +265,42 @@ def one_line_missed(text: str, path: str) -> str:
         part["covered_lines"] -= 1
         part["missing_lines"] += 1
     return json.dumps(data)
+
+
+@pytest.mark.slow
+def test_a_collection_from_a_clock_behind_the_others_compares_as_gitmetrics_dashboard(
+    tmp_path: Path,
+) -> None:
+    """Collections committed out of time order (0, 1, 5, 2, 6): the page made again from the
+    history by the one from behind has the tables `gitmetrics dashboard` gives."""
+    import dataclasses
+
+    from gitmetrics import config as configmod
+    from gitmetrics import snapshot as snapmod
+    from gitmetrics.derive import make_deriver
+    from gitmetrics.snapshot import FileDetail
+    from gitmetrics.store import init as init_store
+    from tests.dashboard.conftest import ok, snap
+
+    def measured(k: int) -> snapmod.Snapshot:
+        results = []
+        for name, changes in (("api", k // 2), ("web", 0)):
+            files = [FileDetail(f"f{i}.py", 5 + i + changes, 20, None, None, None, None)
+                     for i in range(3)]  # fmt: skip
+            r = ok(name, "service", sum(f.lines_covered for f in files), 60)
+            results.append(dataclasses.replace(r, detail=snapmod.files_json(name, "lcov", files)))
+        return snap(results, k)
+
+    cfg = configmod.parse("store: metrics\ndashboard: true\nrepos: []\n", tmp_path / "repos.yaml")
+    st = init_store(tmp_path / "metrics")
+    st.derive = make_deriver(cfg)
+    out = tmp_path / "dash.html"
+    for k in (0, 1, 5, 2, 6, 7):
+        st.commit_snapshot(measured(k), retention=0)
+        page = page_data(st.blob(st.files_at()["dashboard/index.html"]).decode())["files"]
+        result = invoke("dashboard", "--store", tmp_path / "metrics", "-o", out)
+        assert result.exit_code == 0, result.output
+        theirs = page_data(out.read_text(encoding="utf-8"))["files"]
+        assert at_aside(page) == at_aside(theirs), f"after collection {k}"
+    assert page["api"]["against"] is not None and page["web"]["against"] is None
+    st.close()
