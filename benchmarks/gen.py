@@ -373,16 +373,43 @@ def repos(root: Path, count: int) -> Path:
 # --- snapshots and stores --------------------------------------------------------------
 
 
+def detail(name: str, gen: int, files: int) -> bytes:
+    """The per-file detail of ``files`` files of one measurement of a repository: the same
+    ``gen`` gives the same bytes (one blob), another one other figures."""
+    rnd = random.Random(f"{name}/{gen}")
+    found = []
+    for i in range(files):
+        valid = rnd.randint(5, 400)
+        missed = tuple(sorted(rnd.sample(range(1, valid + 1), rnd.randint(0, valid // 3))))
+        skip = set(missed)
+        covered = tuple(n for n in range(1, valid + 1) if n not in skip)
+        found.append(
+            snapmod.FileDetail(
+                f"src/pkg{i % 7}/module_{i:04d}.py",
+                len(covered),
+                valid,
+                None,
+                None,
+                covered,
+                missed,
+            )
+        )
+    return snapmod.files_json(name, "cobertura", found)
+
+
 def snapshots(
-    repo_count: int, count: int, seed: int = 7
+    repo_count: int, count: int, seed: int = 7, files: int = 0
 ) -> Iterator[tuple[snapmod.Snapshot, bytes]]:
-    """``count`` hourly snapshots of ``repo_count`` repositories, figures drifting slowly."""
+    """``count`` hourly snapshots of ``repo_count`` repositories, figures drifting slowly;
+    with ``files``, each measurement has per-file detail of that many files (changed with
+    the report)."""
     rnd = random.Random(seed)
     state = []
     for i in range(repo_count):
         valid = rnd.randint(200, 40_000)
         state.append([f"service-{i:04d}", valid, rnd.randint(0, valid), "0" * 40, 0])
     start = datetime(2025, 1, 1, tzinfo=UTC)
+    made: dict[tuple[str, int], bytes] = {}  # the detail of each repository's report
     for k in range(count):
         results = []
         for s in state:
@@ -392,6 +419,9 @@ def snapshots(
                 s[3] = hashlib.sha1(f"{s[0]}{k}".encode()).hexdigest()
                 s[4] += 1
             name, valid, cov, commit, gen = s
+            if files and (name, gen) not in made:
+                made.pop((name, gen - 1), None)
+                made[(name, gen)] = detail(name, gen, files)
             results.append(
                 RepoResult(
                     name=name,
@@ -413,6 +443,7 @@ def snapshots(
                     ),
                     source=Source(commit, "main", False),
                     duration_ms=rnd.randint(3, 900),
+                    detail=made[(name, gen)] if files else None,
                 )
             )
         when = start + timedelta(hours=k)
@@ -423,8 +454,17 @@ def snapshots(
         yield snap, snapmod.dumps(snapmod.to_dict(snap))
 
 
-def store(path: Path, repo_count: int, count: int, *, retention: int, bare: bool = False) -> int:
-    """A metrics store of ``count`` collections, as gitmetrics writes it, via git fast-import.
+def store(
+    path: Path,
+    repo_count: int,
+    count: int,
+    *,
+    retention: int,
+    bare: bool = False,
+    files: int = 0,
+) -> int:
+    """A metrics store of ``count`` collections, as gitmetrics writes it, via git fast-import
+    (with ``files``, each repository's per-file detail too, rewritten when it changes).
 
     Returns the raw JSON bytes of all snapshots.
     """
@@ -439,7 +479,8 @@ def store(path: Path, repo_count: int, count: int, *, retention: int, bare: bool
     tree: dict[str, bytes] = {}
     prev = None
     t0 = 1_735_689_600
-    for k, (snap, data) in enumerate(snapshots(repo_count, count)):
+    details: dict[str, bytes] = {}
+    for k, (snap, data) in enumerate(snapshots(repo_count, count, files=files)):
         if k == 0:
             snapmod.validate(json.loads(data))
         raw += len(data)
@@ -460,7 +501,15 @@ def store(path: Path, repo_count: int, count: int, *, retention: int, bare: bool
         for gone in sorted(before - set(tree)):
             stream.append(b"D %s\n" % gone.encode())
         stream.append(b"M 100644 :%d %s\n" % (k + 1, snap_path.encode()))
-        stream.append(b"M 100644 :%d latest.json\n\n" % (k + 1))
+        stream.append(b"M 100644 :%d latest.json\n" % (k + 1))
+        for r in snap.repositories:
+            if r.detail is not None and details.get(r.name) != r.detail:
+                details[r.name] = r.detail
+                where = snapmod.files_path(r.name).encode()
+                stream.append(
+                    b"M 100644 inline %s\ndata %d\n%s\n" % (where, len(r.detail), r.detail)
+                )
+        stream.append(b"\n")
     git("fast-import", "--quiet", cwd=path, data=b"".join(stream))
     if not bare:
         git("reset", "-q", "--hard", "main", cwd=path)

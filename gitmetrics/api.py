@@ -785,27 +785,23 @@ def file_tables(st: Store, newest: Collection, names: Sequence[str]) -> dict[str
     left = shape.MAX_FILES_TOTAL
     out: dict[str, Any] = {}
     for name, detail in mine.items():
-        other = before.get(name)
+        other, back = before.get(name, (None, None))
         try:
             theirs = None if other is None else files.of(other, name)
         except GitmetricsError:
             theirs = None
+        against = None
+        if other is not None and theirs is not None:
+            against = shape.file_point(other, name, back)
         out[name] = shape.file_table(
             detail,
             theirs,
-            at=_file_point(newest, name),
-            against=None if other is None or theirs is None else _file_point(other, name),
+            at=shape.file_point(newest, name),
+            against=against,
             limit=min(shape.MAX_FILES, left),
         )
         left -= len(out[name]["rows"])
     return out
-
-
-def _file_point(c: Collection, name: str) -> dict[str, Any]:
-    r = c.snapshot.repo(name)
-    source = r.source.commit if r is not None and r.source is not None else None
-    when = (r.measured_at if r is not None else None) or c.snapshot.timestamp
-    return {"collection": c.entry.commit, "timestamp": when, "source": source}
 
 
 def _stored(

@@ -647,6 +647,19 @@ def commit_link_parts(template: str, repo: str) -> list[str]:
     return [fill(part, repo=repo) for part in template.split("{commit}")]
 
 
+def file_point(c: Collection, name: str, back: int | None = None) -> dict[str, Any]:
+    """A point of a files table: the collection (its metrics commit, ``None`` for the one
+    being committed), when ``name`` was measured there, its source commit, and for the
+    point compared with how many collections back it is (1: the one before)."""
+    r = c.snapshot.repo(name)
+    source = r.source.commit if r is not None and r.source is not None else None
+    when = (r.measured_at if r is not None else None) or c.snapshot.timestamp
+    point: dict[str, Any] = {"collection": c.commit, "timestamp": when, "source": source}
+    if back is not None:
+        point["back"] = back
+    return point
+
+
 def file_table(
     mine: Sequence[FileDetail],
     theirs: Sequence[FileDetail] | None,

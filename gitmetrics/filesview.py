@@ -10,10 +10,11 @@ snapshot file name, a date or a duration: :func:`gitmetrics.history.resolve`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from itertools import islice
+from typing import TYPE_CHECKING, TypeVar
 
 from gitmetrics import perfile
 from gitmetrics.errors import StoreError
@@ -41,8 +42,11 @@ if TYPE_CHECKING:
 #: how ``files`` sorts: by path, worst coverage first, most missed lines first, or the
 #: biggest drop first
 SORTS = ("path", "coverage", "missed", "change")
-#: how many collections ``files`` looks back for the repository's previous measurement
+#: how many collections ``files`` (and the dashboard) look back for a repository's previous
+#: different measurement
 LOOK_BACK = 1000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,26 +127,40 @@ def _detail(files: Files, c: Collection, name: str, spec: str) -> list[FileDetai
 def previous(store: Store, files: Files, c: Collection, name: str) -> Collection | None:
     """The newest collection before ``c`` whose measurement of ``name`` differs from the one
     ``c`` holds (looked for among :data:`LOOK_BACK` collections); ``None`` when none does."""
-    return previous_of(store, files, c, [name]).get(name)
+    found = previous_of(store, files, c, [name]).get(name)
+    return None if found is None else found[0]
 
 
 def previous_of(
     store: Store, files: Files, c: Collection, names: Sequence[str]
-) -> dict[str, Collection]:
-    """:func:`previous` of each of ``names``, in one walk back through the history (the
-    names without an earlier different measurement are left out)."""
+) -> dict[str, tuple[Collection, int]]:
+    """:func:`previous` of each of ``names``, in one walk back through the history, with how
+    many collections back it is (the names without an earlier different measurement are
+    left out)."""
     mine = {name: files.blob_id(c, name) for name in names}
-    found: dict[str, Collection] = {}
-    for n, older in enumerate(query(store, Query(rev=c.entry.commit, limit=LOOK_BACK + 1))):
-        if n == 0:
-            continue  # c itself
-        for name, blob in mine.items():
-            if name in found:
-                continue
-            sha = files.blob_id(older, name)
+    walk = query(store, Query(rev=c.entry.commit, limit=LOOK_BACK + 1))
+    next(walk, None)  # c itself
+    return previous_different(walk, mine, files.blob_id)
+
+
+def previous_different(
+    walk: Iterable[T], mine: Mapping[str, bytes | None], blob_id: Callable[[T, str], bytes | None]
+) -> dict[str, tuple[T, int]]:
+    """For each name of ``mine`` (its per-file detail's blob id now), the first collection of
+    ``walk`` (the earlier ones, newest first) whose blob differs and how many collections
+    back it is (1: the one before), among the first :data:`LOOK_BACK`; one without a blob
+    does not count. The one walk of ``files`` and of the dashboard, the commit's included."""
+    found: dict[str, tuple[T, int]] = {}
+    pending = dict(mine)
+    if not pending:
+        return found  # nothing walked
+    for n, older in enumerate(islice(walk, LOOK_BACK), start=1):
+        for name, blob in list(pending.items()):
+            sha = blob_id(older, name)
             if sha is not None and sha != blob:
-                found[name] = older
-        if len(found) == len(mine):
+                found[name] = (older, n)
+                del pending[name]
+        if not pending:
             break
     return found
 

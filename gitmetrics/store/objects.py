@@ -11,7 +11,7 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -184,17 +184,48 @@ def update_tree(
     return root
 
 
-def lookup(odb: Any, tree_id: bytes, path: str) -> bytes | None:
-    """The blob id at ``path`` under ``tree_id``, or ``None`` when there is no such file."""
+def lookup(
+    odb: Any,
+    tree_id: bytes,
+    path: str,
+    read: Callable[[Any, bytes], dict[bytes, tuple[int, bytes]]] | None = None,
+) -> bytes | None:
+    """The blob id at ``path`` under ``tree_id``, or ``None`` when there is no such file
+    (``read`` reads one tree's entries: :func:`entries`, or :class:`Trees`' cache)."""
+    read = read or entries
     sha = tree_id
     *dirs, leaf = path.split("/")
     for part in dirs:
-        entry = entries(odb, sha).get(part.encode())
+        entry = read(odb, sha).get(part.encode())
         if entry is None or not stat.S_ISDIR(entry[0]):
             return None
         sha = entry[1]
-    found = entries(odb, sha).get(leaf.encode())
+    found = read(odb, sha).get(leaf.encode())
     return None if found is None or stat.S_ISDIR(found[0]) else found[1]
+
+
+class Trees:
+    """Tree objects read once each, the newest ``keep`` kept: looking a file up in the trees
+    of many consecutive commits, which share most of their subtrees, reads each subtree once."""
+
+    def __init__(self, odb: Any, keep: int = 256) -> None:
+        self.odb = odb
+        self.keep = keep
+        self._seen: dict[bytes, dict[bytes, tuple[int, bytes]]] = {}
+
+    def entries(self, odb: Any, tree_id: bytes) -> dict[bytes, tuple[int, bytes]]:
+        """:func:`entries` of one tree, read once."""
+        found = self._seen.pop(tree_id, None)
+        if found is None:
+            found = entries(odb, tree_id)
+            while len(self._seen) >= self.keep:
+                del self._seen[next(iter(self._seen))]
+        self._seen[tree_id] = found  # the most recently used last
+        return found
+
+    def lookup(self, tree_id: bytes, path: str) -> bytes | None:
+        """:func:`lookup` through the cache."""
+        return lookup(self.odb, tree_id, path, self.entries)
 
 
 def tree_files(odb: Any, tree_id: bytes) -> dict[str, bytes]:

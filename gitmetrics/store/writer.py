@@ -27,7 +27,7 @@ from gitmetrics.store.format import (
     is_snapshot_path,
     write_root,
 )
-from gitmetrics.store.objects import remove
+from gitmetrics.store.objects import Trees, remove
 from gitmetrics.store.reader import HistoryEntry
 
 if TYPE_CHECKING:
@@ -47,7 +47,9 @@ class DeriveContext:
     snapshot: Snapshot
     #: earlier collections, newest first (up to DERIVE_HISTORY), not including ``snapshot``
     previous: Sequence[HistoryEntry]
-    #: reads a file of the tree being replaced (``None`` when absent)
+    #: reads a file of the tree being committed, as it is before the derived files are
+    #: applied (so the new snapshot, latest.json and per-file detail, and the derived files
+    #: of the tree being replaced); ``None`` when absent
     read: Callable[[str], bytes | None]
     #: every path in the new tree before derived files are applied (snapshots, latest.json,
     #: and the derived files of the tree being replaced)
@@ -60,6 +62,17 @@ class DeriveContext:
     snapshot_path: str = ""
     #: the store's branch (``main``), for links to its files on a git host
     branch: str = "main"
+    #: the commits the new one is made on: its parent, or the two sides of a merge
+    heads: Sequence[str] = ()
+    #: the collections reachable from some commits (``heads`` for every earlier one), newest
+    #: commit first, read from the commit messages alone: walking them reads no file
+    history: Callable[[Sequence[str]], Iterator[HistoryEntry]] = lambda heads: iter(())
+    #: the blob id of a file in the tree of an earlier commit, or (``None``) of the tree
+    #: being committed; ``None`` when absent. Equal ids are equal contents, so an earlier
+    #: version of a file is compared without reading either
+    blob_id: Callable[[str | None, str], bytes | None] = lambda commit, path: None
+    #: the content of a blob :attr:`blob_id` gave
+    blob: Callable[[bytes], bytes] = lambda sha: b""
 
 
 #: Builds the derived files (README.md, badges, ...) for the newest snapshot;
@@ -268,7 +281,7 @@ def snapshot_tree(
                 store,
                 state,
                 parent,
-                _reader(store, base, changes),
+                _ids(store, base, changes),
                 paths=tuple(sorted(paths)),
                 snapshot_path=snap_path,
             )
@@ -372,16 +385,11 @@ def apply_derived(
     history and its ``sides``, so views of the whole history see both.
     """
     before = dict(files)
-
-    def read(path: str) -> bytes | None:
-        sha = before.get(path)
-        return None if sha is None else store.blob(sha)
-
     for path, sha in derived(
         store,
         snap,
         parent,
-        read,
+        before.get,
         previous=previous,
         sides=sides,
         paths=tuple(sorted(before)),
@@ -397,14 +405,15 @@ def derived(
     store: Store,
     snap: Snapshot,
     parent: str | None,
-    read: Callable[[str], bytes | None],
+    ids: Callable[[str], bytes | None],
     *,
     previous: Sequence[HistoryEntry] | None = None,
     sides: Sequence[str] = (),
     paths: Sequence[str] = (),
     snapshot_path: str = "",
 ) -> dict[str, bytes | None]:
-    """The derived files for ``snap`` as ``path -> blob id`` (``None``: remove the path)."""
+    """The derived files for ``snap`` as ``path -> blob id`` (``None``: remove the path);
+    ``ids`` gives the blob id of a file of the tree being committed."""
     if store.derive is None:
         return {}
     from dulwich.objects import Blob
@@ -417,6 +426,10 @@ def derived(
         # a derived view must never stop a commit: what is unreadable is skipped
         return store.readable(store.walk_history(heads))
 
+    def read(path: str) -> bytes | None:
+        sha = ids(path)
+        return None if sha is None else store.blob(sha)
+
     made = store.derive(
         DeriveContext(
             snap,
@@ -426,6 +439,10 @@ def derived(
             earlier=earlier,
             snapshot_path=snapshot_path,
             branch=store.branch_ref().decode().removeprefix("refs/heads/"),
+            heads=tuple(heads),
+            history=store.walk_history,
+            blob_id=_blob_ids(store, ids),
+            blob=store.blob,
         )
     )
     out: dict[str, bytes | None] = {}
@@ -446,19 +463,38 @@ def derived(
     return out
 
 
-def _reader(
+def _ids(
     store: Store, base: bytes | None, changes: Mapping[str, bytes | None]
 ) -> Callable[[str], bytes | None]:
-    """Reads a file of the tree being built: ``changes`` first, then the ``base`` tree."""
+    """The blob id of a file of the tree being built: ``changes`` first, then ``base``."""
 
-    def read(path: str) -> bytes | None:
+    def blob_id(path: str) -> bytes | None:
         if path in changes:
-            sha = changes[path]
-        else:
-            sha = None if base is None else store.lookup(base, path)
-        return None if sha is None else store.blob(sha)
+            return changes[path]
+        return None if base is None else store.lookup(base, path)
 
-    return read
+    return blob_id
+
+
+def _blob_ids(
+    store: Store, ids: Callable[[str], bytes | None]
+) -> Callable[[str | None, str], bytes | None]:
+    """:attr:`DeriveContext.blob_id`: ``ids`` for the tree being committed, else a look-up
+    in the commit's tree. Trees are read once each (the newest few kept): consecutive
+    collections share most of theirs, so walking back through many costs one read of the
+    trees each one changed."""
+    trees = Trees(store.repo.object_store)
+    roots: dict[str, bytes] = {}
+
+    def blob_id(commit: str | None, path: str) -> bytes | None:
+        if commit is None:
+            return ids(path)
+        root = roots.get(commit)
+        if root is None:
+            root = roots[commit] = store.repo[commit.encode()].tree
+        return trees.lookup(root, path)
+
+    return blob_id
 
 
 def prune(files: dict[str, T], retention: Retention) -> list[str]:

@@ -228,3 +228,39 @@ def test_derivers_are_told_where_the_snapshot_is(store_dir: Path) -> None:
     first = st.commit_snapshot(snap, retention=30)
     second = st.commit_snapshot(snap, retention=30)  # same second: a repeat name
     assert seen == [first.snapshot_path, second.snapshot_path]
+
+
+def test_derivers_read_earlier_trees_by_blob_id(store_dir: Path) -> None:
+    """``blob_id`` of the tree being committed and of earlier commits, as git names them;
+    ``history`` from any commit, newest first; ``heads`` the parent."""
+    seen: list[dict[str, object]] = []
+
+    def derive(ctx: DeriveContext) -> dict[str, bytes | None]:
+        earlier = [e.commit for e in ctx.history(ctx.heads)]
+        seen.append(
+            {
+                "heads": list(ctx.heads),
+                "history": earlier,
+                "latest": ctx.blob_id(None, "latest.json"),
+                "before": [ctx.blob_id(c, "latest.json") for c in earlier],
+                "missing": [ctx.blob_id(c, "repos/none/files.json") for c in earlier],
+                "content": [
+                    ctx.blob(sha) for c in earlier if (sha := ctx.blob_id(c, "latest.json"))
+                ],
+            }
+        )
+        return {}
+
+    st = store.init(store_dir)
+    st.derive = derive
+    done = [_collect(st, day, 40 + day) for day in range(1, 4)]
+    last = seen[-1]
+    assert last["heads"] == [done[1].commit]
+    assert last["history"] == [done[1].commit, done[0].commit]
+    oracle = [git("rev-parse", f"{c.commit}:latest.json", cwd=store_dir).strip() for c in done]
+    assert last["latest"] == oracle[2].encode()
+    assert last["before"] == [oracle[1].encode(), oracle[0].encode()]
+    assert last["missing"] == [None, None]
+    shown = [git("show", f"{c.commit}:latest.json", cwd=store_dir) for c in done[1::-1]]
+    assert [b.decode() for b in last["content"]] == shown  # type: ignore[attr-defined]
+    st.close()
