@@ -448,10 +448,18 @@ VIEWS: dict[str, list[str]] = {
 }
 
 
-def cpu_of(argv: list[str], repeat: int, stdin: bytes | None = None) -> float:
-    """The median CPU seconds (user + system) of ``repeat`` runs of a whole process."""
+def cpu_of(
+    argv: list[str],
+    repeat: int,
+    stdin: bytes | None = None,
+    prepare: Callable[[], None] | None = None,
+) -> float:
+    """The median CPU seconds (user + system) of ``repeat`` runs of a whole process
+    (``prepare`` is called before each, outside the time)."""
     times = []
     for _ in range(repeat):
+        if prepare is not None:
+            prepare()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -514,31 +522,54 @@ GIT_LOG_FORMAT = "--format=%H " + " ".join(
 )  # fmt: skip
 
 
+#: Views that keep each older collection's figures in the store's local cache
+#: (`gitmetrics.store.cache`): measured with no cache file (cold) and with it (warm).
+CACHED_VIEWS = ("report", "trends")
+
+
+def drop_cache(path: Path) -> None:
+    """Remove the store's local figures cache (a checkout without one has nothing to remove)."""
+    for gitdir in (path / ".git", path):
+        (gitdir / "gitmetrics-figures").unlink(missing_ok=True)
+
+
 def bench_views(tmp: Path, quick: bool) -> None:
     sizes = (300, 1000) if quick else (1000, 10_000)
     repeat = 3 if quick else 5
     inside: dict[tuple[str, int], float] = {}
+    labels: list[str] = []
     for n in sizes:
         path = tmp / f"views-{n}"
         gen.store(path, 100, n, retention=30)
-        for label, argv in VIEWS.items():
-            ours = cpu_of([*GITMETRICS, *argv, "--store", str(path)], repeat)
-            inside[label, n] = min(in_process(label, path) for _ in range(3 if n < 5000 else 2))
-            if label.startswith("history"):
-                base = cpu_of(["git", "-C", str(path), "log", GIT_LOG_FORMAT], repeat)
-                what = "git log --format (the same trailers)"
-            else:
-                shas = blobs_read(label, path)
-                stdin = "".join(f"{sha}\n" for sha in shas).encode()
-                base = cpu_of(["git", "-C", str(path), "cat-file", "--batch"], repeat, stdin)
-                what = f"git cat-file --batch of its {len(shas):,} snapshot(s)"
-            row("views", f"`{label}` on {n:,} x 100: process CPU vs {what}", ms(ours), ms(base),
-                x(ours, base))  # fmt: skip
-            row("views", f"`{label}` on {n:,} x 100: in-process CPU (no start-up) vs the same",
-                ms(inside[label, n]), ms(base), x(inside[label, n], base))  # fmt: skip
+        for view, argv in VIEWS.items():
+            cases = [(f"{view} (cold cache)", True), (f"{view} (warm cache)", False)]
+            for label, cold in cases if view in CACHED_VIEWS else [(view, False)]:
+                if label not in labels:
+                    labels.append(label)
+                before = (lambda: drop_cache(path)) if cold else None  # noqa: B023
+                in_process(view, path)  # warm: the cache filled; cold: dropped before each
+                ours = cpu_of([*GITMETRICS, *argv, "--store", str(path)], repeat, prepare=before)
+                runs = []
+                for _ in range(3 if n < 5000 else 2):
+                    if before is not None:
+                        before()
+                    runs.append(in_process(view, path))
+                inside[label, n] = min(runs)
+                if view.startswith("history"):
+                    base = cpu_of(["git", "-C", str(path), "log", GIT_LOG_FORMAT], repeat)
+                    what = "git log --format (the same trailers)"
+                else:
+                    shas = blobs_read(view, path)
+                    stdin = "".join(f"{sha}\n" for sha in shas).encode()
+                    base = cpu_of(["git", "-C", str(path), "cat-file", "--batch"], repeat, stdin)
+                    what = f"git cat-file --batch of its {len(shas):,} snapshot(s)"
+                row("views", f"`{label}` on {n:,} x 100: process CPU vs {what}", ms(ours),
+                    ms(base), x(ours, base))  # fmt: skip
+                row("views", f"`{label}` on {n:,} x 100: in-process CPU (no start-up) vs the same",
+                    ms(inside[label, n]), ms(base), x(inside[label, n], base))  # fmt: skip
         shutil.rmtree(path)
     small, big = sizes
-    for label in VIEWS:
+    for label in labels:
         row("views", f"`{label}`: in-process CPU on {big:,} vs on {small:,} collections",
             ms(inside[label, big]), ms(inside[label, small]),
             x(inside[label, big], inside[label, small]))  # fmt: skip

@@ -8,6 +8,7 @@ renderers (terminal, JSON, markdown, CSV, HTML) only format it.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -304,9 +305,42 @@ def _number(value: Any) -> float | None:
     return value  # type: ignore[no-any-return]
 
 
+#: The store's local cache of each older collection's :class:`_Figures` (see
+#: :mod:`gitmetrics.store.cache`): ``trends`` and ``report`` read a line per collection
+#: instead of its snapshot.
+FIGURES_CACHE = "figures"
+
+
 def _stored_figures(store: Store, c: Collection) -> _Figures | None:
-    """:class:`_Figures` of one collection read as plain data, with no snapshot built;
-    ``None`` (with a warning, as :func:`readable` gives) when it cannot be read."""
+    """:class:`_Figures` of one collection, from the store's cache or read as plain data
+    with no snapshot built; ``None`` (with a warning, as :func:`readable` gives) when it
+    cannot be read. Call ``store.cache(FIGURES_CACHE).flush()`` after the last."""
+    cache = store.cache(FIGURES_CACHE)
+    line = cache.get(c.entry.commit)
+    if line is not None and (figures := _cached_figures(line)) is not None:
+        return figures
+    figures = _read_figures(store, c)
+    if figures is not None:
+        text = json.dumps([figures.timestamp, figures.avg, figures.measured], separators=(",", ":"))
+        cache.put(c.entry.commit, text.encode())
+    return figures
+
+
+def _cached_figures(line: bytes) -> _Figures | None:
+    """A cache line back as :class:`_Figures`; ``None`` for anything else (a miss)."""
+    try:
+        timestamp, avg, measured = json.loads(line)
+        if type(timestamp) is not str or type(measured) is not dict:
+            raise TypeError
+        parse_timestamp(timestamp)
+        for value in measured.values():
+            _number(value)
+        return _Figures(timestamp, _number(avg), measured)
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_figures(store: Store, c: Collection) -> _Figures | None:
     where = f"{c.entry.snapshot_path}@{c.entry.commit[:10]}"
     data = stored_data(store, c.entry)
     try:
@@ -321,8 +355,13 @@ def _stored_figures(store: Store, c: Collection) -> _Figures | None:
             return None
         measured: dict[str, float | None] = {}
         for r in reversed(data["repositories"]):
-            measured[r["name"]] = _number(r.get("coverage")) if r["status"] == "ok" else None
+            name = r["name"]
+            if type(name) is not str:
+                raise TypeError
+            measured[name] = _number(r.get("coverage")) if r["status"] == "ok" else None
         timestamp = data["timestamp"]
+        if type(timestamp) is not str:
+            raise TypeError
         parse_timestamp(timestamp)
         return _Figures(timestamp, _number(data["summary"]["avg_coverage"]), measured)
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -379,6 +418,7 @@ def build_report(
                     highs[name] = value
                 if value < lows.get(name, 101.0):
                     lows[name] = value
+    store.cache(FIGURES_CACHE).flush()
     if not recent:
         collections(store)  # the usual message: no collection, or none readable
     cols = recent[::-1]  # oldest first
@@ -715,6 +755,7 @@ def build_trends(
         elif (figures := _stored_figures(store, c)) is not None:
             cols.append(figures)
             read.append(c)
+    store.cache(FIGURES_CACHE).flush()
     if latest is None:
         collections(store, window)  # the usual message: no collection, or none readable
         raise AssertionError("unreachable")

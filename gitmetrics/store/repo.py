@@ -23,6 +23,7 @@ from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
 from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree, writer
+from gitmetrics.store.cache import CommitCache
 from gitmetrics.store.format import BRANCH
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
 from gitmetrics.store.writer import CommitResult, Deriver
@@ -47,6 +48,7 @@ class Store:
     #: the work tree then gets without reading them back (at most WRITTEN_BYTES)
     _written: dict[bytes, bytes] = field(default_factory=dict, repr=False)
     _written_bytes: int = field(default=0, repr=False)
+    _caches: dict[str, CommitCache] = field(default_factory=dict, repr=False)
 
     # --- opening ----------------------------------------------------------------
 
@@ -71,6 +73,14 @@ class Store:
     def gitdir(self) -> Path:
         """The git control directory (``.git`` or the bare repository itself)."""
         return Path(self.repo.controldir())
+
+    def cache(self, name: str) -> CommitCache:
+        """The local cache ``name`` of values derived from collection commits (one per
+        store and name in a process; see :mod:`gitmetrics.store.cache`)."""
+        found = self._caches.get(name)
+        if found is None:
+            found = self._caches[name] = CommitCache(self.gitdir / f"gitmetrics-{name}")
+        return found
 
     @property
     def bare(self) -> bool:
