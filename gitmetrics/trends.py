@@ -111,11 +111,33 @@ def spark_levels(
     return out
 
 
+#: The most characters a sparkline has (a `trends` row then fits 80 columns); a longer
+#: series is drawn in as many equal shares, each the mean of its values.
+SPARK_WIDTH = 20
+
+
+def squeeze(series: Sequence[float | None], width: int = SPARK_WIDTH) -> list[float | None]:
+    """``series`` cut into at most ``width`` consecutive shares as equal as can be, each
+    the mean of its values (``None``: none measured); a shorter series as it is."""
+    n = len(series)
+    if n <= width:
+        return list(series)
+    out: list[float | None] = []
+    for i in range(width):
+        values = [v for v in series[i * n // width : (i + 1) * n // width] if v is not None]
+        out.append(sum(values) / len(values) if values else None)
+    return out
+
+
 def sparkline(
-    series: Sequence[float | None], lo: float | None = None, hi: float | None = None
+    series: Sequence[float | None],
+    lo: float | None = None,
+    hi: float | None = None,
+    width: int = SPARK_WIDTH,
 ) -> str:
-    """A one-line chart such as ``▁▃▅█`` (a gap is a space)."""
-    return "".join(" " if lvl is None else SPARK_CHARS[lvl] for lvl in spark_levels(series, lo, hi))
+    """A one-line chart such as ``▁▃▅█`` (a gap is a space), at most ``width`` long."""
+    levels = spark_levels(squeeze(series, width), lo, hi)
+    return "".join(" " if lvl is None else SPARK_CHARS[lvl] for lvl in levels)
 
 
 # --- least squares and forecast -----------------------------------------------------

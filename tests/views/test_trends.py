@@ -29,6 +29,18 @@ def test_sparkline_scales_to_the_series_range() -> None:
     assert trends.spark_levels([1.0, 2.0], levels=3) == [0, 2]
 
 
+def test_a_long_series_is_drawn_in_at_most_spark_width_shares() -> None:
+    assert trends.SPARK_WIDTH == 20
+    ramp = [float(i) for i in range(721)]  # a month of hourly collections
+    line = trends.sparkline(ramp)
+    assert len(line) == 20 and line[0] == "▁" and line[-1] == "█"
+    assert list(line) == sorted(line)  # a rising series still rises
+    assert trends.squeeze([1.0, 3.0, None, None, 5.0, 7.0], width=3) == [2.0, None, 6.0]
+    assert trends.squeeze([1.0, None, 2.0], width=2) == [1.0, 2.0]
+    assert trends.sparkline([10.0] * 30 + [20.0], width=30) == "▁" * 29 + "█"  # 31 in 30
+    assert trends.sparkline([1.0, 2.0]) == "▁█"  # short: as it is
+
+
 def test_best_worst_and_window_change_skip_gaps() -> None:
     assert trends.best_worst([None, 3.0, 9.0, 1.0]) == (9.0, 1.0)
     assert trends.best_worst([None]) == (None, None)
