@@ -165,16 +165,18 @@ def fit(points: Sequence[tuple[datetime, float | None]]) -> Fit | None:
     pts = [(t, v) for t, v in points if v is not None]
     if len(pts) < 2:
         return None
-    t0 = min(t for t, _ in pts)
-    xs = [(t - t0).total_seconds() / SECONDS_PER_DAY for t, _ in pts]
+    # seconds since the epoch: whole seconds are exact, so differences are too
+    seconds = [t.timestamp() for t, _ in pts]
+    t0 = min(seconds)
+    xs = [(t - t0) / SECONDS_PER_DAY for t in seconds]
     ys = [v for _, v in pts]
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
+    sxx = sum([(x - mx) ** 2 for x in xs])
     if sxx <= 0:
         return None
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    syy = sum((y - my) ** 2 for y in ys)
+    sxy = sum([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
+    syy = sum([(y - my) ** 2 for y in ys])
     slope = sxy / sxx
     r2 = 1.0 if syy <= 0 else (sxy * sxy) / (sxx * syy)
     return Fit(slope_per_day=slope, intercept=my - slope * mx, r2=r2, points=n)

@@ -326,6 +326,9 @@ def _stored_figures(store: Store, c: Collection) -> _Figures | None:
     return figures
 
 
+_NUMBERS = frozenset({int, float, type(None)})
+
+
 def _cached_figures(line: bytes) -> _Figures | None:
     """A cache line back as :class:`_Figures`; ``None`` for anything else (a miss)."""
     try:
@@ -333,8 +336,8 @@ def _cached_figures(line: bytes) -> _Figures | None:
         if type(timestamp) is not str or type(measured) is not dict:
             raise TypeError
         parse_timestamp(timestamp)
-        for value in measured.values():
-            _number(value)
+        if not _NUMBERS.issuperset(map(type, measured.values())):
+            raise TypeError
         return _Figures(timestamp, _number(avg), measured)
     except (TypeError, ValueError):
         return None
