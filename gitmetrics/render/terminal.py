@@ -74,6 +74,7 @@ class Grid:
         self.rows: list[tuple[list[str], bool]] = []
         self.optional = tuple(optional)
         self._texts: dict[str, Any] = {}  # markup -> rich Text, each parsed once
+        self._cell_lengths: dict[str, int] = {}
 
     def add_column(self, heading: str = "", *, justify: str = "left") -> None:
         """A column: ``justify="right"`` for figures."""
@@ -91,16 +92,27 @@ class Grid:
             found = self._texts[markup] = Text.from_markup(markup)
         return found
 
+    def _length(self, markup: str) -> int:
+        """The cells a markup string takes on a terminal (each measured once)."""
+        found = self._cell_lengths.get(markup)
+        if found is None:
+            found = self._cell_lengths[markup] = self._text(markup).cell_len
+        return found
+
     def _lengths(self) -> list[int]:
         out = [0] * len(self.columns)
+        length = self._length
         for cells, _ in self.rows:
             for i, cell in enumerate(cells):
-                out[i] = max(out[i], self._text(cell).cell_len)
+                n = length(cell)
+                if n > out[i]:
+                    out[i] = n
         return out
 
-    def widths(self, width: int) -> list[int | None]:
-        """Each column's width at ``width`` (``None``: left out)."""
-        cells = self._lengths()
+    def widths(self, width: int, lengths: Sequence[int] | None = None) -> list[int | None]:
+        """Each column's width at ``width`` (``None``: left out); ``lengths``: each
+        column's widest cell, when the caller has them already."""
+        cells = list(self._lengths() if lengths is None else lengths)
         heads = [len(h) for h, _ in self.columns]
         figure = [j == "right" for _, j in self.columns]
         want = [max(c, h) for c, h in zip(cells, heads, strict=True)]
@@ -140,12 +152,12 @@ class Grid:
 
     def __rich_console__(self, console: Console, options: Any) -> Any:
         table = Table(box=None, pad_edge=False, header_style="bold")
-        widths = self.widths(options.max_width)
+        lengths = self._lengths()
+        widths = self.widths(options.max_width, lengths)
         kept = [i for i, w in enumerate(widths) if w is not None]
         for i in kept:
             heading, justify = self.columns[i]
             table.add_column(heading, justify=justify, width=widths[i], overflow="fold")
-        lengths = self._lengths()
         if self.rich_rows or any(lengths[i] > (widths[i] or 0) for i in kept):
             # a cell wraps: rich lays the rows out
             for cells, end in self.rows:
@@ -166,7 +178,7 @@ class Grid:
                 segments = drawn.get(cell)
                 if segments is None:
                     segments = drawn[cell] = list(self._text(cell).render(console))
-                pad = Segment(" " * ((widths[i] or 0) - self._text(cell).cell_len))
+                pad = Segment(" " * ((widths[i] or 0) - self._length(cell)))
                 if n:
                     line.append(gap)
                 if right[n]:
