@@ -147,7 +147,7 @@ def collect(
     gate(done.gate_failed(strict=strict))
 
 
-def _collect_interruptible(opts: api.CollectOptions) -> api.Collected:
+def _collect_interruptible(opts: "api.CollectOptions") -> "api.Collected":
     """``api.collect`` with a progress bar; a signal stops it with the shell's exit code."""
     from gitmetrics.command import interrupts
 
@@ -163,7 +163,7 @@ def _collect_interruptible(opts: api.CollectOptions) -> api.Collected:
         raise typer.Exit(exc.exit_code if isinstance(exc, Interrupted) else 128 + signum) from None
 
 
-def _collect_with_progress(opts: api.CollectOptions) -> api.Collected:
+def _collect_with_progress(opts: "api.CollectOptions") -> "api.Collected":
     cfg = api.require_config(opts.config)
     if not progress_enabled():
         return api.collect(opts, cfg=cfg)

@@ -162,7 +162,7 @@ def watch(
     gate(_watch_loop(plan, out, once=once, interval_text=interval))
 
 
-def _watch_loop(plan: api.WatchPlan, out: str, *, once: bool, interval_text: str) -> bool:
+def _watch_loop(plan: "api.WatchPlan", out: str, *, once: bool, interval_text: str) -> bool:
     """Rounds until a signal (or one with ``once``); a failed round is reported, not fatal.
 
     True when the last round broke a rule. Under json, csv or markdown the rounds go to
@@ -210,7 +210,7 @@ def _watch_loop(plan: api.WatchPlan, out: str, *, once: bool, interval_text: str
     return broken and once
 
 
-def _round(plan: api.WatchPlan) -> tuple[api.Round | None, GitmetricsError | None]:
+def _round(plan: "api.WatchPlan") -> "tuple[api.Round | None, GitmetricsError | None]":
     """One round, and the error that ended it (a full disk: the next round retries)."""
     try:
         done = api.watch_round(plan)

@@ -55,7 +55,7 @@ UnrelatedOpt = Annotated[
 ]
 
 
-def _run(action: str, out: str, opts: api.SyncOptions) -> None:
+def _run(action: str, out: str, opts: "api.SyncOptions") -> None:
     show("sync", out, api.sync(action, opts), terminal.sync)
 
 

@@ -35,3 +35,19 @@ def test_help_lists_gc_without_loading_the_store() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == [0, True, []]
+
+
+def test_cli_import_leaves_the_api_unloaded() -> None:
+    # gitmetrics.api is a lazy module (cli/common.py): an annotation such as
+    # ``opts: api.CollectOptions`` evaluated when a command module is defined would load it
+    # (about 10 ms of every command's start-up, --help's too)
+    code = (
+        "import sys\n"
+        "import gitmetrics.cli\n"
+        "m = sys.modules.get('gitmetrics.api')\n"
+        "print('loaded' if m is not None and type(m).__name__ != '_LazyModule' else 'lazy')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "lazy"
