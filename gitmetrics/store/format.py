@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from gitmetrics.store.repo import Store
 
 BRANCH = b"refs/heads/main"
+#: The remote's branch as the last fetch saw it (as git names it)
+REMOTE_REF = b"refs/remotes/origin/main"
 #: where ``gitmetrics patch --record KEY`` keeps a pull request's measurement: a ref of its
 #: own beside the branch, never on it (sync pushes and fetches the branch alone)
 PR_REFS = "refs/gitmetrics/pr/"

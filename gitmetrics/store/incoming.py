@@ -12,6 +12,7 @@ as it was. A quarantine left by a killed process is swept by the next writer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
     from gitmetrics.store.repo import Store
 
 INCOMING = "gitmetrics-incoming"
+#: How many of our commits a fetch names to the remote as ones it has ("have" lines): the
+#: heads (ours and the remote's as last fetched) and their nearest ancestors. dulwich would
+#: name every commit of the history (a git server answers only after the last), so each
+#: pull walked the whole history; a remote that has none of these sends a little more
+#: than it must, never less.
+HAVES = 256
 #: A quarantine older than this is swept even when its process id is alive again.
 STALE_SECONDS = 24 * 3600
 
@@ -43,6 +50,7 @@ class Quarantine:
             from dulwich.repo import Repo
 
             self._repo = Repo(str(self.path))
+            self._repo.get_graph_walker = functools.partial(_bounded_walker, self._repo)
         return self._repo
 
     def close(self) -> None:
@@ -61,6 +69,36 @@ class Quarantine:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+class _Bounded:
+    """dulwich's graph walker, telling at most :data:`HAVES` commits."""
+
+    def __init__(self, walker: Any, limit: int) -> None:
+        self._walker = walker
+        self._left = limit
+        self.told = 0  #: how many "have" lines were told
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._walker, name)
+
+    def __next__(self) -> bytes | None:
+        if self._left <= 0:
+            return None
+        sha: bytes | None = next(self._walker)
+        if sha is not None:
+            self._left -= 1
+            self.told += 1
+        return sha
+
+    next = __next__
+
+    def __iter__(self) -> _Bounded:
+        return self
+
+
+def _bounded_walker(repo: Any, heads: list[bytes] | None = None) -> _Bounded:
+    return _Bounded(type(repo).get_graph_walker(repo, heads), HAVES)
+
+
 @contextlib.contextmanager
 def quarantine(store: Store) -> Iterator[Quarantine]:
     """A fresh quarantine for one fetch; always deleted at the end (moved objects are kept)."""
@@ -75,8 +113,12 @@ def quarantine(store: Store) -> Iterator[Quarantine]:
     q = Quarantine(path)
     head = store.head()
     if head is not None:
-        # the fetch tells the remote what we have from the refs of its target
+        # the fetch tells the remote what we have from the refs of its target: our head,
+        # and the remote's head as last fetched (it has that one, whatever we did since)
         q.repo.refs[b"refs/heads/main"] = head.encode()
+        seen = store.remote_head()
+        if seen is not None and seen != head:
+            q.repo.refs[b"refs/heads/origin"] = seen.encode()
     try:
         yield q
     finally:

@@ -24,7 +24,7 @@ from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
 from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree, writer
 from gitmetrics.store.cache import CommitCache
-from gitmetrics.store.format import BRANCH
+from gitmetrics.store.format import BRANCH, REMOTE_REF
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
 from gitmetrics.store.writer import CommitResult, Deriver
 
@@ -112,6 +112,11 @@ class Store:
         """The commit the store's branch points at, or ``None`` for an empty store."""
         sha = self.repo.refs.as_dict().get(self.branch_ref())
         return None if sha is None else sha.decode()
+
+    def remote_head(self) -> str | None:
+        """The remote's branch as the last fetch saw it, when the store holds it."""
+        sha = self.repo.refs.as_dict().get(REMOTE_REF)
+        return sha.decode() if sha is not None and sha in self.repo.object_store else None
 
     # --- writing (see store/writer.py) -----------------------------------------------
 

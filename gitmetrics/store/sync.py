@@ -39,7 +39,7 @@ from gitmetrics.config import DEFAULT_NETWORK_TIMEOUT
 from gitmetrics.errors import GitmetricsError, StoreError, SyncError
 from gitmetrics.snapshot import Retention
 from gitmetrics.store import gate, incoming, locks
-from gitmetrics.store.format import BRANCH, LATEST, SNAPSHOT_DIR
+from gitmetrics.store.format import BRANCH, LATEST, REMOTE_REF, SNAPSHOT_DIR
 from gitmetrics.store.reader import HistoryEntry, parse_trailers
 from gitmetrics.store.repo import Store
 from gitmetrics.store.writer import DERIVE_HISTORY, prune
@@ -47,7 +47,6 @@ from gitmetrics.store.writer import DERIVE_HISTORY, prune
 TOKEN_ENV = "GITMETRICS_TOKEN"
 DEFAULT_USERNAME = "x-access-token"
 REMOTE_NAME = "origin"
-REMOTE_REF = b"refs/remotes/origin/main"
 #: How many times a push fetches, merges and tries again after losing a race. With N
 #: machines pushing at the same moment the last one to land needs up to N attempts
 #: (benchmarks/runners.py: 20 runners at once took up to 20); 30 leaves room for that.

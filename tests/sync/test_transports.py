@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitmetrics.errors import SyncError
-from gitmetrics.store import Store
+from gitmetrics.store import Store, incoming
 from gitmetrics.store import sync as S
 from tests.helpers import ROOT_SUBJECT, fsck, git
 from tests.sync.conftest import (
@@ -262,3 +262,54 @@ def test_git_clone_of_the_remote_shows_every_snapshot(
     assert {
         str(p.relative_to(tmp_path / "plain")) for p in (tmp_path / "plain").rglob("*.json")
     } == (paths | {"latest.json", ".gitmetrics.json"})
+
+
+def _told(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[incoming._Bounded]:
+    """Every graph walker the fetches make from now on, each telling at most ``limit``."""
+    made: list[incoming._Bounded] = []
+    real = incoming._bounded_walker
+
+    def spy(repo: object, heads: list[bytes] | None = None) -> incoming._Bounded:
+        made.append(real(repo, heads))
+        return made[-1]
+
+    monkeypatch.setattr(incoming, "_bounded_walker", spy)
+    monkeypatch.setattr(incoming, "HAVES", limit)
+    return made
+
+
+def test_a_pull_names_a_bounded_number_of_commits_it_has(
+    new_store: NewStore, git_daemon: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dulwich's own walker names every commit of the history to a git server (which
+    # answers only after the last): a pull of one collection walked all of them
+    url, base = git_daemon
+    bare = bare_remote(base / "metrics.git")
+    remote = S.make_remote(f"{url}/metrics.git", env={})
+    a, b = new_store("a"), new_store("b")
+    for minute in range(1, 21):
+        collect(a, "runner-a", minute)
+    S.push(a, remote, retention=30)
+    S.pull(b, remote, retention=30)
+    made = _told(monkeypatch, 4)
+    collect(a, "runner-a", 21)
+    S.push(a, remote, retention=30)
+    received = S.pull(b, remote, retention=30)
+    assert received.snapshots_received == 1 and received.fast_forward
+    # the server answers after the last "have": the walker names as many as it may (22
+    # commits of history without the bound)
+    assert made and max(w.told for w in made) == 4
+    # diverged further back than the walker looks: b's own 6 collections hide its history,
+    # the remote's head as last fetched is still named, so only what is new comes
+    for minute in range(30, 36):
+        collect(b, "runner-b", minute)
+    collect(a, "runner-a", 22)
+    S.push(a, remote, retention=30)
+    made.clear()
+    result = S.sync(b, remote, retention=30)
+    assert result.merged and result.snapshots_received == 1 and result.snapshots_sent == 6
+    assert made and all(w.told <= 4 for w in made)
+    S.pull(a, remote, retention=30)
+    assert a.head() == b.head() == git("--git-dir", bare, "rev-parse", "main").strip()
+    fsck(bare)
+    fsck(b.gitdir)
