@@ -818,9 +818,19 @@ def _send_pack(store: Store, client: Any, path: str, *, expected: str | None, ne
         return out
 
     def pack_data(have: Any, want: Any, *, ofs_delta: bool = False, **kw: Any) -> Any:
-        known = {h for h in have if h in repo.object_store}
-        return repo.generate_pack_data(
-            known, set(want), progress=kw.get("progress"), ofs_delta=ofs_delta
+        from dulwich.pack import generate_unpacked_objects
+
+        objects = repo.object_store
+        known = {h for h in have if h in objects}
+        todo = _to_send(objects, known, set(want))
+        # reusing the pack's deltas reads every object of the pack: worth it for a large
+        # push (a first one), not for the few objects of a collection or two
+        return len(todo), generate_unpacked_objects(
+            objects,
+            todo,
+            reuse_deltas=len(todo) > REUSE_DELTAS,
+            ofs_delta=ofs_delta,
+            progress=kw.get("progress"),
         )
 
     try:
@@ -833,6 +843,78 @@ def _send_pack(store: Store, client: Any, path: str, *, expected: str | None, ne
     if status is None:
         return ""
     return status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
+
+
+#: How many commits back from the remote's heads a push looks for the commits the remote
+#: has: what we send joins them within a few (a merge's own side forks off a recent one).
+#: A history joining further back is still sent whole and right, only with more objects.
+REMOTE_HAS = 1000
+#: From how many objects a push reuses the pack's deltas (see :func:`_send_pack`).
+REUSE_DELTAS = 1000
+
+
+def _to_send(objects: Any, haves: set[bytes], wants: set[bytes]) -> list[Any]:
+    """The objects reachable from ``wants`` that the remote, holding ``haves``, lacks, as
+    ``(sha, (type, path))`` for dulwich's pack writer.
+
+    dulwich's own search walks every ancestor of ``haves`` (the whole history) on every
+    push; here the remote's side is walked only :data:`REMOTE_HAS` commits deep, and the
+    trees of the commits where ours join it are what it is known to hold.
+    """
+    from dulwich.objects import Commit
+
+    theirs: set[bytes] = set()
+    stack = list(haves)
+    while stack and len(theirs) < REMOTE_HAS:
+        sha = stack.pop()
+        if sha not in theirs:
+            theirs.add(sha)
+            stack.extend(objects[sha].parents)
+    new: list[Any] = []
+    boundary: set[bytes] = set()
+    seen: set[bytes] = set()
+    stack = [w for w in wants if w not in theirs]
+    while stack:
+        sha = stack.pop()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        commit = objects[sha]
+        new.append(commit)
+        for parent in commit.parents:
+            if parent in theirs:
+                boundary.add(parent)
+            else:
+                stack.append(parent)
+    held: set[bytes] = set()
+    for sha in boundary:
+        _walk_tree(objects, objects[sha].tree, b"", held, None)
+    out: list[Any] = [(c.id, (Commit.type_num, None)) for c in new]
+    for commit in new:
+        _walk_tree(objects, commit.tree, b"", held, out)
+    return out
+
+
+def _walk_tree(
+    objects: Any, tree_id: bytes, path: bytes, held: set[bytes], out: list[Any] | None
+) -> None:
+    """Add to ``held`` (and ``out``, unless ``None``) the tree and what is under it that
+    ``held`` does not have yet; a tree already held is not read again."""
+    from dulwich.objects import Blob, Tree
+
+    if tree_id in held:
+        return
+    held.add(tree_id)
+    if out is not None:
+        out.append((tree_id, (Tree.type_num, path)))
+    for entry in objects[tree_id].iteritems():
+        name = path + b"/" + entry.path if path else entry.path
+        if entry.mode == 0o040000:
+            _walk_tree(objects, entry.sha, name, held, out)
+        elif entry.mode != 0o160000 and entry.sha not in held:  # a gitlink is no object here
+            held.add(entry.sha)
+            if out is not None:
+                out.append((entry.sha, (Blob.type_num, name)))
 
 
 def _count(store: Store, include: str | None, exclude: str | None) -> tuple[int, int]:

@@ -313,3 +313,36 @@ def test_a_pull_names_a_bounded_number_of_commits_it_has(
     assert a.head() == b.head() == git("--git-dir", bare, "rev-parse", "main").strip()
     fsck(bare)
     fsck(b.gitdir)
+
+
+@pytest.mark.parametrize("remote_has, reuse", [(3, 0), (1000, 1000)])
+def test_a_push_sends_what_the_remote_lacks_from_a_bounded_look_at_its_side(
+    new_store: NewStore,
+    git_daemon: tuple[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    remote_has: int,
+    reuse: int,
+) -> None:
+    # git's receive-pack refuses a pack that leaves the branch without every object it
+    # needs, and fsck checks the rest; b's own side forks off the remote's history 6
+    # commits back, further than REMOTE_HAS=3 looks: more is sent, never less
+    monkeypatch.setattr(S, "REMOTE_HAS", remote_has)
+    monkeypatch.setattr(S, "REUSE_DELTAS", reuse)  # 0: the pack's deltas are reused
+    url, base = git_daemon
+    bare = bare_remote(base / "metrics.git")
+    remote = S.make_remote(f"{url}/metrics.git", env={})
+    a, b = new_store("a"), new_store("b")
+    for minute in range(1, 11):
+        collect(a, "runner-a", minute)
+    S.push(a, remote, retention=3)
+    S.pull(b, remote, retention=3)
+    for minute in range(11, 17):
+        collect(a, "runner-a", minute)
+    S.push(a, remote, retention=3)
+    for minute in range(20, 25):
+        collect(b, "runner-b", minute)
+    result = S.sync(b, remote, retention=3)
+    assert result.merged and result.snapshots_sent == 5 and result.snapshots_received == 6
+    assert b.head() == git("--git-dir", bare, "rev-parse", "main").strip()
+    fsck(bare)
+    assert len(snapshot_paths_in_history(bare)) == 21
