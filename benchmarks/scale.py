@@ -179,7 +179,7 @@ def bench_sync(tmp: Path, quick: bool) -> None:
     shutil.copytree(full, older, symlinks=True)
     old_head = gen.git("rev-parse", f"main~{new}", cwd=full).decode().strip()
     gen.git("update-ref", "refs/heads/main", old_head, cwd=older)
-    daemon, port = start_daemon(remotes)
+    daemon, port = start_daemon(remotes, push=True)
     try:
         for kind, where in (
             ("local", lambda name: str(remotes / name)),
@@ -194,6 +194,8 @@ def bench_sync(tmp: Path, quick: bool) -> None:
 def sync_rows(tmp: Path, kind: str, where: Callable[[str], str], n: int, new: int) -> None:
     clone_url = where("older.git")
     ours_t, theirs_t, pull_ours, pull_theirs = [], [], [], []
+    push_ours: list[float] = []
+    push_theirs: list[float] = []
     for attempt in range(3):
         mine, theirs = tmp / f"{kind}-mine-{attempt}", tmp / f"{kind}-git-{attempt}"
         w, _, _ = measured([*CLI, "clone", clone_url, mine])
@@ -208,14 +210,44 @@ def sync_rows(tmp: Path, kind: str, where: Callable[[str], str], n: int, new: in
         w, _, _ = measured(["git", "pull", "-q", "--ff-only", full, "main"], cwd=theirs)
         pull_theirs.append(w)
         assert gen.git("rev-parse", "HEAD", cwd=mine) == gen.git("rev-parse", "HEAD", cwd=theirs)
+        # one new collection pushed into the full store: ours, and git pushing the same
+        # commit from the same store to another copy of the remote
+        commit_one(mine, attempt)
+        remotes = tmp / "remotes"
+        for name in ("push-ours.git", "push-git.git"):
+            shutil.rmtree(remotes / name, ignore_errors=True)
+            shutil.copytree(remotes / "full.git", remotes / name, symlinks=True)
+        w, _, _ = measured([*CLI, "push", "--remote", where("push-ours.git"), "--store", mine])
+        push_ours.append(w)
+        w, _, _ = measured(["git", "push", "-q", where("push-git.git"), "main"], cwd=mine)
+        push_theirs.append(w)
         shutil.rmtree(mine)
         shutil.rmtree(theirs)
+    a, b = statistics.median(push_ours), statistics.median(push_theirs)
+    row("sync", f"push 1 collection into {n + new:,}, {kind} (vs git push)", ms(a), ms(b), x(a, b))
     a, b = statistics.median(ours_t), statistics.median(theirs_t)
     row("sync", f"clone {n:,} collections, {kind} (vs git clone)", ms(a), ms(b), x(a, b))
     a, b = statistics.median(pull_ours), statistics.median(pull_theirs)
     row(
         "sync", f"pull {new} new collections, {kind} (vs git pull --ff-only)", ms(a), ms(b), x(a, b)
     )
+
+
+def commit_one(path: Path, attempt: int) -> None:
+    """One more collection in the store at ``path``: its state again, from another host."""
+    from gitmetrics import snapshot, store
+
+    st = store.open_store(path)
+    try:
+        head = st.head()
+        state = st.state(head) if head is not None else None
+        assert state is not None
+        snap = snapshot.build(
+            list(state.repositories), host=f"pusher{attempt}", timestamp="2031-01-01T00:00:00Z"
+        )
+        st.commit_snapshot(snap, retention=30)
+    finally:
+        st.close()
 
 
 # --- gc ------------------------------------------------------------------------------------

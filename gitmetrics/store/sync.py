@@ -27,7 +27,7 @@ import re
 import shutil
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -588,8 +588,13 @@ def _fetch_once(repo: Any, client: Any, path: str, remote: Remote) -> str | None
             return []
         return [sha]
 
-    result = client.fetch(path, repo, determine_wants=wants)
-    refs = {k: v for k, v in (result.refs or {}).items() if v}
+    from dulwich.client import LocalGitClient
+
+    if isinstance(client, LocalGitClient):
+        refs = _fetch_local(repo, path, wants)
+    else:
+        result = client.fetch(path, repo, determine_wants=wants)
+        refs = {k: v for k, v in (result.refs or {}).items() if v}
     refs.update(advertised)
     head = refs.get(BRANCH)
     if head is None or head == _ZERO:
@@ -602,6 +607,49 @@ def _fetch_once(repo: Any, client: Any, path: str, remote: Remote) -> str | None
             )
         return None
     return str(head.decode())
+
+
+def _fetch_local(repo: Any, path: str, wants: Callable[..., list[bytes]]) -> dict[bytes, bytes]:
+    """A fetch from a repository on this machine into ``repo`` (the quarantine); its refs.
+
+    What to copy is found as a push finds what to send (:func:`_to_send`, from the commits
+    of ours the remote has), not by dulwich's local fetch, which walks the whole history of
+    both sides. A remote this walk cannot read as a plain git history (an object missing
+    or of another kind than its parent names) is fetched by dulwich, and the trust gate says
+    what is wrong with it.
+    """
+    from dulwich.repo import Repo
+
+    remote: Any = Repo(path)
+    try:
+        refs: dict[bytes, bytes] = {k: v for k, v in remote.get_refs().items() if v}
+        want = wants(refs)
+        if not want:
+            return refs
+        theirs = remote.object_store
+        haves = {sha for sha in repo.refs.as_dict().values() if sha in theirs}
+        try:
+            from dulwich.pack import generate_unpacked_objects
+
+            todo = _to_send(theirs, haves, set(want), strict=True)
+            unpacked = generate_unpacked_objects(
+                theirs, todo, reuse_deltas=len(todo) > REUSE_DELTAS
+            )
+            repo.object_store.add_pack_data(len(todo), unpacked)
+        except (KeyError, _NotPlain, ValueError):
+            if not all(sha in theirs for sha in want):
+                return refs  # the ref moved before its objects arrived: fetched again
+            from dulwich.client import LocalGitClient
+
+            LocalGitClient().fetch(path, repo, determine_wants=_these(want))
+        return refs
+    finally:
+        remote.close()
+
+
+def _these(want: list[bytes]) -> Any:
+    """dulwich's ``determine_wants`` asking for ``want`` whatever is advertised."""
+    return lambda _refs, depth=None: want
 
 
 def _track(store: Store, remote_head: str | None) -> None:
@@ -853,15 +901,34 @@ REMOTE_HAS = 1000
 REUSE_DELTAS = 1000
 
 
-def _to_send(objects: Any, haves: set[bytes], wants: set[bytes]) -> list[Any]:
-    """The objects reachable from ``wants`` that the remote, holding ``haves``, lacks, as
+TREE_MODE = 0o040000
+GITLINK_MODE = 0o160000
+BLOB_TYPE = 3
+
+
+class _NotPlain(Exception):
+    """An object of another kind than the tree or commit naming it says (see _to_send)."""
+
+
+def _to_send(
+    objects: Any, haves: set[bytes], wants: set[bytes], *, strict: bool = False
+) -> list[Any]:
+    """The objects reachable from ``wants`` that the side holding ``haves`` lacks, as
     ``(sha, (type, path))`` for dulwich's pack writer.
 
     dulwich's own search walks every ancestor of ``haves`` (the whole history) on every
-    push; here the remote's side is walked only :data:`REMOTE_HAS` commits deep, and the
-    trees of the commits where ours join it are what it is known to hold.
+    push and local fetch; here that side is walked only :data:`REMOTE_HAS` commits deep,
+    and the trees of the commits where ours join it are what it is known to hold.
+    ``strict`` (objects from a remote): an object of another kind than named raises
+    :class:`_NotPlain`, a missing one ``KeyError``.
     """
-    from dulwich.objects import Commit
+    from dulwich.objects import Commit, Tree
+
+    def read(sha: bytes, kind: type) -> Any:
+        obj = objects[sha]
+        if strict and not isinstance(obj, kind):
+            raise _NotPlain(sha)
+        return obj
 
     theirs: set[bytes] = set()
     stack = list(haves)
@@ -869,7 +936,7 @@ def _to_send(objects: Any, haves: set[bytes], wants: set[bytes]) -> list[Any]:
         sha = stack.pop()
         if sha not in theirs:
             theirs.add(sha)
-            stack.extend(objects[sha].parents)
+            stack.extend(read(sha, Commit).parents)
     new: list[Any] = []
     boundary: set[bytes] = set()
     seen: set[bytes] = set()
@@ -879,7 +946,7 @@ def _to_send(objects: Any, haves: set[bytes], wants: set[bytes]) -> list[Any]:
         if sha in seen:
             continue
         seen.add(sha)
-        commit = objects[sha]
+        commit = read(sha, Commit)
         new.append(commit)
         for parent in commit.parents:
             if parent in theirs:
@@ -887,34 +954,31 @@ def _to_send(objects: Any, haves: set[bytes], wants: set[bytes]) -> list[Any]:
             else:
                 stack.append(parent)
     held: set[bytes] = set()
-    for sha in boundary:
-        _walk_tree(objects, objects[sha].tree, b"", held, None)
     out: list[Any] = [(c.id, (Commit.type_num, None)) for c in new]
-    for commit in new:
-        _walk_tree(objects, commit.tree, b"", held, out)
+    trees: list[tuple[bytes, list[Any] | None]] = [
+        (read(sha, Commit).tree, None) for sha in boundary
+    ]
+    trees += [(c.tree, out) for c in new]
+    for root, into in trees:
+        todo = [(root, b"")]
+        while todo:  # depth first, without recursion: a remote's tree may nest deep
+            tree_id, path = todo.pop()
+            if tree_id in held:
+                continue
+            held.add(tree_id)
+            if into is not None:
+                into.append((tree_id, (Tree.type_num, path)))
+            for entry in read(tree_id, Tree).iteritems():
+                name = path + b"/" + entry.path if path else entry.path
+                if entry.mode == TREE_MODE:
+                    todo.append((entry.sha, name))
+                elif entry.mode != GITLINK_MODE and entry.sha not in held:  # no object here
+                    if strict and entry.sha not in objects:
+                        raise KeyError(entry.sha)
+                    held.add(entry.sha)
+                    if into is not None:
+                        into.append((entry.sha, (BLOB_TYPE, name)))
     return out
-
-
-def _walk_tree(
-    objects: Any, tree_id: bytes, path: bytes, held: set[bytes], out: list[Any] | None
-) -> None:
-    """Add to ``held`` (and ``out``, unless ``None``) the tree and what is under it that
-    ``held`` does not have yet; a tree already held is not read again."""
-    from dulwich.objects import Blob, Tree
-
-    if tree_id in held:
-        return
-    held.add(tree_id)
-    if out is not None:
-        out.append((tree_id, (Tree.type_num, path)))
-    for entry in objects[tree_id].iteritems():
-        name = path + b"/" + entry.path if path else entry.path
-        if entry.mode == 0o040000:
-            _walk_tree(objects, entry.sha, name, held, out)
-        elif entry.mode != 0o160000 and entry.sha not in held:  # a gitlink is no object here
-            held.add(entry.sha)
-            if out is not None:
-                out.append((entry.sha, (Blob.type_num, name)))
 
 
 def _count(store: Store, include: str | None, exclude: str | None) -> tuple[int, int]:

@@ -141,58 +141,60 @@ def _pushed_once(new_store: NewStore, tmp_path: Path) -> tuple[Path, S.Remote, S
     return bare, remote, a, b
 
 
+def _advertise(
+    monkeypatch: pytest.MonkeyPatch, bare: Path, refs: Callable[[int], dict[bytes, bytes] | None]
+) -> list[int]:
+    """The local remote ``bare`` advertises ``refs(n)`` at its n-th read of its refs (its
+    real refs when that is ``None``); returns the list of reads."""
+    from dulwich.repo import Repo
+
+    real = Repo.get_refs
+    reads: list[int] = []
+
+    def get_refs(self: Repo) -> dict[bytes, bytes]:
+        if Path(self.path).resolve() != bare.resolve():
+            return real(self)  # type: ignore[return-value]
+        reads.append(1)
+        return refs(len(reads)) or real(self)  # type: ignore[return-value]
+
+    monkeypatch.setattr(Repo, "get_refs", get_refs)
+    return reads
+
+
 def test_a_head_advertised_without_its_objects_is_fetched_again(
     new_store: NewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A local remote written while it is read: the ref moved, the new pack was not seen."""
-    from dulwich.client import LocalGitClient
-
     bare, remote, a, b = _pushed_once(new_store, tmp_path)
-    original = LocalGitClient.fetch
-    calls: list[int] = []
+    collect(a, "runner-a", 2)
+    ahead = a.head()
+    assert ahead is not None
 
-    def stale_fetch(self: object, path: str, target: object, determine_wants: object, **kw: object):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 1:  # another runner's push lands between the refs and the pack
-            collect(a, "runner-a", 2)
+    def refs(n: int) -> dict[bytes, bytes] | None:
+        if n == 1:  # another runner's push: its ref is read before its pack is there
+            return {b"refs/heads/main": ahead.encode()}
+        if n == 2:
             git("push", "-q", str(bare), "main", cwd=a.path)  # plain git: no fetch of ours
+        return None
 
-            def stale(refs: dict[bytes, bytes], depth: object = None) -> list[bytes]:
-                return determine_wants(refs)  # type: ignore[operator,no-any-return]
-
-            wanted = stale(
-                {b"refs/heads/main": git("--git-dir", bare, "rev-parse", "main").strip().encode()}
-            )
-            assert wanted  # the new head, asked for and not sent
-            return original(self, path, target, determine_wants=lambda refs, depth=None: [], **kw)  # type: ignore[arg-type]
-        return original(self, path, target, determine_wants=determine_wants, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(LocalGitClient, "fetch", stale_fetch)
+    reads = _advertise(monkeypatch, bare, refs)
     result = S.pull(b, remote, retention=30)
-    assert len(calls) == 2 and result.snapshots_received == 2
-    assert b.head() == git("--git-dir", bare, "rev-parse", "main").strip()
+    assert len(reads) == 2 and result.snapshots_received == 2
+    assert b.head() == ahead == git("--git-dir", bare, "rev-parse", "main").strip()
     fsck(b.gitdir)
 
 
 def test_a_remote_that_never_sends_its_head_is_refused_unchanged(
     new_store: NewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dulwich.client import LocalGitClient
-
-    _, remote, _, b = _pushed_once(new_store, tmp_path)
+    bare, remote, a, b = _pushed_once(new_store, tmp_path)
     before = b.head()
-    original = LocalGitClient.fetch
-
-    def never_sends(self: object, path: str, target: object, determine_wants: object, **kw: object):  # type: ignore[no-untyped-def]
-        def record(refs: dict[bytes, bytes], depth: object = None) -> list[bytes]:
-            determine_wants(refs)  # type: ignore[operator]
-            return []
-
-        return original(self, path, target, determine_wants=record, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(LocalGitClient, "fetch", never_sends)
+    collect(a, "runner-a", 2)
+    never = {b"refs/heads/main": (a.head() or "").encode()}  # never pushed
+    reads = _advertise(monkeypatch, bare, lambda _n: never)
     with pytest.raises(SyncError, match="kept moving while it was fetched"):
         S.pull(b, remote, retention=30)
+    assert len(reads) == S.FETCH_ATTEMPTS
     assert b.head() == before
     fsck(b.gitdir)
 
