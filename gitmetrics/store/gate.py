@@ -39,15 +39,13 @@ from gitmetrics.store.format import (
     in_layout,
     marker_version,
 )
+from gitmetrics.store.objects import FILE_MODE, GITLINK_MODE, TREE_MODE
 
 #: Largest commit object: a collection's message is a subject and a dozen trailers.
 MAX_COMMIT_BYTES = 64 * 1024
 
 #: How many trees' entries the walk keeps for looking up snapshot paths.
 LISTED_TREES = 64
-
-FILE_MODE = 0o100644
-TREE_MODE = 0o040000
 
 
 @dataclass(frozen=True)
@@ -351,7 +349,7 @@ class _Trees:
 def _mode_kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "symbolic link"
-    if mode == 0o160000:
+    if mode == GITLINK_MODE:
         return "gitlink (submodule)"
     if mode == 0o100755:
         return "executable file"

@@ -16,8 +16,9 @@ import struct
 from collections.abc import Mapping
 from pathlib import Path
 
+from gitmetrics.store.objects import FILE_MODE
+
 _ENTRY = struct.Struct(">10I20sH")
-_FILE_MODE = 0o100644
 
 
 def entry_bytes(name: bytes, st: os.stat_result, sha_hex: bytes) -> bytes:
@@ -30,7 +31,7 @@ def entry_bytes(name: bytes, st: os.stat_result, sha_hex: bytes) -> bytes:
         st.st_mtime_ns % 1_000_000_000,
         st.st_dev & m,
         st.st_ino & m,
-        _FILE_MODE,
+        FILE_MODE,
         st.st_uid & m,
         st.st_gid & m,
         st.st_size & m,

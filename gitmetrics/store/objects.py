@@ -19,8 +19,10 @@ from gitmetrics.errors import StoreError
 from gitmetrics.store import locks
 from gitmetrics.store.format import SNAPSHOT_DIR
 
+#: The modes of tree entries: a regular file, a directory, a submodule commit (gitlink).
 FILE_MODE = 0o100644
 TREE_MODE = 0o040000
+GITLINK_MODE = 0o160000
 #: Who writes every commit of a store.
 IDENT = b"gitmetrics <gitmetrics@localhost>"
 

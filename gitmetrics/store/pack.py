@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitmetrics.store.objects import GITLINK_MODE
+
 if TYPE_CHECKING:
     from gitmetrics.store.repo import Store
 
@@ -177,7 +179,7 @@ def _tree(object_store: Any, sha: bytes, path: str, n: int, items: dict[bytes, _
         name = path + entry.path.decode("utf-8", "replace")
         if stat.S_ISDIR(entry.mode):
             _tree(object_store, entry.sha, name + "/", n, items)
-        elif entry.mode & 0o170000 == 0o160000:  # a submodule commit: not stored here
+        elif entry.mode & 0o170000 == GITLINK_MODE:  # a submodule commit: not stored here
             continue
         else:
             _blob(object_store, entry.sha, name, n, items)

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from gitmetrics.snapshot import Source
+from gitmetrics.store.objects import GITLINK_MODE
 
 _ENTRY = struct.Struct(">10I20sH")  # ctime s/ns, mtime s/ns, dev, ino, mode, uid, gid, size
-_GITLINK = 0o160000
 _SYMLINK = 0o120000
 _ASSUME_VALID = 0x8000
 _EXTENDED = 0x4000
@@ -203,12 +203,12 @@ def _worktree_changed(entries: list[_Entry], root: Path, index_mtime_ns: int) ->
         try:
             st = lstat(full)
         except (FileNotFoundError, NotADirectoryError):
-            if mode == _GITLINK:
+            if mode == GITLINK_MODE:
                 continue  # a submodule that is not checked out
             return True
         kind = kinds.get(mode)
         if kind is None:
-            if mode == _GITLINK:
+            if mode == GITLINK_MODE:
                 if _submodule_moved(full, sha):
                     return True
                 continue

@@ -40,6 +40,7 @@ from gitmetrics.errors import GitmetricsError, StoreError, SyncError
 from gitmetrics.snapshot import Retention
 from gitmetrics.store import gate, incoming, locks
 from gitmetrics.store.format import BRANCH, LATEST, REMOTE_REF, SNAPSHOT_DIR
+from gitmetrics.store.objects import GITLINK_MODE, TREE_MODE
 from gitmetrics.store.reader import HistoryEntry, parse_trailers
 from gitmetrics.store.repo import Store
 from gitmetrics.store.writer import DERIVE_HISTORY, prune
@@ -901,11 +902,6 @@ REMOTE_HAS = 1000
 REUSE_DELTAS = 1000
 
 
-TREE_MODE = 0o040000
-GITLINK_MODE = 0o160000
-BLOB_TYPE = 3
-
-
 class _NotPlain(Exception):
     """An object of another kind than the tree or commit naming it says (see _to_send)."""
 
@@ -922,7 +918,7 @@ def _to_send(
     ``strict`` (objects from a remote): an object of another kind than named raises
     :class:`_NotPlain`, a missing one ``KeyError``.
     """
-    from dulwich.objects import Commit, Tree
+    from dulwich.objects import Blob, Commit, Tree
 
     def read(sha: bytes, kind: type) -> Any:
         obj = objects[sha]
@@ -977,7 +973,7 @@ def _to_send(
                         raise KeyError(entry.sha)
                     held.add(entry.sha)
                     if into is not None:
-                        into.append((entry.sha, (BLOB_TYPE, name)))
+                        into.append((entry.sha, (Blob.type_num, name)))
     return out
 
 
