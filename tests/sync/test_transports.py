@@ -280,19 +280,28 @@ def _told(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[incoming._Bounded
     return made
 
 
+def _shared_over_daemon(
+    new_store: NewStore, git_daemon: tuple[str, Path], count: int, *, retention: int
+) -> tuple[Path, S.Remote, Store, Store]:
+    """A remote over git daemon that store ``a`` pushed ``count`` collections to (minutes
+    1 to ``count``), and a store ``b`` that pulled them."""
+    url, base = git_daemon
+    bare = bare_remote(base / "metrics.git")
+    remote = S.make_remote(f"{url}/metrics.git", env={})
+    a, b = new_store("a"), new_store("b")
+    for minute in range(1, count + 1):
+        collect(a, "runner-a", minute)
+    S.push(a, remote, retention=retention)
+    S.pull(b, remote, retention=retention)
+    return bare, remote, a, b
+
+
 def test_a_pull_names_a_bounded_number_of_commits_it_has(
     new_store: NewStore, git_daemon: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # dulwich's own walker names every commit of the history to a git server (which
     # answers only after the last): a pull of one collection walked all of them
-    url, base = git_daemon
-    bare = bare_remote(base / "metrics.git")
-    remote = S.make_remote(f"{url}/metrics.git", env={})
-    a, b = new_store("a"), new_store("b")
-    for minute in range(1, 21):
-        collect(a, "runner-a", minute)
-    S.push(a, remote, retention=30)
-    S.pull(b, remote, retention=30)
+    bare, remote, a, b = _shared_over_daemon(new_store, git_daemon, 20, retention=30)
     made = _told(monkeypatch, 4)
     collect(a, "runner-a", 21)
     S.push(a, remote, retention=30)
@@ -330,14 +339,7 @@ def test_a_push_sends_what_the_remote_lacks_from_a_bounded_look_at_its_side(
     # commits back, further than REMOTE_HAS=3 looks: more is sent, never less
     monkeypatch.setattr(S, "REMOTE_HAS", remote_has)
     monkeypatch.setattr(S, "REUSE_DELTAS", reuse)  # 0: the pack's deltas are reused
-    url, base = git_daemon
-    bare = bare_remote(base / "metrics.git")
-    remote = S.make_remote(f"{url}/metrics.git", env={})
-    a, b = new_store("a"), new_store("b")
-    for minute in range(1, 11):
-        collect(a, "runner-a", minute)
-    S.push(a, remote, retention=3)
-    S.pull(b, remote, retention=3)
+    bare, remote, a, b = _shared_over_daemon(new_store, git_daemon, 10, retention=3)
     for minute in range(11, 17):
         collect(a, "runner-a", minute)
     S.push(a, remote, retention=3)
