@@ -98,3 +98,55 @@ def test_both_validators_agree_on_mutated_configs(data: st.DataObject) -> None:
     where = data.draw(st.sampled_from(paths(CONFIG)))
     doc = mutate(CONFIG, where, data.draw(values), data.draw(st.booleans()))
     agree(schema.REPOS, doc)
+
+
+# --- the validators shipped compiled (gitmetrics/validators) ------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(schema.VALIDATORS))
+def test_each_shipped_validator_was_generated_from_the_schema_as_it_is(name: str) -> None:
+    import importlib
+
+    import fastjsonschema
+
+    module = importlib.import_module(f"gitmetrics.validators.{schema.VALIDATORS[name]}")
+    assert module.SCHEMA_SHA256 == schema.digest(name), (
+        f"{name} changed: run `python -m gitmetrics.schema` to generate its validator again"
+    )
+    if module.VERSION == fastjsonschema.VERSION:  # the same generator writes the same text
+        path = ROOT / "gitmetrics" / "validators" / f"{schema.VALIDATORS[name]}.py"
+        assert path.read_text(encoding="utf-8") == schema.generated(name)
+
+
+def test_a_stale_validator_is_not_used_the_schema_is_compiled_instead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gitmetrics.validators import snapshot_schema
+
+    def stale(_instance: Any) -> None:
+        raise AssertionError("the stale module was used")
+
+    monkeypatch.setattr(snapshot_schema, "SCHEMA_SHA256", "0" * 64)
+    monkeypatch.setattr(snapshot_schema, "validate", stale)
+    schema._fast.cache_clear()
+    try:
+        assert schema.is_valid(schema.SNAPSHOT, SNAP)
+        assert not schema.is_valid(schema.SNAPSHOT, {**SNAP, "timestamp": 3})
+    finally:
+        schema._fast.cache_clear()
+
+
+def test_validating_with_the_shipped_modules_does_not_import_fastjsonschema() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json; from gitmetrics import schema; "
+        f"doc = json.loads({json.dumps(json.dumps(SNAP))}); "
+        "assert schema.is_valid(schema.SNAPSHOT, doc); "
+        "assert not schema.is_valid(schema.SNAPSHOT, {**doc, 'timestamp': 3}); "
+        "assert schema.errors(schema.SNAPSHOT, doc) == []; "
+        "assert 'fastjsonschema' not in sys.modules, 'imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
