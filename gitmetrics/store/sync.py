@@ -21,6 +21,7 @@ snapshot or in a message; URLs are always shown with any password masked.
 
 from __future__ import annotations
 
+import heapq
 import os
 import random
 import re
@@ -632,7 +633,9 @@ def _fetch_local(repo: Any, path: str, wants: Callable[..., list[bytes]]) -> dic
         try:
             from dulwich.pack import generate_unpacked_objects
 
-            todo = _to_send(theirs, haves, set(want), strict=True)
+            # a commit this store does not have is not one of the haves' history
+            ours = repo.object_store.__contains__
+            todo = _to_send(theirs, haves, set(want), strict=True, maybe_theirs=ours)
             unpacked = generate_unpacked_objects(
                 theirs, todo, reuse_deltas=len(todo) > REUSE_DELTAS
             )
@@ -898,6 +901,10 @@ def _send_pack(store: Store, client: Any, path: str, *, expected: str | None, ne
 #: has: what we send joins them within a few (a merge's own side forks off a recent one).
 #: A history joining further back is still sent whole and right, only with more objects.
 REMOTE_HAS = 1000
+#: How much older than a commit the other side's walk looks for it: a parent is older than
+#: its child unless clocks disagree; a commit missed through a clock further off is sent
+#: again, with the objects it brings, never fewer.
+CLOCK_SLACK = 3600
 #: From how many objects a push reuses the pack's deltas (see :func:`_send_pack`).
 REUSE_DELTAS = 1000
 
@@ -907,16 +914,25 @@ class _NotPlain(Exception):
 
 
 def _to_send(
-    objects: Any, haves: set[bytes], wants: set[bytes], *, strict: bool = False
+    objects: Any,
+    haves: set[bytes],
+    wants: set[bytes],
+    *,
+    strict: bool = False,
+    maybe_theirs: Callable[[bytes], bool] | None = None,
 ) -> list[Any]:
     """The objects reachable from ``wants`` that the side holding ``haves`` lacks, as
     ``(sha, (type, path))`` for dulwich's pack writer.
 
     dulwich's own search walks every ancestor of ``haves`` (the whole history) on every
-    push and local fetch; here that side is walked only :data:`REMOTE_HAS` commits deep,
-    and the trees of the commits where ours join it are what it is known to hold.
-    ``strict`` (objects from a remote): an object of another kind than named raises
-    :class:`_NotPlain`, a missing one ``KeyError``.
+    push and local fetch; here that side is walked only as far as it takes to meet the
+    parents of the new commits (by commit time, see :data:`CLOCK_SLACK`), at most
+    :data:`REMOTE_HAS` commits deep, and the trees of the commits where ours join it are
+    what it is known to hold. ``maybe_theirs(sha)``,
+    when the caller can tell, says False for a commit that side cannot hold (a fetch from
+    a local path: one this store does not have), so a history that joins further back
+    is not walked for it. ``strict`` (objects from a remote): an object of another kind
+    than named raises :class:`_NotPlain`, a missing one ``KeyError``.
     """
     from dulwich.objects import Blob, Commit, Tree
 
@@ -926,33 +942,57 @@ def _to_send(
             raise _NotPlain(sha)
         return obj
 
+    commits: dict[bytes, Any] = {}
+
+    def commit(sha: bytes) -> Any:
+        found = commits.get(sha)
+        if found is None:
+            found = commits[sha] = read(sha, Commit)
+        return found
+
+    # the other side's commits found so far; its walk goes newest first (by commit time)
+    # and only as far back as the commit asked about, less CLOCK_SLACK
     theirs: set[bytes] = set()
-    stack = list(haves)
-    while stack and len(theirs) < REMOTE_HAS:
-        sha = stack.pop()
-        if sha not in theirs:
-            theirs.add(sha)
-            stack.extend(read(sha, Commit).parents)
+    frontier = [(-commit(sha).commit_time, sha) for sha in haves]
+    heapq.heapify(frontier)
+
+    def on_their_side(sha: bytes) -> bool:
+        if sha in theirs or sha in haves:
+            return True
+        if maybe_theirs is not None and not maybe_theirs(sha):
+            return False
+        since = commit(sha).commit_time - CLOCK_SLACK
+        while frontier and len(theirs) < REMOTE_HAS and -frontier[0][0] >= since:
+            have = heapq.heappop(frontier)[1]
+            if have not in theirs:
+                theirs.add(have)
+                for parent in commit(have).parents:
+                    heapq.heappush(frontier, (-commit(parent).commit_time, parent))
+            if have == sha:
+                return True
+        return sha in theirs
+
     new: list[Any] = []
     boundary: set[bytes] = set()
     seen: set[bytes] = set()
-    stack = [w for w in wants if w not in theirs]
+    # a want the other side is found to hold only sends a little more: the walk below
+    # stops at its commits all the same
+    stack = [w for w in wants if w not in haves]
     while stack:
         sha = stack.pop()
         if sha in seen:
             continue
         seen.add(sha)
-        commit = read(sha, Commit)
-        new.append(commit)
-        for parent in commit.parents:
-            if parent in theirs:
+        new.append(commit(sha))
+        for parent in new[-1].parents:
+            if on_their_side(parent):
                 boundary.add(parent)
             else:
                 stack.append(parent)
     held: set[bytes] = set()
     out: list[Any] = [(c.id, (Commit.type_num, None)) for c in new]
     trees: list[tuple[bytes, list[Any] | None]] = [
-        (read(sha, Commit).tree, None) for sha in boundary
+        (commit(sha).tree, None) for sha in boundary
     ]
     trees += [(c.tree, out) for c in new]
     for root, into in trees:
