@@ -991,9 +991,7 @@ def _to_send(
                 stack.append(parent)
     held: set[bytes] = set()
     out: list[Any] = [(c.id, (Commit.type_num, None)) for c in new]
-    trees: list[tuple[bytes, list[Any] | None]] = [
-        (commit(sha).tree, None) for sha in boundary
-    ]
+    trees: list[tuple[bytes, list[Any] | None]] = [(commit(sha).tree, None) for sha in boundary]
     trees += [(c.tree, out) for c in new]
     for root, into in trees:
         todo = [(root, b"")]
