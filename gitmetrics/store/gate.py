@@ -168,7 +168,11 @@ def walk(
     for sha in order:
         commit, commit_id = commits[sha], sha.decode()
         found = tell(commit_id)
-        trees.check(commit.tree, "", found)
+        # what the first parent's tree holds at the same path was checked (or trusted) there
+        parent = commits.get(commit.parents[0]) if commit.parents else None
+        if parent is None and commit.parents and trusted(commit.parents[0]):
+            parent = _parent_in_store(objects, commit.parents[0])
+        trees.check(commit.tree, "", found, like=None if parent is None else parent.tree)
         try:
             entry = parse_trailers_strict(commit_id, commit.message)
         except ValueError as exc:
@@ -182,6 +186,14 @@ def walk(
                 missing = f"its trailers name {entry.snapshot_path}, which it does not hold"
                 found(Refused(missing), "")
     return len(order), collections
+
+
+def _parent_in_store(objects: Any, sha: bytes) -> Any:
+    """The store's own commit ``sha`` (a parent of the first new commit), or None."""
+    try:
+        return objects[sha]
+    except Exception:
+        return None
 
 
 def _looks_like_store(objects: Any, head: str, where: str) -> None:
@@ -297,8 +309,14 @@ class _Trees:
                 return False
         return False
 
-    def check(self, tree_id: bytes, prefix: str, report: Report) -> None:
-        """Check one tree and everything new under it (known trees are skipped)."""
+    def check(self, tree_id: bytes, prefix: str, report: Report, like: bytes | None = None) -> None:
+        """Check one tree and everything new under it (known trees are skipped).
+
+        ``like``: the tree at the same path in the commit's first parent, checked before
+        or trusted; an entry the same there (name, mode and object) was checked as what
+        it is at this path, so it is not read again (a collection adds one snapshot to a
+        folder of many: the others are not parsed and validated again).
+        """
         if tree_id in self.seen_trees or self.trusted(tree_id):
             return
         self.seen_trees.add(tree_id)
@@ -309,18 +327,30 @@ class _Trees:
             return
         names: set[bytes] = set()
         self._remember(tree_id, {e.path: (e.mode, e.sha) for e in tree.iteritems()})
+        before = (self._listing(like) if like is not None else None) or {}
         for entry in tree.iteritems():
             try:
-                self._entry(entry, prefix, names, report)
+                self._entry(entry, prefix, names, report, before.get(entry.path))
             except Refused as exc:
                 report(exc, prefix + _shown(entry.path))
 
-    def _entry(self, entry: Any, prefix: str, names: set[bytes], report: Report) -> None:
-        """Check one entry of a tree (and what is under it); ``Refused`` for a problem."""
+    def _entry(
+        self,
+        entry: Any,
+        prefix: str,
+        names: set[bytes],
+        report: Report,
+        before: tuple[int, bytes] | None = None,
+    ) -> None:
+        """Check one entry of a tree (and what is under it); ``Refused`` for a problem.
+
+        ``before``: the mode and object at the same path in the parent's tree."""
         raw_name = entry.path
         if raw_name in names:
             raise Refused(f"{prefix}{_shown(raw_name)}: the name appears twice in one tree")
         names.add(raw_name)
+        if before == (entry.mode, entry.sha):
+            return  # checked at this very path in the parent (its name and mode too)
         try:
             name = raw_name.decode("ascii")
         except UnicodeDecodeError:
@@ -329,7 +359,8 @@ class _Trees:
         if entry.mode == TREE_MODE:
             if not COMPONENT.fullmatch(name) or name.endswith("."):
                 raise Refused(f"{_shown(path.encode())}/: not a directory of the store's layout")
-            self.check(entry.sha, path + "/", report)
+            like = before[1] if before is not None and before[0] == TREE_MODE else None
+            self.check(entry.sha, path + "/", report, like)
             return
         if entry.mode != FILE_MODE:
             kind = _mode_kind(entry.mode)

@@ -114,6 +114,21 @@ def raw_tree(mangle: Callable[[bytes], bytes]) -> Attack:
     return attack
 
 
+def moved(source: bytes, target: list[bytes], mode: int = 0o100644) -> Attack:
+    """An attack that puts the blob the head's tree holds at ``source`` at ``target`` (the
+    same path with another mode, or another path): checked there as what it is there."""
+
+    def attack(repo: Repo) -> str:
+        head = repo[repo.refs[b"refs/heads/main"]]
+        assert isinstance(head, Commit)
+        tree = repo[head.tree]
+        assert isinstance(tree, Tree)
+        sha = next(item.sha for item in tree.iteritems() if item.path == source)
+        return _commit_on_top(repo, _with_entry(repo, head.tree, target, mode, sha))
+
+    return attack
+
+
 def _first_entry(raw: bytes) -> bytes:
     end = raw.index(b"\0") + 21
     return raw[:end]
@@ -181,6 +196,10 @@ ATTACKS: dict[str, Attack] = {
     "gitlink": gitlink(),
     "executable": entry([b"badges", b"run.svg"], b"#!/bin/sh\n", mode=0o100755),
     "outside-layout": entry([b"hooks", b"post-checkout"]),
+    "store-marker-as-snapshot": moved(
+        b".gitmetrics.json", [b"snapshots", b"2026", b"01", b"metrics_20260101_000900_e_1.json"]
+    ),
+    "store-marker-executable": moved(b".gitmetrics.json", [b".gitmetrics.json"], 0o100755),
     "snapshot-newer": snapshot_file(_newer),
     "snapshot-invalid": snapshot_file(_invalid),
     "snapshot-not-json": snapshot_file(b"{not json"),
@@ -378,3 +397,44 @@ def test_a_quarantine_left_by_a_killed_pull_is_swept(new_store: NewStore) -> Non
     (left / "objects" / "pack" / "pack-1.idx.lock").write_bytes(b"half")
     collect(st, "runner-a", 1)  # any write sweeps it
     assert not left.exists()
+
+
+@pytest.mark.parametrize("name", ["store-marker-as-snapshot", "store-marker-executable"])
+def test_on_a_parent_the_store_has_only_what_changed_is_checked_again(
+    name: str, new_store: NewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a collection keeps every other file of its parent: those were checked (or written)
+    # at the same path with the same mode, and are not parsed again; a blob the store has
+    # put at another path, or at its path with another mode, is checked as before
+    bare = bare_remote(tmp_path / "served" / "metrics.git")
+    remote = S.make_remote(str(bare), env={})
+    origin, mine = new_store("origin"), new_store("mine")
+    for minute in range(1, 6):
+        collect(origin, "runner-a", minute)
+    S.push(origin, remote, retention=30)
+    S.pull(mine, remote, retention=30)
+    parsed: list[str] = []
+    real = gate._check_blob
+
+    def spy(path: str, kind: str, data: bytes) -> None:
+        parsed.append(path)
+        real(path, kind, data)
+
+    monkeypatch.setattr(gate, "_check_blob", spy)
+    collect(origin, "runner-a", 6)
+    S.push(origin, remote, retention=30)
+    assert S.pull(mine, remote, retention=30).snapshots_received == 1
+    # the new snapshot, once (latest.json holds the same blob): not the five mine has
+    assert [p for p in parsed if p == "latest.json" or p.startswith("snapshots/")] == [
+        "latest.json"
+    ]
+    repo = Repo(str(bare))
+    try:
+        ATTACKS[name](repo)
+    finally:
+        repo.close()
+    before = tree_digest(tmp_path, skip=_server_dirs(tmp_path))
+    with pytest.raises(SyncError) as exc:
+        S.pull(mine, remote, retention=30, limits=LIMITS)
+    _refused(exc)
+    _assert_untouched(tmp_path, before, mine)
