@@ -7,9 +7,10 @@ same inputs. Inputs are built under a temp dir that is removed at the end:
 
 - provenance: a 20,000-file git repository; ``source_of`` (in this process, as collect
   calls it) against ``git status -uno --porcelain``;
-- sync: a store of 10,000 collections (``--quick``: 2,000) of 10 repositories, cloned and
-  then pulled 500 newer collections, over a local path and over a real ``git daemon`` on
-  127.0.0.1, against ``git clone --no-local`` and ``git pull --ff-only``;
+- sync: a store of 10,000 collections (``--quick``: 2,000) of 10 repositories, cloned,
+  then pulled one newer collection (into a copy of the clone) and 500, then one pushed,
+  over a local path and over a real ``git daemon`` on 127.0.0.1, against ``git clone
+  --no-local``, ``git pull --ff-only`` and ``git push``;
 - gc: the synthetic 1,000 x 100 store (loose, as gitmetrics leaves it) and a small real
   store written by ``gitmetrics collect`` from the real reports of ``examples/`` and
   ``../shared/realworld`` (11 repositories, 30 collections, reports swapped between
@@ -179,6 +180,10 @@ def bench_sync(tmp: Path, quick: bool) -> None:
     shutil.copytree(full, older, symlinks=True)
     old_head = gen.git("rev-parse", f"main~{new}", cwd=full).decode().strip()
     gen.git("update-ref", "refs/heads/main", old_head, cwd=older)
+    one = remotes / "one.git"  # one collection ahead of older.git: the everyday pull
+    shutil.copytree(older, one, symlinks=True)
+    one_head = gen.git("rev-parse", f"main~{new - 1}", cwd=full).decode().strip()
+    gen.git("update-ref", "refs/heads/main", one_head, cwd=one)
     daemon, port = start_daemon(remotes, push=True)
     try:
         for kind, where in (
@@ -194,6 +199,8 @@ def bench_sync(tmp: Path, quick: bool) -> None:
 def sync_rows(tmp: Path, kind: str, where: Callable[[str], str], n: int, new: int) -> None:
     clone_url = where("older.git")
     ours_t, theirs_t, pull_ours, pull_theirs = [], [], [], []
+    one_ours: list[float] = []
+    one_theirs: list[float] = []
     push_ours: list[float] = []
     push_theirs: list[float] = []
     for attempt in range(3):
@@ -203,6 +210,18 @@ def sync_rows(tmp: Path, kind: str, where: Callable[[str], str], n: int, new: in
         extra = ["--no-local"] if kind == "local" else []
         w, _, _ = measured(["git", "clone", "-q", *extra, clone_url, theirs])
         theirs_t.append(w)
+        # the remote moves on by one collection: both pull it into a copy of their clone
+        for side, clone in (("ours", mine), ("theirs", theirs)):
+            copy = clone.with_name(clone.name + "-one")
+            shutil.copytree(clone, copy, symlinks=True)
+            if side == "ours":
+                w, _, _ = measured([*CLI, "pull", "--remote", where("one.git"), "--store", copy])
+                one_ours.append(w)
+            else:
+                args = ["git", "pull", "-q", "--ff-only", where("one.git"), "main"]
+                w, _, _ = measured(args, cwd=copy)
+                one_theirs.append(w)
+            shutil.rmtree(copy)
         # the remote moves on by `new` collections: both pull from the full store
         full = where("full.git")
         w, _, _ = measured([*CLI, "pull", "--remote", full, "--store", mine])
@@ -227,6 +246,8 @@ def sync_rows(tmp: Path, kind: str, where: Callable[[str], str], n: int, new: in
     row("sync", f"push 1 collection into {n + new:,}, {kind} (vs git push)", ms(a), ms(b), x(a, b))
     a, b = statistics.median(ours_t), statistics.median(theirs_t)
     row("sync", f"clone {n:,} collections, {kind} (vs git clone)", ms(a), ms(b), x(a, b))
+    a, b = statistics.median(one_ours), statistics.median(one_theirs)
+    row("sync", f"pull 1 new collection, {kind} (vs git pull --ff-only)", ms(a), ms(b), x(a, b))
     a, b = statistics.median(pull_ours), statistics.median(pull_theirs)
     row(
         "sync", f"pull {new} new collections, {kind} (vs git pull --ff-only)", ms(a), ms(b), x(a, b)
