@@ -928,11 +928,10 @@ def _to_send(
     push and local fetch; here that side is walked only as far as it takes to meet the
     parents of the new commits (by commit time, see :data:`CLOCK_SLACK`), at most
     :data:`REMOTE_HAS` commits deep, and the trees of the commits where ours join it are
-    what it is known to hold. ``maybe_theirs(sha)``,
-    when the caller can tell, says False for a commit that side cannot hold (a fetch from
-    a local path: one this store does not have), so a history that joins further back
-    is not walked for it. ``strict`` (objects from a remote): an object of another kind
-    than named raises :class:`_NotPlain`, a missing one ``KeyError``.
+    what it is known to hold. ``maybe_theirs(sha)``, when the caller can tell, says False
+    for a commit that side cannot hold (a fetch from a local path: one this store does not
+    have), so that side is not walked for it. ``strict`` (objects from a remote): an object
+    of another kind than named raises :class:`_NotPlain`, a missing one ``KeyError``.
     """
     from dulwich.objects import Blob, Commit, Tree
 
