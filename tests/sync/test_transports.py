@@ -352,17 +352,18 @@ def test_a_push_sends_what_the_remote_lacks_from_a_bounded_look_at_its_side(
     assert len(snapshot_paths_in_history(bare)) == 21
 
 
-@pytest.mark.parametrize("apart", [2 * S.CLOCK_SLACK, 0])
+@pytest.mark.parametrize("apart", [2 * S.CLOCK_SLACK, 0, -2 * S.CLOCK_SLACK])
 def test_what_to_send_walks_the_other_side_only_as_far_as_the_new_commits_reach(
     new_store: NewStore, monkeypatch: pytest.MonkeyPatch, apart: int
 ) -> None:
     # the other side holds collection 20 of 30: what it lacks is what `git rev-list
     # --objects` lists, and of its side only commit 20 itself is read, when the commits
     # are further apart than CLOCK_SLACK (the walk of REMOTE_HAS commits it did before read all twenty;
-    # commits of one second still walk it all, and still send just what is missing)
+    # commits of one second, or each older than its parent (clocks that disagree), still
+    # walk it all, and still send just what is missing)
     from gitmetrics.store import objects as objects_module
 
-    clock = iter(range(1_800_000_000, 1_900_000_000, apart or 1))
+    clock = iter(range(1_800_000_000, 1_800_000_000 + 1000 * (apart or 1), apart or 1))
 
     class Clock:
         @staticmethod
@@ -396,7 +397,7 @@ def test_what_to_send_walks_the_other_side_only_as_far_as_the_new_commits_reach(
         assert {sha for sha, _ in todo} == {line[:40].encode() for line in listed.splitlines()}
         new = set(git("--git-dir", a.gitdir, "rev-list", "main", "--not", base).encode().split())
         commits_read = {sha for sha in counting.read if objects[sha].type_name == b"commit"}
-        if apart:
+        if apart > 0:
             assert commits_read - new == {base.encode()}
         else:
             assert len(commits_read - new) > 10
