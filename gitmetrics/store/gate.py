@@ -8,6 +8,7 @@ gitmetrics would not have written itself:
   and executables are refused;
 - a path outside the store's layout (:func:`in_layout`): no ``..``, no absolute path, no
   ``.git`` in any spelling, because every name must match a short portable pattern;
+- an object whose bytes do not hash to its id (damaged, or forged in a remote's files);
 - a blob over the size cap, a snapshot that does not validate (or is newer than this
   gitmetrics), a ``latest.json``, alert state or issues file that does not parse, a
   ``.gitmetrics.json`` with a newer ``store_version``;
@@ -94,7 +95,7 @@ def check(
         _looks_like_store(objects, head, where)
 
     def refuse(problem: Problem) -> None:
-        raise _refusal(where, f"commit {problem.commit[:10]}: {problem.message}", problem.hint)
+        raise refusal(where, f"commit {problem.commit[:10]}: {problem.message}", problem.hint)
 
     return walk(objects, head, trusted=trusted, limits=limits, report=refuse)[0]
 
@@ -210,7 +211,7 @@ def _looks_like_store(objects: Any, head: str, where: str) -> None:
         )
 
 
-def _refusal(where: str, detail: str, hint: str | None = None) -> SyncError:
+def refusal(where: str, detail: str, hint: str | None = None) -> SyncError:
     return SyncError(
         f"{where}: refused: {detail}; nothing was changed",
         hint
@@ -235,6 +236,9 @@ def _read(objects: Any, sha: bytes, kind: str, cap: int) -> Any:
             f"object {sha.decode()[:10]} is {len(raw):,} bytes, over the cap of {cap:,}"
             + (" (max_remote_file_bytes in repos.yaml)" if kind == "blob" else "")
         )
+    if object_id(type_num, raw) != sha:
+        # a loose object is read without this check: damaged on disk, or forged
+        raise Refused(f"object {sha.decode()[:10]} does not match its id (damaged or forged)")
     if kind == "blob":
         return bytes(raw)
     from dulwich.objects import ObjectID, ShaFile
@@ -249,6 +253,15 @@ def _read(objects: Any, sha: bytes, kind: str, cap: int) -> Any:
         # unsorted, duplicated or zero-padded entries: git fsck would flag the store
         raise Refused(f"tree {sha.decode()[:10]} is not in git's canonical form")
     return obj
+
+
+def object_id(type_num: int, raw: bytes) -> bytes:
+    """The id git gives an object of this type and these bytes (hex)."""
+    import hashlib
+
+    from dulwich.objects import object_header
+
+    return hashlib.sha1(object_header(type_num, len(raw)) + bytes(raw)).hexdigest().encode()
 
 
 def _canonical(tree: Any) -> bytes:

@@ -42,6 +42,9 @@ class Quarantine:
 
     path: Path
     _repo: Any = field(default=None, repr=False)
+    #: the objects a fetch read whole and wrote here (hex id -> type number and bytes),
+    #: so that the gate checks them without reading them back from the pack
+    arrived: dict[bytes, tuple[int, bytes]] = field(default_factory=dict, repr=False)
 
     @property
     def repo(self) -> Any:
@@ -52,6 +55,20 @@ class Quarantine:
             self._repo = Repo(str(self.path))
             self._repo.get_graph_walker = functools.partial(_bounded_walker, self._repo)
         return self._repo
+
+    def add_whole(self, objects: list[tuple[bytes, int, bytes]]) -> None:
+        """Write objects read whole (hex id, type number, bytes; their ids checked) as one
+        pack, and keep them for the gate (see :attr:`arrived`)."""
+        from gitmetrics.store.pack import write_whole
+
+        write_whole(self.path / "objects" / "pack", objects)
+        self.arrived.update((sha, (type_num, raw)) for sha, type_num, raw in objects)
+
+    def objects(self) -> Any:
+        """What the gate reads: the objects that arrived whole, then the quarantine's store
+        (what the fetch wrote otherwise, and through it the store's own objects)."""
+        store = self.repo.object_store
+        return _Arrived(self.arrived, store) if self.arrived else store
 
     def close(self) -> None:
         """Release dulwich's file handles."""
@@ -67,6 +84,28 @@ class Quarantine:
         """Delete the quarantine and everything fetched into it."""
         self.close()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+class _Arrived:
+    """An object store's reads, answered first from objects held in memory."""
+
+    def __init__(self, arrived: dict[bytes, tuple[int, bytes]], store: Any) -> None:
+        self.arrived, self.store = arrived, store
+
+    def get_raw(self, sha: bytes) -> tuple[int, bytes]:
+        found = self.arrived.get(sha)
+        return found if found is not None else self.store.get_raw(sha)
+
+    def __getitem__(self, sha: bytes) -> Any:
+        found = self.arrived.get(sha)
+        if found is None:
+            return self.store[sha]
+        from dulwich.objects import ObjectID, ShaFile
+
+        return ShaFile.from_raw_string(found[0], found[1], sha=ObjectID(sha))
+
+    def __contains__(self, sha: bytes) -> bool:
+        return sha in self.arrived or sha in self.store
 
 
 class _Bounded:

@@ -19,7 +19,7 @@ import heapq
 import re
 import stat
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -455,3 +455,63 @@ def _deltify(
         window.appendleft((item, raw, depth[item.sha]))
         if item.group == "files":
             last[item.order[1]] = window[0]
+
+
+def _entry_header(type_num: int, size: int) -> bytes:
+    """A pack entry's header: its type and its size, 4 bits then 7 per byte."""
+    out = bytearray()
+    byte = (type_num << 4) | (size & 0x0F)
+    size >>= 4
+    while size:
+        out.append(byte | 0x80)
+        byte = size & 0x7F
+        size >>= 7
+    out.append(byte)
+    return bytes(out)
+
+
+def write_whole(pack_dir: Path, objects: Sequence[tuple[bytes, int, bytes]]) -> str:
+    """Write ``objects`` (hex id, type number, bytes) as one pack of whole objects, each
+    compressed on its own, with its version-2 index; returns the pack's name.
+
+    For objects already read whole (a fetch from a path on this machine): dulwich's writer
+    reads every object back from the pack it wrote to index it. The ids are the caller's,
+    checked against the bytes before this is called. The index is renamed into place
+    after the pack, so the pack is seen only once it is complete.
+    """
+    import hashlib
+    import secrets
+    import struct
+    import zlib
+
+    from dulwich.pack import write_pack_index
+
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(8)
+    tmp_pack, tmp_index = pack_dir / f"tmp_whole_{token}.pack", pack_dir / f"tmp_whole_{token}.idx"
+    digest = hashlib.sha1()
+    entries: list[tuple[bytes, int, int]] = []
+    try:
+        with tmp_pack.open("wb") as out:
+            head = b"PACK" + struct.pack(">II", 2, len(objects))
+            out.write(head)
+            digest.update(head)
+            offset = len(head)
+            for sha, type_num, raw in objects:
+                chunk = _entry_header(type_num, len(raw)) + zlib.compress(raw)
+                entries.append((bytes.fromhex(sha.decode()), offset, zlib.crc32(chunk)))
+                out.write(chunk)
+                digest.update(chunk)
+                offset += len(chunk)
+            checksum = digest.digest()
+            out.write(checksum)
+        entries.sort()
+        with tmp_index.open("wb") as index:
+            write_pack_index(index, entries, checksum)
+        name = f"pack-{checksum.hex()}"
+        tmp_pack.replace(pack_dir / f"{name}.pack")
+        tmp_index.replace(pack_dir / f"{name}.idx")
+        return name
+    finally:
+        tmp_pack.unlink(missing_ok=True)
+        tmp_index.unlink(missing_ok=True)

@@ -205,7 +205,13 @@ def _client(remote: Remote, operation: str) -> tuple[Any, str]:
 def _network(remote: Remote, doing: str) -> Iterator[None]:
     """Turn transport failures into a :class:`SyncError` that never shows the token."""
     from dulwich.client import HTTPProxyUnauthorized, HTTPUnauthorized
-    from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, SendPackError
+    from dulwich.errors import (
+        ChecksumMismatch,
+        GitProtocolError,
+        HangupException,
+        NotGitRepository,
+        SendPackError,
+    )
     from dulwich.file import FileLocked
 
     def clean(text: str) -> str:
@@ -242,6 +248,11 @@ def _network(remote: Remote, doing: str) -> Iterator[None]:
         raise SyncError(
             f"{where}: the remote hung up while {doing} ({detail})",
             "check that the host is reachable and the path is a git repository",
+        ) from None
+    except ChecksumMismatch as exc:
+        # an object whose bytes are not what its id names: damaged or forged
+        raise gate.refusal(
+            where, f"an object does not match its id ({clean(_text(exc))})"
         ) from None
     except FileLocked:
         raise SyncError(
@@ -499,15 +510,17 @@ def _receive(
     """Fetch into a quarantine, check it, then (under the lock) admit and integrate it."""
     with incoming.quarantine(store) as q:
         with _network(remote, "fetching"):
-            theirs = _fetch(q.repo, client, path, remote)
+            theirs = _fetch(q, client, path, remote)
         below: frozenset[str] = frozenset()
         if theirs is not None and not store.has_object(theirs):
+            objects = q.objects()
             if store.head() is not None and not store.only_root():  # a clone needs none
-                below = _below_fetched(q.repo.object_store, theirs, store)
+                below = _below_fetched(objects, theirs, store)
             gate.check(
-                q.repo.object_store,
+                objects,
                 theirs,
-                trusted=lambda sha: store.has_object(sha.decode()),
+                # what arrived is new: only the rest is looked up in the store
+                trusted=lambda sha: sha not in q.arrived and store.has_object(sha.decode()),
                 limits=limits,
                 where=remote.shown,
             )
@@ -560,7 +573,7 @@ def clone(
 FETCH_ATTEMPTS = 5
 
 
-def _fetch(repo: Any, client: Any, path: str, remote: Remote) -> str | None:
+def _fetch(q: incoming.Quarantine, client: Any, path: str, remote: Remote) -> str | None:
     """Fetch the remote branch's objects into ``repo`` (a quarantine); returns its head.
 
     A remote written while it is read (another runner pushing) can advertise a head whose
@@ -569,8 +582,8 @@ def _fetch(repo: Any, client: Any, path: str, remote: Remote) -> str | None:
     times, and each time asks only for what is still missing.
     """
     for _attempt in range(FETCH_ATTEMPTS):
-        head = _fetch_once(repo, client, path, remote)
-        if head is None or head.encode() in repo.object_store:
+        head = _fetch_once(q, client, path, remote)
+        if head is None or head.encode() in q.repo.object_store:
             return head
     raise SyncError(
         f"{remote.shown}: the remote's branch kept moving while it was fetched "
@@ -579,7 +592,8 @@ def _fetch(repo: Any, client: Any, path: str, remote: Remote) -> str | None:
     )
 
 
-def _fetch_once(repo: Any, client: Any, path: str, remote: Remote) -> str | None:
+def _fetch_once(q: incoming.Quarantine, client: Any, path: str, remote: Remote) -> str | None:
+    repo = q.repo
     advertised: dict[bytes, bytes] = {}
 
     def wants(refs: Mapping[bytes, bytes], depth: int | None = None) -> list[bytes]:
@@ -593,7 +607,7 @@ def _fetch_once(repo: Any, client: Any, path: str, remote: Remote) -> str | None
     from dulwich.client import LocalGitClient
 
     if isinstance(client, LocalGitClient):
-        refs = _fetch_local(repo, path, wants)
+        refs = _fetch_local(q, path, wants)
     else:
         result = client.fetch(path, repo, determine_wants=wants)
         refs = {k: v for k, v in (result.refs or {}).items() if v}
@@ -611,17 +625,23 @@ def _fetch_once(repo: Any, client: Any, path: str, remote: Remote) -> str | None
     return str(head.decode())
 
 
-def _fetch_local(repo: Any, path: str, wants: Callable[..., list[bytes]]) -> dict[bytes, bytes]:
-    """A fetch from a repository on this machine into ``repo`` (the quarantine); its refs.
+def _fetch_local(
+    q: incoming.Quarantine, path: str, wants: Callable[..., list[bytes]]
+) -> dict[bytes, bytes]:
+    """A fetch from a repository on this machine into the quarantine ``q``; its refs.
 
     What to copy is found as a push finds what to send (:func:`_to_send`, from the commits
     of ours the remote has), not by dulwich's local fetch, which walks the whole history of
-    both sides. A remote this walk cannot read as a plain git history (an object missing
-    or of another kind than its parent names) is fetched by dulwich, and the trust gate says
-    what is wrong with it.
+    both sides. Up to :data:`WHOLE_BYTES` of it is read once, its ids checked against its
+    bytes, and written whole as one pack (:meth:`~incoming.Quarantine.add_whole`), so
+    the gate checks it from memory; more is copied with the pack's deltas by dulwich. A
+    remote this walk cannot read as a plain git history (an object missing, of another
+    kind than its parent names, or not matching its id) is fetched by dulwich, and the
+    trust gate says what is wrong with it.
     """
     from dulwich.repo import Repo
 
+    repo = q.repo
     remote: Any = Repo(path)
     try:
         refs: dict[bytes, bytes] = {k: v for k, v in remote.get_refs().items() if v}
@@ -635,11 +655,16 @@ def _fetch_local(repo: Any, path: str, wants: Callable[..., list[bytes]]) -> dic
 
             # a commit this store does not have is not one of the haves' history
             ours = repo.object_store.__contains__
-            todo = _to_send(theirs, haves, set(want), strict=True, maybe_theirs=ours)
-            unpacked = generate_unpacked_objects(
-                theirs, todo, reuse_deltas=len(todo) > REUSE_DELTAS
-            )
-            repo.object_store.add_pack_data(len(todo), unpacked)
+            parsed: dict[bytes, Any] = {}
+            todo = _to_send(theirs, haves, set(want), strict=True, maybe_theirs=ours, keep=parsed)
+            whole = _whole(theirs, todo, parsed)
+            if whole is not None:
+                q.add_whole(whole)
+            else:
+                unpacked = generate_unpacked_objects(
+                    theirs, todo, reuse_deltas=len(todo) > REUSE_DELTAS
+                )
+                repo.object_store.add_pack_data(len(todo), unpacked)
         except (KeyError, _NotPlain, ValueError):
             if not all(sha in theirs for sha in want):
                 return refs  # the ref moved before its objects arrived: fetched again
@@ -649,6 +674,37 @@ def _fetch_local(repo: Any, path: str, wants: Callable[..., list[bytes]]) -> dic
         return refs
     finally:
         remote.close()
+
+
+#: How many bytes of objects a fetch from a local path reads whole and keeps for the gate
+#: (about 500 collections of 100 repositories); a larger fetch (a clone) is copied by
+#: dulwich with the pack's deltas and checked from the pack.
+WHOLE_BYTES = 64 * 1024 * 1024
+
+
+def _whole(
+    objects: Any, todo: list[Any], parsed: dict[bytes, Any]
+) -> list[tuple[bytes, int, bytes]] | None:
+    """Each object of ``todo`` as (hex id, type number, bytes), read once (``parsed``: the
+    commits and trees :func:`_to_send` read); None when they add up to more than
+    :data:`WHOLE_BYTES`. An object whose bytes do not hash to its id raises
+    :class:`_NotPlain` (the remote's pack is damaged or forged)."""
+    out: list[tuple[bytes, int, bytes]] = []
+    size = 0
+    for sha, _ in todo:
+        obj = parsed.get(sha)
+        if obj is not None:
+            type_num, raw = obj.type_num, obj.as_raw_string()
+        else:
+            type_num, raw = objects.get_raw(sha)
+        size += len(raw)
+        if size > WHOLE_BYTES:
+            return None
+        raw = bytes(raw)
+        if gate.object_id(type_num, raw) != sha:
+            raise _NotPlain(sha)
+        out.append((sha, type_num, raw))
+    return out
 
 
 def _these(want: list[bytes]) -> Any:
@@ -920,6 +976,7 @@ def _to_send(
     *,
     strict: bool = False,
     maybe_theirs: Callable[[bytes], bool] | None = None,
+    keep: dict[bytes, Any] | None = None,
 ) -> list[Any]:
     """The objects reachable from ``wants`` that the side holding ``haves`` lacks, as
     ``(sha, (type, path))`` for dulwich's pack writer.
@@ -932,6 +989,7 @@ def _to_send(
     for a commit that side cannot hold (a fetch from a local path: one this store does not
     have), so that side is not walked for it. ``strict`` (objects from a remote): an object
     of another kind than named raises :class:`_NotPlain`, a missing one ``KeyError``.
+    ``keep``, when given, is filled with the commits and trees read (id -> object).
     """
     from dulwich.objects import Blob, Commit, Tree
 
@@ -939,6 +997,8 @@ def _to_send(
         obj = objects[sha]
         if strict and not isinstance(obj, kind):
             raise _NotPlain(sha)
+        if keep is not None:
+            keep[sha] = obj
         return obj
 
     commits: dict[bytes, Any] = {}

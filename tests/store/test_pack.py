@@ -193,3 +193,30 @@ def test_per_file_detail_is_packed_against_other_repositories(tmp_path: Path) ->
     bases = {r[0]: r[6] for r in rows if len(r) == 7 and r[0] in blobs}
     assert len(bases) == 2  # one whole, the other two deltas
     assert any(blobs[sha] != blobs[base] for sha, base in bases.items())  # across repositories
+
+
+def test_a_pack_of_whole_objects_is_what_git_reads(tmp_path: Path) -> None:
+    # sizes across the entry header's 4-bit and 7-bit steps, an empty blob, each kind
+    import hashlib
+    import os
+
+    from dulwich.objects import object_header
+
+    bare = tmp_path / "bare.git"
+    git("init", "-q", "--bare", bare)
+    contents = [b"", b"x", b"y" * 15, b"z" * 16, b"w" * 2047, b"v" * 2048, os.urandom(300_000)]
+    objects = []
+    for raw in contents:
+        sha = hashlib.sha1(object_header(3, len(raw)) + raw).hexdigest().encode()
+        objects.append((sha, 3, raw))
+    tree = b"100644 a\0" + bytes.fromhex(objects[1][0].decode())
+    objects.append((hashlib.sha1(object_header(2, len(tree)) + tree).hexdigest().encode(), 2, tree))
+    name = pack.write_whole(bare / "objects" / "pack", objects)
+    index = bare / "objects" / "pack" / f"{name}.idx"
+    listed = git("verify-pack", "-v", index)
+    assert all(sha.decode() in listed for sha, _, _ in objects)
+    for sha, _, raw in objects:
+        assert git("--git-dir", bare, "cat-file", "-s", sha.decode()).strip() == str(len(raw))
+    assert git("--git-dir", bare, "cat-file", "-p", objects[-1][0].decode()).startswith("100644")
+    assert [p.name for p in index.parent.iterdir() if p.name.startswith("tmp")] == []
+    fsck(bare)

@@ -129,6 +129,26 @@ def moved(source: bytes, target: list[bytes], mode: int = 0o100644) -> Attack:
     return attack
 
 
+def forged() -> Attack:
+    """A new snapshot whose object file holds other bytes than its id names."""
+
+    def attack(repo: Repo) -> str:
+        import zlib
+
+        named = Blob.from_string(_valid)
+        repo.object_store.add_object(named)
+        other = _valid.replace(b"{", b"{ ", 1)
+        loose = Path(repo.object_store.path) / named.id[:2].decode() / named.id[2:].decode()
+        loose.chmod(0o644)
+        loose.write_bytes(zlib.compress(b"blob %d\0" % len(other) + other))
+        head = repo[repo.refs[b"refs/heads/main"]]
+        assert isinstance(head, Commit)
+        parts = [b"snapshots", b"2026", b"01", b"metrics_20260101_000900_evil_0123456789.json"]
+        return _commit_on_top(repo, _with_entry(repo, head.tree, parts, 0o100644, named.id))
+
+    return attack
+
+
 def _first_entry(raw: bytes) -> bytes:
     end = raw.index(b"\0") + 21
     return raw[:end]
@@ -200,6 +220,7 @@ ATTACKS: dict[str, Attack] = {
         b".gitmetrics.json", [b"snapshots", b"2026", b"01", b"metrics_20260101_000900_e_1.json"]
     ),
     "store-marker-executable": moved(b".gitmetrics.json", [b".gitmetrics.json"], 0o100755),
+    "forged-object": forged(),
     "snapshot-newer": snapshot_file(_newer),
     "snapshot-invalid": snapshot_file(_invalid),
     "snapshot-not-json": snapshot_file(b"{not json"),
@@ -329,7 +350,9 @@ def test_pull_refuses_and_changes_nothing(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["dotdot-dir", "dot-git-config", "symlink", "bad-trailer"])
+@pytest.mark.parametrize(
+    "name", ["dotdot-dir", "dot-git-config", "symlink", "bad-trailer", "forged-object"]
+)
 @pytest.mark.parametrize("served", ["local", "daemon", "http"], indirect=True)
 @pytest.mark.parametrize("action", ["pull", "sync", "push", "clone"])
 def test_every_operation_and_transport_refuses(

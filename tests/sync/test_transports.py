@@ -401,3 +401,37 @@ def test_what_to_send_walks_the_other_side_only_as_far_as_the_new_commits_reach(
             assert commits_read - new == {base.encode()}
         else:
             assert len(commits_read - new) > 10
+
+
+@pytest.mark.parametrize("whole_bytes", [S.WHOLE_BYTES, 0])
+def test_a_local_pull_reads_what_it_brings_once_up_to_a_cap(
+    new_store: NewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_bytes: int
+) -> None:
+    # read whole, written as one pack of whole objects and checked from memory; over the
+    # cap copied by dulwich with the pack's deltas: the same history either way
+    monkeypatch.setattr(S, "WHOLE_BYTES", whole_bytes)
+    bare = bare_remote(tmp_path / "remote" / "metrics.git")
+    remote = S.make_remote(str(bare), env={})
+    a, b = new_store("a"), new_store("b")
+    for minute in range(1, 6):
+        collect(a, "runner-a", minute)
+    S.push(a, remote, retention=30)
+    S.pull(b, remote, retention=30)
+    before = b.head()
+    assert before is not None
+    for minute in range(6, 9):
+        collect(a, "runner-a", minute)
+    S.push(a, remote, retention=30)
+    written: list[int] = []
+    real = incoming.Quarantine.add_whole
+
+    def spy(q: incoming.Quarantine, objects: list[tuple[bytes, int, bytes]]) -> None:
+        written.append(len(objects))
+        real(q, objects)
+
+    monkeypatch.setattr(incoming.Quarantine, "add_whole", spy)
+    got = S.pull(b, remote, retention=30)
+    assert got.snapshots_received == 3 and b.head() == a.head()
+    listed = git("--git-dir", bare, "rev-list", "--objects", "main", "--not", before)
+    assert written == ([len(listed.splitlines())] if whole_bytes else [])
+    fsck(b.gitdir)
