@@ -41,8 +41,12 @@ from gitmetrics.cli import sync as _sync  # noqa: E402,F401
 
 def main() -> None:
     """Console-script entry point."""
+    every = app.registered_commands
     only_invoked(sys.argv[1:])
-    app()
+    try:
+        app()
+    finally:
+        app.registered_commands = every  # main() called again in this process sees them all
 
 
 def only_invoked(args: list[str]) -> None:

@@ -62,7 +62,10 @@ def _after_main(args: list[str], tmp_path: Path) -> dict[str, object]:
     """What ``gitmetrics ARGS`` (the console script's ``main``) loaded and printed."""
     code = (
         "import contextlib, io, json, sys\n"
+        "import typer.main\n"
         "from gitmetrics.cli import app, main\n"
+        "built, get = [], typer.main.get_command\n"
+        "typer.main.get_command = lambda a: (built.append(len(a.registered_commands)), get(a))[1]\n"
         f"sys.argv = ['gitmetrics', *{args!r}]\n"
         "out = io.StringIO()\n"
         "try:\n"
@@ -72,7 +75,7 @@ def _after_main(args: list[str], tmp_path: Path) -> dict[str, object]:
         "    pass\n"
         "loaded = [m for m, v in sys.modules.items() if type(v).__name__ != '_LazyModule']\n"
         "print(json.dumps({'modules': loaded, 'out': out.getvalue(),"
-        " 'commands': len(app.registered_commands)}))\n"
+        " 'commands': built[0], 'after': len(app.registered_commands)}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
@@ -91,6 +94,7 @@ def test_history_builds_only_its_command_and_loads_no_writer(tmp_path: Path) -> 
     assert isinstance(modules, list)
     assert "gitmetrics.historyview" in modules  # the command ran
     assert got["commands"] == 1
+    assert got["after"] == len(app.registered_commands)  # a second main() sees them all
     for lazy in ("gitmetrics.store.writer", "gitmetrics.store.incoming", "gitmetrics.perfile"):
         assert lazy not in modules, lazy
 
