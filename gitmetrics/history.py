@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import duration, perfile
+from gitmetrics import duration
 from gitmetrics.errors import GitmetricsError, StoreError, warn
 from gitmetrics.snapshot import FileDetail, Snapshot, files_path, parse_timestamp, read_files
 
 if TYPE_CHECKING:
+    from gitmetrics import perfile
     from gitmetrics.config import ComponentConfig
     from gitmetrics.store import HistoryEntry, Store
 
@@ -157,6 +158,8 @@ class Components:
     reports rarely change is mostly that)."""
 
     def __init__(self, store: Store, components: Sequence[ComponentConfig]) -> None:
+        from gitmetrics import perfile  # not at import: `history` without components needs none
+
         self.files = Files(store)
         self.components = tuple(components)
         self._select = {c.name: perfile.selection(c.paths) for c in components}
@@ -173,6 +176,8 @@ class Components:
         key = (comp.name, ids)
         found = self._seen.get(key)
         if found is None:
+            from gitmetrics import perfile
+
             pick = self._select[comp.name]
             chosen: list[perfile.Figures] = []
             repos: list[str] = []

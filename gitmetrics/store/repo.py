@@ -17,16 +17,18 @@ import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
 from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
-from gitmetrics.store import objects, worktree, writer
+from gitmetrics.store import objects, worktree
 from gitmetrics.store.cache import CommitCache
 from gitmetrics.store.format import BRANCH, REMOTE_REF
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
-from gitmetrics.store.writer import CommitResult, Deriver
+
+if TYPE_CHECKING:
+    from gitmetrics.store.writer import CommitResult, Deriver
 
 #: the most bytes of blobs kept for the work tree between two syncs (a backfill of a
 #: year writes more; the rest are read back from the object store)
@@ -134,6 +136,8 @@ class Store:
 
         ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
         """
+        from gitmetrics.store import writer  # at first use: `history` and the views never write
+
         return writer.commit_snapshot(
             self,
             snap,
@@ -155,6 +159,8 @@ class Store:
     def record_pr(self, key: str, snap: Snapshot) -> tuple[str, str]:
         """Commit a pull request's measurement on ``refs/gitmetrics/pr/<key>`` (off the
         branch); returns the ref and the commit."""
+        from gitmetrics.store import writer
+
         return writer.record_pr(self, key, snap)
 
     def state(self, rev: str | None = None) -> Snapshot | None:
@@ -163,6 +169,8 @@ class Store:
         commit = rev or self.head()
         if commit is None:
             return None
+        from gitmetrics.store import writer
+
         try:
             return writer.read_state(self, self.repo[commit.encode()].tree)
         except SnapshotError:
@@ -170,10 +178,14 @@ class Store:
 
     def commit_files(self, changes: Mapping[str, bytes | None], message: str) -> str | None:
         """Commit a few files (``None`` removes one); ``None`` when nothing changed."""
+        from gitmetrics.store import writer
+
         return writer.commit_files(self, changes, message)
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
         """The store's write lock (everything that moves the branch holds it)."""
+        from gitmetrics.store import writer
+
         return writer.locked(self)
 
     def add_objects(self, objs: Sequence[Any]) -> None:
@@ -211,6 +223,8 @@ class Store:
 
     def move_branch(self, old: str | None, new: str) -> bool:
         """Compare-and-swap the branch from ``old`` to ``new`` (under the lock)."""
+        from gitmetrics.store import writer
+
         return writer.move_branch(self, old, new)
 
     def apply_derived(
@@ -223,6 +237,8 @@ class Store:
         snapshot_path: str = "",
     ) -> None:
         """Regenerate the derived files in ``files`` (path -> blob id) for ``snap``."""
+        from gitmetrics.store import writer
+
         writer.apply_derived(self, files, snap, parent, previous, sides, snapshot_path)
 
     def only_root(self) -> bool:

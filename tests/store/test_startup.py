@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+from gitmetrics.cli import app
+from gitmetrics.store import init
+from tests.helpers import invoke
 
 HEAVY = ("yaml", "jsonschema", "dulwich", "gitmetrics.store")
 
@@ -51,3 +56,57 @@ def test_cli_import_leaves_the_api_unloaded() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "lazy"
+
+
+def _after_main(args: list[str], tmp_path: Path) -> dict[str, object]:
+    """What ``gitmetrics ARGS`` (the console script's ``main``) loaded and printed."""
+    code = (
+        "import contextlib, io, json, sys\n"
+        "import typer.main\n"
+        "from gitmetrics.cli import app, main\n"
+        "built, get = [], typer.main.get_command\n"
+        "typer.main.get_command = lambda a: (built.append(len(a.registered_commands)), get(a))[1]\n"
+        f"sys.argv = ['gitmetrics', *{args!r}]\n"
+        "out = io.StringIO()\n"
+        "try:\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = [m for m, v in sys.modules.items() if type(v).__name__ != '_LazyModule']\n"
+        "print(json.dumps({'modules': loaded, 'out': out.getvalue(),"
+        " 'commands': built[0], 'after': len(app.registered_commands)}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    result: dict[str, object] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def test_history_builds_only_its_command_and_loads_no_writer(tmp_path: Path) -> None:
+    # typer builds the options of every registered command on each run: main() keeps the
+    # one invoked (12 ms of 24 commands); `history` reads, so the commit writer and the
+    # per-file figures stay unloaded
+    init(tmp_path / "store")
+    got = _after_main(["history", "--limit", "10", "--store", str(tmp_path / "store")], tmp_path)
+    modules = got["modules"]
+    assert isinstance(modules, list)
+    assert "gitmetrics.historyview" in modules  # the command ran
+    assert got["commands"] == 1
+    assert got["after"] == len(app.registered_commands)  # a second main() sees them all
+    for lazy in ("gitmetrics.store.writer", "gitmetrics.store.incoming", "gitmetrics.perfile"):
+        assert lazy not in modules, lazy
+
+
+def test_a_command_help_is_the_same_with_one_command_built(tmp_path: Path) -> None:
+    got = _after_main(["history", "--help"], tmp_path)
+    assert got["commands"] == 1
+    assert got["out"] == invoke("history", "--help").output
+
+
+def test_the_root_help_an_unknown_name_and_no_name_keep_every_command(tmp_path: Path) -> None:
+    total = len(app.registered_commands)
+    for args in (["--help"], ["histor"], []):
+        assert _after_main(args, tmp_path)["commands"] == total, args
+    assert "history" in str(_after_main(["--help"], tmp_path)["out"])
