@@ -120,3 +120,16 @@ def test_file_coverage_keeps_hits_as_given() -> None:
     hits = Hits([1, 2], [3])
     f = FileCoverage.from_maps("a.c", hits, {})
     assert f.lines is hits and (f.lines_covered, f.lines_valid, f.branches) == (2, 3, None)
+
+
+def test_line_numbers_pack_in_the_smallest_array() -> None:
+    # 2 bytes a key below 65,536 (made through struct), 4 above; what no array holds stays
+    # a tuple, as array("H") itself would refuse it
+    from array import array
+
+    for hit, missed, code in (([2, 9], [1], "H"), ([70_000], [1], "I"), ([1 << 40], [1], "Q")):
+        hits = Hits(hit, missed)
+        assert isinstance(hits._keys, array) and hits._keys.typecode == code
+        assert dict(hits) == {**dict.fromkeys(hit, 1), **dict.fromkeys(missed, 0)}
+    odd = Hits([-1], [1])
+    assert isinstance(odd._keys, tuple) and dict(odd) == {-1: 1, 1: 0}
