@@ -19,9 +19,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,21 @@ def bare_remote(path: Path) -> Path:
     """An empty bare repository made by git itself."""
     git("init", "-q", "--bare", "--initial-branch=main", path)
     return path
+
+
+def pushed_and_pulled(
+    new_store: Callable[..., Store], remote: Any, count: int, *, retention: int = 30
+) -> tuple[Store, Store]:
+    """Stores ``a`` and ``b``: ``a`` collected minutes 1 to ``count`` and pushed them to
+    ``remote``, ``b`` pulled them."""
+    from gitmetrics.store import sync
+
+    a, b = new_store("a"), new_store("b")
+    for minute in range(1, count + 1):
+        collect(a, "runner-a", minute)
+    sync.push(a, remote, retention=retention)
+    sync.pull(b, remote, retention=retention)
+    return a, b
 
 
 def without_root(st: Store) -> str:

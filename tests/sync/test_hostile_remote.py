@@ -24,7 +24,7 @@ from gitmetrics.errors import SyncError
 from gitmetrics.store import Store, gate
 from gitmetrics.store import sync as S
 from tests.helpers import fsck, git
-from tests.sync.conftest import TOKEN, USER, bare_remote, collect, snap
+from tests.sync.conftest import TOKEN, USER, bare_remote, collect, pushed_and_pulled, snap
 
 NewStore = Callable[..., Store]
 Attack = Callable[[Repo], str]
@@ -431,11 +431,7 @@ def test_on_a_parent_the_store_has_only_what_changed_is_checked_again(
     # put at another path, or at its path with another mode, is checked as before
     bare = bare_remote(tmp_path / "served" / "metrics.git")
     remote = S.make_remote(str(bare), env={})
-    origin, mine = new_store("origin"), new_store("mine")
-    for minute in range(1, 6):
-        collect(origin, "runner-a", minute)
-    S.push(origin, remote, retention=30)
-    S.pull(mine, remote, retention=30)
+    origin, mine = pushed_and_pulled(new_store, remote, 5)
     parsed: list[str] = []
     real = gate._check_blob
 

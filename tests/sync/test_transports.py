@@ -17,6 +17,7 @@ from tests.sync.conftest import (
     bare_remote,
     collect,
     free_port,
+    pushed_and_pulled,
     snapshot_paths_in_history,
 )
 
@@ -288,11 +289,7 @@ def _shared_over_daemon(
     url, base = git_daemon
     bare = bare_remote(base / "metrics.git")
     remote = S.make_remote(f"{url}/metrics.git", env={})
-    a, b = new_store("a"), new_store("b")
-    for minute in range(1, count + 1):
-        collect(a, "runner-a", minute)
-    S.push(a, remote, retention=retention)
-    S.pull(b, remote, retention=retention)
+    a, b = pushed_and_pulled(new_store, remote, count, retention=retention)
     return bare, remote, a, b
 
 
@@ -412,11 +409,7 @@ def test_a_local_pull_reads_what_it_brings_once_up_to_a_cap(
     monkeypatch.setattr(S, "WHOLE_BYTES", whole_bytes)
     bare = bare_remote(tmp_path / "remote" / "metrics.git")
     remote = S.make_remote(str(bare), env={})
-    a, b = new_store("a"), new_store("b")
-    for minute in range(1, 6):
-        collect(a, "runner-a", minute)
-    S.push(a, remote, retention=30)
-    S.pull(b, remote, retention=30)
+    a, b = pushed_and_pulled(new_store, remote, 5)
     before = b.head()
     assert before is not None
     for minute in range(6, 9):
