@@ -53,8 +53,12 @@ def of(r: Counted) -> Fraction | None:
 
 def mean(values: Iterable[Fraction]) -> Fraction | None:
     """The plain mean, exactly; ``None`` of nothing."""
-    found = list(values)
-    return sum(found, Fraction(0)) / len(found) if found else None
+    numerator, denominator, n = 0, 1, 0
+    for x in values:  # summed over one common denominator: no reduction at each step
+        numerator = numerator * x.denominator + x.numerator * denominator
+        denominator *= x.denominator
+        n += 1
+    return Fraction(numerator, denominator * n) if n else None
 
 
 def rounded(x: Number, digits: int) -> float:
@@ -70,12 +74,12 @@ def rounded(x: Number, digits: int) -> float:
         # decimal tie that binary cannot hold (71.05 is 71.04999...) to the tie it was
         return math.floor(x * scale + 0.5 + 1e-7) / scale
     exact_x = value(x)
-    near0 = Fraction(1, scale)
-    if 0 < exact_x < near0:
-        return float(near0)
-    if 100 - near0 < exact_x < 100:
-        return float(100 - near0)
-    return math.floor(exact_x * scale + Fraction(1, 2)) / scale
+    n, d = exact_x.numerator, exact_x.denominator  # in integers: x * scale is n * scale / d
+    if n > 0 and n * scale < d:
+        return 1 / scale  # the least figure above 0
+    if (100 * scale - 1) * d < n * scale < 100 * scale * d:
+        return (100 * scale - 1) / scale  # the greatest below 100
+    return ((2 * n * scale + d) // (2 * d)) / scale  # half up
 
 
 def below(x: Number, floor: Number) -> bool:

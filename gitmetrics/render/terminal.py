@@ -89,14 +89,26 @@ class Grid:
         if found is None:
             from rich.text import Text
 
-            found = self._texts[markup] = Text.from_markup(markup)
+            found = self._texts[markup] = (
+                Text(markup) if _unmarked(markup) else Text.from_markup(markup)
+            )
         return found
+
+    def _plain(self, markup: str) -> str:
+        """The characters a markup cell shows."""
+        return markup if _unmarked(markup) else str(self._text(markup).plain)
 
     def _length(self, markup: str) -> int:
         """The cells a markup string takes on a terminal (each measured once)."""
         found = self._cell_lengths.get(markup)
         if found is None:
-            found = self._cell_lengths[markup] = self._text(markup).cell_len
+            if _unmarked(markup):
+                from rich.cells import cell_len
+
+                found = cell_len(markup)
+            else:
+                found = self._text(markup).cell_len
+            self._cell_lengths[markup] = found
         return found
 
     def _lengths(self) -> list[int]:
@@ -168,27 +180,57 @@ class Grid:
         # took rich about 1 ms), each distinct cell drawn once
         from rich.segment import Segment
 
-        drawn: dict[str, list[Any]] = {}
-        gap = Segment("  ")
         right = [self.columns[i][1] == "right" for i in kept]
+        line_end = Segment.line()
+        if console.color_system is None and not console.record:
+            # no style is written: each row is one string
+            padded: dict[tuple[int, str], str] = {}
+            for cells, _ in self.rows:
+                parts = []
+                for n, i in enumerate(kept):
+                    cell = cells[i]
+                    text = padded.get((n, cell))
+                    if text is None:
+                        pad = " " * ((widths[i] or 0) - self._length(cell))
+                        shown = self._plain(cell)
+                        text = padded[n, cell] = pad + shown if right[n] else shown + pad
+                    parts.append(text)
+                yield Segment("  ".join(parts))
+                yield line_end
+            return
+        drawn: dict[str, list[Any]] = {}
         for cells, _ in self.rows:
             line: list[Any] = []
+            plain = ""  # unstyled text not yet given a segment: gaps, pads, plain cells
             for n, i in enumerate(kept):
                 cell = cells[i]
                 segments = drawn.get(cell)
                 if segments is None:
                     segments = drawn[cell] = list(self._text(cell).render(console))
-                pad = Segment(" " * ((widths[i] or 0) - self._length(cell)))
+                pad = " " * ((widths[i] or 0) - self._length(cell))
                 if n:
-                    line.append(gap)
+                    plain += "  "
                 if right[n]:
-                    line.append(pad)
-                    line.extend(segments)
-                else:
-                    line.extend(segments)
-                    line.append(pad)
-            line.append(Segment.line())
+                    plain += pad
+                for segment in segments:
+                    if segment.style is None and not segment.control:
+                        plain += segment.text
+                        continue
+                    if plain:
+                        line.append(Segment(plain))
+                        plain = ""
+                    line.append(segment)
+                if not right[n]:
+                    plain += pad
+            if plain:
+                line.append(Segment(plain))
+            line.append(line_end)
             yield from line
+
+
+def _unmarked(markup: str) -> bool:
+    """True when a cell holds no rich markup and no emoji code: its text is itself."""
+    return "[" not in markup and ":" not in markup
 
 
 def _counted(covered: int | None, total: int | None, stored: float | None) -> percent.Number | None:

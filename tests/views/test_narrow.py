@@ -167,8 +167,9 @@ def test_coloured_rows_drawn_here_equal_rich_tables(
     assert ours == drawn()
 
 
+@pytest.mark.parametrize("colour", (True, False), ids=("colour", "plain"))
 def test_a_grid_draws_wide_characters_and_styles_as_rich_does(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, colour: bool
 ) -> None:
     import io
 
@@ -181,10 +182,14 @@ def test_a_grid_draws_wide_characters_and_styles_as_rich_does(
     grid.add_row("名前-サービス", "[green]91.0%[/]", "[green]good[/] [yellow](carried)[/]")
     grid.add_row("b", "[red]1.0%[/]", "", end_section=True)
     grid.add_row("c\\[x]", "50.0%", "[dim]error[/]")
+    grid.add_row("d:smile:", "2.0%", "a:b [bold]c[/]")
 
     def drawn() -> str:
         console = Console(
-            file=io.StringIO(), width=100, force_terminal=True, color_system="truecolor"
+            file=io.StringIO(),
+            width=100,
+            force_terminal=colour,
+            color_system="truecolor" if colour else None,
         )
         console.print(grid)
         out = console.file.getvalue()  # type: ignore[attr-defined]
