@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from gitmetrics import __version__, percent, schema
@@ -146,7 +147,15 @@ class Snapshot:
 
     def repo(self, name: str) -> RepoResult | None:
         """The result of one repository, or ``None`` when it is not in this snapshot."""
-        return next((r for r in self.repositories if r.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, RepoResult]:
+        """Each repository's result by name (the first, should a name be listed twice)."""
+        found: dict[str, RepoResult] = {}
+        for r in self.repositories:
+            found.setdefault(r.name, r)
+        return found
 
     @property
     def measured_names(self) -> tuple[str, ...]:
@@ -204,8 +213,10 @@ def now_timestamp() -> str:
     return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_timestamp(text: str) -> datetime:
-    """An ISO 8601 UTC timestamp as written in snapshots."""
+    """An ISO 8601 UTC timestamp as written in snapshots (each text parsed once: a view
+    reads the same few timestamps for every repository)."""
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
@@ -552,35 +563,34 @@ def _repo_dict(r: RepoResult, snap: Snapshot | None = None) -> dict[str, Any]:
     return out
 
 
+#: what a stored repository entry may give :func:`_repo_from` as it is (the rest are built)
+_REPO_PLAIN = tuple(
+    k for k in RepoResult.__dataclass_fields__ if k not in ("reports", "source", "warnings")
+)
+
+
 def _repo_from(d: Mapping[str, Any]) -> RepoResult:
+    """A stored repository entry as a :class:`RepoResult`, its fields set directly.
+
+    The entry was validated before the store wrote it, so its values already have the
+    model's types; a field it does not give keeps the class default. This skips the
+    frozen ``__init__`` (a call that sets 26 fields one by one), the most of reading a
+    snapshot.
+    """
+    values = {"name": d["name"], "role": d["role"], "status": d["status"]}
+    for k in _REPO_PLAIN:
+        if k in d:
+            values[k] = d[k]
+    if "reports" in d:
+        values["reports"] = tuple([ReportRef(**ref) for ref in d["reports"]])
     src = d.get("source")
-    return RepoResult(
-        name=d["name"],
-        role=d["role"],
-        status=d["status"],
-        error=d.get("error"),
-        coverage=d.get("coverage"),
-        files_tested=d.get("files_tested", 0),
-        lines_covered=d.get("lines_covered"),
-        lines_valid=d.get("lines_valid"),
-        branch_coverage=d.get("branch_coverage"),
-        branches_covered=d.get("branches_covered"),
-        branches_valid=d.get("branches_valid"),
-        format=d.get("format"),
-        report=d.get("report"),
-        reports=tuple(ReportRef(**ref) for ref in d.get("reports", ())),
-        source=None if src is None else Source(src["commit"], src["branch"], src["dirty"]),
-        log=d.get("log"),
-        duration_ms=d.get("duration_ms"),
-        warnings=tuple(d.get("warnings", ())),
-        stale_report=bool(d.get("stale_report", False)),
-        measured_at=d.get("measured_at"),
-        host=d.get("host"),
-        carried=bool(d.get("carried", False)),
-        stale=bool(d.get("stale", False)),
-        last_error=d.get("last_error"),
-        last_error_at=d.get("last_error_at"),
-    )
+    if src is not None:
+        values["source"] = Source(src["commit"], src["branch"], src["dirty"])
+    if "warnings" in d:
+        values["warnings"] = tuple(d["warnings"])
+    r: RepoResult = object.__new__(RepoResult)
+    r.__dict__.update(values)
+    return r
 
 
 # --- retention -------------------------------------------------------------------------

@@ -41,9 +41,12 @@ def visible(text: str, limit: int | None = None) -> str:
 
 def terminal(text: str) -> str:
     """Text for a rich console: control characters shown, rich markup escaped."""
+    shown = visible(text)
+    if "[" not in shown and not shown.endswith("\\"):
+        return shown  # nothing rich would read as markup
     from rich.markup import escape
 
-    return escape(visible(text))
+    return escape(shown)
 
 
 def markdown(text: str) -> str:

@@ -7,7 +7,7 @@ function returned; nothing here reads a store or a config.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gitmetrics import percent
@@ -112,14 +112,12 @@ class Grid:
         return found
 
     def _lengths(self) -> list[int]:
-        out = [0] * len(self.columns)
+        """Each column's widest cell (each distinct cell measured once)."""
         length = self._length
-        for cells, _ in self.rows:
-            for i, cell in enumerate(cells):
-                n = length(cell)
-                if n > out[i]:
-                    out[i] = n
-        return out
+        return [
+            max(map(length, {cells[i] for cells, _ in self.rows}), default=0)
+            for i in range(len(self.columns))
+        ]
 
     def widths(self, width: int, lengths: Sequence[int] | None = None) -> list[int | None]:
         """Each column's width at ``width`` (``None``: left out); ``lengths``: each
@@ -163,41 +161,30 @@ class Grid:
         return [widths.get(i) for i in range(len(self.columns))]
 
     def __rich_console__(self, console: Console, options: Any) -> Any:
-        table = Table(box=None, pad_edge=False, header_style="bold")
         lengths = self._lengths()
         widths = self.widths(options.max_width, lengths)
         kept = [i for i, w in enumerate(widths) if w is not None]
+        wraps = self.rich_rows or any(lengths[i] > (widths[i] or 0) for i in kept)
+        from rich.segment import Segment
+
+        if not wraps and console.color_system is None and not console.record:
+            headings = [heading for heading, _ in self.columns]
+            if all(self._length(headings[i]) <= (widths[i] or 0) for i in kept):
+                # no style is written and nothing wraps: each line is one string
+                yield from self._plain_lines([(headings, False), *self.rows], kept, widths)
+                return
+        table = Table(box=None, pad_edge=False, header_style="bold")
         for i in kept:
             heading, justify = self.columns[i]
             table.add_column(heading, justify=justify, width=widths[i], overflow="fold")
-        if self.rich_rows or any(lengths[i] > (widths[i] or 0) for i in kept):
-            # a cell wraps: rich lays the rows out
+        if wraps:  # a cell wraps: rich lays the rows out
             for cells, end in self.rows:
                 table.add_row(*(cells[i] for i in kept), end_section=end)
             yield table
             return
         yield table  # the headings; the rows as rich pads them (a row of a table of 100
-        # took rich about 1 ms), each distinct cell drawn once
-        from rich.segment import Segment
-
+        # took rich about 1 ms), each distinct cell drawn once, unstyled runs merged
         right = [self.columns[i][1] == "right" for i in kept]
-        line_end = Segment.line()
-        if console.color_system is None and not console.record:
-            # no style is written: each row is one string
-            padded: dict[tuple[int, str], str] = {}
-            for cells, _ in self.rows:
-                parts = []
-                for n, i in enumerate(kept):
-                    cell = cells[i]
-                    text = padded.get((n, cell))
-                    if text is None:
-                        pad = " " * ((widths[i] or 0) - self._length(cell))
-                        shown = self._plain(cell)
-                        text = padded[n, cell] = pad + shown if right[n] else shown + pad
-                    parts.append(text)
-                yield Segment("  ".join(parts))
-                yield line_end
-            return
         drawn: dict[str, list[Any]] = {}
         for cells, _ in self.rows:
             line: list[Any] = []
@@ -224,8 +211,30 @@ class Grid:
                     plain += pad
             if plain:
                 line.append(Segment(plain))
-            line.append(line_end)
+            line.append(Segment.line())
             yield from line
+
+    def _plain_lines(
+        self, rows: Sequence[tuple[Sequence[str], bool]], kept: list[int], widths: list[int | None]
+    ) -> Iterator[Any]:
+        """Rows as rich pads them, one string a line (for a console that writes no style)."""
+        from rich.segment import Segment
+
+        right = [self.columns[i][1] == "right" for i in kept]
+        padded: dict[tuple[int, str], str] = {}
+        line_end = Segment.line()
+        for cells, _ in rows:
+            parts = []
+            for n, i in enumerate(kept):
+                cell = cells[i]
+                text = padded.get((n, cell))
+                if text is None:
+                    pad = " " * ((widths[i] or 0) - self._length(cell))
+                    shown = self._plain(cell)
+                    text = padded[n, cell] = pad + shown if right[n] else shown + pad
+                parts.append(text)
+            yield Segment("  ".join(parts))
+            yield line_end
 
 
 def _unmarked(markup: str) -> bool:

@@ -32,10 +32,16 @@ _ID_LENGTH = 40
 
 
 class CommitCache:
-    """Values derived from collection commits, read once and appended to on :meth:`flush`."""
+    """Values derived from collection commits, read once and appended to on :meth:`flush`.
 
-    def __init__(self, path: Path) -> None:
+    With ``keep``, it holds at most that many entries: those whose values sort last (a
+    value that starts with its collection's timestamp keeps the newest collections), and
+    :meth:`flush` rewrites the file with just them.
+    """
+
+    def __init__(self, path: Path, keep: int | None = None) -> None:
         self.path = path
+        self.keep = keep
         self._entries: dict[str, bytes] | None = None
         self._new: list[bytes] = []
         #: the file is rewritten rather than appended to (missing, another header, too big)
@@ -71,6 +77,12 @@ class CommitCache:
         """The value kept for ``commit``, or ``None``."""
         return self._load().get(commit)
 
+    def wants(self, value: bytes) -> bool:
+        """False when :meth:`put` would drop ``value`` at once (``keep`` entries are held,
+        each sorting after it): the caller need not build the rest of it."""
+        entries = self._load()
+        return self.keep is None or len(entries) < self.keep or value > min(entries.values())
+
     def put(self, commit: str, value: bytes) -> None:
         """Keep ``value`` (one line: no newline in it) for ``commit`` until :meth:`flush`."""
         if len(commit) != _ID_LENGTH or b"\n" in value:
@@ -78,7 +90,15 @@ class CommitCache:
         entries = self._load()
         if entries.get(commit) == value:
             return
-        entries[commit] = value
+        if self.keep is not None:
+            if not self.wants(value):
+                return
+            entries[commit] = value
+            while len(entries) > self.keep:
+                del entries[min(entries, key=entries.__getitem__)]
+            self._rewrite = True  # the file is written again with just the kept entries
+        else:
+            entries[commit] = value
         self._new.append(commit.encode("ascii") + b" " + value + b"\n")
 
     def flush(self) -> None:

@@ -14,6 +14,7 @@ validated against the schema again (``gitmetrics verify`` is the full check).
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 #: the most bytes of blobs kept for the work tree between two syncs (a backfill of a
 #: year writes more; the rest are read back from the object store)
 WRITTEN_BYTES = 64 << 20
+
+
+#: The local cache of the newest collections' snapshot files (``<gitdir>/gitmetrics-newest``):
+#: a view of the newest (``status``, ``diff``, ``check``) reads them without the trees and
+#: the delta chains of the pack; :data:`NEWEST_KEPT` of them, the newest by timestamp.
+NEWEST_CACHE = "newest"
+NEWEST_KEPT = 8
 
 
 @dataclass
@@ -76,12 +84,13 @@ class Store:
         """The git control directory (``.git`` or the bare repository itself)."""
         return Path(self.repo.controldir())
 
-    def cache(self, name: str) -> CommitCache:
+    def cache(self, name: str, keep: int | None = None) -> CommitCache:
         """The local cache ``name`` of values derived from collection commits (one per
         store and name in a process; see :mod:`gitmetrics.store.cache`)."""
         found = self._caches.get(name)
         if found is None:
-            found = self._caches[name] = CommitCache(self.gitdir / f"gitmetrics-{name}")
+            path = self.gitdir / f"gitmetrics-{name}"
+            found = self._caches[name] = CommitCache(path, keep)
         return found
 
     @property
@@ -90,7 +99,10 @@ class Store:
         return bool(self.repo.bare)
 
     def close(self) -> None:
-        """Release file handles held by dulwich."""
+        """Write what the local caches gained; release file handles held by dulwich."""
+        for cache in self._caches.values():
+            cache.flush()
+        self._caches.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -104,16 +116,18 @@ class Store:
 
     def branch_ref(self) -> bytes:
         """The branch HEAD points at (``refs/heads/main`` for stores we created)."""
-        try:
-            target: bytes = self.repo.refs.get_symrefs().get(b"HEAD", BRANCH)
+        try:  # HEAD alone is read (dulwich's symref listing reads every ref)
+            raw: bytes | None = self.repo.refs.read_ref(b"HEAD")
         except Exception:
-            target = BRANCH
-        return target
+            raw = None
+        if raw is None or not raw.startswith(b"ref: "):
+            return BRANCH
+        return raw[len(b"ref: ") :]
 
     def head(self) -> str | None:
         """The commit the store's branch points at, or ``None`` for an empty store."""
-        sha = self.repo.refs.as_dict().get(self.branch_ref())
-        return None if sha is None else sha.decode()
+        _, sha = self.repo.refs.follow(self.branch_ref())
+        return None if not sha else bytes(sha).decode()
 
     def remote_head(self) -> str | None:
         """The remote's branch as the last fetch saw it, when the store holds it."""
@@ -367,13 +381,27 @@ class Store:
         The store wrote it, so it is parsed, not validated against the schema again;
         malformed data still raises :class:`~gitmetrics.errors.SnapshotError`.
         """
+        origin = f"{entry.snapshot_path}@{entry.commit[:10]}"
+        newest = self.cache(NEWEST_CACHE, keep=NEWEST_KEPT)
+        stamp = entry.timestamp.encode("ascii", "replace") + b" "
+        kept = newest.get(entry.commit)
+        if kept is not None and kept.startswith(stamp):
+            try:
+                return snapmod.read_stored(kept[len(stamp) :], origin)
+            except GitmetricsError:
+                pass  # a damaged entry is a miss: read the commit
         commit = self.repo[entry.commit.encode()]
         sha = self.lookup(commit.tree, entry.snapshot_path)
         if sha is None:
             raise StoreError(
                 f"{self.path}: commit {entry.commit[:10]} has no {entry.snapshot_path}"
             )
-        return snapmod.read_stored(self.blob(sha), f"{entry.snapshot_path}@{entry.commit[:10]}")
+        data = self.blob(sha)
+        snap = snapmod.read_stored(data, origin)
+        if newest.wants(stamp):  # one of the newest: kept on one line, without the indent
+            compact = json.dumps(json.loads(data), separators=(",", ":"))
+            newest.put(entry.commit, stamp + compact.encode())
+        return snap
 
     def snapshots(
         self, limit: int | None = None, rev: str | None = None

@@ -171,3 +171,64 @@ def test_the_cached_figures_are_what_the_snapshots_say(tmp_path: Path) -> None:
     finally:
         st.close()
     assert cached == read and None not in read
+
+
+def test_a_bounded_cache_keeps_the_newest_values(tmp_path: Path) -> None:
+    path = tmp_path / "gitmetrics-newest"
+    cache = CommitCache(path, keep=2)
+    cache.put(A, b"2026-01-02 a")
+    cache.put(B, b"2026-01-01 b")
+    cache.put(C, b"2026-01-03 c")  # the oldest, B, goes
+    assert not cache.wants(b"2026-01-01 ") and cache.wants(b"2026-01-04 ")
+    cache.flush()
+    again = CommitCache(path, keep=2)
+    assert (again.get(A), again.get(B), again.get(C)) == (b"2026-01-02 a", None, b"2026-01-03 c")
+    again.put(B, b"2026-01-01 b")  # older than both: not kept, nothing written
+    again.flush()
+    assert path.read_bytes().count(b"\n") == 3
+
+
+def _newest_views(path: Path) -> tuple[object, object]:
+    from gitmetrics import api
+
+    return to_data(api.status(store=path)), to_data(api.diff(store=path))
+
+
+def test_status_and_diff_are_the_same_cold_warm_and_from_a_damaged_newest_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitmetrics.store.repo import NEWEST_CACHE, NEWEST_KEPT, Store
+
+    st = build_store(tmp_path / "metrics", count=5)
+    st.close()
+    path = st.gitdir / f"gitmetrics-{NEWEST_CACHE}"
+    assert not path.exists()
+    cold = _newest_views(st.path)
+    commits = [e.commit for e in storemod.open_store(st.path).history(limit=2)]
+    kept = {line[:40].decode() for line in path.read_bytes().split(b"\n")[1:-1]}
+    assert kept == set(commits)
+    # warm: the two snapshots come from the cache, no tree is searched for them
+    looked: list[str] = []
+    real_lookup = Store.lookup
+    monkeypatch.setattr(
+        Store, "lookup", lambda self, tree, p: looked.append(p) or real_lookup(self, tree, p)
+    )
+    assert _newest_views(st.path) == cold
+    assert not [p for p in looked if p.startswith("snapshots/")]
+    # each entry damaged: a miss, read from the store again, the same views
+    lines = path.read_bytes().split(b"\n")[1:-1]
+    damaged = [b"2026-01-01T00:00:00Z {}", lines[0][41:61] + b" {not json"]
+    path.write_bytes(
+        HEADER + b"".join(line[:41] + damaged[i] + b"\n" for i, line in enumerate(lines))
+    )
+    looked.clear()
+    assert _newest_views(st.path) == cold
+    assert [p for p in looked if p.startswith("snapshots/")]
+    # reading every collection's snapshot leaves just the newest NEWEST_KEPT of them
+    monkeypatch.setattr("gitmetrics.store.repo.NEWEST_KEPT", 3)
+    again = storemod.open_store(st.path)
+    assert len(list(again.snapshots())) == 5
+    again.close()
+    kept = {line[:40].decode() for line in path.read_bytes().split(b"\n")[1:-1]}
+    every = [e.commit for e in storemod.open_store(st.path).history()]
+    assert kept == set(every[:3]) and NEWEST_KEPT > 3

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gitmetrics import notify
 from gitmetrics import snapshot as snapmod
@@ -329,3 +331,10 @@ def test_one_visible_text_for_every_message(raw: str, shown: str) -> None:
     assert gate._shown(raw.encode()) == shown
     assert reader.shown(raw) == shown
     assert escape.visible(raw * 50, 80) == escape.visible(raw * 50)[:80]
+
+
+@given(st.text(alphabet="ab[]\\/#@: \x1b", max_size=12))
+def test_terminal_escape_is_riches_escape_of_what_is_shown(raw: str) -> None:
+    from rich.markup import escape as rich_escape
+
+    assert escape.terminal(raw) == rich_escape(escape.visible(raw))
