@@ -38,7 +38,14 @@ def exact(covered: int | None, total: int | None) -> Fraction | None:
 
 def value(x: Number) -> Fraction:
     """A float read from a file or an option as the exact decimal it was written as."""
-    return x if isinstance(x, Fraction) else Fraction(str(x))
+    if isinstance(x, Fraction):
+        return x
+    text = str(x)
+    whole, point, decimals = text.partition(".")
+    if point and whole.lstrip("-").isdigit() and decimals.isdigit():
+        # ``71.05`` is 7105 / 100: read without Fraction's parser of every notation
+        return Fraction(int(whole + decimals), 10 ** len(decimals))
+    return Fraction(text)
 
 
 def of(r: Counted) -> Fraction | None:

@@ -7,6 +7,7 @@ this gitmetrics knows is refused.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from gitmetrics.errors import StoreError
@@ -19,6 +20,11 @@ from gitmetrics.store.format import (
     write_root,
 )
 from gitmetrics.store.repo import Store
+
+#: ``<gitdir>/gitmetrics-checked``: the branch's commit that last passed the check that
+#: this is a store (its tree has the marker, of a version this gitmetrics reads), with
+#: the version checked against; the check is not made again while both are the same.
+CHECKED = "gitmetrics-checked"
 
 
 def check_path(path: Path) -> bool:
@@ -112,6 +118,13 @@ def _check_is_store(store: Store) -> None:
             return
         what = "has no commit yet but its directory is not empty"
     else:
+        memo = store.gitdir / CHECKED
+        passed = f"{head} {STORE_VERSION}\n"
+        try:
+            if memo.read_text() == passed:
+                return  # this very commit passed the check below before
+        except (OSError, ValueError):
+            pass
         try:
             tree = store.repo[head.encode()].tree
         except KeyError:
@@ -123,6 +136,12 @@ def _check_is_store(store: Store) -> None:
             version = marker_version(store.blob(marker))
             if version is not None and version > STORE_VERSION:
                 raise newer_store_error(f"{store.path}/{STORE_MARKER}", version)
+            tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_text(passed)
+                tmp.replace(memo)
+            except OSError:
+                tmp.unlink(missing_ok=True)  # a read-only store: checked again next time
             return
         what = f"has no {STORE_MARKER} on its branch"
     raise StoreError(

@@ -50,3 +50,15 @@ def test_mean_is_the_exact_mean(pairs: list[tuple[int, int]]) -> None:
     values = [Fraction(100 * c, t) for c, t in pairs]
     expected = sum(values, Fraction(0)) / len(values) if values else None
     assert percent.mean(iter(values)) == expected
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**20), 10**20))
+def test_a_figure_is_the_decimal_it_was_written_as(x: float) -> None:
+    assert percent.value(x) == Fraction(str(x))
+
+
+def test_decimals_are_exact() -> None:
+    assert percent.value(71.05) == Fraction(7105, 100)
+    assert percent.value(-0.5) == Fraction(-1, 2)
+    assert percent.value(1e-07) == Fraction(1, 10**7)
+    assert percent.value(3) == 3

@@ -10,7 +10,7 @@ import pytest
 
 from gitmetrics import snapshot
 from gitmetrics.errors import SnapshotError
-from gitmetrics.snapshot import ReportRef, RepoResult, Source
+from gitmetrics.snapshot import RepoResult, ReportRef, Source
 
 FULL = RepoResult(
     name="api",

@@ -34,6 +34,9 @@ def _store(path: Path, days: int = 3) -> store.Store:
 
 def test_a_newer_store_version_in_the_marker_is_refused(store_dir: Path) -> None:
     _store(store_dir).close()
+    store.open_store(store_dir).close()  # the check passed: remembered for this head only
+    memo = store_dir / ".git" / "gitmetrics-checked"
+    assert memo.read_text().split()[0] == git("-C", store_dir, "rev-parse", "HEAD").strip()
     inject(
         store_dir,
         {".gitmetrics.json": b'{"kind": "gitmetrics-store", "store_version": 2}\n'},
