@@ -7,6 +7,7 @@ function returned; nothing here reads a store or a config.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,7 @@ class Grid:
         self.optional = tuple(optional)
         self._texts: dict[str, Any] = {}  # markup -> rich Text, each parsed once
         self._cell_lengths: dict[str, int] = {}
+        self._plains: dict[str, str] = {}
 
     def add_column(self, heading: str = "", *, justify: str = "left") -> None:
         """A column: ``justify="right"`` for figures."""
@@ -95,20 +97,24 @@ class Grid:
         return found
 
     def _plain(self, markup: str) -> str:
-        """The characters a markup cell shows."""
-        return markup if _unmarked(markup) else str(self._text(markup).plain)
+        """The characters a markup cell shows (each cell read once)."""
+        found = self._plains.get(markup)
+        if found is None:
+            if _unmarked(markup):
+                found = markup
+            else:
+                simple = _ONE_STYLE.fullmatch(markup)
+                found = simple.group(1) if simple else str(self._text(markup).plain)
+            self._plains[markup] = found
+        return found
 
     def _length(self, markup: str) -> int:
         """The cells a markup string takes on a terminal (each measured once)."""
         found = self._cell_lengths.get(markup)
         if found is None:
-            if _unmarked(markup):
-                from rich.cells import cell_len
+            from rich.cells import cell_len
 
-                found = cell_len(markup)
-            else:
-                found = self._text(markup).cell_len
-            self._cell_lengths[markup] = found
+            found = self._cell_lengths[markup] = cell_len(self._plain(markup))
         return found
 
     def _lengths(self) -> list[int]:
@@ -235,6 +241,11 @@ class Grid:
                 parts.append(text)
             yield Segment("  ".join(parts))
             yield line_end
+
+
+#: a cell of one style around text with no markup and no emoji code (``[red]12.5%[/]``):
+#: its text is what is between the tags
+_ONE_STYLE = re.compile(r"\[[a-z][a-z0-9 #]*\]([^\[\]\\:]*)\[/\]")
 
 
 def _unmarked(markup: str) -> bool:

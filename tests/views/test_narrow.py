@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import typer.main
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gitmetrics import snapshot as snapmod
@@ -199,3 +201,22 @@ def test_a_grid_draws_wide_characters_and_styles_as_rich_does(
     ours = drawn()
     monkeypatch.setattr(Grid, "rich_rows", True)
     assert ours == drawn()
+
+
+@given(
+    st.sampled_from(["", "[red]", "[bold red]", "[#ff0000]", "[dim]", "[link=x]", "\\[red]"]),
+    st.text(alphabet="ab █▉:[]\\/", max_size=8) | st.sampled_from([":smile:", "a :+1: b"]),
+    st.sampled_from(["", "[/]", "[/red]"]),
+)
+def test_a_cells_text_is_what_rich_shows(opening: str, text: str, closing: str) -> None:
+    from rich.errors import MarkupError
+    from rich.text import Text
+
+    markup = opening + text + closing
+    try:
+        expected = Text.from_markup(markup)
+    except MarkupError:
+        return  # not markup any view writes
+    grid = Grid()
+    assert grid._plain(markup) == expected.plain
+    assert grid._length(markup) == expected.cell_len
