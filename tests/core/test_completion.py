@@ -30,8 +30,10 @@ def _complete(words: str) -> list[str]:
 
 
 def test_show_completion_prints_a_bash_script() -> None:
+    # typed in bash, as a user does: typer finds the shell among the process's parents
+    # (a test runner started with no shell above it would find none)
     done = subprocess.run(
-        [str(GITMETRICS), "--show-completion", "bash"],
+        ["bash", "-c", f"'{GITMETRICS}' --show-completion bash; exit $?"],
         capture_output=True,
         text=True,
         timeout=60,
