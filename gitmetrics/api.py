@@ -1122,11 +1122,12 @@ def _named_remote(
 
 def limits(cfg: Config | None, store: Path) -> Limits:
     """What a remote may send, from the config (its cap, its issues file in the store)."""
-    from gitmetrics import coordination
     from gitmetrics.store import gate
 
     if cfg is None:
         return gate.Limits()
+    from gitmetrics import coordination
+
     extra = coordination.location(cfg, store).tree_path
     return gate.Limits(
         max_file_bytes=cfg.max_remote_file_bytes, extra_paths=(extra,) if extra else ()

@@ -21,6 +21,7 @@ snapshot or in a message; URLs are always shown with any password masked.
 
 from __future__ import annotations
 
+import collections
 import heapq
 import os
 import random
@@ -511,11 +512,9 @@ def _receive(
     with incoming.quarantine(store) as q:
         with _network(remote, "fetching"):
             theirs = _fetch(q, client, path, remote)
-        below: frozenset[str] = frozenset()
-        if theirs is not None and not store.has_object(theirs):
+        fetched = theirs is not None and not store.has_object(theirs)
+        if theirs is not None and fetched:
             objects = q.objects()
-            if store.head() is not None and not store.only_root():  # a clone needs none
-                below = _below_fetched(objects, theirs, store)
             gate.check(
                 objects,
                 theirs,
@@ -525,10 +524,13 @@ def _receive(
                 where=remote.shown,
             )
         with store.locked():
+            ours = store.head()
+            below: frozenset[str] | None = None
+            if theirs is not None and fetched and ours is not None and not store.only_root():
+                # under the lock, before the admission: what no other writer can change
+                below = _below_fetched(q.objects(), theirs, store)
             incoming.admit(q, store)
-            done = _integrate(
-                store, store.head(), theirs, remote, retention, allow_unrelated, below
-            )
+            done = _integrate(store, ours, theirs, remote, retention, allow_unrelated, below)
             _track(store, theirs)
     return theirs, done
 
@@ -725,13 +727,22 @@ def _integrate(
     remote: Remote,
     retention: Retention,
     allow_unrelated: bool,
-    below: frozenset[str] = frozenset(),
+    below: frozenset[str] | None = None,
 ) -> _Integrated:
     """Bring the local branch to include ``theirs``: fast-forward or merge (under the lock).
 
-    ``below`` holds the commits the store had that the fetched ones stand on (see
-    :func:`_below_fetched`): when ``ours`` is one of them, ``theirs`` descends from it and
-    the fast-forward needs no walk of the history.
+    ``below`` is given when ``theirs`` was fetched (the store did not have it): the commits
+    the store had that the fetched ones stand on (see :func:`_below_fetched`; ``None`` when
+    they could not be read). Every commit behind ``theirs`` is a fetched one or behind one
+    of these, so the usual cases need no walk of the whole history:
+
+    - ``ours`` is one of them: ``theirs`` descends from it (a fast-forward);
+    - each of them is behind ``ours``: ``ours`` is behind none of them (a history has no
+      cycle), nor is it a fetched commit, so the two have diverged (a merge);
+    - ``theirs`` was not fetched: the walk back from ``ours`` stops where it finds it
+      (``ours`` is ahead).
+
+    Anything else is decided by the whole histories of both.
     """
     if theirs is None or theirs == ours:
         return _Integrated(ours, merged=False, fast_forward=False)
@@ -740,17 +751,26 @@ def _integrate(
         # is, even one created before stores had that root (it would look unrelated)
         _move(store, ours, theirs)
         return _Integrated(theirs, merged=False, fast_forward=True)
-    if ours in below:
+    if below is not None and ours in below:
         _move(store, ours, theirs)
         return _Integrated(theirs, merged=False, fast_forward=True)
-    mine = _ancestors(store, ours)
-    if theirs in mine:
+    wanted = {theirs} if below is None else set(below)
+    mine = _ancestors(store, ours, until=wanted)
+    if below is None and theirs in mine:
         return _Integrated(ours, merged=False, fast_forward=False)  # we are ahead
-    others = _ancestors(store, theirs)
-    if ours in others:
-        _move(store, ours, theirs)
-        return _Integrated(theirs, merged=False, fast_forward=True)
-    if not (mine & others) and not allow_unrelated:
+    if below and below <= mine:
+        related = True  # diverged: both stand on these
+    else:
+        if wanted <= mine:  # the walk stopped early: the rest of the history is needed
+            mine = _ancestors(store, ours)
+        if theirs in mine:
+            return _Integrated(ours, merged=False, fast_forward=False)  # we are ahead
+        others = _ancestors(store, theirs)
+        if ours in others:
+            _move(store, ours, theirs)
+            return _Integrated(theirs, merged=False, fast_forward=True)
+        related = bool(mine & others)
+    if not related and not allow_unrelated:
         raise SyncError(
             f"{remote.shown}: the remote's history is unrelated to this store's "
             "(they share no commit); nothing was changed",
@@ -761,7 +781,7 @@ def _integrate(
     return _Integrated(merge, merged=True, fast_forward=False)
 
 
-def _below_fetched(objects: Any, theirs: str, store: Store) -> frozenset[str]:
+def _below_fetched(objects: Any, theirs: str, store: Store) -> frozenset[str] | None:
     """The store's commits that the fetched history stands on: parents, already in the
     store, of the commits from ``theirs`` that it does not have (what the gate checks)."""
     below: set[str] = set()
@@ -775,7 +795,7 @@ def _below_fetched(objects: Any, theirs: str, store: Store) -> frozenset[str]:
         try:
             parents = objects[sha].parents
         except Exception:
-            return frozenset()  # unreadable: the gate names the problem
+            return None  # unreadable: the gate names the problem
         for parent in parents:
             if store.has_object(parent.decode()):
                 below.add(parent.decode())
@@ -784,22 +804,28 @@ def _below_fetched(objects: Any, theirs: str, store: Store) -> frozenset[str]:
     return frozenset(below)
 
 
-def _ancestors(store: Store, head: str) -> set[str]:
-    """Every commit reachable from ``head`` (itself included).
+def _ancestors(store: Store, head: str, until: set[str] | None = None) -> set[str]:
+    """Every commit reachable from ``head`` (itself included); with ``until``, the walk
+    stops once it has found all of those (what it saw so far: a part of the history).
 
-    Exact, by following parents: dulwich's merge-base search orders commits by their
-    timestamps, which machines with skewed clocks (and merges made within one second)
-    do not keep in order.
+    Exact, by following parents, nearest first: dulwich's merge-base search orders commits
+    by their timestamps, which machines with skewed clocks (and merges made within one
+    second) do not keep in order.
     """
     repo = store.repo
     seen: set[str] = set()
-    stack = [head]
-    while stack:
-        sha = stack.pop()
+    missing = set(until) if until is not None else None
+    queue = collections.deque([head])
+    while queue:
+        sha = queue.popleft()
         if sha in seen:
             continue
         seen.add(sha)
-        stack.extend(p.decode() for p in repo[sha.encode()].parents)
+        if missing is not None:
+            missing.discard(sha)
+            if not missing:
+                break
+        queue.extend(p.decode() for p in repo[sha.encode()].parents)
     return seen
 
 

@@ -308,3 +308,39 @@ def test_a_fresh_store_takes_a_store_made_before_the_shared_root(
     collect(mine, "runner-new", 2)
     with pytest.raises(SyncError, match="unrelated"):
         S.pull(mine, remote, retention=30)
+
+
+def test_the_usual_syncs_walk_no_whole_history(
+    new_store: NewStore, remote: S.Remote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push from ahead, a pull that fast-forwards and one that merges diverged stores
+    each stop their walk near the heads; what they decide is what git's ancestry says."""
+    a, b = new_store("a"), new_store("b")
+    for minute in range(1, 30):
+        collect(a, "runner-a", minute)
+    S.push(a, remote, retention=30)
+    S.pull(b, remote, retention=30)
+    walks: list[int] = []
+    real = S._ancestors
+
+    def counted(store: Store, head: str, until: set[str] | None = None) -> set[str]:
+        seen = real(store, head, until)
+        walks.append(len(seen))
+        return seen
+
+    monkeypatch.setattr(S, "_ancestors", counted)
+    collect(a, "runner-a", 40)
+    S.push(a, remote, retention=30)  # ahead of the remote by one
+    S.pull(b, remote, retention=30)  # a fast-forward by one
+    assert b.head() == a.head()
+    collect(a, "runner-a", 41)
+    collect(b, "runner-b", 42)
+    S.push(a, remote, retention=30)
+    before = b.head()
+    result = S.pull(b, remote, retention=30)  # diverged by one each: a merge
+    assert result.merged
+    head = b.head()
+    assert head is not None
+    parents = git("rev-list", "--parents", "-n", "1", head, cwd=b.path).split()[1:]
+    assert sorted(parents) == sorted([a.head(), before])
+    assert walks and max(walks) <= 3, walks  # never the 30 commits of the history
