@@ -739,10 +739,11 @@ def _integrate(
     - ``ours`` is one of them: ``theirs`` descends from it (a fast-forward);
     - each of them is behind ``ours``: ``ours`` is behind none of them (a history has no
       cycle), nor is it a fetched commit, so the two have diverged (a merge);
-    - ``theirs`` was not fetched: the walk back from ``ours`` stops where it finds it
-      (``ours`` is ahead).
+    - otherwise both heads are walked back in turn until one meets the other (ahead or
+      behind), which a history that moved on by a few commits does in a few steps.
 
-    Anything else is decided by the whole histories of both.
+    Only heads that have diverged with nothing fetched, or unrelated histories, are
+    walked whole.
     """
     if theirs is None or theirs == ours:
         return _Integrated(ours, merged=False, fast_forward=False)
@@ -754,19 +755,13 @@ def _integrate(
     if below is not None and ours in below:
         _move(store, ours, theirs)
         return _Integrated(theirs, merged=False, fast_forward=True)
-    wanted = {theirs} if below is None else set(below)
-    mine = _ancestors(store, ours, until=wanted)
-    if below is None and theirs in mine:
-        return _Integrated(ours, merged=False, fast_forward=False)  # we are ahead
-    if below and below <= mine:
+    if below and below <= _ancestors(store, ours, until=set(below)):
         related = True  # diverged: both stand on these
     else:
-        if wanted <= mine:  # the walk stopped early: the rest of the history is needed
-            mine = _ancestors(store, ours)
-        if theirs in mine:
-            return _Integrated(ours, merged=False, fast_forward=False)  # we are ahead
-        others = _ancestors(store, theirs)
-        if ours in others:
+        mine, others, met = _meet(store, ours, theirs)
+        if met == "ahead":
+            return _Integrated(ours, merged=False, fast_forward=False)
+        if met == "behind":
             _move(store, ours, theirs)
             return _Integrated(theirs, merged=False, fast_forward=True)
         related = bool(mine & others)
@@ -827,6 +822,29 @@ def _ancestors(store: Store, head: str, until: set[str] | None = None) -> set[st
                 break
         queue.extend(p.decode() for p in repo[sha.encode()].parents)
     return seen
+
+
+def _meet(store: Store, ours: str, theirs: str) -> tuple[set[str], set[str], str | None]:
+    """Walk back from both heads a commit at a time each, nearest first, until one walk
+    meets the other head: ``"ahead"`` (``theirs`` is behind ``ours``), ``"behind"``
+    (``ours`` is behind ``theirs``), or ``None`` with both whole histories."""
+    repo = store.repo
+    walks = [
+        (collections.deque([ours]), set[str](), theirs),
+        (collections.deque([theirs]), set[str](), ours),
+    ]
+    while walks[0][0] or walks[1][0]:
+        for n, (queue, seen, target) in enumerate(walks):
+            while queue:
+                sha = queue.popleft()
+                if sha in seen:
+                    continue
+                seen.add(sha)
+                if sha == target:
+                    return walks[0][1], walks[1][1], "ahead" if n == 0 else "behind"
+                queue.extend(p.decode() for p in repo[sha.encode()].parents)
+                break
+    return walks[0][1], walks[1][1], None
 
 
 def _move(store: Store, old: str | None, new: str) -> None:
