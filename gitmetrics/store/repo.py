@@ -40,7 +40,7 @@ WRITTEN_BYTES = 64 << 20
 #: a view of the newest (``status``, ``diff``, ``check``) reads them without the trees and
 #: the delta chains of the pack; :data:`NEWEST_KEPT` of them, the newest by timestamp.
 NEWEST_CACHE = "newest"
-NEWEST_KEPT = 8
+NEWEST_KEPT = 4
 
 
 @dataclass
