@@ -221,6 +221,9 @@ DA_RUNS = {
     "a checksum": (False, _da([(1, 1), (2, "3,abc")])),
     "a numeric third field": (False, _da([(1, 1), (2, "3,7")])),
     "a letter in the hits": (False, _da([(1, 1), (2, "3x")])),
+    # (the prefix's bytes are deleted and counted, not marked)
+    "an A in the hits": (False, _da([(1, 1), (2, "3A")])),
+    "a colon in the hits": (False, _da([(1, 1), (2, "3:")])),
     "a line with no comma, one with two": (False, "DA:1,1\nDA:2\nDA:3,1,0\n"),
 }
 
