@@ -21,13 +21,13 @@ import re
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import chain, compress
-from operator import gt, not_
+from itertools import chain, compress, repeat
+from operator import contains, gt, not_
 from pathlib import Path
 from typing import Any, cast
 
 from gitmetrics.errors import ReportError
-from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits
+from gitmetrics.formats import DEFAULT_MAX_BYTES, Coverage, FileCoverage, Hits, _hits
 from gitmetrics.formats._common import digits_value
 from gitmetrics.formats._xml import (
     Cut,
@@ -235,6 +235,66 @@ class _Run:
     hits: list[int]
     covered: list[int]
     total: list[int]
+    # every line already packed (the JSON reading of coverage.py's lines), else None
+    lines: Hits[int] | None = None
+
+
+# coverage.py's <lines> body: nothing but its two shapes of <line/> and whitespace (the
+# hits without a leading zero), checked by one possessive match with no groups
+_COVERAGE_PY_BODY = re.compile(
+    rb'(?:[ \t\r\n]*+<line number="%(n)s" hits="(?:0|[1-9][0-9]{0,14}+)"'
+    rb'(?: branch="true" condition-coverage="%(n)s%% \(%(n)s/%(n)s\)"'
+    rb'(?: missing-branches="[0-9,-]*+")?+)?+/>)*+[ \t\r\n]*+' % {b"n": rb"[0-9]{1,15}+"}
+)
+# ... turned by literal replacements into one JSON array: `,<number>,"<hits>"` per line,
+# a branch line's hits followed by `;<percent>% (<covered>/<arms>)[;<missing>]`
+_TO_JSON = (
+    (b'<line number="', b","),
+    (b'" hits="', b',"'),
+    (b'" branch="true" condition-coverage="', b";"),
+    (b'" missing-branches="', b";"),
+    (b'"/>', b'"'),
+)
+_ARMS = re.compile(r"\((\d+)/(\d+)\)", re.ASCII)
+
+
+def _coverage_py_lines(text: bytes) -> _Run | None:
+    """What a ``<lines>`` body as coverage.py writes it says, every line in document
+    order (then packed as gaps when increasing); ``None`` for any other body."""
+    if b"<" not in text or not _COVERAGE_PY_BODY.fullmatch(text):
+        return None
+    for old, new in _TO_JSON:
+        text = text.replace(old, new)
+    try:
+        flat: list[Any] = _scan_once(f"[0{text.decode('ascii')}]", 0)[0]
+    except ValueError:  # a leading zero in a line number
+        return None
+    numbers: list[int] = flat[1::2]
+    infos: list[str] = flat[2::2]
+    # hits "0" or "0;...", else a count from 1 (no leading zero)
+    flags = bytes(map("1".__le__, infos))
+    branchy = list(map(contains, infos, repeat(";")))
+    covered: list[int] = []
+    total: list[int] = []
+    lines: list[int] = []
+    if True in branchy:
+        lines = list(compress(numbers, branchy))
+        arms = _ARMS.findall(";".join(compress(infos, branchy)))
+        try:
+            both: list[int] = _scan_once(f"[{','.join(chain.from_iterable(arms))}]", 0)[0]
+        except ValueError:  # a leading zero
+            return None
+        covered, total = both[0::2], both[1::2]
+        if len(covered) != len(lines) or any(map(gt, covered, total)):
+            return None
+    gaps = _hits.gaps(numbers)
+    if gaps is not None:
+        packed: Hits[int] = Hits.packed(gaps, _hits.pack_bits(flags))
+    else:  # out of order, or repeated
+        packed = Hits.from_lists(
+            list(compress(numbers, flags)), list(compress(numbers, map(not_, flags)))
+        )
+    return _Run([], [], lines, [], covered, total, packed)
 
 
 def _simple_lines(text: bytes) -> _Run | None:
@@ -246,6 +306,9 @@ def _simple_lines(text: bytes) -> _Run | None:
     A branch line whose covered arms exceed its arms is left to the element path, which
     reports it.
     """
+    fast = _coverage_py_lines(text)
+    if fast is not None:
+        return fast
     no_branch = text.count(_NO_BRANCH)
     hit = (_HIT_NB if no_branch else _HIT).findall(text)
     missed = (_MISSED_NB if no_branch else _MISSED).findall(text)
@@ -285,6 +348,8 @@ _scan_once = cast(Callable[[str, int], tuple[Any, int]], json.JSONDecoder().scan
 
 def _simple_hits(found: _Run) -> Hits[int]:
     """The Hits of a run's lines (a repeated line is hit if any copy was)."""
+    if found.lines is not None:
+        return found.lines
     hit, missed = found.hit, found.missed
     hit.extend(compress(found.numbers, found.hits))
     missed.extend(compress(found.numbers, map(not_, found.hits)))

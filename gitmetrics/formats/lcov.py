@@ -132,9 +132,9 @@ _0 = repeat(0)
 _REST = re.compile(rb"(?:\n(?:TN|VER|FN|FNDA|FNF|FNH|FNL|FNA|LF|LH|BRF|BRH):[^\n]*)*")
 
 
-def _run(text: bytes, prefix: bytes, start: int) -> tuple[int, int, list[int]] | None:
-    """The run of ``prefix`` lines after ``start``: where it starts and ends, and its
-    numbers (``[0, *fields]``, taken ``-`` as -1); ``None`` if none or not a usual run."""
+def _span(text: bytes, prefix: bytes, start: int) -> tuple[int, int, int] | None:
+    """Where the run of ``prefix`` lines after ``start`` starts and ends, and how many
+    lines it has; ``None`` if none or if other lines stand between them."""
     first = text.find(prefix, start)
     if first < 0:
         return None
@@ -144,7 +144,16 @@ def _run(text: bytes, prefix: bytes, start: int) -> tuple[int, int, list[int]] |
     lines = text.count(prefix, first, end)
     if text.count(b"\n", first, end) != lines:
         return None  # other lines between them
+    return first, end, lines
+
+
+def _run(text: bytes, prefix: bytes, span: tuple[int, int, int]) -> list[int] | None:
+    """The numbers of a run of ``prefix`` lines (``[0, *fields]``, taken ``-`` as -1);
+    ``None`` if not a usual run."""
+    first, end, lines = span
     run = text[first:end]
+    if prefix == _DA_RUN and run.translate(None, _DIGITS[:10]) != b"\nDA:," * lines:
+        return None  # not one comma a line (the count of numbers may still tally)
     # the prefixes' letters cut out, each newline a comma: "\nDA:1,1\nDA:2,0" -> ",1,1,2,0"
     body = run.translate(None, prefix[1:])
     if len(run) - len(body) != (len(prefix) - 1) * lines:
@@ -169,7 +178,82 @@ def _run(text: bytes, prefix: bytes, start: int) -> tuple[int, int, list[int]] |
     # every number at most MAX_COUNT (all are 0 or more but the -1 of a `-`)
     if sum(values) + lines > MAX_COUNT and max(values) > MAX_COUNT:
         return None
-    return first, end, values
+    return values
+
+
+# A DA run is read without a Python object per number (the JSON scanner's number, its
+# list entry and its freeing cost as much as the rest of the reading): the text is
+# reversed and cut at its commas, so that each piece starts with a line number, units
+# first, and `%` pads or cuts every piece to a lane of 7 bytes; the lanes, read as one
+# integer, are turned into numbers all at once (pairs of digits, then fours, then the
+# fifth), and the gaps between the lines are taken lane by lane, as `_hits.gaps` does.
+# Whether each line was hit rides in the lane's first byte: a `Y` put before every
+# comma, made `Z` where the hits are exactly "0".
+_LANE = 7
+# digits as "9" (so long numbers show), the bytes of DA:<line>,<hits> lines kept, any
+# other byte "!" (D, A and the colon are deleted and counted)
+_DA_BYTES = bytes(57 if 48 <= c <= 57 else c if c in b"\n," else 33 for c in range(256))
+_DIGIT_VALUES = bytes(c - 48 if 48 <= c <= 57 else 0 for c in range(256))
+_MARK_FLAGS = bytes.maketrans(b"YZ", b"\x01\x00")
+# per lane (little-endian): the five digits of the line; digits 0, 2, 4; the low two
+# bytes; digit 4 alone; byte 1 alone; every byte but the gap's
+_LANE_MASKS = (
+    b"\x00\xff\xff\xff\xff\xff\x00",
+    b"\x00\xff\x00\xff\x00\xff\x00",
+    b"\x00\xff\xff\x00\x00\x00\x00",
+    b"\x00\x00\x00\x00\x00\xff\x00",
+    b"\x00\xff\x00\x00\x00\x00\x00",
+    b"\xff\x00\xff\xff\xff\xff\xff",
+)
+_masks: list[tuple[int, ...]] = []  # (lanes, *masks) for the most lanes needed so far
+
+
+def _lane_masks(lanes: int) -> tuple[int, ...]:
+    """The masks of :data:`_LANE_MASKS` over at least ``lanes`` lanes (a longer mask
+    is cut by ``&``), made for 1,024 lanes at first, then twice as many as needed."""
+    if _masks and _masks[0][0] >= lanes:
+        return _masks[0][1:]
+    size = max(1024, 1 << lanes.bit_length())
+    _masks[:] = [(size, *(int.from_bytes(m * size, "little") for m in _LANE_MASKS))]
+    return _masks[0][1:]
+
+
+def _da_lanes(run: bytes, lines: int) -> Hits[int] | None:
+    """The lines of a run ``\\nDA:<line>,<hits>`` x ``lines`` (no newline after the
+    last), read lane by lane; ``None`` (then the JSON reading) unless the lines are
+    digits, one comma a line, with no empty field, line numbers of at most five digits
+    increasing from 1 by at most 255 at a time, hits below 16 digits (the line reading
+    refuses more than 2**53) and not starting "00" (which would read as hit).
+    """
+    t = run.translate(_DA_BYTES, b"DA:")
+    if len(run) - len(t) != 3 * lines or b"!" in t or b"9" * 16 in t:
+        return None
+    if b",\n" in t or t.endswith(b",") or b",00" in run:
+        return None
+    pieces = run.replace(b",", b"Y,").replace(b"Y,0\n", b"Z,0\n")[::-1].split(b",")
+    if len(pieces) != lines + 1:
+        return None
+    lanes = b"%-7.7s" * lines % tuple(pieces[1:])
+    # each lane holds its line's colon: the line number has at most five digits, and no
+    # piece is the middle of a line with two commas (with another line with none)
+    if lanes.count(b":") != lines:
+        return None
+    digits, pairs, low, fifth, first, rest = _lane_masks(lines)
+    x = int.from_bytes(lanes.translate(_DIGIT_VALUES), "little") & digits
+    x = (x + (x >> 8) * 10) & pairs
+    x = ((x + (x >> 16) * 100) & low) | (x & fifth)
+    x = (x & low) + ((x >> 32) & first) * 10000
+    # each lane less the next (the line before it; none after the first line: 0)
+    diff = x - (x >> 8 * _LANE)
+    if diff & rest:
+        return None  # a gap below 1 (or a borrow from a negative one) or above 255
+    gaps = diff.to_bytes(_LANE * lines, "little")[1::_LANE]
+    if b"\x00" in gaps:
+        return None
+    flags = lanes[-_LANE::-_LANE].translate(_MARK_FLAGS)
+    if pieces[0] == b"0":  # the last line's hits, after the last comma
+        flags = flags[:-1] + b"\x00"
+    return Hits.packed(gaps[::-1], _hits.pack_bits(flags))
 
 
 def _arm_keys(lines: list[int], blocks: list[int], branches: list[int]) -> _hits.Arms | None:
@@ -201,24 +285,32 @@ def _runs_record(text: bytes, start: int) -> tuple[Hits[int], Hits[str]] | None:
     spans = []
     line_hits: Hits[int] = _NO_LINES
     if _DA_RUN in text:
-        da = _run(text, _DA_RUN, start)
+        da = _span(text, _DA_RUN, start)
         if da is None:
             return None
-        values = da[2]
-        lines, flags = values[1::2], bytes(map(truth, values[2::2]))
-        gaps = _hits.gaps(lines)
-        if gaps is not None:
-            line_hits = Hits.packed(gaps, _hits.pack_bits(flags))
-        else:  # out of order, or repeated
-            missed = list(compress(lines, map(not_, flags)))
-            line_hits = Hits.from_lists(list(compress(lines, flags)), missed)
+        lanes = _da_lanes(text[da[0] : da[1]], da[2])
+        if lanes is not None:
+            line_hits = lanes
+        else:
+            values = _run(text, _DA_RUN, da)
+            if values is None:
+                return None
+            lines, flags = values[1::2], bytes(map(truth, values[2::2]))
+            gaps = _hits.gaps(lines)
+            if gaps is not None:
+                line_hits = Hits.packed(gaps, _hits.pack_bits(flags))
+            else:  # out of order, or repeated
+                missed = list(compress(lines, map(not_, flags)))
+                line_hits = Hits.from_lists(list(compress(lines, flags)), missed)
         spans.append(da[:2])
     branch_hits: Hits[str] = _NO_BRANCHES
     if _BRDA_RUN in text:
-        br = _run(text, _BRDA_RUN, start)
+        br = _span(text, _BRDA_RUN, start)
         if br is None:
             return None
-        values = br[2]
+        values = _run(text, _BRDA_RUN, br)
+        if values is None:
+            return None
         keys = _arm_keys(values[1::4], values[2::4], values[3::4])
         if keys is None:
             return None
@@ -252,6 +344,8 @@ def _fast_record(body: bytes) -> tuple[Hits[int], Hits[str]] | None:
         if len(pairs) != da or _DA.sub(b"", rest).translate(None, _BLANK):
             return None
         numbers = b"," + b",".join(pairs)
+    elif rest.translate(None, _NUMBERS[:10] + b" \t\r").replace(b"\nDA:,", b"\n").strip(b"\n"):
+        return None  # a line with no comma, or two (the count of numbers may still tally)
     try:
         values, _ = _scan_once(f"[0{numbers.decode('ascii')}]", 0)
     except (ValueError, StopIteration):  # an empty value, or a leading zero

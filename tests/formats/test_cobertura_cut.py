@@ -295,3 +295,53 @@ def test_generated_documents_read_the_same(doc: str, chunk: int) -> None:
         path = Path(tmp) / "coverage.xml"
         path.write_text(doc, encoding="utf-8")
         _same_both_ways(path, mp, chunk)
+
+
+# coverage.py's <lines> bodies, read by one check and one JSON scan (_coverage_py_lines);
+# the shapes it must leave to the expressions or the element path (True: it takes it)
+BRANCH = '<line number="{n}" hits="{h}" branch="true" condition-coverage="{p}% ({c}/{t})"{m}/>'
+JSON_BODIES = {
+    "plain lines in order": (True, _simple([(1, 1), (2, 0), (5, 17), (300, 0)])),
+    "branch lines, missing-branches": (
+        True,
+        _simple([(1, 1)])
+        + BRANCH.format(n=2, h=1, p=50, c=1, t=2, m=' missing-branches="4,-1"')
+        + BRANCH.format(n=3, h=0, p=0, c=0, t=4, m="")
+        + _simple([(4, 0)]),
+    ),
+    "lines out of order": (True, _simple([(9, 1), (2, 0), (5, 3)])),
+    "a line twice, hit once": (True, _simple([(3, 0), (4, 1), (3, 2)])),
+    "a gap over 255": (True, _simple([(1, 0), (400, 1)])),
+    "hits with a leading zero": (False, _simple([(1, 1)]) + '<line number="2" hits="05"/>'),
+    "hits of 16 digits": (False, '<line number="2" hits="1234567890123456"/>'),
+    "number with a leading zero": (False, '<line number="02" hits="1"/>' + _simple([(3, 0)])),
+    "digits between lines": (False, _simple([(1, 1)]) + " 7 " + _simple([(2, 0)])),
+    "a count between lines": (False, _simple([(1, 1)]) + ",7" + _simple([(2, 0)])),
+    "branch=false": (False, _simple([(1, 1)]) + '<line number="2" hits="0" branch="false"/>'),
+    "more covered arms than arms": (False, BRANCH.format(n=2, h=1, p=150, c=3, t=2, m="")),
+    "covered arms with a leading zero": (False, BRANCH.format(n=2, h=1, p=50, c="01", t=2, m="")),
+    "gcovr branch line": (False, GCOVR.format(n=2, h=2, c=1, t=2)),
+    "only whitespace": (False, "\n\t\t"),
+}
+
+
+@pytest.mark.parametrize("name", list(JSON_BODIES))
+def test_coverage_py_bodies_read_as_json_or_left_alone(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    takes, body = JSON_BODIES[name]
+    assert (cobertura._coverage_py_lines(body.encode()) is not None) is takes
+    path = tmp_path / "coverage.xml"
+    path.write_text(_doc([_class("a.py", body), _class("b.py", _simple([(1, 1)]))]))
+    assert _same_both_ways(path, monkeypatch, 1 << 18) or not takes
+    if takes:  # the same lines and arms as the expressions read them
+        fast = cobertura._simple_lines(body.encode())
+        monkeypatch.setattr(cobertura, "_coverage_py_lines", lambda text: None)
+        slow = cobertura._simple_lines(body.encode())
+        assert fast is not None and slow is not None
+        assert dict(cobertura._simple_hits(fast)) == dict(cobertura._simple_hits(slow))
+        assert (fast.numbers, fast.covered, fast.total) == (
+            slow.numbers,
+            slow.covered,
+            slow.total,
+        )

@@ -116,6 +116,8 @@ CASES = {
     "16 digits": RECORD.replace("DA:1,1", "DA:1,9007199254740993"),
     "DA outside a record": "DA:1,1\n" + RECORD,
     "bad DA": RECORD.replace("DA:1,1", "DA:1,x"),
+    # (as many numbers as two usual lines: read as lines 1 and 2 before the check)
+    "DA with no comma, then three numbers": RECORD.replace("DA:1,1\nDA:2,0", "DA:1\nDA:2,0,5"),
     "bad BRDA": RECORD.replace("BRDA:2,0,0,1", "BRDA:2,0,1"),
     "empty SF": RECORD.replace("SF:a.c", "SF:"),
     "end_of_record first": "end_of_record\n" + RECORD,
@@ -193,3 +195,56 @@ def tracefiles(draw: st.DrawFn) -> str:
 def test_generated_tracefiles_read_the_same(text: str, block: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         _same_both_ways(_write(Path(tmp), text), mp, block)
+
+
+# DA runs read lane by lane (_da_lanes), and the shapes it must leave to the JSON
+# reading and the line reading (True: it takes the run)
+def _da(lines: list[tuple[int, int | str]]) -> str:
+    return "".join(f"DA:{n},{h}\n" for n, h in lines)
+
+
+DA_RUNS = {
+    "usual": (True, _da([(3, 4), (4, 0), (6, 1048576), (9, 0), (10, 12)])),
+    "the last line not hit": (True, _da([(1, 7), (2, 0)])),
+    "the last line hit, the others not": (True, _da([(1, 0), (2, 0), (5, 1)])),
+    "hits with a leading zero": (True, _da([(1, "05"), (2, "0")])),
+    "lines near 65,536": (True, _da([(1 + 255 * k, k % 2) for k in range(262)])),
+    "hits 00": (False, _da([(1, 1), (2, "00")])),
+    "hits of 16 digits": (False, _da([(1, 1), (2, 9007199254740993)])),
+    "a line of six digits": (False, _da([(100000 + k, 1) for k in range(3)])),
+    "line 0 first": (False, _da([(0, 1), (1, 0)])),
+    "lines out of order": (False, _da([(5, 1), (3, 0)])),
+    "a line twice": (False, _da([(5, 0), (5, 2)])),
+    "a gap of 256": (False, _da([(1, 1), (257, 0)])),
+    "empty hits": (False, _da([(1, 1), (2, "")])),
+    "empty line": (False, "DA:1,1\nDA:,3\n"),
+    "a checksum": (False, _da([(1, 1), (2, "3,abc")])),
+    "a numeric third field": (False, _da([(1, 1), (2, "3,7")])),
+    "a letter in the hits": (False, _da([(1, 1), (2, "3x")])),
+    # (the prefix's bytes are deleted and counted, not marked)
+    "an A in the hits": (False, _da([(1, 1), (2, "3A")])),
+    "a colon in the hits": (False, _da([(1, 1), (2, "3:")])),
+    "a line with no comma, one with two": (False, "DA:1,1\nDA:2\nDA:3,1,0\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(DA_RUNS))
+def test_da_runs_read_by_lanes_or_left_alone(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    takes, run = DA_RUNS[name]
+    record = f"TN:\nSF:a.c\nFN:1,main\n{run}LF:2\nLH:1\nend_of_record\n"
+    taken: list[bool] = []
+    by_lanes = lcov._da_lanes
+    monkeypatch.setattr(
+        lcov, "_da_lanes", lambda r, n: taken.append(by_lanes(r, n) is not None) or by_lanes(r, n)
+    )
+    path = _write(tmp_path, record)
+    assert _parsed(path) == _line_by_line(path)
+    assert taken == [takes]
+    if takes:  # the same map as the JSON reading gives
+        fast = lcov.parse(path).files[0].lines
+        monkeypatch.setattr(lcov, "_da_lanes", lambda r, n: None)
+        slow = lcov.parse(path).files[0].lines
+        assert fast is not None and slow is not None
+        assert dict(fast.items()) == dict(slow.items())
