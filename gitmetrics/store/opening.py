@@ -97,7 +97,7 @@ def open_store(path: Path) -> Store:
 
 def _configured_version(store: Store) -> int | None:
     try:
-        raw: bytes = store.repo.get_config().get((b"gitmetrics",), b"storeVersion")
+        raw: bytes = store.config.get((b"gitmetrics",), b"storeVersion")
     except KeyError:
         return None
     try:
