@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -127,7 +128,8 @@ def _exact_mean(results: Sequence[RepoResult]) -> float | None:
 def totals(results: Sequence[RepoResult], statuses: Sequence[str]) -> Totals:
     """Mean, lines-weighted coverage, counts per status and mean per role."""
     s = summarize(results)
-    counts = {k: sum(1 for x in statuses if x == k) for k in trends.STATUS_ORDER}
+    found = Counter(statuses)
+    counts = {k: found[k] for k in trends.STATUS_ORDER}
     roles = []
     for role in sorted({r.role for r in results}):
         measured = [r for r in results if r.role == role]
@@ -635,7 +637,8 @@ def build_diff(
         )
     order = {FAILED: 0, CHANGED: 1, SAME: 2, ADDED: 3, REMOVED: 4}
     rows.sort(key=lambda r: (order[r.kind], r.change if r.change is not None else 0.0, r.name))
-    counts = {k: sum(1 for r in rows if r.kind == k) for k in order}
+    kinds = Counter(r.kind for r in rows)
+    counts = {k: kinds[k] for k in order}
     sa, sb = ca.snapshot.summary, cb.snapshot.summary
     per_file = None
     if files:

@@ -26,7 +26,13 @@ from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree
 from gitmetrics.store.cache import CommitCache
 from gitmetrics.store.format import BRANCH, REMOTE_REF
-from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
+from gitmetrics.store.reader import (
+    COMMITS_CACHE,
+    KEPT_COMMITS,
+    CommitReader,
+    HistoryEntry,
+    find_commit,
+)
 
 if TYPE_CHECKING:
     from gitmetrics.store.writer import CommitResult, Deriver
@@ -350,7 +356,8 @@ class Store:
     def commits(self) -> CommitReader:
         """The commit reader of this store (kept open with the repository)."""
         if self._reader is None:
-            self._reader = CommitReader(self.repo, self.path)
+            kept = self.cache(COMMITS_CACHE, keep=KEPT_COMMITS)
+            self._reader = CommitReader(self.repo, self.path, kept)
         return self._reader
 
     def history(self, limit: int | None = None, rev: str | None = None) -> Iterator[HistoryEntry]:
