@@ -80,7 +80,8 @@ def clear_stale(lockfile: Path, grace: float = FOREIGN_GRACE) -> bool:
 
 
 def sweep(gitdir: Path, worktree: Path | None) -> list[Path]:
-    """Remove what a killed writer left: dulwich ``.lock`` files and our temp files.
+    """Remove what a killed writer left: dulwich ``.lock`` files and our temp files (a pack
+    being written, the work tree's files).
 
     Call only under :func:`write_lock` after it reported a crash. Object locks are only
     ever dulwich's (git writes objects through ``tmp_obj_*`` files), and ref locks get
@@ -91,6 +92,9 @@ def sweep(gitdir: Path, worktree: Path | None) -> list[Path]:
         for lock in gitdir.glob(pattern):
             if lock.name != LOCK_NAME and clear_stale(lock):
                 removed.append(lock)
+    for tmp in gitdir.glob("objects/pack/tmp_whole_*"):  # a pack being written (pack.py)
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
     if worktree is not None:
         for tmp in worktree.glob("**/.*.gitmetrics-tmp"):
             if ".git" not in tmp.relative_to(worktree).parts:

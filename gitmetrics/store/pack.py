@@ -470,9 +470,12 @@ def _entry_header(type_num: int, size: int) -> bytes:
     return bytes(out)
 
 
-def write_whole(pack_dir: Path, objects: Sequence[tuple[bytes, int, bytes]]) -> str:
+def write_whole(
+    pack_dir: Path, objects: Sequence[tuple[bytes, int, bytes]], *, level: int = -1
+) -> str:
     """Write ``objects`` (hex id, type number, bytes) as one pack of whole objects, each
-    compressed on its own, with its version-2 index; returns the pack's name.
+    compressed on its own (at zlib ``level``), with its version-2 index; returns the
+    pack's name.
 
     For objects already read whole (a fetch from a path on this machine): dulwich's writer
     reads every object back from the pack it wrote to index it. The ids are the caller's,
@@ -498,7 +501,7 @@ def write_whole(pack_dir: Path, objects: Sequence[tuple[bytes, int, bytes]]) -> 
             digest.update(head)
             offset = len(head)
             for sha, type_num, raw in objects:
-                chunk = _entry_header(type_num, len(raw)) + zlib.compress(raw)
+                chunk = _entry_header(type_num, len(raw)) + zlib.compress(raw, level)
                 entries.append((bytes.fromhex(sha.decode()), offset, zlib.crc32(chunk)))
                 out.write(chunk)
                 digest.update(chunk)

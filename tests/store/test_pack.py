@@ -220,3 +220,32 @@ def test_a_pack_of_whole_objects_is_what_git_reads(tmp_path: Path) -> None:
     assert git("--git-dir", bare, "cat-file", "-p", objects[-1][0].decode()).startswith("100644")
     assert [p.name for p in index.parent.iterdir() if p.name.startswith("tmp")] == []
     fsck(bare)
+
+
+def test_a_large_write_lands_as_one_pack_git_reads(tmp_path: Path) -> None:
+    from dulwich.objects import Blob
+
+    from gitmetrics.store import locks, objects
+
+    st = store.init(tmp_path / "metrics")
+    before = set((st.gitdir / "objects").glob("??/*"))  # the root commit's
+    blobs = [Blob.from_string(b"report %d\n" % i) for i in range(objects.PACKED_FROM)]
+    st.add_objects([*blobs, blobs[0]])  # a repeated object is written once
+    packs = list((st.gitdir / "objects" / "pack").glob("*.pack"))
+    assert len(packs) == 1
+    assert set((st.gitdir / "objects").glob("??/*")) == before
+    listed = git("verify-pack", "-v", packs[0].with_suffix(".idx"))
+    assert sum(b.id.decode() in listed for b in blobs) == len(blobs)
+    assert git("-C", st.path, "cat-file", "-p", blobs[7].id.decode()) == "report 7\n"
+    # what is already in the store is not written again; a small write stays loose
+    st.add_objects(blobs)
+    assert len(list((st.gitdir / "objects" / "pack").glob("*.pack"))) == 1
+    st.add_objects([Blob.from_string(b"one more\n")])
+    assert len(set((st.gitdir / "objects").glob("??/*")) - before) == 1
+    fsck(st.path)
+    # a pack a killed writer left half-written is swept with its locks
+    left = st.gitdir / "objects" / "pack" / "tmp_whole_0123456789abcdef.pack"
+    left.write_bytes(b"PACK")
+    assert left in locks.sweep(st.gitdir, st.path)
+    assert not left.exists()
+    st.close()
