@@ -57,7 +57,16 @@ def _parse(path: Path, max_bytes: int, *, fast: bool) -> Coverage:
         if b"\x00" in head:
             raise ReportError(f"{path}: binary data where a text report was expected")
         fh.seek(0)
-        _read_blocks(fh, reader)
+        try:
+            # the fast reading counts no lines: they only ever name the place of an error
+            _read_blocks(fh, reader, count=not fast)
+        except ReportError:
+            if not fast:
+                raise
+            # read again counting them, for the same error at its line
+            fh.seek(0)
+            _read_blocks(fh, _Reader(path, fast=True), count=True)
+            raise
     return reader.finish()
 
 
@@ -67,8 +76,9 @@ _BLOCK = 1 << 18
 _END = b"\nend_of_record\n"
 
 
-def _read_blocks(fh: BinaryIO, reader: _Reader) -> None:
-    """Hand the file to ``reader`` a record at a time, as it is read."""
+def _read_blocks(fh: BinaryIO, reader: _Reader, *, count: bool) -> None:
+    """Hand the file to ``reader`` a record at a time, as it is read (``count=False``:
+    the lines read one by one are numbered from 1 whatever their place)."""
     lineno = 1  # the number of the first line of `buf`
     buf = b""
     while True:
@@ -93,15 +103,17 @@ def _read_blocks(fh: BinaryIO, reader: _Reader) -> None:
         for record in records:
             if not reader.record(record):
                 # line numbers are counted only where the lines are read one by one
-                lineno += block.count(b"\n", counted, pos)
-                counted = pos
+                if count:
+                    lineno += block.count(b"\n", counted, pos)
+                    counted = pos
                 reader.lines(lineno, record + b"\nend_of_record")
             pos += len(record) + len(_END)
         if tail:
-            reader.lines(lineno + block.count(b"\n", counted, pos), tail)
+            reader.lines(lineno + block.count(b"\n", counted, pos) if count else 1, tail)
         if not chunk:
             return
-        lineno += block.count(b"\n", counted)
+        if count:
+            lineno += block.count(b"\n", counted)
 
 
 # A record of usual lines is read in C: the lines that carry no line data are cut out,
