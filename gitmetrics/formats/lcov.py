@@ -268,6 +268,123 @@ def _da_lanes(run: bytes, lines: int) -> Hits[int] | None:
     return Hits.packed(gaps[::-1], _hits.pack_bits(flags))
 
 
+# A BRDA run is read without a Python object per number either: reversed, with its
+# colons and commas as tabs, `expandtabs` puts every field in a lane of 8 bytes, units
+# first, so that each line is a row of 33 bytes: taken, branch, block, line, newline.
+# The digits of the branch, the block and the line are copied, column by column, into
+# rows of 16 bytes and made numbers all at once (as the DA lanes are). A `-` (never
+# taken) is read as 0, and taken counts of two zeros or more are left to the JSON
+# reading, so that an arm was taken unless its count is the one digit 0.
+_ROW = 33
+# digits and the newline kept, colons and commas as tabs, any other byte "!" (B, R, D
+# and A are deleted and counted)
+_BRDA_TABS = bytes(c if 48 <= c <= 57 or c == 10 else 9 if c in b":," else 33 for c in range(256))
+_NOT_0 = bytes(int(c != 48) for c in range(256))
+_NOT_SPACE = bytes(int(c != 32) for c in range(256))
+# (row offset in the 33 bytes, byte in the 16) of the digits of the branch (units
+# first), the block and the line, the first of each number first; then of the branch's
+# and the block's 2nd and 3rd digits (in the 4 bytes a row of `zeros`)
+_FIRST_COLUMNS = ((8, 0), (16, 4), (24, 8))
+_NUMBER_COLUMNS = ((9, 1), (10, 2), (17, 5), (18, 6), *((24 + k, 8 + k) for k in range(1, 5)))
+_ZERO_COLUMNS = ((9, 0), (10, 1), (17, 2), (18, 3))
+# per row of 16 bytes (little-endian): digits 0, 2, 4, 6, 8, 10, 12; the 16-bit words at
+# 0, 4, 8 and 12; the words at 0, 4 and 8; the word at 8; what must be 0 (a branch or
+# a block from 256, a line from 65,536); 2**120 - 1, so that a row above the next keeps
+# bit 120 when it is taken from it less 1; that bit
+_ROW_MASKS = (
+    b"\xff\x00\xff\x00\xff\x00\xff\x00\xff\x00\xff\x00\xff\x00\x00\x00",
+    b"\xff\xff\x00\x00\xff\xff\x00\x00\xff\xff\x00\x00\xff\xff\x00\x00",
+    b"\xff\xff\x00\x00\xff\xff\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00",
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00",
+    b"\x00\xff\x00\x00\x00\xff\x00\x00\x00\x00\xff\x00\x00\x00\x00\x00",
+    b"\xff" * 15 + b"\x00",
+    b"\x00" * 15 + b"\x01",
+)
+_row_masks: list[tuple[int, ...]] = []
+
+
+def _brda_masks(lines: int) -> tuple[int, ...]:
+    """The masks of :data:`_ROW_MASKS` over at least ``lines`` rows, as `_lane_masks`."""
+    if _row_masks and _row_masks[0][0] >= lines:
+        return _row_masks[0][1:]
+    size = max(1024, 1 << lines.bit_length())
+    _row_masks[:] = [(size, *(int.from_bytes(m * size, "little") for m in _ROW_MASKS))]
+    return _row_masks[0][1:]
+
+
+def _brda_lanes(run: bytes, lines: int) -> Hits[str] | None:
+    """The arms of a run ``\\nBRDA:<line>,<block>,<branch>,<taken>`` x ``lines`` (no
+    newline after the last), read lane by lane; ``None`` (then the JSON reading) unless
+    every field is 1 to 7 digits (or the taken count ``-``), the block and the branch
+    below 256 with no leading zero, the line below 65,536, no taken count starting
+    "00", and the arms in increasing order (then none repeats)."""
+    if b"-" in run:
+        run = run.replace(b",-\n", b",0\n")
+        if run.endswith(b",-"):
+            run = run[:-1] + b"0"
+    if b",00" in run:
+        return None
+    t = run[::-1].translate(_BRDA_TABS, b"BRDA")
+    if len(run) - len(t) != 4 * lines or b"!" in t:
+        return None
+    e = t.expandtabs(8)
+    if e[32::_ROW] != b"\n" * lines:
+        return None  # a line of other widths (and every line ends with a newline)
+    # every lane starts with a byte of its field and ends with a space: four fields of 1
+    # to 7 bytes a row (a row of 33 holds no more); the branch and the block have at
+    # most 3 digits, the line 5
+    spaces = b" " * lines
+    if e[7::_ROW] != spaces or e[11::_ROW] != spaces or e[19::_ROW] != spaces:
+        return None
+    if e[29::_ROW] != spaces:
+        return None
+    firsts = e[0::_ROW]
+    if 32 in firsts:
+        return None
+    rows = bytearray(16 * lines)
+    for column, at in _FIRST_COLUMNS:
+        digits = e[column::_ROW]
+        if 32 in digits:
+            return None  # an empty field
+        rows[at::16] = digits
+    for column, at in _NUMBER_COLUMNS:
+        rows[at::16] = e[column::_ROW]
+    # a leading zero in the branch or the block: the last of three digits, or of two (a
+    # 0 before a space)
+    zeros = bytearray(4 * lines)
+    for column, at in _ZERO_COLUMNS:
+        zeros[at::4] = e[column::_ROW]
+    if 48 in zeros[1::2] or b"0 " in zeros:
+        return None
+    pairs, words, low, line, over, step, guard = _brda_masks(lines)
+    x = int.from_bytes(rows.translate(_DIGIT_VALUES), "little")
+    x = (x + (x >> 8) * 10) & pairs
+    x = (x + (x >> 16) * 100) & words
+    x = (x & low) + ((x >> 32) & line) * 10000
+    if x & over:
+        return None
+    # each row (branch at byte 0, block at 4, line at 8: ordered as the arm) above the
+    # next one (the arm of the line before it)
+    last = (1 << 128 * (lines - 1)) - 1
+    if ((x + (step & last) - (x >> 128)) & guard & last) != guard & last:
+        return None
+    keyed = x.to_bytes(16 * lines, "big")  # the rows in line order, each byte 15 first
+    lanes = bytearray(4 * lines)  # little-endian: branch, block, line
+    lanes[0::4], lanes[1::4], lanes[2::4], lanes[3::4] = (
+        keyed[15::16],
+        keyed[11::16],
+        keyed[7::16],
+        keyed[6::16],
+    )
+    keys = _hits.Arms("I", lanes)  # (the bytes, as if native)
+    if sys.byteorder == "big":
+        keys.byteswap()
+    # taken unless the count is "0": its first digit (the units) 0, its second a space
+    hit = int.from_bytes(firsts.translate(_NOT_0), "little")
+    hit |= int.from_bytes(e[1::_ROW].translate(_NOT_SPACE), "little")
+    return Hits.packed(keys, _hits.pack_bits(hit.to_bytes(lines, "big")))
+
+
 def _arm_keys(lines: list[int], blocks: list[int], branches: list[int]) -> _hits.Arms | None:
     """Arms ``(line, block, branch)`` packed, if in increasing order (then they cannot
     repeat) with lines under 65,536 and blocks and branches under 256."""
@@ -320,14 +437,18 @@ def _runs_record(text: bytes, start: int) -> tuple[Hits[int], Hits[str]] | None:
         br = _span(text, _BRDA_RUN, start)
         if br is None:
             return None
-        values = _run(text, _BRDA_RUN, br)
-        if values is None:
-            return None
-        keys = _arm_keys(values[1::4], values[2::4], values[3::4])
-        if keys is None:
-            return None
-        flags = bytes(map(gt, values[4::4], _0))  # taken: a count, or - (-1)
-        branch_hits = Hits.packed(keys, _hits.pack_bits(flags))
+        arms = _brda_lanes(text[br[0] : br[1]], br[2])
+        if arms is not None:
+            branch_hits = arms
+        else:
+            values = _run(text, _BRDA_RUN, br)
+            if values is None:
+                return None
+            keys = _arm_keys(values[1::4], values[2::4], values[3::4])
+            if keys is None:
+                return None
+            flags = bytes(map(gt, values[4::4], _0))  # taken: a count, or - (-1)
+            branch_hits = Hits.packed(keys, _hits.pack_bits(flags))
         spans.append(br[:2])
     spans.sort()
     pos = start
