@@ -144,9 +144,12 @@ _0 = repeat(0)
 _REST = re.compile(rb"(?:\n(?:TN|VER|FN|FNDA|FNF|FNH|FNL|FNA|LF|LH|BRF|BRH):[^\n]*)*")
 
 
-def _span(text: bytes, prefix: bytes, start: int) -> tuple[int, int, int] | None:
+def _span(
+    text: bytes, prefix: bytes, start: int, *, alone: bool = True
+) -> tuple[int, int, int] | None:
     """Where the run of ``prefix`` lines after ``start`` starts and ends, and how many
-    lines it has; ``None`` if none or if other lines stand between them."""
+    lines it has; ``None`` if none or if other lines stand between them (``alone=False``:
+    not looked for)."""
     first = text.find(prefix, start)
     if first < 0:
         return None
@@ -154,7 +157,7 @@ def _span(text: bytes, prefix: bytes, start: int) -> tuple[int, int, int] | None
     if end < 0:
         end = len(text)
     lines = text.count(prefix, first, end)
-    if text.count(b"\n", first, end) != lines:
+    if alone and text.count(b"\n", first, end) != lines:
         return None  # other lines between them
     return first, end, lines
 
@@ -166,6 +169,8 @@ def _run(text: bytes, prefix: bytes, span: tuple[int, int, int]) -> list[int] | 
     run = text[first:end]
     if prefix == _DA_RUN and run.translate(None, _DIGITS[:10]) != b"\nDA:," * lines:
         return None  # not one comma a line (the count of numbers may still tally)
+    if prefix == _BRDA_RUN and run.translate(None, _DIGITS[:10] + b"-") != b"\nBRDA:,,," * lines:
+        return None  # not three commas a line (likewise)
     # the prefixes' letters cut out, each newline a comma: "\nDA:1,1\nDA:2,0" -> ",1,1,2,0"
     body = run.translate(None, prefix[1:])
     if len(run) - len(body) != (len(prefix) - 1) * lines:
@@ -285,8 +290,8 @@ _NOT_SPACE = bytes(int(c != 32) for c in range(256))
 # first), the block and the line, the first of each number first; then of the branch's
 # and the block's 2nd and 3rd digits (in the 4 bytes a row of `zeros`)
 _FIRST_COLUMNS = ((8, 0), (16, 4), (24, 8))
-_NUMBER_COLUMNS = ((9, 1), (10, 2), (17, 5), (18, 6), *((24 + k, 8 + k) for k in range(1, 5)))
-_ZERO_COLUMNS = ((9, 0), (10, 1), (17, 2), (18, 3))
+_ZERO_COLUMNS = ((9, 1, 0), (10, 2, 1), (17, 5, 2), (18, 6, 3))
+_NUMBER_COLUMNS = tuple((24 + k, 8 + k) for k in range(1, 5))
 # per row of 16 bytes (little-endian): digits 0, 2, 4, 6, 8, 10, 12; the 16-bit words at
 # 0, 4, 8 and 12; the words at 0, 4 and 8; the word at 8; what must be 0 (a branch or
 # a block from 256, a line from 65,536); 2**120 - 1, so that a row above the next keeps
@@ -352,8 +357,9 @@ def _brda_lanes(run: bytes, lines: int) -> Hits[str] | None:
     # a leading zero in the branch or the block: the last of three digits, or of two (a
     # 0 before a space)
     zeros = bytearray(4 * lines)
-    for column, at in _ZERO_COLUMNS:
-        zeros[at::4] = e[column::_ROW]
+    for column, at, zero_at in _ZERO_COLUMNS:
+        digits = e[column::_ROW]
+        rows[at::16] = zeros[zero_at::4] = digits
     if 48 in zeros[1::2] or b"0 " in zeros:
         return None
     pairs, words, low, line, over, step, guard = _brda_masks(lines)
@@ -434,14 +440,17 @@ def _runs_record(text: bytes, start: int) -> tuple[Hits[int], Hits[str]] | None:
         spans.append(da[:2])
     branch_hits: Hits[str] = _NO_BRANCHES
     if _BRDA_RUN in text:
-        br = _span(text, _BRDA_RUN, start)
+        # (a run with other lines between its lines is refused by the lanes, which would
+        # not make as many rows of 33 bytes as lines, and by `_run`, whose count of
+        # numbers and of prefix bytes would not tally)
+        br = _span(text, _BRDA_RUN, start, alone=False)
         if br is None:
             return None
         arms = _brda_lanes(text[br[0] : br[1]], br[2])
         if arms is not None:
             branch_hits = arms
         else:
-            values = _run(text, _BRDA_RUN, br)
+            values = _run(text, _BRDA_RUN, br)  # (which refuses other lines too)
             if values is None:
                 return None
             keys = _arm_keys(values[1::4], values[2::4], values[3::4])

@@ -119,6 +119,10 @@ CASES = {
     # (as many numbers as two usual lines: read as lines 1 and 2 before the check)
     "DA with no comma, then three numbers": RECORD.replace("DA:1,1\nDA:2,0", "DA:1\nDA:2,0,5"),
     "bad BRDA": RECORD.replace("BRDA:2,0,0,1", "BRDA:2,0,1"),
+    # (as many numbers as two usual lines, read as arms 1,0,0 and 3,0,0 before the check)
+    "BRDA with three numbers, then five": RECORD.replace(
+        "BRDA:2,0,0,1\nBRDA:2,0,1,-", "BRDA:1,0,0\nBRDA:5,3,0,0,1"
+    ),
     # (the fast reading counts no lines: the error must still name its line)
     "an error after usual records": RECORD * 3 + RECORD.replace("BRDA:2,0,0,1", "BRDA:2,0,1"),
     "an error after an odd record": RECORD.replace("DA:1,1", "DA:1,1,abc")
@@ -316,6 +320,9 @@ BRDA_RUNS = {
     "arms out of order": (False, _brda([(4, 0, 1, 1), (4, 0, 0, 0)])),
     "lines out of order": (False, _brda([(5, 0, 0, 1), (4, 1, 0, 0)])),
     "an arm twice": (False, _brda([(4, 0, 0, 1), (4, 0, 0, 0)])),
+    # (other lines among them: the lanes look for none before)
+    "a line of numbers among them": (False, "BRDA:1,0,0,1\n:2,0,0,1\nBRDA:3,0,0,1\n"),
+    "a blank line among them": (False, "BRDA:1,0,0,1\n\nBRDA:3,0,0,1\n"),
 }
 
 
