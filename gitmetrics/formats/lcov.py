@@ -274,24 +274,33 @@ def _da_lanes(run: bytes, lines: int) -> Hits[int] | None:
 
 
 # A BRDA run is read without a Python object per number either: reversed, with its
-# colons and commas as tabs, `expandtabs` puts every field in a lane of 8 bytes, units
-# first, so that each line is a row of 33 bytes: taken, branch, block, line, newline.
-# The digits of the branch, the block and the line are copied, column by column, into
-# rows of 16 bytes and made numbers all at once (as the DA lanes are). A `-` (never
-# taken) is read as 0, and taken counts of two zeros or more are left to the JSON
-# reading, so that an arm was taken unless its count is the one digit 0.
-_ROW = 33
+# colons and commas as tabs, `expandtabs` puts every field in a lane of 8 bytes (16
+# when a taken count has 8 digits or more), units first, so that each line is a row of
+# 33 bytes (65): taken, branch, block, line, newline. The digits of the branch, the
+# block and the line are copied, column by column, into rows of 16 bytes and made
+# numbers all at once (as the DA lanes are). A `-` (never taken) is read as 0, and
+# taken counts of two zeros or more are left to the JSON reading, so that an arm was
+# taken unless its count is the one digit 0.
 # digits and the newline kept, colons and commas as tabs, any other byte "!" (B, R, D
 # and A are deleted and counted)
 _BRDA_TABS = bytes(c if 48 <= c <= 57 or c == 10 else 9 if c in b":," else 33 for c in range(256))
 _NOT_0 = bytes(int(c != 48) for c in range(256))
 _NOT_SPACE = bytes(int(c != 32) for c in range(256))
-# (row offset in the 33 bytes, byte in the 16) of the digits of the branch (units
-# first), the block and the line, the first of each number first; then of the branch's
-# and the block's 2nd and 3rd digits (in the 4 bytes a row of `zeros`)
-_FIRST_COLUMNS = ((8, 0), (16, 4), (24, 8))
-_ZERO_COLUMNS = ((9, 1, 0), (10, 2, 1), (17, 5, 2), (18, 6, 3))
-_NUMBER_COLUMNS = tuple((24 + k, 8 + k) for k in range(1, 5))
+# per lane width: the row's width; the offsets that must hold a space (after a taken
+# count of at most width - 1 bytes, a branch and a block of 3, a line of 5); (offset
+# in the row, byte in the 16) of the digits of the branch (units first), the block and
+# the line, the first of each number first; then of the branch's and the block's 2nd
+# and 3rd digits (with their byte in the 4 a row of `zeros`)
+_LAYOUTS = {
+    w: (
+        4 * w + 1,
+        (w - 1, w + 3, 2 * w + 3, 3 * w + 5),
+        ((w, 0), (2 * w, 4), (3 * w, 8)),
+        ((w + 1, 1, 0), (w + 2, 2, 1), (2 * w + 1, 5, 2), (2 * w + 2, 6, 3)),
+        tuple((3 * w + k, 8 + k) for k in range(1, 5)),
+    )
+    for w in (8, 16)
+}
 # per row of 16 bytes (little-endian): digits 0, 2, 4, 6, 8, 10, 12; the 16-bit words at
 # 0, 4, 8 and 12; the words at 0, 4 and 8; the word at 8; what must be 0 (a branch or
 # a block from 256, a line from 65,536); 2**120 - 1, so that a row above the next keeps
@@ -320,9 +329,9 @@ def _brda_masks(lines: int) -> tuple[int, ...]:
 def _brda_lanes(run: bytes, lines: int) -> Hits[str] | None:
     """The arms of a run ``\\nBRDA:<line>,<block>,<branch>,<taken>`` x ``lines`` (no
     newline after the last), read lane by lane; ``None`` (then the JSON reading) unless
-    every field is 1 to 7 digits (or the taken count ``-``), the block and the branch
-    below 256 with no leading zero, the line below 65,536, no taken count starting
-    "00", and the arms in increasing order (then none repeats)."""
+    every field is digits (or the taken count ``-``), the taken count 1 to 15 of them,
+    the block and the branch below 256 with no leading zero, the line below 65,536, no
+    taken count starting "00", and the arms in increasing order (then none repeats)."""
     if b"-" in run:
         run = run.replace(b",-\n", b",0\n")
         if run.endswith(b",-"):
@@ -332,34 +341,39 @@ def _brda_lanes(run: bytes, lines: int) -> Hits[str] | None:
     t = run[::-1].translate(_BRDA_TABS, b"BRDA")
     if len(run) - len(t) != 4 * lines or b"!" in t:
         return None
+    newlines = b"\n" * lines
     e = t.expandtabs(8)
-    if e[32::_ROW] != b"\n" * lines:
-        return None  # a line of other widths (and every line ends with a newline)
-    # every lane starts with a byte of its field and ends with a space: four fields of 1
-    # to 7 bytes a row (a row of 33 holds no more); the branch and the block have at
-    # most 3 digits, the line 5
+    row, spaced, firsts, zero_columns, number_columns = _LAYOUTS[8]
+    if e[row - 1 :: row] != newlines:
+        # a line of other widths (every line ends with a newline): a taken count of 8
+        # digits or more, else not four fields of 1 to 7 bytes
+        e = t.expandtabs(16)
+        row, spaced, firsts, zero_columns, number_columns = _LAYOUTS[16]
+        if e[row - 1 :: row] != newlines:
+            return None
+    # every lane starts with a byte of its field and ends with a space: four fields a
+    # row (a row of four lanes holds no more); the branch and the block have at most 3
+    # digits, the line 5
     spaces = b" " * lines
-    if e[7::_ROW] != spaces or e[11::_ROW] != spaces or e[19::_ROW] != spaces:
-        return None
-    if e[29::_ROW] != spaces:
-        return None
-    firsts = e[0::_ROW]
-    if 32 in firsts:
+    for column in spaced:
+        if e[column::row] != spaces:
+            return None
+    counts = e[0::row]
+    if 32 in counts:
         return None
     rows = bytearray(16 * lines)
-    for column, at in _FIRST_COLUMNS:
-        digits = e[column::_ROW]
+    for column, at in firsts:
+        digits = e[column::row]
         if 32 in digits:
             return None  # an empty field
         rows[at::16] = digits
-    for column, at in _NUMBER_COLUMNS:
-        rows[at::16] = e[column::_ROW]
+    for column, at in number_columns:
+        rows[at::16] = e[column::row]
     # a leading zero in the branch or the block: the last of three digits, or of two (a
     # 0 before a space)
     zeros = bytearray(4 * lines)
-    for column, at, zero_at in _ZERO_COLUMNS:
-        digits = e[column::_ROW]
-        rows[at::16] = zeros[zero_at::4] = digits
+    for column, at, zero_at in zero_columns:
+        rows[at::16] = zeros[zero_at::4] = e[column::row]
     if 48 in zeros[1::2] or b"0 " in zeros:
         return None
     pairs, words, low, line, over, step, guard = _brda_masks(lines)
@@ -386,8 +400,8 @@ def _brda_lanes(run: bytes, lines: int) -> Hits[str] | None:
     if sys.byteorder == "big":
         keys.byteswap()
     # taken unless the count is "0": its first digit (the units) 0, its second a space
-    hit = int.from_bytes(firsts.translate(_NOT_0), "little")
-    hit |= int.from_bytes(e[1::_ROW].translate(_NOT_SPACE), "little")
+    hit = int.from_bytes(counts.translate(_NOT_0), "little")
+    hit |= int.from_bytes(e[1::row].translate(_NOT_SPACE), "little")
     return Hits.packed(keys, _hits.pack_bits(hit.to_bytes(lines, "big")))
 
 

@@ -293,8 +293,17 @@ BRDA_RUNS = {
     ),
     "taken 00": (False, _brda([(1, 0, 0, 1), (1, 0, 1, "00")])),
     "taken 000 last": (False, _brda([(1, 0, 0, 1), (1, 0, 1, "000")]).rstrip("\n")),
-    "taken of 8 digits": (False, _brda([(1, 0, 0, 12345678)])),
+    # (lanes of 16 bytes)
+    "taken of 8 and 15 digits": (
+        True,
+        _brda([(1, 0, 0, 12345678), (1, 0, 1, 0), (1, 0, 2, "-"), (2, 0, 0, 10**14)]),
+    ),
+    "taken of 16 digits": (False, _brda([(1, 0, 0, 1), (1, 0, 1, 2**53)])),
     "taken 9 digits, a comma missing": (False, "BRDA:5,0,123456789\nBRDA:6,0,0,1\n"),
+    "taken 17 digits, a comma missing": (False, f"BRDA:5,0,{10**16}\nBRDA:6,0,0,1\n"),
+    "a line of 6 digits, taken of 8": (False, _brda([(100000, 0, 0, 12345678)])),
+    "a branch of 4 digits, taken of 8": (False, _brda([(1, 0, 1234, 12345678)])),
+    "a block of 4 digits, taken of 8": (False, _brda([(1, 1234, 0, 12345678)])),
     "a comma missing, one more": (False, "BRDA:1,0,0\nBRDA:2,0,0,1,5\n"),
     "one comma more, one missing": (False, "BRDA:5,1,0,1,5\nBRDA:0,2,1\n"),
     "a minus sign in the count": (False, _brda([(1, 0, 0, "-1"), (1, 0, 1, "1-")])),
