@@ -57,7 +57,16 @@ def _parse(path: Path, max_bytes: int, *, fast: bool) -> Coverage:
         if b"\x00" in head:
             raise ReportError(f"{path}: binary data where a text report was expected")
         fh.seek(0)
-        _read_blocks(fh, reader)
+        try:
+            # the fast reading counts no lines: they only ever name the place of an error
+            _read_blocks(fh, reader, count=not fast)
+        except ReportError:
+            if not fast:
+                raise
+            # read again counting them, for the same error at its line
+            fh.seek(0)
+            _read_blocks(fh, _Reader(path, fast=True), count=True)
+            raise
     return reader.finish()
 
 
@@ -67,8 +76,9 @@ _BLOCK = 1 << 18
 _END = b"\nend_of_record\n"
 
 
-def _read_blocks(fh: BinaryIO, reader: _Reader) -> None:
-    """Hand the file to ``reader`` a record at a time, as it is read."""
+def _read_blocks(fh: BinaryIO, reader: _Reader, *, count: bool) -> None:
+    """Hand the file to ``reader`` a record at a time, as it is read (``count=False``:
+    the lines read one by one are numbered from 1 whatever their place)."""
     lineno = 1  # the number of the first line of `buf`
     buf = b""
     while True:
@@ -93,15 +103,17 @@ def _read_blocks(fh: BinaryIO, reader: _Reader) -> None:
         for record in records:
             if not reader.record(record):
                 # line numbers are counted only where the lines are read one by one
-                lineno += block.count(b"\n", counted, pos)
-                counted = pos
+                if count:
+                    lineno += block.count(b"\n", counted, pos)
+                    counted = pos
                 reader.lines(lineno, record + b"\nend_of_record")
             pos += len(record) + len(_END)
         if tail:
-            reader.lines(lineno + block.count(b"\n", counted, pos), tail)
+            reader.lines(lineno + block.count(b"\n", counted, pos) if count else 1, tail)
         if not chunk:
             return
-        lineno += block.count(b"\n", counted)
+        if count:
+            lineno += block.count(b"\n", counted)
 
 
 # A record of usual lines is read in C: the lines that carry no line data are cut out,
@@ -132,9 +144,12 @@ _0 = repeat(0)
 _REST = re.compile(rb"(?:\n(?:TN|VER|FN|FNDA|FNF|FNH|FNL|FNA|LF|LH|BRF|BRH):[^\n]*)*")
 
 
-def _span(text: bytes, prefix: bytes, start: int) -> tuple[int, int, int] | None:
+def _span(
+    text: bytes, prefix: bytes, start: int, *, alone: bool = True
+) -> tuple[int, int, int] | None:
     """Where the run of ``prefix`` lines after ``start`` starts and ends, and how many
-    lines it has; ``None`` if none or if other lines stand between them."""
+    lines it has; ``None`` if none or if other lines stand between them (``alone=False``:
+    not looked for)."""
     first = text.find(prefix, start)
     if first < 0:
         return None
@@ -142,7 +157,7 @@ def _span(text: bytes, prefix: bytes, start: int) -> tuple[int, int, int] | None
     if end < 0:
         end = len(text)
     lines = text.count(prefix, first, end)
-    if text.count(b"\n", first, end) != lines:
+    if alone and text.count(b"\n", first, end) != lines:
         return None  # other lines between them
     return first, end, lines
 
@@ -154,6 +169,8 @@ def _run(text: bytes, prefix: bytes, span: tuple[int, int, int]) -> list[int] | 
     run = text[first:end]
     if prefix == _DA_RUN and run.translate(None, _DIGITS[:10]) != b"\nDA:," * lines:
         return None  # not one comma a line (the count of numbers may still tally)
+    if prefix == _BRDA_RUN and run.translate(None, _DIGITS[:10] + b"-") != b"\nBRDA:,,," * lines:
+        return None  # not three commas a line (likewise)
     # the prefixes' letters cut out, each newline a comma: "\nDA:1,1\nDA:2,0" -> ",1,1,2,0"
     body = run.translate(None, prefix[1:])
     if len(run) - len(body) != (len(prefix) - 1) * lines:
@@ -256,6 +273,138 @@ def _da_lanes(run: bytes, lines: int) -> Hits[int] | None:
     return Hits.packed(gaps[::-1], _hits.pack_bits(flags))
 
 
+# A BRDA run is read without a Python object per number either: reversed, with its
+# colons and commas as tabs, `expandtabs` puts every field in a lane of 8 bytes (16
+# when a taken count has 8 digits or more), units first, so that each line is a row of
+# 33 bytes (65): taken, branch, block, line, newline. The digits of the branch, the
+# block and the line are copied, column by column, into rows of 16 bytes and made
+# numbers all at once (as the DA lanes are). A `-` (never taken) is read as 0, and
+# taken counts of two zeros or more are left to the JSON reading, so that an arm was
+# taken unless its count is the one digit 0.
+# digits and the newline kept, colons and commas as tabs, any other byte "!" (B, R, D
+# and A are deleted and counted)
+_BRDA_TABS = bytes(c if 48 <= c <= 57 or c == 10 else 9 if c in b":," else 33 for c in range(256))
+_NOT_0 = bytes(int(c != 48) for c in range(256))
+_NOT_SPACE = bytes(int(c != 32) for c in range(256))
+# per lane width: the row's width; the offsets that must hold a space (after a taken
+# count of at most width - 1 bytes, a branch and a block of 3, a line of 5); (offset
+# in the row, byte in the 16) of the digits of the branch (units first), the block and
+# the line, the first of each number first; then of the branch's and the block's 2nd
+# and 3rd digits (with their byte in the 4 a row of `zeros`)
+_LAYOUTS = {
+    w: (
+        4 * w + 1,
+        (w - 1, w + 3, 2 * w + 3, 3 * w + 5),
+        ((w, 0), (2 * w, 4), (3 * w, 8)),
+        ((w + 1, 1, 0), (w + 2, 2, 1), (2 * w + 1, 5, 2), (2 * w + 2, 6, 3)),
+        tuple((3 * w + k, 8 + k) for k in range(1, 5)),
+    )
+    for w in (8, 16)
+}
+# per row of 16 bytes (little-endian): digits 0, 2, 4, 6, 8, 10, 12; the 16-bit words at
+# 0, 4, 8 and 12; the words at 0, 4 and 8; the word at 8; what must be 0 (a branch or
+# a block from 256, a line from 65,536); 2**120 - 1, so that a row above the next keeps
+# bit 120 when it is taken from it less 1; that bit
+_ROW_MASKS = (
+    b"\xff\x00\xff\x00\xff\x00\xff\x00\xff\x00\xff\x00\xff\x00\x00\x00",
+    b"\xff\xff\x00\x00\xff\xff\x00\x00\xff\xff\x00\x00\xff\xff\x00\x00",
+    b"\xff\xff\x00\x00\xff\xff\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00",
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00",
+    b"\x00\xff\x00\x00\x00\xff\x00\x00\x00\x00\xff\x00\x00\x00\x00\x00",
+    b"\xff" * 15 + b"\x00",
+    b"\x00" * 15 + b"\x01",
+)
+_row_masks: list[tuple[int, ...]] = []
+
+
+def _brda_masks(lines: int) -> tuple[int, ...]:
+    """The masks of :data:`_ROW_MASKS` over at least ``lines`` rows, as `_lane_masks`."""
+    if _row_masks and _row_masks[0][0] >= lines:
+        return _row_masks[0][1:]
+    size = max(1024, 1 << lines.bit_length())
+    _row_masks[:] = [(size, *(int.from_bytes(m * size, "little") for m in _ROW_MASKS))]
+    return _row_masks[0][1:]
+
+
+def _brda_lanes(run: bytes, lines: int) -> Hits[str] | None:
+    """The arms of a run ``\\nBRDA:<line>,<block>,<branch>,<taken>`` x ``lines`` (no
+    newline after the last), read lane by lane; ``None`` (then the JSON reading) unless
+    every field is digits (or the taken count ``-``), the taken count 1 to 15 of them,
+    the block and the branch below 256 with no leading zero, the line below 65,536, no
+    taken count starting "00", and the arms in increasing order (then none repeats)."""
+    if b"-" in run:
+        run = run.replace(b",-\n", b",0\n")
+        if run.endswith(b",-"):
+            run = run[:-1] + b"0"
+    if b",00" in run:
+        return None
+    t = run[::-1].translate(_BRDA_TABS, b"BRDA")
+    if len(run) - len(t) != 4 * lines or b"!" in t:
+        return None
+    newlines = b"\n" * lines
+    e = t.expandtabs(8)
+    row, spaced, firsts, zero_columns, number_columns = _LAYOUTS[8]
+    if e[row - 1 :: row] != newlines:
+        # a line of other widths (every line ends with a newline): a taken count of 8
+        # digits or more, else not four fields of 1 to 7 bytes
+        e = t.expandtabs(16)
+        row, spaced, firsts, zero_columns, number_columns = _LAYOUTS[16]
+        if e[row - 1 :: row] != newlines:
+            return None
+    # every lane starts with a byte of its field and ends with a space: four fields a
+    # row (a row of four lanes holds no more); the branch and the block have at most 3
+    # digits, the line 5
+    spaces = b" " * lines
+    for column in spaced:
+        if e[column::row] != spaces:
+            return None
+    counts = e[0::row]
+    if 32 in counts:
+        return None
+    rows = bytearray(16 * lines)
+    for column, at in firsts:
+        digits = e[column::row]
+        if 32 in digits:
+            return None  # an empty field
+        rows[at::16] = digits
+    for column, at in number_columns:
+        rows[at::16] = e[column::row]
+    # a leading zero in the branch or the block: the last of three digits, or of two (a
+    # 0 before a space)
+    zeros = bytearray(4 * lines)
+    for column, at, zero_at in zero_columns:
+        rows[at::16] = zeros[zero_at::4] = e[column::row]
+    if 48 in zeros[1::2] or b"0 " in zeros:
+        return None
+    pairs, words, low, line, over, step, guard = _brda_masks(lines)
+    x = int.from_bytes(rows.translate(_DIGIT_VALUES), "little")
+    x = (x + (x >> 8) * 10) & pairs
+    x = (x + (x >> 16) * 100) & words
+    x = (x & low) + ((x >> 32) & line) * 10000
+    if x & over:
+        return None
+    # each row (branch at byte 0, block at 4, line at 8: ordered as the arm) above the
+    # next one (the arm of the line before it)
+    last = (1 << 128 * (lines - 1)) - 1
+    if ((x + (step & last) - (x >> 128)) & guard & last) != guard & last:
+        return None
+    keyed = x.to_bytes(16 * lines, "big")  # the rows in line order, each byte 15 first
+    lanes = bytearray(4 * lines)  # little-endian: branch, block, line
+    lanes[0::4], lanes[1::4], lanes[2::4], lanes[3::4] = (
+        keyed[15::16],
+        keyed[11::16],
+        keyed[7::16],
+        keyed[6::16],
+    )
+    keys = _hits.Arms("I", lanes)  # (the bytes, as if native)
+    if sys.byteorder == "big":
+        keys.byteswap()
+    # taken unless the count is "0": its first digit (the units) 0, its second a space
+    hit = int.from_bytes(counts.translate(_NOT_0), "little")
+    hit |= int.from_bytes(e[1::row].translate(_NOT_SPACE), "little")
+    return Hits.packed(keys, _hits.pack_bits(hit.to_bytes(lines, "big")))
+
+
 def _arm_keys(lines: list[int], blocks: list[int], branches: list[int]) -> _hits.Arms | None:
     """Arms ``(line, block, branch)`` packed, if in increasing order (then they cannot
     repeat) with lines under 65,536 and blocks and branches under 256."""
@@ -305,17 +454,24 @@ def _runs_record(text: bytes, start: int) -> tuple[Hits[int], Hits[str]] | None:
         spans.append(da[:2])
     branch_hits: Hits[str] = _NO_BRANCHES
     if _BRDA_RUN in text:
-        br = _span(text, _BRDA_RUN, start)
+        # (a run with other lines between its lines is refused by the lanes, which would
+        # not make as many rows of 33 bytes as lines, and by `_run`, whose count of
+        # numbers and of prefix bytes would not tally)
+        br = _span(text, _BRDA_RUN, start, alone=False)
         if br is None:
             return None
-        values = _run(text, _BRDA_RUN, br)
-        if values is None:
-            return None
-        keys = _arm_keys(values[1::4], values[2::4], values[3::4])
-        if keys is None:
-            return None
-        flags = bytes(map(gt, values[4::4], _0))  # taken: a count, or - (-1)
-        branch_hits = Hits.packed(keys, _hits.pack_bits(flags))
+        arms = _brda_lanes(text[br[0] : br[1]], br[2])
+        if arms is not None:
+            branch_hits = arms
+        else:
+            values = _run(text, _BRDA_RUN, br)  # (which refuses other lines too)
+            if values is None:
+                return None
+            keys = _arm_keys(values[1::4], values[2::4], values[3::4])
+            if keys is None:
+                return None
+            flags = bytes(map(gt, values[4::4], _0))  # taken: a count, or - (-1)
+            branch_hits = Hits.packed(keys, _hits.pack_bits(flags))
         spans.append(br[:2])
     spans.sort()
     pos = start

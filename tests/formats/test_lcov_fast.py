@@ -119,6 +119,14 @@ CASES = {
     # (as many numbers as two usual lines: read as lines 1 and 2 before the check)
     "DA with no comma, then three numbers": RECORD.replace("DA:1,1\nDA:2,0", "DA:1\nDA:2,0,5"),
     "bad BRDA": RECORD.replace("BRDA:2,0,0,1", "BRDA:2,0,1"),
+    # (as many numbers as two usual lines, read as arms 1,0,0 and 3,0,0 before the check)
+    "BRDA with three numbers, then five": RECORD.replace(
+        "BRDA:2,0,0,1\nBRDA:2,0,1,-", "BRDA:1,0,0\nBRDA:5,3,0,0,1"
+    ),
+    # (the fast reading counts no lines: the error must still name its line)
+    "an error after usual records": RECORD * 3 + RECORD.replace("BRDA:2,0,0,1", "BRDA:2,0,1"),
+    "an error after an odd record": RECORD.replace("DA:1,1", "DA:1,1,abc")
+    + RECORD.replace("DA:2,0", "DA:2,x"),
     "empty SF": RECORD.replace("SF:a.c", "SF:"),
     "end_of_record first": "end_of_record\n" + RECORD,
     "text after the last record": RECORD + "SF:z.c\nDA:1,1\n",
@@ -241,10 +249,143 @@ def test_da_runs_read_by_lanes_or_left_alone(
     )
     path = _write(tmp_path, record)
     assert _parsed(path) == _line_by_line(path)
-    assert taken == [takes]
+    # (once a reading; a reading that ends in an error is made twice, the second counting
+    # lines for the message)
+    assert taken in ([takes], [takes, takes])
     if takes:  # the same map as the JSON reading gives
         fast = lcov.parse(path).files[0].lines
         monkeypatch.setattr(lcov, "_da_lanes", lambda r, n: None)
         slow = lcov.parse(path).files[0].lines
         assert fast is not None and slow is not None
         assert dict(fast.items()) == dict(slow.items())
+
+
+# BRDA runs read lane by lane (_brda_lanes), and the shapes it must leave to the JSON
+# reading and the line reading (True: it takes the run)
+def _brda(arms: list[tuple[int | str, int | str, int | str, int | str]]) -> str:
+    return "".join(f"BRDA:{n},{b},{r},{t}\n" for n, b, r, t in arms)
+
+
+USUAL_ARMS = [(4, 0, 0, 4), (4, 0, 1, 0), (9, 1, 0, "-"), (9, 1, 1, "-"), (12, 2, 0, 10)]
+BRDA_RUNS = {
+    "usual": (True, _brda(USUAL_ARMS)),
+    "one arm": (True, _brda([(3, 0, 0, 1)])),
+    "the last arm not taken": (True, _brda([(1, 0, 0, 7), (1, 0, 1, 0)])),
+    "the last arm never reached": (True, _brda([(1, 0, 0, 7), (1, 0, 1, "-")])),
+    "the first arm taken, the others not": (
+        True,
+        _brda([(1, 0, 0, 3), (2, 1, 0, 0), (2, 1, 1, 0)]),
+    ),
+    "taken counts of 7 digits, 10, 100": (
+        True,
+        _brda([(1, 0, 0, 1048576), (1, 0, 1, 10), (1, 0, 2, 100), (1, 0, 3, 9999999)]),
+    ),
+    "a taken count with a leading zero": (True, _brda([(1, 0, 0, "05"), (1, 0, 1, "050")])),
+    "a line with leading zeros": (True, _brda([(1, 0, 0, 1), ("002", 0, 0, 1)])),
+    "line 0": (True, _brda([(0, 0, 0, 1), (0, 0, 1, 0), (1, 0, 0, 1)])),
+    "the largest line, block and branch": (
+        True,
+        _brda([(65535, 254, 255, 1), (65535, 255, 0, 0), (65535, 255, 255, 3)]),
+    ),
+    "arms in order of block, then branch": (
+        True,
+        _brda([(7, 3, 9, 1), (7, 10, 0, 0), (7, 10, 100, 1), (8, 0, 0, 0)]),
+    ),
+    "taken 00": (False, _brda([(1, 0, 0, 1), (1, 0, 1, "00")])),
+    "taken 000 last": (False, _brda([(1, 0, 0, 1), (1, 0, 1, "000")]).rstrip("\n")),
+    # (lanes of 16 bytes)
+    "taken of 8 and 15 digits": (
+        True,
+        _brda([(1, 0, 0, 12345678), (1, 0, 1, 0), (1, 0, 2, "-"), (2, 0, 0, 10**14)]),
+    ),
+    "taken of 16 digits": (False, _brda([(1, 0, 0, 1), (1, 0, 1, 2**53)])),
+    "taken 9 digits, a comma missing": (False, "BRDA:5,0,123456789\nBRDA:6,0,0,1\n"),
+    "taken 17 digits, a comma missing": (False, f"BRDA:5,0,{10**16}\nBRDA:6,0,0,1\n"),
+    "a line of 6 digits, taken of 8": (False, _brda([(100000, 0, 0, 12345678)])),
+    "a branch of 4 digits, taken of 8": (False, _brda([(1, 0, 1234, 12345678)])),
+    "a block of 4 digits, taken of 8": (False, _brda([(1, 1234, 0, 12345678)])),
+    "a comma missing, one more": (False, "BRDA:1,0,0\nBRDA:2,0,0,1,5\n"),
+    "one comma more, one missing": (False, "BRDA:5,1,0,1,5\nBRDA:0,2,1\n"),
+    "a minus sign in the count": (False, _brda([(1, 0, 0, "-1"), (1, 0, 1, "1-")])),
+    "a minus sign as the branch": (False, _brda([(1, 0, "-", 1)])),
+    "an A in the count": (False, _brda([(1, 0, 0, 1), (1, 0, 1, "1A")])),
+    "a letter in the branch": (False, _brda([(1, 0, "x", 1)])),
+    "a space in the block": (False, _brda([(1, " 0", 0, 1)])),
+    "empty taken": (False, _brda([(1, 0, 0, 1), (1, 0, 1, "")])),
+    "empty branch": (False, _brda([(1, 0, "", 1)])),
+    "empty block": (False, _brda([(1, "", 0, 1)])),
+    "empty line": (False, _brda([("", 0, 0, 1)])),
+    # (1234: its last three digits, 234, would do as a branch or a block)
+    "a branch of 4 digits": (False, _brda([(1, 0, 1234, 1)])),
+    "a block of 4 digits": (False, _brda([(1, 1234, 0, 1)])),
+    "a line of 6 digits": (False, _brda([(100000, 0, 0, 1)])),
+    "branch 256": (False, _brda([(1, 0, 256, 1)])),
+    "block 256": (False, _brda([(1, 256, 0, 1)])),
+    "line 65,536": (False, _brda([(65536, 0, 0, 1)])),
+    "branch 01": (False, _brda([(1, 0, "01", 1)])),
+    "branch 012": (False, _brda([(1, 0, "012", 1)])),
+    "block 01": (False, _brda([(1, "01", 0, 1)])),
+    "block 012": (False, _brda([(1, "012", 0, 1)])),
+    "arms out of order": (False, _brda([(4, 0, 1, 1), (4, 0, 0, 0)])),
+    "lines out of order": (False, _brda([(5, 0, 0, 1), (4, 1, 0, 0)])),
+    "an arm twice": (False, _brda([(4, 0, 0, 1), (4, 0, 0, 0)])),
+    # (other lines among them: the lanes look for none before)
+    "a line of numbers among them": (False, "BRDA:1,0,0,1\n:2,0,0,1\nBRDA:3,0,0,1\n"),
+    "a blank line among them": (False, "BRDA:1,0,0,1\n\nBRDA:3,0,0,1\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(BRDA_RUNS))
+def test_brda_runs_read_by_lanes_or_left_alone(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    takes, run = BRDA_RUNS[name]
+    _brda_same_both_ways(tmp_path, monkeypatch, run, takes)
+
+
+def _brda_same_both_ways(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch, run: str, takes: bool | None
+) -> None:
+    record = f"TN:\nSF:a.c\nFN:1,main\n{run.rstrip(chr(10))}\nBRF:2\nDA:1,1\nend_of_record\n"
+    taken: list[bool] = []
+    by_lanes = lcov._brda_lanes
+    monkeypatch.setattr(
+        lcov, "_brda_lanes", lambda r, n: taken.append(by_lanes(r, n) is not None) or by_lanes(r, n)
+    )
+    path = _write(tmp, record)
+    assert _parsed(path) == _line_by_line(path)
+    if takes is not None:
+        assert taken in ([takes], [takes, takes])
+    if taken and taken[0]:  # the same map as the JSON reading gives
+        fast = lcov.parse(path).files[0].branches
+        monkeypatch.setattr(lcov, "_brda_lanes", lambda r, n: None)
+        slow = lcov.parse(path).files[0].branches
+        assert fast is not None and slow is not None
+        assert dict(fast.items()) == dict(slow.items())
+
+
+FIELD = st.one_of(
+    st.integers(0, 300).map(str),
+    st.sampled_from(["0", "1", "255", "256", "01", "00", "012", "", "-", "x", "1000", " 1"]),
+)
+TAKEN = st.one_of(
+    st.integers(0, 10**9).map(str),
+    st.sampled_from(["0", "-", "00", "000", "05", "010", "", "-1", "1A", "12345678", "9" * 16]),
+)
+ARM = st.tuples(
+    st.one_of(st.integers(0, 70000).map(str), st.sampled_from(["0", "007", "", "65535"])),
+    FIELD,
+    FIELD,
+    TAKEN,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(arms=st.lists(ARM, min_size=1, max_size=12), ordered=st.booleans())
+def test_generated_brda_runs_read_the_same(
+    arms: list[tuple[str, str, str, str]], ordered: bool
+) -> None:
+    if ordered:  # as producers write them (the shape the lanes take)
+        arms = sorted(arms, key=lambda a: [int(f) if f.isdigit() else -1 for f in a[:3]])
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        _brda_same_both_ways(Path(tmp), mp, _brda(arms), None)  # type: ignore[arg-type]
