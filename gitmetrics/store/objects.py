@@ -48,28 +48,9 @@ def git_loose_level(repo: Any, config: Any) -> None:
     repo.object_store.loose_compression_level = GIT_LOOSE_LEVEL
 
 
-#: From this many objects in one write (the first collection of a large config: three a
-#: repository) the new ones go into one pack of whole objects instead of a loose file each
-#: (a file, its directory and its rename cost about 0.7 ms here; git's own
-#: ``fetch.unpackLimit`` is 100). ``gitmetrics gc`` packs them with the rest later.
-PACKED_FROM = 256
-
-
 def add(odb: Any, objects: Sequence[Any], where: Path) -> None:
     """Write ``objects``; a lock a killed writer left on one is cleared (under the store lock)."""
     from dulwich.file import FileLocked
-
-    if len(objects) >= PACKED_FROM:
-        from gitmetrics.store.pack import write_whole
-
-        new: dict[bytes, tuple[bytes, int, bytes]] = {}
-        for obj in objects:
-            if obj.id not in new and obj.id not in odb:
-                new[obj.id] = (obj.id, obj.type_num, obj.as_raw_string())
-        if new:
-            level = getattr(odb, "loose_compression_level", -1)
-            write_whole(Path(odb.path) / "pack", list(new.values()), level=level)
-        return
 
     for obj in objects:
         for _ in range(3):

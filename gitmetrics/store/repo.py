@@ -220,7 +220,12 @@ class Store:
 
     def add_objects(self, objs: Sequence[Any]) -> None:
         """Write git objects into the store (under the lock)."""
-        objects.add(self.repo.object_store, objs, self.path)
+        from gitmetrics.store import pack  # a write alone needs it: not on a view's path
+
+        if len(objs) >= pack.PACKED_FROM:
+            pack.add_packed(self.repo.object_store, objs)
+        else:
+            objects.add(self.repo.object_store, objs, self.path)
         if self.bare:
             return
         for obj in objs:

@@ -98,3 +98,12 @@ def test_a_derived_key_of_an_entry_is_no_attribute() -> None:
     read = snapshot._repo_from(entry)
     assert "age" not in vars(read) and read.source is None
     assert read == RepoResult(name="api", role="service")
+
+
+def test_a_source_entry_without_a_field_is_a_clear_error() -> None:
+    data = json.loads(snapshot.to_json(snapshot.build([FULL], "ci-1", "2026-11-25T10:00:00Z")))
+    del data["repositories"][0]["source"]["dirty"]
+    with pytest.raises(SnapshotError, match="missing 'dirty'"):
+        snapshot.read_stored(json.dumps(data), "x.json")
+    got = snapshot._source_from({"commit": None, "branch": "main", "dirty": False})
+    assert got == Source(None, "main", False) and got.committed_at is None

@@ -225,11 +225,11 @@ def test_a_pack_of_whole_objects_is_what_git_reads(tmp_path: Path) -> None:
 def test_a_large_write_lands_as_one_pack_git_reads(tmp_path: Path) -> None:
     from dulwich.objects import Blob
 
-    from gitmetrics.store import locks, objects
+    from gitmetrics.store import locks
 
     st = store.init(tmp_path / "metrics")
     before = set((st.gitdir / "objects").glob("??/*"))  # the root commit's
-    blobs = [Blob.from_string(b"report %d\n" % i) for i in range(objects.PACKED_FROM)]
+    blobs = [Blob.from_string(b"report %d\n" % i) for i in range(pack.PACKED_FROM)]
     st.add_objects([*blobs, blobs[0]])  # a repeated object is written once
     packs = list((st.gitdir / "objects" / "pack").glob("*.pack"))
     assert len(packs) == 1
