@@ -51,6 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # number format) that notify, coordination and the dashboard data need as well
     (
         "gitmetrics.snapshot",
+        "gitmetrics.timestamps",
         "gitmetrics.trends",
         "gitmetrics.duration",
         "gitmetrics.percent",

@@ -21,10 +21,12 @@ import os
 import stat
 import struct
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitmetrics.snapshot import Source
 from gitmetrics.store.objects import GITLINK_MODE
+
+if TYPE_CHECKING:
+    from gitmetrics.snapshot import Source
 
 _ENTRY = struct.Struct(">10I20sH")  # ctime s/ns, mtime s/ns, dev, ino, mode, uid, gid, size
 _SYMLINK = 0o120000
@@ -46,6 +48,8 @@ def source_of(path: Path) -> Source | None:
     from dulwich.errors import NotGitRepository
     from dulwich.refs import Ref
     from dulwich.repo import Repo
+
+    from gitmetrics.snapshot import Source
 
     try:
         repo = Repo.discover(str(path))

@@ -20,7 +20,7 @@ from typing import Any
 
 from gitmetrics.errors import StoreError, warn
 from gitmetrics.render import escape
-from gitmetrics.snapshot import SCHEMA_VERSION
+from gitmetrics.schema import SCHEMA_VERSION
 from gitmetrics.store.format import SNAPSHOT_DIR, in_layout
 
 TRAILER_PREFIX = "Gitmetrics-"

@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
-from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree
 from gitmetrics.store.cache import CommitCache
 from gitmetrics.store.format import BRANCH, REMOTE_REF
 from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the snapshot model is loaded where it is used: `history` needs none of it
+    from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
     from gitmetrics.store.writer import CommitResult, Deriver
 
 #: the most bytes of blobs kept for the work tree between two syncs (a backfill of a
@@ -50,8 +49,8 @@ class Store:
     path: Path
     derive: Deriver | None = None
     #: what the config says of the state (which repos it keeps, when one is stale), for
-    #: the states sync merges
-    policy: StatePolicy = field(default_factory=StatePolicy)
+    #: the states sync merges; ``None``: the default policy (keep every one, never stale)
+    policy: StatePolicy | None = None
     _repo: Any = field(default=None, repr=False)
     _reader: CommitReader | None = field(default=None, repr=False)
     #: blobs this process wrote since the work tree was last brought up to date, which
@@ -143,13 +142,15 @@ class Store:
         retention: Retention,
         message: str | None = None,
         commit_time: int | None = None,
-        policy: StatePolicy = StatePolicy(),
+        policy: StatePolicy | None = None,
     ) -> CommitResult:
         """Commit one collection over the head's state (validated first); rebuilds and
         retries when the branch moved.
 
-        ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
+        ``commit_time`` (Unix seconds) dates the commit, for imported history; default now;
+        ``policy`` (default: keep every repository, never stale) folds the state.
         """
+        from gitmetrics.snapshot import StatePolicy
         from gitmetrics.store import writer  # at first use: `history` and the views never write
 
         return writer.commit_snapshot(
@@ -158,7 +159,7 @@ class Store:
             retention=retention,
             message=message,
             commit_time=commit_time,
-            policy=policy,
+            policy=StatePolicy() if policy is None else policy,
         )
 
     def pr_head(self, key: str) -> str | None:
@@ -381,6 +382,8 @@ class Store:
         The store wrote it, so it is parsed, not validated against the schema again;
         malformed data still raises :class:`~gitmetrics.errors.SnapshotError`.
         """
+        from gitmetrics import snapshot as snapmod
+
         origin = f"{entry.snapshot_path}@{entry.commit[:10]}"
         newest = self.cache(NEWEST_CACHE, keep=NEWEST_KEPT)
         stamp = entry.timestamp.encode("ascii", "replace") + b" "

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gitmetrics.cli import app
 from gitmetrics.store import init
 from tests.helpers import invoke
@@ -97,6 +99,21 @@ def test_history_builds_only_its_command_and_loads_no_writer(tmp_path: Path) -> 
     assert got["after"] == len(app.registered_commands)  # a second main() sees them all
     for lazy in ("gitmetrics.store.writer", "gitmetrics.store.incoming", "gitmetrics.perfile"):
         assert lazy not in modules, lazy
+    # nor the api's results (13 frozen dataclasses) or the snapshot model (8): `history`
+    # reads trailers alone (a frozen dataclass costs about 0.6 ms to make)
+    for lazy in ("gitmetrics.results", "gitmetrics.snapshot"):
+        assert lazy not in modules, lazy
+
+
+def test_the_api_still_names_its_results() -> None:
+    from gitmetrics import api, results
+
+    for name in api.RESULTS:
+        assert getattr(api, name) is getattr(results, name), name
+    assert {n for n, v in vars(results).items() if isinstance(v, type) and v.__module__ ==
+            results.__name__} == api.RESULTS  # fmt: skip
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        api.Nothing  # noqa: B018
 
 
 def test_a_command_help_is_the_same_with_one_command_built(tmp_path: Path) -> None:
