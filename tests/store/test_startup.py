@@ -101,7 +101,7 @@ def test_history_builds_only_its_command_and_loads_no_writer(tmp_path: Path) -> 
         assert lazy not in modules, lazy
     # nor the api's results (13 frozen dataclasses) or the snapshot model (8): `history`
     # reads trailers alone (a frozen dataclass costs about 0.6 ms to make)
-    for lazy in ("gitmetrics.results", "gitmetrics.snapshot"):
+    for lazy in ("gitmetrics.results", "gitmetrics.snapshot", "gitmetrics.store.provenance"):
         assert lazy not in modules, lazy
 
 
