@@ -28,6 +28,7 @@ from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
 
 if TYPE_CHECKING:  # the snapshot model is loaded where it is used: `history` needs none of it
     from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
+    from gitmetrics.store.plain import Plain
     from gitmetrics.store.writer import CommitResult, Deriver
 
 #: the most bytes of blobs kept for the work tree between two syncs (a backfill of a
@@ -58,8 +59,21 @@ class Store:
     _written: dict[bytes, bytes] = field(default_factory=dict, repr=False)
     _written_bytes: int = field(default=0, repr=False)
     _caches: dict[str, CommitCache] = field(default_factory=dict, repr=False)
+    #: the repository read without dulwich (store/plain.py; ``False``: not a plain one)
+    _plain: Any = field(default=None, repr=False)
 
     # --- opening ----------------------------------------------------------------
+
+    def plain(self) -> Plain | None:
+        """The store read as plain files until dulwich is open (``history`` needs no more);
+        ``None`` when it is not a plain repository or dulwich is open already."""
+        if self._repo is not None:
+            return None
+        if self._plain is None:
+            from gitmetrics.store.plain import open_plain
+
+            self._plain = open_plain(self.path) or False
+        return self._plain or None
 
     @property
     def repo(self) -> Any:
@@ -81,7 +95,8 @@ class Store:
     @property
     def gitdir(self) -> Path:
         """The git control directory (``.git`` or the bare repository itself)."""
-        return Path(self.repo.controldir())
+        plain = self.plain()
+        return plain.controldir if plain is not None else Path(self.repo.controldir())
 
     def cache(self, name: str, keep: int | None = None) -> CommitCache:
         """The local cache ``name`` of values derived from collection commits (one per
@@ -95,7 +110,8 @@ class Store:
     @property
     def bare(self) -> bool:
         """True for a bare store (no work tree)."""
-        return bool(self.repo.bare)
+        plain = self.plain()
+        return plain.bare if plain is not None else bool(self.repo.bare)
 
     def close(self) -> None:
         """Write what the local caches gained; release file handles held by dulwich."""
@@ -108,6 +124,7 @@ class Store:
         if self._repo is not None:
             self._repo.close()
             self._repo = None
+        self._plain = None
 
     def refresh(self) -> None:
         """Forget dulwich's view of the object store (after objects were moved in)."""
@@ -125,6 +142,16 @@ class Store:
 
     def head(self) -> str | None:
         """The commit the store's branch points at, or ``None`` for an empty store."""
+        plain = self.plain()
+        if plain is not None:
+            from gitmetrics.store.plain import Unsure
+
+            try:
+                _, found = plain.head()
+            except Unsure:
+                pass  # dulwich reads it
+            else:
+                return None if not found else found.decode()
         _, sha = self.repo.refs.follow(self.branch_ref())
         return None if not sha else bytes(sha).decode()
 
@@ -341,7 +368,12 @@ class Store:
     def commits(self) -> CommitReader:
         """The commit reader of this store (kept open with the repository)."""
         if self._reader is None:
-            self._reader = CommitReader(self.repo, self.path)
+            plain = self.plain()
+            if plain is not None:
+                loose = str(plain.controldir / "objects")
+            else:
+                loose = self.repo.object_store.path
+            self._reader = CommitReader(lambda: self.repo, loose, self.path)
         return self._reader
 
     def history(self, limit: int | None = None, rev: str | None = None) -> Iterator[HistoryEntry]:

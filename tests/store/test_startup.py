@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gitmetrics.cli import app
-from gitmetrics.store import init
-from tests.helpers import invoke
+from gitmetrics.store import init, open_store
+from tests.helpers import git, invoke
 
 HEAVY = ("yaml", "jsonschema", "dulwich", "gitmetrics.store")
 
@@ -91,6 +91,7 @@ def test_history_builds_only_its_command_and_loads_no_writer(tmp_path: Path) -> 
     # one invoked (12 ms of 24 commands); `history` reads, so the commit writer and the
     # per-file figures stay unloaded
     init(tmp_path / "store")
+    open_store(tmp_path / "store").close()  # the check that it is a store, made once a head
     got = _after_main(["history", "--limit", "10", "--store", str(tmp_path / "store")], tmp_path)
     modules = got["modules"]
     assert isinstance(modules, list)
@@ -103,6 +104,12 @@ def test_history_builds_only_its_command_and_loads_no_writer(tmp_path: Path) -> 
     # reads trailers alone (a frozen dataclass costs about 0.6 ms to make)
     for lazy in ("gitmetrics.results", "gitmetrics.snapshot", "gitmetrics.store.provenance"):
         assert lazy not in modules, lazy
+    # nor dulwich: the head, the config and the commits are read as plain files, packed too
+    assert not [m for m in modules if m.split(".")[0] == "dulwich"]
+    git("-c", "pack.window=0", "gc", "-q", cwd=tmp_path / "store")
+    packed = _after_main(["history", "--store", str(tmp_path / "store")], tmp_path)
+    assert isinstance(packed["modules"], list) and "gitmetrics.historyview" in packed["modules"]
+    assert not [m for m in packed["modules"] if m.split(".")[0] == "dulwich"]
 
 
 def test_the_api_still_names_its_results() -> None:
