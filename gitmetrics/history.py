@@ -219,12 +219,16 @@ def stored_data(store: Store, entry: HistoryEntry) -> dict[str, Any] | None:
     The store's own history, so trusted: not validated, and no :class:`Snapshot` is built;
     a reader of many collections takes only the figures it needs from it.
     """
-    sha = store.lookup(store.repo[entry.commit.encode()].tree, entry.snapshot_path)
-    try:
-        data = json.loads(store.repo.object_store.get_raw(sha)[1]) if sha is not None else None
-    except ValueError:
-        data = None
-    return data if isinstance(data, dict) else None
+    for cached in (True, False):  # a damaged entry of the cache is a miss: read the commit
+        try:
+            data = json.loads(store.snapshot_bytes(entry, cached=cached))
+        except GitmetricsError:
+            return None
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,30 @@ def mean(values: Iterable[Fraction]) -> Fraction | None:
     return Fraction(numerator, denominator * n) if n else None
 
 
+def mean_value(figures: Iterable[Number]) -> Fraction | None:
+    """:func:`mean` of each figure's :func:`value`, exactly; ``None`` of nothing.
+
+    The decimals are summed as integers over one power of ten: no :class:`Fraction` per
+    figure (a snapshot's mean coverage is read on every ``status``)."""
+    total, digits, n = 0, 0, 0  # the sum so far is total / 10**digits
+    rest: list[Fraction] = []
+    for x in figures:
+        n += 1
+        if type(x) is float:
+            whole, point, decimals = str(x).partition(".")
+            if point and decimals.isdigit() and whole.lstrip("-").isdigit():
+                places = len(decimals)
+                if places > digits:
+                    total *= 10 ** (places - digits)
+                    digits = places
+                total += int(whole + decimals) * 10 ** (digits - places)
+                continue
+        rest.append(value(x))
+    if not n:
+        return None
+    return (Fraction(total, 10**digits) + sum(rest, Fraction(0))) / n
+
+
 def rounded(x: Number, digits: int) -> float:
     """``x`` rounded half up to ``digits`` decimals, but never to 100 (or 0) unless it is 100
     (or 0).
@@ -81,7 +105,13 @@ def rounded(x: Number, digits: int) -> float:
         # decimal tie that binary cannot hold (71.05 is 71.04999...) to the tie it was
         return math.floor(x * scale + 0.5 + 1e-7) / scale
     exact_x = value(x)
-    n, d = exact_x.numerator, exact_x.denominator  # in integers: x * scale is n * scale / d
+    return rounded_ratio(exact_x.numerator, exact_x.denominator, digits)
+
+
+def rounded_ratio(n: int, d: int, digits: int) -> float:
+    """The percentage ``n / d`` (``d`` > 0) rounded as :func:`rounded` rounds it, in
+    integers (no :class:`Fraction` is built: the ratio need not be in lowest terms)."""
+    scale: int = 10**digits  # x * scale is n * scale / d
     if n > 0 and n * scale < d:
         return 1 / scale  # the least figure above 0
     if (100 * scale - 1) * d < n * scale < 100 * scale * d:
@@ -97,6 +127,15 @@ def below(x: Number, floor: Number) -> bool:
 def text(x: Number | None, digits: int = 1) -> str:
     """``83.6%``, ``99.9%`` for 99.999, or ``-`` without data."""
     return "-" if x is None else f"{rounded(x, digits):.{digits}f}%"
+
+
+def counted_text(
+    covered: int | None, total: int | None, stored: Number | None, digits: int = 1
+) -> str:
+    """:func:`text` of ``covered / total`` (of :func:`exact`), or of ``stored`` without counts."""
+    if covered is None or total is None or total <= 0:
+        return text(stored, digits)
+    return f"{rounded_ratio(100 * covered, total, digits):.{digits}f}%"
 
 
 def text_against(x: Number, floor: Number, digits: int = 2) -> str:

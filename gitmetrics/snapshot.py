@@ -174,8 +174,9 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
 
 def pct(covered: int | None, total: int | None) -> float | None:
     """``covered / total`` in percent with 2 decimals (never 100 or 0 unless exactly so)."""
-    found = percent.exact(covered, total)
-    return None if found is None else percent.rounded(found, 2)
+    if covered is None or total is None or total <= 0:
+        return None
+    return percent.rounded_ratio(100 * covered, total, 2)
 
 
 def summarize(results: Iterable[RepoResult], attempted: int | None = None) -> Summary:
@@ -190,7 +191,7 @@ def summarize(results: Iterable[RepoResult], attempted: int | None = None) -> Su
     with_branches = [r for r in measured if r.branches_valid is not None]
     br_c = sum(r.branches_covered or 0 for r in with_branches) if with_branches else None
     br_v = sum(r.branches_valid or 0 for r in with_branches) if with_branches else None
-    mean = percent.mean(percent.value(r.coverage or 0.0) for r in measured)
+    mean = percent.mean_value(r.coverage or 0.0 for r in measured)
     avg = None if mean is None else percent.rounded(mean, 2)
     return Summary(
         avg_coverage=avg,
@@ -554,32 +555,59 @@ def _repo_dict(r: RepoResult, snap: Snapshot | None = None) -> dict[str, Any]:
 
 
 #: what a stored repository entry may give :func:`_repo_from` as it is (the rest are built)
-_REPO_PLAIN = tuple(
-    k for k in RepoResult.__dataclass_fields__ if k not in ("reports", "source", "warnings")
-)
+_REPO_PLAIN = frozenset(RepoResult.__dataclass_fields__) - {
+    "reports",
+    "source",
+    "warnings",
+    "detail",
+}
+_REF_FIELDS = frozenset(ReportRef.__dataclass_fields__)
+_REF_NEEDED = frozenset(("path", "format", "sha256"))
+_new = object.__new__
 
 
 def _repo_from(d: Mapping[str, Any]) -> RepoResult:
     """A stored repository entry as a :class:`RepoResult`, its fields set directly.
 
     The entry was validated before the store wrote it, so its values already have the
-    model's types; a field it does not give keeps the class default. This skips the
-    frozen ``__init__`` (a call that sets 26 fields one by one), the most of reading a
-    snapshot.
+    model's types; a field it does not give keeps the class default, a key that is no
+    field (``age``, derived) is left out. This skips the frozen ``__init__`` (a call that
+    sets 26 fields one by one), the most of reading a snapshot.
     """
-    values = {"name": d["name"], "role": d["role"], "status": d["status"]}
-    for k in _REPO_PLAIN:
-        if k in d:
-            values[k] = d[k]
-    if "reports" in d:
-        values["reports"] = tuple([ReportRef(**ref) for ref in d["reports"]])
-    src = d.get("source")
-    if src is not None:
-        values["source"] = Source(src["commit"], src["branch"], src["dirty"])
-    if "warnings" in d:
-        values["warnings"] = tuple(d["warnings"])
-    r: RepoResult = object.__new__(RepoResult)
+    values = dict(d)
+    d["name"], d["role"], d["status"]  # a KeyError names what is missing
+    for k in values.keys() - _REPO_PLAIN:
+        if k == "reports":
+            values[k] = tuple([_ref_from(ref) for ref in d[k]])
+        elif k == "source" and d[k] is not None:
+            values[k] = _source_from(d[k])
+        elif k == "warnings":
+            values[k] = tuple(d[k])
+        else:
+            del values[k]
+    r: RepoResult = _new(RepoResult)
     r.__dict__.update(values)
+    return r
+
+
+_SOURCE_STORED = frozenset(("commit", "branch", "dirty"))
+
+
+def _source_from(src: Mapping[str, Any]) -> Source:
+    """A stored source entry as a :class:`Source`, set directly like :func:`_repo_from`."""
+    if src.keys() != _SOURCE_STORED:
+        return Source(src["commit"], src["branch"], src["dirty"])  # what a KeyError names
+    s: Source = _new(Source)
+    s.__dict__.update(src)
+    return s
+
+
+def _ref_from(ref: Mapping[str, Any]) -> ReportRef:
+    """A stored report entry as a :class:`ReportRef`, set directly like :func:`_repo_from`."""
+    if not _REF_NEEDED <= ref.keys() <= _REF_FIELDS:
+        return ReportRef(**ref)  # the TypeError that names what does not fit
+    r: ReportRef = _new(ReportRef)
+    r.__dict__.update(ref)
     return r
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -127,7 +128,8 @@ def _exact_mean(results: Sequence[RepoResult]) -> float | None:
 def totals(results: Sequence[RepoResult], statuses: Sequence[str]) -> Totals:
     """Mean, lines-weighted coverage, counts per status and mean per role."""
     s = summarize(results)
-    counts = {k: sum(1 for x in statuses if x == k) for k in trends.STATUS_ORDER}
+    found = Counter(statuses)
+    counts = {k: found[k] for k in trends.STATUS_ORDER}
     roles = []
     for role in sorted({r.role for r in results}):
         measured = [r for r in results if r.role == role]
@@ -173,12 +175,20 @@ def build_status(
     names: Sequence[str] = (),
     roles: Sequence[str] = (),
 ) -> StatusView:
-    """The newest collection as a table, with the change since the one before it."""
-    cols = newest(store, 2)
-    latest = cols[0]
-    prev = cols[1].snapshot if len(cols) > 1 else None
+    """The newest collection as a table, with the change since the one before it.
+
+    Of the one before, only each repository's coverage is read, as plain data: no
+    :class:`Snapshot` is built for it."""
+    found = query(store)
+    latest = next(readable(found), None)
+    if latest is None:
+        newest(store, 1)  # the message for a store with nothing readable
+        raise AssertionError("newest() raises when nothing can be read")
+    prev = next(filter(None, (_stored_figures(store, c, newest=True) for c in found)), None)
     kept = _filter_or_fail(latest.snapshot, names, roles)
-    rows = status_rows(kept, prev, min_coverage, latest.snapshot.timestamp)
+    rows = status_rows(
+        kept, None if prev is None else prev.measured, min_coverage, latest.snapshot.timestamp
+    )
     return StatusView(
         timestamp=latest.snapshot.timestamp,
         host=latest.snapshot.host,
@@ -193,28 +203,31 @@ def build_status(
 
 def status_rows(
     results: Sequence[RepoResult],
-    prev: Snapshot | None,
+    previous: Mapping[str, float | None] | None,
     min_coverage: float,
     at: str | None = None,
 ) -> tuple[StatusRow, ...]:
-    """One row per result with its change since ``prev``, worst first (ages as of ``at``)."""
+    """One row per result with its change since ``previous`` (each repository's coverage
+    in the collection before, ``None``: failed; see :func:`coverage_by_name`), worst
+    first (ages as of ``at``)."""
     rows = []
+    earlier = previous or {}
     for r in results:
-        before = prev.repo(r.name) if prev is not None else None
-        previous = before.coverage if before is not None and before.ok else None
-        st = trends.status(r.coverage, min_coverage, ok=r.ok)
+        previous_coverage = earlier.get(r.name)
+        ok = r.ok
+        coverage = r.coverage if ok else None
         rows.append(
             StatusRow(
                 name=r.name,
                 role=r.role,
-                status=st,
-                coverage=r.coverage if r.ok else None,
-                branch_coverage=r.branch_coverage if r.ok else None,
+                status=trends.status(r.coverage, min_coverage, ok=ok),
+                coverage=coverage,
+                branch_coverage=r.branch_coverage if ok else None,
                 files=r.files_tested,
                 lines_covered=r.lines_covered,
                 lines_valid=r.lines_valid,
-                previous=previous,
-                change=trends.change(r.coverage if r.ok else None, previous),
+                previous=previous_coverage,
+                change=trends.change(coverage, previous_coverage),
                 error=r.error or r.last_error,
                 stale_report=r.stale_report,
                 **ages(r, at),
@@ -275,13 +288,15 @@ class ReportView:
     totals: Totals
 
 
+def coverage_by_name(snap: Snapshot) -> dict[str, float | None]:
+    """Each repository's coverage in ``snap`` (``None``: failed), as :meth:`Snapshot.repo`
+    finds it (the first of a name), in one pass."""
+    return {r.name: r.coverage if r.ok else None for r in reversed(snap.repositories)}
+
+
 def _measured(cols: Sequence[Collection]) -> list[dict[str, float | None]]:
-    """Per collection, each repository's coverage (``None``: failed), as
-    :meth:`Snapshot.repo` finds it (the first of a name), one pass per snapshot."""
-    return [
-        {r.name: r.coverage if r.ok else None for r in reversed(c.snapshot.repositories)}
-        for c in cols
-    ]
+    """Per collection, :func:`coverage_by_name` of its snapshot."""
+    return [coverage_by_name(c.snapshot) for c in cols]
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,11 +326,23 @@ def _number(value: Any) -> float | None:
 FIGURES_CACHE = "figures"
 
 
-def _stored_figures(store: Store, c: Collection) -> _Figures | None:
-    """:class:`_Figures` of one collection, from the store's cache or read as plain data
-    with no snapshot built; ``None`` (with a warning, as :func:`readable` gives) when it
-    cannot be read. Call ``store.cache(FIGURES_CACHE).flush()`` after the last."""
-    cache = store.cache(FIGURES_CACHE)
+#: The same for the newest collections alone (as many as the store keeps the snapshots
+#: of): ``status`` reads the one before the newest from this small file.
+NEWEST_FIGURES_CACHE = "newest-figures"
+
+
+def _stored_figures(store: Store, c: Collection, *, newest: bool = False) -> _Figures | None:
+    """:class:`_Figures` of one collection, from the store's cache (with ``newest``, the
+    small one of the newest collections) or read as plain data with no snapshot built;
+    ``None`` (with a warning, as :func:`readable` gives) when it cannot be read. The
+    caches are written when the store is closed."""
+    from gitmetrics.store.repo import NEWEST_KEPT
+
+    cache = (
+        store.cache(NEWEST_FIGURES_CACHE, keep=NEWEST_KEPT)
+        if newest
+        else store.cache(FIGURES_CACHE)
+    )
     line = cache.get(c.entry.commit)
     if line is not None and (figures := _cached_figures(line)) is not None:
         return figures
@@ -610,7 +637,8 @@ def build_diff(
         )
     order = {FAILED: 0, CHANGED: 1, SAME: 2, ADDED: 3, REMOVED: 4}
     rows.sort(key=lambda r: (order[r.kind], r.change if r.change is not None else 0.0, r.name))
-    counts = {k: sum(1 for r in rows if r.kind == k) for k in order}
+    kinds = Counter(r.kind for r in rows)
+    counts = {k: kinds[k] for k in order}
     sa, sb = ca.snapshot.summary, cb.snapshot.summary
     per_file = None
     if files:

@@ -17,7 +17,7 @@ from gitmetrics.config import Config
 from gitmetrics.errors import GitmetricsError
 from gitmetrics.render import badge, escape, fmt, markdown
 from gitmetrics.snapshot import Snapshot
-from gitmetrics.views import status_rows, totals
+from gitmetrics.views import coverage_by_name, status_rows, totals
 
 if TYPE_CHECKING:
     from gitmetrics.store import DeriveContext, HistoryEntry
@@ -142,7 +142,8 @@ def readme(
     branch: str = "main",
 ) -> str:
     """The README text for ``snap`` as the newest collection (``cfg``: its links)."""
-    rows = status_rows(snap.repositories, prev_snap, min_coverage, snap.timestamp)
+    earlier = None if prev_snap is None else coverage_by_name(prev_snap)
+    rows = status_rows(snap.repositories, earlier, min_coverage, snap.timestamp)
     t = totals(snap.repositories, [r.status for r in rows])
     s = snap.summary
     older = [(e.timestamp, e.avg_coverage) for e in reversed(previous[: CHART_POINTS - 1])]
@@ -238,7 +239,8 @@ def contribute(cfg: Config, ctx: DeriveContext) -> Mapping[str, bytes | None]:
     snap = ctx.snapshot
     snapshot_path = ctx.snapshot_path or snapmod.file_name(snap, snapmod.to_json(snap))
     prev_snap = _previous_snapshot(ctx)
-    rows = status_rows(snap.repositories, prev_snap, cfg.min_coverage, snap.timestamp)
+    earlier = None if prev_snap is None else coverage_by_name(prev_snap)
+    rows = status_rows(snap.repositories, earlier, cfg.min_coverage, snap.timestamp)
     out: dict[str, bytes | None] = {}
     for r in rows:
         if markdown.has_badge(r.name):

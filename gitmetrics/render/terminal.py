@@ -77,14 +77,17 @@ class Grid:
         self._texts: dict[str, Any] = {}  # markup -> rich Text, each parsed once
         self._cell_lengths: dict[str, int] = {}
         self._plains: dict[str, str] = {}
+        self._widths: dict[int, list[int | None]] = {}
 
     def add_column(self, heading: str = "", *, justify: str = "left") -> None:
         """A column: ``justify="right"`` for figures."""
         self.columns.append((heading, justify))
+        self._widths.clear()
 
     def add_row(self, *cells: str, end_section: bool = False) -> None:
         """One row of rich markup cells."""
         self.rows.append((list(cells), end_section))
+        self._widths.clear()
 
     def _text(self, markup: str) -> Any:
         found = self._texts.get(markup)
@@ -119,11 +122,25 @@ class Grid:
 
     def _lengths(self) -> list[int]:
         """Each column's widest cell (each distinct cell measured once)."""
-        length = self._length
-        return [
-            max(map(length, {cells[i] for cells, _ in self.rows}), default=0)
-            for i in range(len(self.columns))
-        ]
+        columns = list(zip(*[cells for cells, _ in self.rows], strict=True))
+        if not columns:
+            return [0] * len(self.columns)
+        self._measure(set().union(*columns))
+        length = self._cell_lengths.__getitem__
+        return [max(map(length, set(column))) for column in columns]
+
+    def _measure(self, cells: Iterable[str]) -> None:
+        """The plain text and the width of each of ``cells`` not measured yet, in one pass."""
+        plains, lengths = self._plains, self._cell_lengths
+        for cell in set(cells).difference(lengths):
+            plain = cell if "[" not in cell and ":" not in cell else self._plain(cell)
+            plains[cell] = plain
+            if plain.isascii() and plain.isprintable():
+                lengths[cell] = len(plain)  # one cell a character, as rich counts them
+            else:
+                from rich.cells import cell_len
+
+                lengths[cell] = cell_len(plain)
 
     def widths(self, width: int, lengths: Sequence[int] | None = None) -> list[int | None]:
         """Each column's width at ``width`` (``None``: left out); ``lengths``: each
@@ -166,9 +183,23 @@ class Grid:
                     extra -= 1
         return [widths.get(i) for i in range(len(self.columns))]
 
+    def print_on(self, console: Console) -> None:
+        """Print it on ``console``. When its columns fit the console (they do, but on the
+        narrowest terminals) rich is told not to cut its lines to the width again: that
+        pass costs a call per segment, the most of printing a table of 100 rows."""
+        widths = [w for w in self._widths_at(console.width) if w is not None]
+        console.print(self, crop=sum(widths) + 2 * (len(widths) - 1) > console.width)
+
+    def _widths_at(self, width: int) -> list[int | None]:
+        """:meth:`widths` of the rows as they are, worked out once per width."""
+        found = self._widths.get(width)
+        if found is None:
+            found = self._widths[width] = self.widths(width, self._lengths())
+        return found
+
     def __rich_console__(self, console: Console, options: Any) -> Any:
         lengths = self._lengths()
-        widths = self.widths(options.max_width, lengths)
+        widths = self._widths_at(options.max_width)
         kept = [i for i, w in enumerate(widths) if w is not None]
         wraps = self.rich_rows or any(lengths[i] > (widths[i] or 0) for i in kept)
         from rich.segment import Segment
@@ -226,20 +257,20 @@ class Grid:
         """Rows as rich pads them, one string a line (for a console that writes no style)."""
         from rich.segment import Segment
 
-        right = [self.columns[i][1] == "right" for i in kept]
-        padded: dict[tuple[int, str], str] = {}
+        columns = list(zip(*[cells for cells, _ in rows], strict=True))
+        self._measure(set().union(*columns))
+        plains, lengths = self._plains, self._cell_lengths
+        parts = []
+        for i in kept:
+            width, column = widths[i] or 0, columns[i]
+            if self.columns[i][1] == "right":
+                padded = {c: " " * (width - lengths[c]) + plains[c] for c in set(column)}
+            else:
+                padded = {c: plains[c] + " " * (width - lengths[c]) for c in set(column)}
+            parts.append(map(padded.__getitem__, column))
         line_end = Segment.line()
-        for cells, _ in rows:
-            parts = []
-            for n, i in enumerate(kept):
-                cell = cells[i]
-                text = padded.get((n, cell))
-                if text is None:
-                    pad = " " * ((widths[i] or 0) - self._length(cell))
-                    shown = self._plain(cell)
-                    text = padded[n, cell] = pad + shown if right[n] else shown + pad
-                parts.append(text)
-            yield Segment("  ".join(parts))
+        for line in map("  ".join, zip(*parts, strict=True)):
+            yield Segment(line)
             yield line_end
 
 
@@ -251,12 +282,6 @@ _ONE_STYLE = re.compile(r"\[[a-z][a-z0-9 #]*\]([^\[\]\\:]*)\[/\]")
 def _unmarked(markup: str) -> bool:
     """True when a cell holds no rich markup and no emoji code: its text is itself."""
     return "[" not in markup and ":" not in markup
-
-
-def _counted(covered: int | None, total: int | None, stored: float | None) -> percent.Number | None:
-    """A percentage as shown: from the counts when there are any, else the stored figure."""
-    exact = percent.exact(covered, total)
-    return stored if exact is None else exact
 
 
 # --- collect -----------------------------------------------------------------------------
@@ -278,7 +303,7 @@ def collect(console: Console, done: Any) -> None:
                 terminal(r.name),
                 terminal(r.role),
                 fmt.pct(percent.of(r)),
-                fmt.pct(_counted(r.branches_covered, r.branches_valid, r.branch_coverage)),
+                percent.counted_text(r.branches_covered, r.branches_valid, r.branch_coverage),
                 fmt.count(r.files_tested),
                 terminal(f"{r.report} ({r.format})")
                 + (" [yellow]stale: older than HEAD[/]" if r.stale_report else ""),
@@ -287,7 +312,7 @@ def collect(console: Console, done: Any) -> None:
             table.add_row(
                 terminal(r.name), terminal(r.role), "[red]error[/]", "", "", "[red]see below[/]"
             )
-    console.print(table)
+    table.print_on(console)
     failures = [r for r in snap.repositories if not r.ok]
     if failures:
         console.print("\n[bold red]Errors:[/]")
@@ -485,7 +510,7 @@ def status(console: Console, view: StatusView) -> None:
         table.add_row(
             terminal(r.name),
             terminal(r.role),
-            fmt.pct(_counted(r.lines_covered, r.lines_valid, r.coverage)),
+            percent.counted_text(r.lines_covered, r.lines_valid, r.coverage),
             f"[{style}]{fmt.bar(r.coverage)}[/]",
             fmt.pct(r.branch_coverage),
             fmt.count(r.files),
@@ -505,7 +530,7 @@ def status(console: Console, view: StatusView) -> None:
         )
         + f"; good at {view.min_coverage:g}% or more\n"
     )
-    console.print(table)
+    table.print_on(console)
     console.print("\n" + totals_line(view.totals))
 
 
@@ -538,7 +563,7 @@ def diff(console: Console, view: DiffView) -> None:
             fmt.age(r.age),
             (kind + age_mark(r)).strip(),
         )
-    console.print(table)
+    table.print_on(console)
     c = view.counts
     console.print(
         f"\nAverage {fmt.pct(view.a.avg_coverage)} → [bold]{fmt.pct(view.b.avg_coverage)}[/] "
@@ -602,7 +627,7 @@ def file_changes(console: Console, changes: Sequence[FileChange]) -> None:
             "[red]" + _ranges(ch.uncovered) + "[/]" if ch.uncovered else "",
             "[green]" + _ranges(ch.covered) + "[/]" if ch.covered else "",
         )
-    console.print(table)
+    table.print_on(console)
 
 
 def files(console: Console, view: FilesView) -> None:
@@ -642,7 +667,7 @@ def files(console: Console, view: FilesView) -> None:
             fmt.trend_markup(r.change),
         ]
         table.add_row(*cells, *([_ranges(r.missing)] if per_file else []))
-    console.print(table)
+    table.print_on(console)
     t = view.total
     shown = fmt.plural(t.files, "file")
     if view.unit == "directory":
@@ -719,7 +744,7 @@ def flaky(console: Console, view: Flaky) -> None:
             str(f.flips),
             ", ".join(c[:10] for c in f.source_commits),
         )
-    console.print(table)
+    table.print_on(console)
     console.print(f"\n{fmt.plural(len(view.flips), 'file')} with lines that flipped.")
 
 
@@ -761,7 +786,7 @@ def trends(console: Console, view: TrendsView, *, plot: bool = False) -> None:
             cells += [projected, terminal(note)]
         cells.append("" if r is view.average or r.role == "component" else fmt.age(r.age))
         table.add_row(*cells, end_section=i in (len(view.rows) - 1, len(view.rows)))
-    console.print(table)
+    table.print_on(console)
     if plot:
         from gitmetrics.render.plot import plot as draw
 
@@ -802,7 +827,7 @@ def report(console: Console, view: ReportView) -> None:
             fmt.status_markup(r.status) + age_mark(r)
             + (f" [dim]{terminal(r.error)}[/]" if r.error else ""),
         )  # fmt: skip
-    console.print(table)
+    table.print_on(console)
     console.print("\n" + totals_line(view.totals))
 
 
@@ -841,7 +866,7 @@ def check(console: Console, result: CheckResult) -> None:
             fmt.age(b.age),
             breach_range(b),
         )
-    console.print(table)
+    table.print_on(console)
     console.print("")
     for b in result.breaches:
         console.print(
@@ -883,7 +908,7 @@ def issues(console: Console, found: Any) -> None:
             terminal(str(i.get("updated", ""))[:16].replace("T", " ")),
             terminal(str(i.get("title", ""))),
         )
-    console.print(table)
+    table.print_on(console)
     console.print(f"\n{len(shown)} issue(s) in {terminal(where)}")
 
 

@@ -38,10 +38,10 @@ def remove(path: Path) -> None:
 GIT_LOOSE_LEVEL = 1
 
 
-def git_loose_level(repo: Any) -> None:
+def git_loose_level(repo: Any, config: Any) -> None:
     """Write loose objects at git's default level, not zlib's (dulwich's default, about 3x
-    slower), unless the store's config sets ``core.looseCompression`` or ``core.compression``."""
-    config = repo.get_config()
+    slower), unless ``config`` (the store's) sets ``core.looseCompression`` or
+    ``core.compression``."""
     for key in (b"looseCompression", b"compression"):
         if config.has_section((b"core",)) and key in config[(b"core",)]:
             return

@@ -105,7 +105,7 @@ def _configured_version(store: Store) -> int | None:
         raw = found
     else:
         try:
-            raw = store.repo.get_config().get((b"gitmetrics",), b"storeVersion")
+            raw = store.config.get((b"gitmetrics",), b"storeVersion")
         except KeyError:
             return None
     try:

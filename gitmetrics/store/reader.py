@@ -8,6 +8,7 @@ trailers are malformed or whose ``Gitmetrics-Schema`` is newer than this gitmetr
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import re
@@ -17,12 +18,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitmetrics.errors import StoreError, warn
 from gitmetrics.render import escape
 from gitmetrics.schema import SCHEMA_VERSION
 from gitmetrics.store.format import SNAPSHOT_DIR, in_layout
+
+if TYPE_CHECKING:
+    from gitmetrics.store.cache import CommitCache
 
 TRAILER_PREFIX = "Gitmetrics-"
 
@@ -162,14 +166,19 @@ def shown(text: str) -> str:
 class CommitReader:
     """Reads commits newest first, straight from loose files and packs (no dulwich objects)."""
 
-    def __init__(self, repo: Callable[[], Any], loose: str, where: Path) -> None:
-        #: dulwich's ``Repo``, opened when first needed (a packed commit)
+    def __init__(
+        self, repo: Callable[[], Any], loose: str, where: Path, kept: CommitCache | None = None
+    ) -> None:
+        #: dulwich's ``Repo``, opened when first needed (a delta, a commit in no pack)
         self.repo = repo
         #: the directory of the loose objects
         self.loose = loose
         self.where = where
         self._packed_history = False
         self._packs: list[tuple[PackIndex, Any]] = []
+        #: the newest commits' raw text, kept beside the store (:data:`KEPT_COMMITS`)
+        self._kept = kept
+        self._read = 0
 
     def close(self) -> None:
         """Release the pack maps."""
@@ -212,6 +221,26 @@ class CommitReader:
             yield sha.decode(), message
 
     def raw_commit(self, sha: bytes) -> bytes:
+        """A commit object's raw text: from the local cache of the newest commits when it
+        is kept there, else read straight from its loose file or a pack (and kept, for the
+        first :data:`KEPT_COMMITS` a reader reads).
+
+        The cache holds each commit's text beside its id, and an entry whose text does not
+        hash to its id is a miss: what a command reads is what the store holds.
+        """
+        kept = self._kept
+        if kept is not None:
+            value = kept.get(sha.decode())
+            if value is not None and (raw := _kept_text(sha, value)) is not None:
+                return raw
+            raw = self._raw_commit(sha)
+            self._read += 1
+            if self._read <= KEPT_COMMITS:
+                kept.put(sha.decode(), b"%012d %s" % (_commit_time(raw), raw.hex().encode()))
+            return raw
+        return self._raw_commit(sha)
+
+    def _raw_commit(self, sha: bytes) -> bytes:
         """A commit object's raw text, read straight from its loose file or its pack.
 
         After the first commit found in no loose file (a store after ``gitmetrics gc``),
@@ -247,6 +276,26 @@ class CommitReader:
         if kind != 1:
             raise StoreError(f"{self.where}: {sha.decode()} is not a commit")
         return bytes(text)
+
+
+#: How many commits the local cache ``<gitdir>/gitmetrics-commits`` keeps (the newest by
+#: commit time): a view of the newest collections reads their commits from it without
+#: opening the pack.
+KEPT_COMMITS = 16
+
+#: the name of that cache (see :mod:`gitmetrics.store.cache`)
+COMMITS_CACHE = "commits"
+
+
+def _kept_text(sha: bytes, value: bytes) -> bytes | None:
+    """The raw commit of a cache line (``<commit time> <hex of the text>``) when it hashes
+    to ``sha``; ``None`` for anything else (a miss)."""
+    try:
+        raw = bytes.fromhex(value.partition(b" ")[2].decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    digest = hashlib.sha1(b"commit %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
+    return raw if digest.encode() == sha else None
 
 
 def find_commit(repo: Any, rev: str) -> str | None:

@@ -24,7 +24,13 @@ from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
 from gitmetrics.store import objects, worktree
 from gitmetrics.store.cache import CommitCache
 from gitmetrics.store.format import BRANCH, REMOTE_REF
-from gitmetrics.store.reader import CommitReader, HistoryEntry, find_commit
+from gitmetrics.store.reader import (
+    COMMITS_CACHE,
+    KEPT_COMMITS,
+    CommitReader,
+    HistoryEntry,
+    find_commit,
+)
 
 if TYPE_CHECKING:  # the snapshot model is loaded where it is used: `history` needs none of it
     from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
@@ -53,6 +59,7 @@ class Store:
     #: the states sync merges; ``None``: the default policy (keep every one, never stale)
     policy: StatePolicy | None = None
     _repo: Any = field(default=None, repr=False)
+    _config: Any = field(default=None, repr=False)
     _reader: CommitReader | None = field(default=None, repr=False)
     #: blobs this process wrote since the work tree was last brought up to date, which
     #: the work tree then gets without reading them back (at most WRITTEN_BYTES)
@@ -89,8 +96,16 @@ class Store:
                     f"{self.path}: not a metrics repository (no git repository there)",
                     "run `gitmetrics init` or `gitmetrics collect` to create it",
                 ) from None
-            objects.git_loose_level(self._repo)
+            self._config = self._repo.get_config()
+            objects.git_loose_level(self._repo, self._config)
         return self._repo
+
+    @property
+    def config(self) -> Any:
+        """The store's git config as it was read on opening (dulwich reads the file again
+        on each ``get_config()``: ask that for what a command changes)."""
+        _ = self.repo
+        return self._config
 
     @property
     def gitdir(self) -> Path:
@@ -124,6 +139,7 @@ class Store:
         if self._repo is not None:
             self._repo.close()
             self._repo = None
+            self._config = None
         self._plain = None
 
     def refresh(self) -> None:
@@ -368,12 +384,13 @@ class Store:
     def commits(self) -> CommitReader:
         """The commit reader of this store (kept open with the repository)."""
         if self._reader is None:
+            kept = self.cache(COMMITS_CACHE, keep=KEPT_COMMITS)
             plain = self.plain()
             if plain is not None:
                 loose = str(plain.controldir / "objects")
             else:
                 loose = self.repo.object_store.path
-            self._reader = CommitReader(lambda: self.repo, loose, self.path)
+            self._reader = CommitReader(lambda: self.repo, loose, self.path, kept)
         return self._reader
 
     def history(self, limit: int | None = None, rev: str | None = None) -> Iterator[HistoryEntry]:
@@ -408,6 +425,38 @@ class Store:
             )
         return commit
 
+    def kept_snapshot(self, entry: HistoryEntry) -> bytes | None:
+        """The snapshot of one of the newest collections as the local cache keeps it (its
+        JSON on one line), or ``None`` when it is not kept there."""
+        stamp = entry.timestamp.encode("ascii", "replace") + b" "
+        kept = self.cache(NEWEST_CACHE, keep=NEWEST_KEPT).get(entry.commit)
+        return kept[len(stamp) :] if kept is not None and kept.startswith(stamp) else None
+
+    def snapshot_bytes(self, entry: HistoryEntry, *, cached: bool = True) -> bytes:
+        """A collection's snapshot file: from the local cache of the newest collections when
+        it is kept there (and ``cached``), else read from its commit and kept there when it
+        is one of the newest (as compact JSON on one line); ``StoreError`` when the commit
+        has no such file."""
+        kept = self.kept_snapshot(entry) if cached else None
+        if kept is not None:
+            return kept
+        commit = self.repo[entry.commit.encode()]
+        sha = self.lookup(commit.tree, entry.snapshot_path)
+        if sha is None:
+            raise StoreError(
+                f"{self.path}: commit {entry.commit[:10]} has no {entry.snapshot_path}"
+            )
+        data = self.blob(sha)
+        newest = self.cache(NEWEST_CACHE, keep=NEWEST_KEPT)
+        stamp = entry.timestamp.encode("ascii", "replace") + b" "
+        if newest.wants(stamp):
+            try:
+                compact = json.dumps(json.loads(data), separators=(",", ":"))
+            except ValueError:
+                return data  # not JSON: its reader says so
+            newest.put(entry.commit, stamp + compact.encode())
+        return data
+
     def snapshot_at(self, entry: HistoryEntry) -> Snapshot:
         """The full snapshot written by a collection (read from its own commit).
 
@@ -417,26 +466,13 @@ class Store:
         from gitmetrics import snapshot as snapmod
 
         origin = f"{entry.snapshot_path}@{entry.commit[:10]}"
-        newest = self.cache(NEWEST_CACHE, keep=NEWEST_KEPT)
-        stamp = entry.timestamp.encode("ascii", "replace") + b" "
-        kept = newest.get(entry.commit)
-        if kept is not None and kept.startswith(stamp):
-            try:
-                return snapmod.read_stored(kept[len(stamp) :], origin)
-            except GitmetricsError:
-                pass  # a damaged entry is a miss: read the commit
-        commit = self.repo[entry.commit.encode()]
-        sha = self.lookup(commit.tree, entry.snapshot_path)
-        if sha is None:
-            raise StoreError(
-                f"{self.path}: commit {entry.commit[:10]} has no {entry.snapshot_path}"
-            )
-        data = self.blob(sha)
-        snap = snapmod.read_stored(data, origin)
-        if newest.wants(stamp):  # one of the newest: kept on one line, without the indent
-            compact = json.dumps(json.loads(data), separators=(",", ":"))
-            newest.put(entry.commit, stamp + compact.encode())
-        return snap
+        try:
+            return snapmod.read_stored(self.snapshot_bytes(entry), origin)
+        except GitmetricsError:
+            if self.kept_snapshot(entry) is None:
+                raise
+        # a damaged entry of the cache is a miss: read the commit
+        return snapmod.read_stored(self.snapshot_bytes(entry, cached=False), origin)
 
     def snapshots(
         self, limit: int | None = None, rev: str | None = None

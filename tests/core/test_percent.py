@@ -34,6 +34,23 @@ def test_rounding_in_integers_is_the_rule(pair: tuple[int, int], digits: int) ->
     assert percent.rounded(x, digits) == defined_rounding(x, digits)
 
 
+@given(counts, st.integers(min_value=0, max_value=6), st.integers(min_value=1, max_value=10**6))
+def test_a_ratio_in_any_terms_rounds_as_its_fraction(
+    pair: tuple[int, int], digits: int, k: int
+) -> None:
+    covered, total = pair
+    x = Fraction(100 * covered, total)
+    assert percent.rounded_ratio(100 * covered * k, total * k, digits) == percent.rounded(x, digits)
+    assert percent.counted_text(covered, total, None, digits) == percent.text(x, digits)
+
+
+def test_counted_text_without_counts_shows_the_stored_figure() -> None:
+    assert percent.counted_text(None, 10, 71.05) == "71.1%"
+    assert percent.counted_text(3, 0, 12.0) == "12.0%"
+    assert percent.counted_text(None, None, None) == "-"
+    assert percent.counted_text(99_999, 100_000, None, 2) == "99.99%"
+
+
 def test_rounding_at_the_edges() -> None:
     assert percent.rounded(Fraction(99_999, 1000), 1) == 99.9
     assert percent.rounded(Fraction(99_999, 1000), 2) == 99.99
@@ -52,7 +69,15 @@ def test_mean_is_the_exact_mean(pairs: list[tuple[int, int]]) -> None:
     assert percent.mean(iter(values)) == expected
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**20), 10**20))
+figures = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**20), 10**20)
+
+
+@given(st.lists(figures | st.floats(0, 100).map(lambda x: round(x, 2)), max_size=40))
+def test_the_mean_of_figures_is_the_mean_of_their_decimals(xs: list[float]) -> None:
+    assert percent.mean_value(iter(xs)) == percent.mean(map(percent.value, xs))
+
+
+@given(figures)
 def test_a_figure_is_the_decimal_it_was_written_as(x: float) -> None:
     assert percent.value(x) == Fraction(str(x))
 

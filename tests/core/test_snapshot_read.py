@@ -68,3 +68,33 @@ def test_an_entry_without_a_name_is_a_clear_error() -> None:
     del data["repositories"][0]["name"]
     with pytest.raises(SnapshotError, match="missing 'name'"):
         snapshot.read_stored(json.dumps(data), "x.json")
+
+
+def test_a_report_entry_read_directly_is_the_one_the_constructor_builds() -> None:
+    ref = {"path": "coverage.xml", "format": "cobertura", "sha256": "ab" * 32}
+    got = snapshot._ref_from(ref)
+    assert got == ReportRef("coverage.xml", "cobertura", "ab" * 32)
+    assert repr(got) == repr(ReportRef("coverage.xml", "cobertura", "ab" * 32))
+    assert got.lines_covered is None and got.lines_valid is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    (
+        lambda ref: ref.pop("sha256"),
+        lambda ref: ref.update(unknown=1),
+    ),
+    ids=("a field missing", "a key that is no field"),
+)
+def test_a_report_entry_that_does_not_fit_is_a_clear_error(change: object) -> None:
+    data = json.loads(snapshot.to_json(snapshot.build([FULL], "ci-1", "2026-11-25T10:00:00Z")))
+    change(data["repositories"][0]["reports"][0])  # type: ignore[operator]
+    with pytest.raises(SnapshotError, match=r"x\.json: not a snapshot gitmetrics can read"):
+        snapshot.read_stored(json.dumps(data), "x.json")
+
+
+def test_a_derived_key_of_an_entry_is_no_attribute() -> None:
+    entry = {"name": "api", "role": "service", "status": "ok", "age": 3, "source": None}
+    read = snapshot._repo_from(entry)
+    assert "age" not in vars(read) and read.source is None
+    assert read == RepoResult(name="api", role="service")

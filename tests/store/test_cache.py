@@ -232,3 +232,52 @@ def test_status_and_diff_are_the_same_cold_warm_and_from_a_damaged_newest_cache(
     kept = {line[:40].decode() for line in path.read_bytes().split(b"\n")[1:-1]}
     every = [e.commit for e in storemod.open_store(st.path).history()]
     assert kept == set(every[:3]) and NEWEST_KEPT > 3
+
+
+def test_the_newest_commits_are_read_from_the_cache_only_when_they_hash_to_their_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from gitmetrics.store.reader import COMMITS_CACHE, CommitReader
+
+    kept = 3  # of the 5 commits
+    monkeypatch.setattr("gitmetrics.store.reader.KEPT_COMMITS", kept)
+    monkeypatch.setattr("gitmetrics.store.repo.KEPT_COMMITS", kept)
+    st = build_store(tmp_path / "metrics")
+    st.close()
+    (st.gitdir / f"gitmetrics-{COMMITS_CACHE}").unlink()
+    path = st.gitdir / f"gitmetrics-{COMMITS_CACHE}"
+
+    def entries() -> list[object]:
+        again = storemod.open_store(st.path)
+        try:
+            return list(again.history())
+        finally:
+            again.close()
+
+    cold = entries()
+    lines = path.read_bytes().split(b"\n")[1:-1]
+    assert len(lines) == kept  # the newest by commit time, of the 5 read
+    for line in lines:
+        raw = bytes.fromhex(line[41:].partition(b" ")[2].decode())
+        assert hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == line[:40].decode()
+    read: list[bytes] = []
+    real = CommitReader._raw_commit
+    monkeypatch.setattr(
+        CommitReader, "_raw_commit", lambda self, sha: read.append(sha) or real(self, sha)
+    )
+    assert entries() == cold
+    every = subprocess.run(
+        ["git", "-C", str(st.path), "rev-list", "--count", "HEAD"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert len(read) == int(every) - kept  # the kept ones are not read from the store
+    # an entry whose text is not its commit's (another message) is a miss, never believed
+    head = lines[0]
+    raw = bytes.fromhex(head[41:].partition(b" ")[2].decode())
+    forged = raw.replace(b"Gitmetrics-Repos:", b"Gitmetrics-Repos: 9").hex().encode()
+    path.write_bytes(HEADER + head[:54] + forged + b"\n" + b"\n".join(lines[1:]) + b"\n")
+    read.clear()
+    assert entries() == cold
+    assert head[:40] in read
