@@ -23,12 +23,15 @@ import os
 import stat
 import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gitmetrics.errors import GitmetricsError
+from gitmetrics.errors import GitmetricsError, StoreError
 from gitmetrics.snapshot import Source
 from gitmetrics.store.objects import GITLINK_MODE
+from gitmetrics.store.plain import Plain, Unsure, open_plain
+from gitmetrics.store.reader import CommitReader
 
 _ENTRY = struct.Struct(">10I20sH")  # ctime s/ns, mtime s/ns, dev, ino, mode, uid, gid, size
 #: what the stat check compares of an entry: ctime s/ns, mtime s/ns, ino, mode, size, flags
@@ -60,8 +63,15 @@ def source_of(path: Path) -> Source | None:
     """HEAD commit, branch and dirty flag of the git repository containing ``path``.
 
     Untracked files (a freshly written coverage report, say) do not make it dirty.
-    ``None`` when ``path`` is not inside a git repository.
+    ``None`` when ``path`` is not inside a git repository. A plain repository (store/plain.py)
+    is read without dulwich; anything else is read by dulwich.
     """
+    found = _discover_plain(path)
+    if found is not None:
+        try:
+            return _plain_source(*found)
+        except (Unsure, StoreError):
+            pass  # dulwich reads it, and says what is wrong with it
     from dulwich.errors import NotGitRepository
     from dulwich.refs import Ref
     from dulwich.repo import Repo
@@ -87,20 +97,72 @@ def source_of(path: Path) -> Source | None:
         repo.close()
 
 
+def _discover_plain(path: Path) -> tuple[str, Plain] | None:
+    """The work tree (as dulwich's ``Repo.discover`` names it) and the plain repository
+    containing ``path``; ``None`` when the first repository found upward is not plain."""
+    at = Path(os.path.realpath(path))
+    while True:
+        found = open_plain(at)
+        if found is not None:
+            return str(at), found
+        hidden = at / ".git"
+        if (  # a repository for dulwich (its test in Repo()), not a plain one
+            hidden.is_file()
+            or (hidden / "objects").is_dir()
+            or ((at / "objects").is_dir() and (at / "refs").is_dir())
+        ):
+            return None
+        if at.parent == at:
+            return None  # none at all: dulwich says so
+        at = at.parent
+
+
+def _no_dulwich() -> Any:
+    raise Unsure("an object the plain reader does not read")
+
+
+def _plain_source(root: str, repo: Plain) -> Source:
+    """:func:`source_of` for a plain repository (:class:`Unsure`: ask dulwich)."""
+    raw, sha = repo.head()
+    if sha is None:
+        return Source(commit=None, branch=None, dirty=False)
+    assert raw is not None
+    reader = CommitReader(_no_dulwich, str(repo.controldir / "objects"), Path(root))
+    try:
+        text = reader.raw_commit(sha)
+    finally:
+        reader.close()
+    committer = text.find(b"\ncommitter ")
+    line = text[committer + 1 : text.find(b"\n", committer + 1)]
+    when = line.rsplit(b" ", 2)[1] if committer >= 0 and line.count(b" ") >= 2 else b""
+    if not text.startswith(b"tree ") or text[45:46] != b"\n" or not when.isdigit():
+        raise Unsure("a commit of another shape")
+    head_tree = text[5:45]
+    dirty = _dirty_at(str(repo.controldir / "index"), Path(root), head_tree, _no_dulwich)
+    branch = raw[len(b"ref: refs/heads/") :].decode()
+    return Source(commit=sha.decode(), branch=branch, dirty=dirty, committed_at=int(when))
+
+
 def _dirty(repo: Any, commit: Any) -> bool:
     """True when the work tree or the index has a tracked change against ``commit``."""
-    head_tree = getattr(commit, "tree", None)
-    index_path = repo.index_path()
+    tree = getattr(commit, "tree", None)
+    return _dirty_at(repo.index_path(), Path(repo.path), tree, lambda: repo)
+
+
+def _dirty_at(
+    index_path: str, root: Path, head_tree: bytes | None, dulwich: Callable[[], Any]
+) -> bool:
+    """:func:`_dirty` of the index at ``index_path`` and the work tree ``root`` against
+    the tree ``head_tree``; ``dulwich()`` is the repository for what only dulwich reads."""
     try:
         with Path(index_path).open("rb") as fh:
             info = os.fstat(fh.fileno())
             data = fh.read()
     except FileNotFoundError:
         # no index: clean only when HEAD has no files (a checkout always writes one)
-        return head_tree is not None and len(repo[head_tree]) > 0
+        return head_tree is not None and len(dulwich()[head_tree]) > 0
     if len(data) < 32 or data[:4] != b"DIRC" or _VERSION.unpack_from(data, 4)[0] not in (2, 3):
-        return _dirty_by_dulwich(repo)  # a format this reader does not know (index v4)
-    root = Path(repo.path)
+        return _dirty_by_dulwich(dulwich())  # a format this reader does not know (index v4)
     (count,) = _VERSION.unpack_from(data, 8)
     changed, pos, unmerged = _scan(data, count, os.fsencode(root) + b"/", info.st_mtime_ns)
     cache_tree, split = _extensions(data, pos)
