@@ -9,7 +9,6 @@ through this module. Heavy imports happen inside the functions: ``--help`` stays
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -30,15 +29,46 @@ if TYPE_CHECKING:
     from gitmetrics.filesview import FilesView
     from gitmetrics.history import Collection
     from gitmetrics.historyview import HistoryRow
-    from gitmetrics.notify import Channel, Delivery
     from gitmetrics.patch import Against, PatchResult
     from gitmetrics.rules import CheckResult, Rules
     from gitmetrics.snapshot import RepoResult, Retention, Snapshot
     from gitmetrics.store import Deriver, HistoryEntry, Store
-    from gitmetrics.store.gate import Audit, Limits
+    from gitmetrics.store.gate import Limits
     from gitmetrics.store.pack import GcResult
     from gitmetrics.store.sync import Remote, SyncResult
     from gitmetrics.views import DiffView, ReportView, StatusView, TrendsView
+
+if TYPE_CHECKING:  # the typed inputs and results, loaded on first use (see __getattr__)
+    from gitmetrics.results import Cloned as Cloned
+    from gitmetrics.results import Collected as Collected
+    from gitmetrics.results import CollectOptions as CollectOptions
+    from gitmetrics.results import Dashboard as Dashboard
+    from gitmetrics.results import Exported as Exported
+    from gitmetrics.results import Imported as Imported
+    from gitmetrics.results import Initialized as Initialized
+    from gitmetrics.results import Issues as Issues
+    from gitmetrics.results import PatchOptions as PatchOptions
+    from gitmetrics.results import Round as Round
+    from gitmetrics.results import SyncOptions as SyncOptions
+    from gitmetrics.results import Verified as Verified
+    from gitmetrics.results import WatchPlan as WatchPlan
+
+#: the names :mod:`gitmetrics.results` gives the api (``api.CollectOptions``)
+RESULTS = frozenset(
+    {"Cloned", "CollectOptions", "Collected", "Dashboard", "Exported", "Imported", "Initialized",
+     "Issues", "PatchOptions", "Round", "SyncOptions", "Verified", "WatchPlan"}
+)  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """``api.CollectOptions`` and the other inputs and results, from :mod:`gitmetrics.results`
+    when first asked for (``history`` and the views need none of them)."""
+    if name in RESULTS:
+        from gitmetrics import results
+
+        return getattr(results, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: collections read for a check at least (to name the last one above a floor)
 LOOKBACK = 30
@@ -96,19 +126,12 @@ def _min_coverage(cfg: Config | None, given: float | None) -> float:
 # --- init and collect --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Initialized:
-    """A store made ready, and what was pulled into it from ``--remote``."""
-
-    path: Path
-    pulled: SyncResult | None
-
-
 def init(
     path: Path | None, *, config: Path | None = None, bare: bool = False, remote: str | None = None
 ) -> Initialized:
     """Create the store (or bring an existing one's work tree up to date); pull ``remote``."""
     from gitmetrics import store as storemod
+    from gitmetrics.results import Initialized
 
     cfg = load_config(config, required=False)
     target = path if path is not None else store_path(cfg, None)
@@ -116,49 +139,6 @@ def init(
     st.update_worktree()  # an existing store's work tree may be behind (a full disk, say)
     pulled = attach_remote(st, cfg, remote, None) if remote is not None else None
     return Initialized(st.path, pulled)
-
-
-@dataclass(frozen=True)
-class CollectOptions:
-    """What ``collect`` was asked to do."""
-
-    config: Path | None = None
-    store: Path | None = None
-    repo: tuple[str, ...] = ()
-    role: tuple[str, ...] = ()
-    run: bool = False
-    jobs: int | None = None
-    dry_run: bool = False
-    create_issues: bool = False
-    #: the floor of --create-issues (default: the rules' floor of each repository)
-    issue_floor: float | None = None
-    #: --fail-below: the figures below it are listed in the result
-    fail_below: float | None = None
-    #: --at: the time the collection is dated by (a backfill), as given
-    at: str | None = None
-
-
-@dataclass(frozen=True)
-class Collected:
-    """One collection's snapshot and what was done with it (the collect command's data)."""
-
-    #: what this collection measured
-    snapshot: Snapshot
-    result: dict[str, Any]
-    #: what --fail-below fails on (empty without it)
-    below: tuple[str, ...] = ()
-    #: the state after it: every configured repository's latest measurement (``None``
-    #: when nothing was committed)
-    state: Snapshot | None = None
-
-    @property
-    def nothing(self) -> bool:
-        """True when every repository failed, so nothing was committed."""
-        return self.snapshot.summary.repos_ok == 0
-
-    def gate_failed(self, *, strict: bool) -> bool:
-        """True when ``--strict`` and a repository failed, or a figure is below --fail-below."""
-        return bool(self.below) or (strict and self.snapshot.summary.repos_failed > 0)
 
 
 def nothing_collected(hint: str) -> GitmetricsError:
@@ -182,6 +162,7 @@ def collect(
     from gitmetrics import snapshot as snapmod
     from gitmetrics import store as storemod
     from gitmetrics.derive import make_deriver
+    from gitmetrics.results import Collected
 
     cfg = cfg or require_config(opts.config)
     repo, role = opts.repo, opts.role
@@ -607,18 +588,6 @@ def trends(
         st.close()
 
 
-@dataclass(frozen=True)
-class Dashboard:
-    """The dashboard page written: where, of how many snapshots, as of which revision."""
-
-    output: Path
-    snapshots: int
-    #: the commit the page shows (``None`` never: an empty store is an error)
-    rev: str | None
-    bytes: int
-    at: str | None
-
-
 def dashboard(
     *,
     config: Path | None = None,
@@ -632,6 +601,7 @@ def dashboard(
     from gitmetrics import history
     from gitmetrics import store as storemod
     from gitmetrics.render.dashboard import render
+    from gitmetrics.results import Dashboard
     from gitmetrics.rules import floor_for
     from gitmetrics.snapshot import now_timestamp
 
@@ -699,20 +669,6 @@ def _dashboard_components(
     return shape.components(series, figures, comps)
 
 
-@dataclass(frozen=True)
-class Exported:
-    """An export written: how many rows of which kind, in which format, where."""
-
-    format: str
-    #: ``repos`` (a row per repository per collection) or ``files`` (per file per measurement)
-    kind: str
-    #: the table the rows are (sqlite's table name)
-    table: str
-    rows: int
-    #: ``None``: written to stdout
-    output: Path | None
-
-
 def export(
     *,
     config: Path | None = None,
@@ -731,6 +687,7 @@ def export(
     from gitmetrics import history
     from gitmetrics.history import parse_when
     from gitmetrics.render import export as writers
+    from gitmetrics.results import Exported
 
     if fmt not in writers.FORMATS:
         raise GitmetricsError(
@@ -929,20 +886,6 @@ def check(
         st.close()
 
 
-@dataclass(frozen=True)
-class WatchPlan:
-    """What every round of ``watch`` does, decided once before the first."""
-
-    cfg: Config
-    store: Path | None
-    interval: float
-    rules: Rules
-    channels: tuple[Channel, ...]
-    run: bool = False
-    create_issues: bool = False
-    threshold: float | None = None
-
-
 def watch_plan(
     *,
     config: Path | None = None,
@@ -957,6 +900,7 @@ def watch_plan(
     """Read the config, the interval, the rules and the alert channels of ``watch``."""
     from gitmetrics import duration
     from gitmetrics import notify as notifymod
+    from gitmetrics.results import WatchPlan
 
     cfg = require_config(config)
     seconds = duration.parse(interval, "--interval", bare="s")
@@ -965,31 +909,11 @@ def watch_plan(
     return WatchPlan(cfg, store, seconds, rules, channels, run, create_issues, threshold)
 
 
-@dataclass(frozen=True)
-class Round:
-    """One round of ``watch``: the collection, the check, the alerts, and what went wrong."""
-
-    collected: Collected
-    check: CheckResult | None = None
-    deliveries: tuple[Delivery, ...] = ()
-    #: how many alert channels the round could use
-    channels: int = 0
-    #: the error that ended the round after what is above was done (reported, not raised)
-    error: GitmetricsError | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data: the commit, how many rules broke, the deliveries."""
-        return {
-            "commit": self.collected.result.get("commit"),
-            "breaches": 0 if self.check is None else len(self.check.breaches),
-            "deliveries": [vars(d) for d in self.deliveries],
-        }
-
-
 def watch_round(plan: WatchPlan) -> Round:
     """One round: collect and commit, check the rules, send alerts, remember what was sent."""
     from gitmetrics import notify
     from gitmetrics import store as storemod
+    from gitmetrics.results import CollectOptions, Round
 
     done = collect(
         CollectOptions(
@@ -1036,15 +960,6 @@ def watch_round(plan: WatchPlan) -> Round:
         st.close()
 
 
-@dataclass(frozen=True)
-class Issues:
-    """The coordination issues shown by ``issues``, and the file they were read from."""
-
-    shown: tuple[Any, ...]
-    where: str
-    filtered: bool = False
-
-
 def issues(
     *,
     config: Path | None = None,
@@ -1054,6 +969,7 @@ def issues(
 ) -> Issues:
     """The issues written by ``collect --create-issues`` (only QUALITY ones unless all)."""
     from gitmetrics import coordination
+    from gitmetrics.results import Issues
 
     cfg = require_config(config)
     loc = coordination.location(cfg, store_path(cfg, store))
@@ -1152,18 +1068,6 @@ def _retention(cfg: Config | None) -> Retention:
     return cfg.retention if cfg is not None else configmod.DEFAULT_RETENTION
 
 
-@dataclass(frozen=True)
-class SyncOptions:
-    """Where ``push``/``pull``/``sync`` talk to and how."""
-
-    config: Path | None = None
-    store: Path | None = None
-    remote: str | None = None
-    username: str | None = None
-    allow_unrelated: bool = False
-    timeout: float | None = None
-
-
 def sync(action: str, opts: SyncOptions) -> SyncResult:
     """``push``, ``pull`` or ``sync`` the store with its remote (the first one becomes origin)."""
     from gitmetrics import store as storemod
@@ -1193,14 +1097,6 @@ def sync(action: str, opts: SyncOptions) -> SyncResult:
     return result
 
 
-@dataclass(frozen=True)
-class Cloned:
-    """A store made from a remote."""
-
-    store: Path
-    result: SyncResult
-
-
 def clone(
     url: str,
     path: Path | None = None,
@@ -1211,6 +1107,7 @@ def clone(
     timeout: float | None = None,
 ) -> Cloned:
     """Start a store from ``url`` and remember it for push/pull/sync."""
+    from gitmetrics.results import Cloned
     from gitmetrics.store import sync as syncmod
 
     cfg = optional_config(config)
@@ -1247,22 +1144,10 @@ def gc(*, config: Path | None = None, store: Path | None = None) -> GcResult:
         st.close()
 
 
-@dataclass(frozen=True)
-class Verified:
-    """What ``gitmetrics verify`` found: the gate's checks over a store's whole history."""
-
-    store: str
-    audit: Audit
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing is wrong."""
-        return not self.audit.problems
-
-
 def verify(*, config: Path | None = None, store: Path | None = None) -> Verified:
     """Check every commit of the store with nothing trusted (readers trust the store)."""
     from gitmetrics import store as storemod
+    from gitmetrics.results import Verified
     from gitmetrics.store import gate
 
     cfg = load_config(config, required=config is not None)
@@ -1282,17 +1167,6 @@ def verify(*, config: Path | None = None, store: Path | None = None) -> Verified
 # --- adoption -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Imported:
-    """What ``gitmetrics import`` added (or, with ``dry_run``, would add)."""
-
-    imported: tuple[Snapshot, ...]
-    already: int
-    commits: tuple[str, ...]
-    skipped: tuple[str, ...]
-    dry_run: bool
-
-
 def import_history(
     sources: Sequence[Path],
     *,
@@ -1307,6 +1181,7 @@ def import_history(
     from gitmetrics import store as storemod
     from gitmetrics.config import DEFAULT_RETENTION
     from gitmetrics.derive import make_deriver
+    from gitmetrics.results import Imported
 
     if kind is not None and kind not in importing.KINDS:
         raise importing.ImportSourceError(
@@ -1340,24 +1215,6 @@ def import_history(
 
 
 # --- patch ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PatchOptions:
-    """What ``gitmetrics patch`` measures: a repo of the config, or a path and reports."""
-
-    config: Path | None = None
-    repo: str | None = None
-    path: Path | None = None
-    reports: tuple[Path, ...] = ()
-    report_format: str | None = None
-    base: str | None = None
-    diff_file: Path | None = None
-    src_roots: tuple[str, ...] = ()
-    fail_under: float | None = None
-    max_drop: float | None = None
-    #: commit the measurement to the store on ``refs/gitmetrics/pr/<record>``
-    record: str | None = None
 
 
 def patch(opts: PatchOptions) -> PatchResult:

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from gitmetrics import duration
 from gitmetrics.errors import GitmetricsError, StoreError, warn
-from gitmetrics.snapshot import FileDetail, Snapshot, files_path, parse_timestamp, read_files
+from gitmetrics.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from gitmetrics import perfile
     from gitmetrics.config import ComponentConfig
+    from gitmetrics.snapshot import FileDetail, Snapshot
     from gitmetrics.store import HistoryEntry, Store
 
 
@@ -119,6 +120,8 @@ class Files:
 
     def blob_id(self, c: Collection, name: str) -> bytes | None:
         """The blob of ``name``'s per-file detail as of ``c``; ``None`` when it has none."""
+        from gitmetrics.snapshot import files_path  # the model is not loaded for `history`
+
         rev = c.head or c.commit
         if rev is None:
             return None
@@ -134,6 +137,8 @@ class Files:
             return None
         found = self._seen.pop(sha, None)
         if found is None:
+            from gitmetrics.snapshot import files_path, read_files
+
             origin = f"{files_path(name)}@{(c.head or c.commit or '')[:10]}"
             found = read_files(self.store.blob(sha), origin, trusted=True)
             while len(self._seen) >= self.keep:

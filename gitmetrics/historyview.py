@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gitmetrics import trends
 from gitmetrics.errors import StoreError
 from gitmetrics.history import Collection, entries, parse_when, readable, since
-from gitmetrics.snapshot import parse_timestamp, summarize
+from gitmetrics.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from gitmetrics.store import HistoryEntry, Store
@@ -158,6 +158,8 @@ def _entry_row(e: HistoryEntry) -> HistoryRow:
 
 
 def _history_row(c: Collection, name: str | None, role: str | None) -> HistoryRow:
+    from gitmetrics.snapshot import summarize  # the store-wide rows need no snapshot model
+
     e, snap = c.entry, c.snapshot
     chosen = [
         r

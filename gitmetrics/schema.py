@@ -9,6 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+#: the snapshot schema this gitmetrics writes (``schema_version``); readers refuse a newer one
+SCHEMA_VERSION = 2
+
 SNAPSHOT = "snapshot.schema.json"
 #: latest.json as schema 2 writes it (the snapshot schema at schema_version 2)
 STATE = "state.schema.json"

@@ -16,14 +16,16 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 from gitmetrics import __version__, percent, schema
 from gitmetrics.errors import SnapshotError
+from gitmetrics.timestamps import now_timestamp as now_timestamp
+from gitmetrics.timestamps import parse_timestamp as parse_timestamp
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 _T = TypeVar("_T")
 #: the schema versions this gitmetrics reads (it writes the newest)
 READABLE_VERSIONS = (1, 2)
@@ -207,18 +209,6 @@ def summarize(results: Iterable[RepoResult], attempted: int | None = None) -> Su
         repos_carried=sum(1 for r in results if r.carried),
         repos_stale=sum(1 for r in results if r.stale),
     )
-
-
-def now_timestamp() -> str:
-    """The current UTC time, ISO 8601 with a ``Z`` and whole seconds."""
-    return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@lru_cache(maxsize=1 << 16)
-def parse_timestamp(text: str) -> datetime:
-    """An ISO 8601 UTC timestamp as written in snapshots (each text parsed once: a view
-    reads the same few timestamps for every repository)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def build(results: Iterable[RepoResult], host: str, timestamp: str | None = None) -> Snapshot:

@@ -19,7 +19,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "gitmetrics"
 #: DESIGN.md's layers, top first; a module may import its own layer or any below it
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("gitmetrics.cli",),
-    ("gitmetrics.api",),
+    # results: the api's typed inputs and frozen results, apart so that `history` and the
+    # views, which need none of them, do not make their dataclasses
+    ("gitmetrics.api", "gitmetrics.results"),
     # derive assembles the derived files (README, badges, dashboard page) from renderers
     ("gitmetrics.render", "gitmetrics.derive"),
     # dashboard builds the data of the dashboard page (the view; render/dashboard draws it)
@@ -49,6 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # number format) that notify, coordination and the dashboard data need as well
     (
         "gitmetrics.snapshot",
+        "gitmetrics.timestamps",
         "gitmetrics.trends",
         "gitmetrics.duration",
         "gitmetrics.percent",

@@ -20,7 +20,9 @@ from gitmetrics.cli.common import (
     pick_format,
     show,
 )
-from gitmetrics.render import terminal
+from gitmetrics.cli.common import (
+    views as terminal,
+)
 from gitmetrics.render.escape import terminal as escaped
 
 

@@ -96,11 +96,15 @@ def lazy_module(name: str) -> ModuleType:
 
 
 #: the api, loaded on its first use (``--help`` and ``--version`` never need it); every
-#: command module takes it from here
+#: command module takes it from here, and the terminal renderers (``views``) likewise
 if TYPE_CHECKING:
     from gitmetrics import api as api
+    from gitmetrics.render import terminal as _terminal
+
+    views = _terminal
 else:
     api = lazy_module("gitmetrics.api")
+    views = lazy_module("gitmetrics.render.terminal")
 
 
 app = typer.Typer(

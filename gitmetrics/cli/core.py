@@ -26,8 +26,10 @@ from gitmetrics.cli.common import (
     show,
     show_failed,
 )
+from gitmetrics.cli.common import (
+    views as terminal,
+)
 from gitmetrics.errors import Interrupted
-from gitmetrics.render import terminal
 from gitmetrics.render.escape import terminal as escaped
 
 if TYPE_CHECKING:

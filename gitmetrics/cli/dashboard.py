@@ -17,7 +17,9 @@ from gitmetrics.cli.common import (
     pick_format,
     show,
 )
-from gitmetrics.render import terminal
+from gitmetrics.cli.common import (
+    views as terminal,
+)
 
 
 @app.command()

@@ -24,9 +24,11 @@ from gitmetrics.cli.common import (
     show,
     user_error,
 )
+from gitmetrics.cli.common import (
+    views as terminal,
+)
 from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import ExitCode, GitmetricsError
-from gitmetrics.render import terminal
 
 MinCoverageOpt = Annotated[
     float | None,

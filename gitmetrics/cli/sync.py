@@ -16,7 +16,9 @@ from gitmetrics.cli.common import (
     pick_format,
     show,
 )
-from gitmetrics.render import terminal
+from gitmetrics.cli.common import (
+    views as terminal,
+)
 
 RemoteOpt = Annotated[
     str | None,

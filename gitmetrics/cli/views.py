@@ -21,9 +21,11 @@ from gitmetrics.cli.common import (
     pick_format,
     show,
 )
+from gitmetrics.cli.common import (
+    views as terminal,
+)
 from gitmetrics.duration import UNITS_HELP
 from gitmetrics.errors import GitmetricsError
-from gitmetrics.render import terminal
 from gitmetrics.render.escape import terminal as escaped
 
 MinOpt = Annotated[

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import StoreError
 
 if TYPE_CHECKING:
@@ -89,6 +88,8 @@ def is_snapshot_path(path: str) -> bool:
 
 def marker_bytes() -> bytes:
     """The content of ``.gitmetrics.json`` in the root commit."""
+    from gitmetrics import snapshot as snapmod
+
     return snapmod.dumps({"kind": "gitmetrics-store", "store_version": STORE_VERSION})
 
 

@@ -86,7 +86,8 @@ def open_store(path: Path) -> Store:
             "run `gitmetrics collect` (it creates the store) or `gitmetrics init`",
         )
     store = Store(path)
-    _ = store.repo  # raises StoreError when not a repository
+    if store.plain() is None:  # read as plain files (store/plain.py), or by dulwich
+        _ = store.repo  # raises StoreError when not a repository
     try:
         _check_is_store(store)
     except StoreError:
@@ -96,10 +97,17 @@ def open_store(path: Path) -> Store:
 
 
 def _configured_version(store: Store) -> int | None:
-    try:
-        raw: bytes = store.config.get((b"gitmetrics",), b"storeVersion")
-    except KeyError:
-        return None
+    plain = store.plain()
+    if plain is not None:
+        found = plain.get(b"gitmetrics", b"storeVersion")
+        if found is None:
+            return None
+        raw = found
+    else:
+        try:
+            raw = store.config.get((b"gitmetrics",), b"storeVersion")
+        except KeyError:
+            return None
     try:
         return int(raw.decode().strip())
     except (ValueError, UnicodeDecodeError):

@@ -12,8 +12,9 @@ import hashlib
 import heapq
 import math
 import re
+import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitmetrics.errors import StoreError, warn
 from gitmetrics.render import escape
-from gitmetrics.snapshot import SCHEMA_VERSION
+from gitmetrics.schema import SCHEMA_VERSION
 from gitmetrics.store.format import SNAPSHOT_DIR, in_layout
 
 if TYPE_CHECKING:
@@ -165,18 +166,24 @@ def shown(text: str) -> str:
 class CommitReader:
     """Reads commits newest first, straight from loose files and packs (no dulwich objects)."""
 
-    def __init__(self, repo: Any, where: Path, kept: CommitCache | None = None) -> None:
+    def __init__(
+        self, repo: Callable[[], Any], loose: str, where: Path, kept: CommitCache | None = None
+    ) -> None:
+        #: dulwich's ``Repo``, opened when first needed (a delta, a commit in no pack)
         self.repo = repo
+        #: the directory of the loose objects
+        self.loose = loose
         self.where = where
         self._packed_history = False
-        self._packs: list[tuple[Any, Any]] = []
+        self._packs: list[tuple[PackIndex, Any]] = []
         #: the newest commits' raw text, kept beside the store (:data:`KEPT_COMMITS`)
         self._kept = kept
         self._read = 0
 
     def close(self) -> None:
         """Release the pack maps."""
-        for _, data in self._packs:
+        for index, data in self._packs:
+            index.data.close()
             data.close()
         self._packs = []
         self._packed_history = False
@@ -234,35 +241,36 @@ class CommitReader:
         return self._raw_commit(sha)
 
     def _raw_commit(self, sha: bytes) -> bytes:
-        """A commit object's raw text, read straight from its loose file when there is one.
+        """A commit object's raw text, read straight from its loose file or its pack.
 
-        After the first commit found in a pack (a store after ``gitmetrics gc``), packs are
-        asked first, so a packed history pays no failed file opens.
+        After the first commit found in no loose file (a store after ``gitmetrics gc``),
+        packs are asked first, so a packed history pays no failed file opens. dulwich is
+        asked only for what this does not read: a commit stored as a delta, or found in
+        no pack of the store's own.
         """
-        store = self.repo.object_store
-        if self._packed_history:
-            raw_sha = bytes.fromhex(sha.decode())
-            for pack, data in self._packs:  # asked directly: no store lookups per call
-                try:
-                    offset = pack.index.object_offset(raw_sha)
-                except KeyError:
-                    continue
-                found = _packed_commit(data, offset)
-                if found is not None:
-                    return found
-                return self._checked(sha, *pack.get_raw(raw_sha))  # a delta: dulwich resolves
-        name = sha.decode()
-        try:
-            with open(f"{store.path}/{name[:2]}/{name[2:]}", "rb") as fh:  # noqa: PTH123 - hot
-                data = zlib.decompress(fh.read())
-        except (OSError, zlib.error):
-            self._packed_history = True
-            self._packs = [(p, _map(p._data_path)) for p in store.packs]
-            return self._checked(sha, *store.get_raw(sha))
-        header, _, body = data.partition(b"\0")
-        if not header.startswith(b"commit "):
-            raise StoreError(f"{self.where}: {sha.decode()} is not a commit")
-        return body
+        if not self._packed_history:
+            name = sha.decode()
+            try:
+                with open(f"{self.loose}/{name[:2]}/{name[2:]}", "rb") as fh:  # noqa: PTH123 - hot
+                    data = zlib.decompress(fh.read())
+            except (OSError, zlib.error):
+                self._packed_history = True
+                self._packs = _open_packs(Path(self.loose) / "pack")
+            else:
+                header, _, body = data.partition(b"\0")
+                if not header.startswith(b"commit "):
+                    raise StoreError(f"{self.where}: {sha.decode()} is not a commit")
+                return body
+        raw_sha = bytes.fromhex(sha.decode())
+        for index, data in self._packs:  # asked directly: no store lookups per call
+            offset = index.offset(raw_sha)
+            if offset is None:
+                continue
+            found = _packed_commit(data, offset)
+            if found is not None:
+                return found
+            break  # a delta: dulwich resolves it
+        return self._checked(sha, *self.repo().object_store.get_raw(sha))
 
     def _checked(self, sha: bytes, kind: int, text: bytes) -> bytes:
         if kind != 1:
@@ -315,6 +323,64 @@ def find_commit(repo: Any, rev: str) -> str | None:
             if not isinstance(commit, Commit):
                 return None
     return str(commit.id.decode())
+
+
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
+_IDX_V2 = b"\377tOc\0\0\0\2"
+
+
+class PackIndex:
+    """A pack's index (``.idx``, version 2) read from its file: where an object is."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        (count,) = _U32.unpack_from(data, 8 + 255 * 4)
+        self._names = 8 + 256 * 4
+        self._offsets = self._names + 24 * count  # after the names and their CRCs
+        self._large = self._offsets + 4 * count
+
+    def offset(self, sha: bytes) -> int | None:
+        """The offset in the pack of the object ``sha`` (raw), ``None`` when absent."""
+        data = self.data
+        first = sha[0]
+        lo = _U32.unpack_from(data, 4 + 4 * first)[0] if first else 0
+        (hi,) = _U32.unpack_from(data, 8 + 4 * first)
+        names = self._names
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            at = names + 20 * mid
+            probe = data[at : at + 20]
+            if probe < sha:
+                lo = mid + 1
+            elif probe > sha:
+                hi = mid
+            else:
+                (found,) = _U32.unpack_from(data, self._offsets + 4 * mid)
+                if found & 0x80000000:
+                    (found,) = _U64.unpack_from(data, self._large + 8 * (found & 0x7FFFFFFF))
+                return int(found)
+        return None
+
+
+def _open_packs(where: Path) -> list[tuple[PackIndex, Any]]:
+    """Every pack of ``where`` with a version-2 index, as (index, mapped pack)."""
+    found = []
+    for idx in sorted(where.glob("pack-*.idx")):
+        try:
+            index = _map(str(idx))
+        except (OSError, ValueError):
+            continue
+        if index[:8] != _IDX_V2 or len(index) < 8 + 256 * 4:
+            index.close()  # an old version 1 index: dulwich reads that pack
+            continue
+        try:
+            pack = _map(str(idx.with_suffix(".pack")))
+        except (OSError, ValueError):
+            index.close()
+            continue
+        found.append((PackIndex(index), pack))
+    return found
 
 
 def _map(path: str) -> Any:

@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitmetrics import snapshot as snapmod
 from gitmetrics.errors import GitmetricsError, SnapshotError, StoreError, warn
-from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
 from gitmetrics.store import objects, worktree
 from gitmetrics.store.cache import CommitCache
 from gitmetrics.store.format import BRANCH, REMOTE_REF
@@ -34,7 +32,9 @@ from gitmetrics.store.reader import (
     find_commit,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the snapshot model is loaded where it is used: `history` needs none of it
+    from gitmetrics.snapshot import Retention, Snapshot, StatePolicy
+    from gitmetrics.store.plain import Plain
     from gitmetrics.store.writer import CommitResult, Deriver
 
 #: the most bytes of blobs kept for the work tree between two syncs (a backfill of a
@@ -56,8 +56,8 @@ class Store:
     path: Path
     derive: Deriver | None = None
     #: what the config says of the state (which repos it keeps, when one is stale), for
-    #: the states sync merges
-    policy: StatePolicy = field(default_factory=StatePolicy)
+    #: the states sync merges; ``None``: the default policy (keep every one, never stale)
+    policy: StatePolicy | None = None
     _repo: Any = field(default=None, repr=False)
     _config: Any = field(default=None, repr=False)
     _reader: CommitReader | None = field(default=None, repr=False)
@@ -66,8 +66,21 @@ class Store:
     _written: dict[bytes, bytes] = field(default_factory=dict, repr=False)
     _written_bytes: int = field(default=0, repr=False)
     _caches: dict[str, CommitCache] = field(default_factory=dict, repr=False)
+    #: the repository read without dulwich (store/plain.py; ``False``: not a plain one)
+    _plain: Any = field(default=None, repr=False)
 
     # --- opening ----------------------------------------------------------------
+
+    def plain(self) -> Plain | None:
+        """The store read as plain files until dulwich is open (``history`` needs no more);
+        ``None`` when it is not a plain repository or dulwich is open already."""
+        if self._repo is not None:
+            return None
+        if self._plain is None:
+            from gitmetrics.store.plain import open_plain
+
+            self._plain = open_plain(self.path) or False
+        return self._plain or None
 
     @property
     def repo(self) -> Any:
@@ -97,7 +110,8 @@ class Store:
     @property
     def gitdir(self) -> Path:
         """The git control directory (``.git`` or the bare repository itself)."""
-        return Path(self.repo.controldir())
+        plain = self.plain()
+        return plain.controldir if plain is not None else Path(self.repo.controldir())
 
     def cache(self, name: str, keep: int | None = None) -> CommitCache:
         """The local cache ``name`` of values derived from collection commits (one per
@@ -111,7 +125,8 @@ class Store:
     @property
     def bare(self) -> bool:
         """True for a bare store (no work tree)."""
-        return bool(self.repo.bare)
+        plain = self.plain()
+        return plain.bare if plain is not None else bool(self.repo.bare)
 
     def close(self) -> None:
         """Write what the local caches gained; release file handles held by dulwich."""
@@ -125,6 +140,7 @@ class Store:
             self._repo.close()
             self._repo = None
             self._config = None
+        self._plain = None
 
     def refresh(self) -> None:
         """Forget dulwich's view of the object store (after objects were moved in)."""
@@ -142,6 +158,16 @@ class Store:
 
     def head(self) -> str | None:
         """The commit the store's branch points at, or ``None`` for an empty store."""
+        plain = self.plain()
+        if plain is not None:
+            from gitmetrics.store.plain import Unsure
+
+            try:
+                _, found = plain.head()
+            except Unsure:
+                pass  # dulwich reads it
+            else:
+                return None if not found else found.decode()
         _, sha = self.repo.refs.follow(self.branch_ref())
         return None if not sha else bytes(sha).decode()
 
@@ -159,13 +185,15 @@ class Store:
         retention: Retention,
         message: str | None = None,
         commit_time: int | None = None,
-        policy: StatePolicy = StatePolicy(),
+        policy: StatePolicy | None = None,
     ) -> CommitResult:
         """Commit one collection over the head's state (validated first); rebuilds and
         retries when the branch moved.
 
-        ``commit_time`` (Unix seconds) dates the commit, for imported history; default now.
+        ``commit_time`` (Unix seconds) dates the commit, for imported history; default now;
+        ``policy`` (default: keep every repository, never stale) folds the state.
         """
+        from gitmetrics.snapshot import StatePolicy
         from gitmetrics.store import writer  # at first use: `history` and the views never write
 
         return writer.commit_snapshot(
@@ -174,7 +202,7 @@ class Store:
             retention=retention,
             message=message,
             commit_time=commit_time,
-            policy=policy,
+            policy=StatePolicy() if policy is None else policy,
         )
 
     def pr_head(self, key: str) -> str | None:
@@ -362,7 +390,12 @@ class Store:
         """The commit reader of this store (kept open with the repository)."""
         if self._reader is None:
             kept = self.cache(COMMITS_CACHE, keep=KEPT_COMMITS)
-            self._reader = CommitReader(self.repo, self.path, kept)
+            plain = self.plain()
+            if plain is not None:
+                loose = str(plain.controldir / "objects")
+            else:
+                loose = self.repo.object_store.path
+            self._reader = CommitReader(lambda: self.repo, loose, self.path, kept)
         return self._reader
 
     def history(self, limit: int | None = None, rev: str | None = None) -> Iterator[HistoryEntry]:
@@ -435,6 +468,8 @@ class Store:
         The store wrote it, so it is parsed, not validated against the schema again;
         malformed data still raises :class:`~gitmetrics.errors.SnapshotError`.
         """
+        from gitmetrics import snapshot as snapmod
+
         origin = f"{entry.snapshot_path}@{entry.commit[:10]}"
         try:
             return snapmod.read_stored(self.snapshot_bytes(entry), origin)

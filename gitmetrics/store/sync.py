@@ -909,9 +909,10 @@ def merged_state(store: Store, sides: list[str], trees: Mapping[str, Mapping[str
             states.append(snapmod.read_stored(store.blob(sha), f"{LATEST}@{c[:10]}"))
     if not states:
         raise StoreError(f"{store.path}: nothing to merge: neither side has {LATEST}")
+    policy = snapmod.StatePolicy() if store.policy is None else store.policy
     if len(states) == 1:
-        return snapmod.merge_states(states[0], states[0], store.policy)
-    return snapmod.merge_states(states[0], states[1], store.policy)
+        return snapmod.merge_states(states[0], states[0], policy)
+    return snapmod.merge_states(states[0], states[1], policy)
 
 
 def _blob(store: Store, data: bytes) -> bytes:
