@@ -129,13 +129,20 @@ def text(x: Number | None, digits: int = 1) -> str:
     return "-" if x is None else f"{rounded(x, digits):.{digits}f}%"
 
 
+def rounded_counts(covered: int | None, total: int | None, digits: int) -> float | None:
+    """:func:`rounded` of :func:`exact` ``(covered, total)``, without building the fraction;
+    ``None`` without data."""
+    if covered is None or total is None or total <= 0:
+        return None
+    return rounded_ratio(100 * covered, total, digits)
+
+
 def counted_text(
     covered: int | None, total: int | None, stored: Number | None, digits: int = 1
 ) -> str:
     """:func:`text` of ``covered / total`` (of :func:`exact`), or of ``stored`` without counts."""
-    if covered is None or total is None or total <= 0:
-        return text(stored, digits)
-    return f"{rounded_ratio(100 * covered, total, digits):.{digits}f}%"
+    found = rounded_counts(covered, total, digits)
+    return text(stored, digits) if found is None else f"{found:.{digits}f}%"
 
 
 def text_against(x: Number, floor: Number, digits: int = 2) -> str:

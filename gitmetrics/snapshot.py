@@ -174,9 +174,7 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
 
 def pct(covered: int | None, total: int | None) -> float | None:
     """``covered / total`` in percent with 2 decimals (never 100 or 0 unless exactly so)."""
-    if covered is None or total is None or total <= 0:
-        return None
-    return percent.rounded_ratio(100 * covered, total, 2)
+    return percent.rounded_counts(covered, total, 2)
 
 
 def summarize(results: Iterable[RepoResult], attempted: int | None = None) -> Summary:

@@ -182,8 +182,7 @@ def build_status(
     found = query(store)
     latest = next(readable(found), None)
     if latest is None:
-        newest(store, 1)  # the message for a store with nothing readable
-        raise AssertionError("newest() raises when nothing can be read")
+        latest = newest(store, 1)[0]  # raises: the message for a store with nothing readable
     prev = next(filter(None, (_stored_figures(store, c, newest=True) for c in found)), None)
     kept = _filter_or_fail(latest.snapshot, names, roles)
     rows = status_rows(

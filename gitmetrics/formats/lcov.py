@@ -225,14 +225,20 @@ _LANE_MASKS = (
 _masks: list[tuple[int, ...]] = []  # (lanes, *masks) for the most lanes needed so far
 
 
-def _lane_masks(lanes: int) -> tuple[int, ...]:
-    """The masks of :data:`_LANE_MASKS` over at least ``lanes`` lanes (a longer mask
-    is cut by ``&``), made for 1,024 lanes at first, then twice as many as needed."""
-    if _masks and _masks[0][0] >= lanes:
-        return _masks[0][1:]
+def _grown(kept: list[tuple[int, ...]], patterns: tuple[bytes, ...], lanes: int) -> tuple[int, ...]:
+    """The masks of ``patterns`` (one lane or row each) over at least ``lanes`` of them (a
+    longer mask is cut by ``&``), made for 1,024 at first, then twice as many as needed;
+    ``kept`` holds the largest made so far."""
+    if kept and kept[0][0] >= lanes:
+        return kept[0][1:]
     size = max(1024, 1 << lanes.bit_length())
-    _masks[:] = [(size, *(int.from_bytes(m * size, "little") for m in _LANE_MASKS))]
-    return _masks[0][1:]
+    kept[:] = [(size, *(int.from_bytes(m * size, "little") for m in patterns))]
+    return kept[0][1:]
+
+
+def _lane_masks(lanes: int) -> tuple[int, ...]:
+    """The masks of :data:`_LANE_MASKS` over at least ``lanes`` lanes (see :func:`_grown`)."""
+    return _grown(_masks, _LANE_MASKS, lanes)
 
 
 def _da_lanes(run: bytes, lines: int) -> Hits[int] | None:
@@ -318,12 +324,8 @@ _row_masks: list[tuple[int, ...]] = []
 
 
 def _brda_masks(lines: int) -> tuple[int, ...]:
-    """The masks of :data:`_ROW_MASKS` over at least ``lines`` rows, as `_lane_masks`."""
-    if _row_masks and _row_masks[0][0] >= lines:
-        return _row_masks[0][1:]
-    size = max(1024, 1 << lines.bit_length())
-    _row_masks[:] = [(size, *(int.from_bytes(m * size, "little") for m in _ROW_MASKS))]
-    return _row_masks[0][1:]
+    """The masks of :data:`_ROW_MASKS` over at least ``lines`` rows (see :func:`_grown`)."""
+    return _grown(_row_masks, _ROW_MASKS, lines)
 
 
 def _brda_lanes(run: bytes, lines: int) -> Hits[str] | None:

@@ -113,28 +113,28 @@ class Grid:
 
     def _length(self, markup: str) -> int:
         """The cells a markup string takes on a terminal (each measured once)."""
-        found = self._cell_lengths.get(markup)
-        if found is None:
-            from rich.cells import cell_len
-
-            found = self._cell_lengths[markup] = cell_len(self._plain(markup))
-        return found
+        self._measure((markup,))
+        return self._cell_lengths[markup]
 
     def _lengths(self) -> list[int]:
         """Each column's widest cell (each distinct cell measured once)."""
-        columns = list(zip(*[cells for cells, _ in self.rows], strict=True))
+        columns = self._columns(self.rows)
         if not columns:
             return [0] * len(self.columns)
-        self._measure(set().union(*columns))
         length = self._cell_lengths.__getitem__
         return [max(map(length, set(column))) for column in columns]
 
+    def _columns(self, rows: Sequence[tuple[Sequence[str], bool]]) -> list[tuple[str, ...]]:
+        """The cells of ``rows`` column by column, each distinct one measured."""
+        columns = list(zip(*[cells for cells, _ in rows], strict=True))
+        self._measure(set().union(*columns))
+        return columns
+
     def _measure(self, cells: Iterable[str]) -> None:
         """The plain text and the width of each of ``cells`` not measured yet, in one pass."""
-        plains, lengths = self._plains, self._cell_lengths
+        lengths = self._cell_lengths
         for cell in set(cells).difference(lengths):
-            plain = cell if "[" not in cell and ":" not in cell else self._plain(cell)
-            plains[cell] = plain
+            plain = self._plain(cell)
             if plain.isascii() and plain.isprintable():
                 lengths[cell] = len(plain)  # one cell a character, as rich counts them
             else:
@@ -257,8 +257,7 @@ class Grid:
         """Rows as rich pads them, one string a line (for a console that writes no style)."""
         from rich.segment import Segment
 
-        columns = list(zip(*[cells for cells, _ in rows], strict=True))
-        self._measure(set().union(*columns))
+        columns = self._columns(rows)
         plains, lengths = self._plains, self._cell_lengths
         parts = []
         for i in kept:

@@ -12,6 +12,7 @@ from gitmetrics import views
 from gitmetrics.store import cache as cachemod
 from gitmetrics.store.cache import HEADER, CommitCache
 from gitmetrics.views import FIGURES_CACHE, build_report, build_trends, to_data
+from tests.helpers import git
 from tests.views.conftest import build_store
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
@@ -268,10 +269,7 @@ def test_the_newest_commits_are_read_from_the_cache_only_when_they_hash_to_their
         CommitReader, "_raw_commit", lambda self, sha: read.append(sha) or real(self, sha)
     )
     assert entries() == cold
-    every = subprocess.run(
-        ["git", "-C", str(st.path), "rev-list", "--count", "HEAD"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    every = git("-C", st.path, "rev-list", "--count", "HEAD")
     assert len(read) == int(every) - kept  # the kept ones are not read from the store
     # an entry whose text is not its commit's (another message) is a miss, never believed
     head = lines[0]
